@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef XSHAPER_CONFIG_H
+#define XSHAPER_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/xshaper.h"
+
+#define XS_DEFAULT_CONFIG "/etc/xshaper/xshaper.ini"
+
+enum xdp_mode {
+	XDP_MODE_NATIVE,
+	XDP_MODE_SKB,
+};
+
+enum leaf_qdisc {
+	LEAF_FQ_CODEL,
+	LEAF_SFQ,
+	LEAF_PFIFO,
+};
+
+enum unknown_policy {
+	UNKNOWN_SHAPE,
+	UNKNOWN_PASS,
+};
+
+/* The whole INI file, with defaults filled in. Rates are in bit/s. */
+struct xs_config {
+	char path[PATH_MAX];
+
+	/* [interfaces] */
+	char wan[IF_NAMESIZE];
+	char lan[IF_NAMESIZE];
+	enum xdp_mode xdp_mode;
+
+	/* [cpus] */
+	unsigned int cpus[XS_MAX_CPUS]; /* ascending, no duplicates */
+	unsigned int ncpus;
+	unsigned int queue_size;
+	unsigned int queues_per_cpu;
+
+	/* [shaping] */
+	uint64_t wan_capacity;
+	uint64_t lan_capacity;
+	enum leaf_qdisc leaf_qdisc;
+	uint64_t default_rate;
+	uint64_t default_ceil; /* 0: the capacity of the interface */
+	enum unknown_policy unknown;
+
+	/* [customers] */
+	char customers_file[PATH_MAX];
+
+	/* [system] */
+	char bpffs[PATH_MAX];
+	char lock[PATH_MAX];
+	unsigned int lock_timeout; /* seconds */
+};
+
+/* Fill every key with its default (cpus: all online CPUs). */
+void config_defaults(struct xs_config *cfg);
+
+/*
+ * Load and validate an INI file on top of the defaults. Every bad value is
+ * reported with pr_err as "FILE: [section] key = value: reason (allowed: ...)",
+ * unknown sections and keys with pr_warn. Returns 0, -ENOENT/-EACCES when the
+ * file cannot be read, or -EINVAL when any value is bad.
+ */
+int config_load(const char *path, struct xs_config *cfg);
+
+/* Number of TX queues the trees use: ncpus * queues_per_cpu. */
+unsigned int config_txqs(const struct xs_config *cfg);
+
+/* "fq_codel", "sfq", "pfifo" */
+const char *leaf_qdisc_name(enum leaf_qdisc leaf);
+
+/*
+ * Parse a CPU list such as "0-3,6" into ascending unique CPU numbers.
+ * Returns the count, or -EINVAL (empty, malformed, or >= XS_MAX_CPUS).
+ */
+int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max);
+
+#endif /* XSHAPER_CONFIG_H */

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef XSHAPER_CUSTOMERS_H
+#define XSHAPER_CUSTOMERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+
+/*
+ * An address or CIDR prefix, normalised to its network. IPv4 is stored
+ * IPv4-mapped (::ffff:a.b.c.d) with len 96 + n, exactly as the LPM trie
+ * key (struct xs_lpm_key) wants it.
+ */
+struct prefix {
+	uint8_t addr[16];
+	uint8_t len; /* 0..128 */
+};
+
+static inline bool prefix_is_v4(const struct prefix *p)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	unsigned int i;
+
+	if (p->len < 96)
+		return false;
+	for (i = 0; i < 12; i++)
+		if (p->addr[i] != mapped[i])
+			return false;
+	return true;
+}
+
+/* Parse "198.19.1.10", "198.19.1.0/24", "2001:db8:1::/56"; host bits cleared. */
+int prefix_parse(const char *s, struct prefix *p);
+/* "198.19.1.0/24", "2001:db8:1::/56" (always with the length) */
+const char *prefix_format(const struct prefix *p, char *buf, size_t len);
+/* true when a contains b (a is equal to or less specific than b) */
+bool prefix_contains(const struct prefix *a, const struct prefix *b);
+
+struct customer {
+	uint32_t id;
+	char *name;
+	struct prefix *prefixes;
+	unsigned int nprefixes;
+	uint64_t down_rate, down_ceil; /* bit/s, shaped on lan egress */
+	uint64_t up_rate, up_ceil;     /* bit/s, shaped on wan egress */
+	unsigned int line;             /* line in the file, for messages */
+};
+
+struct customer_list {
+	struct customer *v; /* sorted by id */
+	size_t n;
+	size_t nprefixes_v4, nprefixes_v6;
+};
+
+/*
+ * Read and validate a customer list (DESIGN.md "Customer list"). Every bad
+ * row is reported with pr_err as "FILE:LINE: reason"; if any row is bad the
+ * whole list is refused (-EINVAL) and *out is left empty. Nested prefixes
+ * across customers are reported with pr_warn. cfg gives the capacities that
+ * bound the ceils.
+ */
+int customers_load(const char *path, const struct xs_config *cfg,
+		   struct customer_list *out);
+/* The same from a buffer; name is used in messages. */
+int customers_parse(const char *name, const char *buf, size_t len,
+		    const struct xs_config *cfg, struct customer_list *out);
+void customers_free(struct customer_list *list);
+/* Binary search by id; NULL when absent. */
+const struct customer *customers_find(const struct customer_list *list,
+				      uint32_t id);
+
+#endif /* XSHAPER_CUSTOMERS_H */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef XSHAPER_COMMANDS_H
+#define XSHAPER_COMMANDS_H
+
+/* Exit status of the xshaper command (DESIGN.md, fixed). */
+enum xs_exit {
+	XS_EXIT_OK = 0,
+	XS_EXIT_INVALID = 1, /* invalid config or input; nothing was touched */
+	XS_EXIT_SYSTEM = 2,  /* netlink, BPF, missing interface */
+	XS_EXIT_LOCKED = 3,  /* another xshaper held the lock past lock_timeout */
+};
+
+/*
+ * Each command gets the config path and its own argv (argv[0] is the
+ * command name) and returns an enum xs_exit.
+ */
+int cmd_check(const char *config, int argc, char **argv);
+int cmd_start(const char *config, int argc, char **argv);
+int cmd_reload(const char *config, int argc, char **argv);
+int cmd_stop(const char *config, int argc, char **argv);
+int cmd_status(const char *config, int argc, char **argv);
+int cmd_stats(const char *config, int argc, char **argv);
+int cmd_lookup(const char *config, int argc, char **argv);
+
+#endif /* XSHAPER_COMMANDS_H */

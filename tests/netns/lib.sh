@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Sourced by the namespace tests. Gives each run a unique suffix, records
+# every namespace and process it makes, and removes them on any exit
+# (success, failure, Ctrl-C, kill). Results are reported one line a case:
+#   PASS: what   FAIL: what   SKIP: what
+# Exit 77 skips the whole script (not root, no netns); tests/run.sh turns a
+# skip into a failure under CI=true.
+
+set -u
+XS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+XS_BIN=$XS_TOP/build/xshaper
+# short and unique: interface names have 15 characters
+XS_SUFFIX=$(printf '%x%x' $$ "$(date +%N | cut -c1-3)" | tail -c 6)
+XS_NETNS=()
+XS_PIDS=()
+XS_CLEANUP=()
+XS_FAILED=0
+
+xs_cleanup() {
+	local rc=$? i
+	trap - EXIT INT TERM
+	for ((i = ${#XS_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${XS_CLEANUP[$i]}" >/dev/null 2>&1 || true
+	done
+	for p in "${XS_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for n in "${XS_NETNS[@]}"; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$n" 2>/dev/null || true
+	done
+	if [ "$XS_FAILED" -ne 0 ] && [ "$rc" -eq 0 ]; then
+		rc=1
+	fi
+	exit "$rc"
+}
+trap xs_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Run a command at cleanup time (last registered runs first).
+on_exit() {
+	XS_CLEANUP+=("$*")
+}
+
+skip_all() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+	ip netns add "xs-probe-$XS_SUFFIX" 2>/dev/null || skip_all "cannot create network namespaces"
+	ip netns del "xs-probe-$XS_SUFFIX"
+}
+
+# netns_add NAME: create NAME-$XS_SUFFIX, print its full name
+netns_add() {
+	local n="$1-$XS_SUFFIX"
+	ip netns add "$n" || return 1
+	XS_NETNS+=("$n")
+	ip -n "$n" link set lo up
+	echo "$n"
+}
+
+# Run in a namespace without remounting /sys (ip netns exec hides
+# /sys/fs/bpf, where xshaper pins its maps).
+nsrun() {
+	local n=$1
+	shift
+	nsenter --net="/run/netns/$n" "$@"
+}
+
+pass() {
+	echo "PASS: $*"
+}
+
+fail() {
+	echo "FAIL: $*"
+	XS_FAILED=1
+}
+
+# check "what" command...: PASS when the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		pass "$what"
+	else
+		fail "$what"
+	fi
+}
+
+# check_eq "what" expected actual
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
