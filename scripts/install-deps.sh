@@ -25,6 +25,7 @@ checks=(
 	"linux-libc-dev:file:/usr/include/linux/bpf.h"
 	"iproute2:cmd:tc"
 	"ethtool:cmd:ethtool"
+	"iputils-ping:cmd:ping"
 	"iperf3:cmd:iperf3"
 	"netsniff-ng:cmd:trafgen"
 	"util-linux:cmd:nsenter"
