@@ -82,4 +82,11 @@ const char *leaf_qdisc_name(enum leaf_qdisc leaf);
  */
 int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max);
 
+/*
+ * The online CPUs below XS_MAX_CPUS, ascending, from
+ * /sys/devices/system/cpu/online (sysconf as the fallback). Returns the
+ * count (at least 1).
+ */
+int cpus_online(unsigned int *cpus, unsigned int max);
+
 #endif /* XSHAPER_CONFIG_H */
