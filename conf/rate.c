@@ -92,7 +92,7 @@ int rate_parse_reason(const char *s, uint64_t *bps, const char **reason)
 	unit = unit_find(p);
 	if (!unit) {
 		why = (strcasestr(p, "bps") || strcasestr(p, "byte")) ?
-			      "unknown unit (rates are in bits: kbit, mbit, gbit)" :
+			      "unknown unit; rates are in bits per second: kbit, mbit, gbit" :
 			      "unknown unit or trailing text";
 		goto err;
 	}
