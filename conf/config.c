@@ -713,7 +713,8 @@ static int scan_lines(struct load_ctx *ctx, const char *buf, size_t size)
 	free(section);
 	if (ret)
 		return ret;
-	qsort(ctx->lines, ctx->nlines, sizeof(ctx->lines[0]), ini_line_cmp);
+	if (ctx->nlines)
+		qsort(ctx->lines, ctx->nlines, sizeof(ctx->lines[0]), ini_line_cmp);
 	return 0;
 }
 

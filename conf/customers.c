@@ -137,7 +137,8 @@ static void diag_flush(struct diags *d)
 {
 	size_t i;
 
-	qsort(d->v, d->n, sizeof(d->v[0]), diag_cmp);
+	if (d->n)
+		qsort(d->v, d->n, sizeof(d->v[0]), diag_cmp);
 	for (i = 0; i < d->n; i++) {
 		xs_log(d->v[i].level, "%s", d->v[i].msg);
 		free(d->v[i].msg);
@@ -804,7 +805,8 @@ static int parse_all(struct parser *ps)
 			 "no header row; the first row must name the columns, e.g. id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil");
 		return -EINVAL;
 	}
-	qsort(ps->v, ps->n, sizeof(ps->v[0]), customer_cmp);
+	if (ps->n)
+		qsort(ps->v, ps->n, sizeof(ps->v[0]), customer_cmp);
 	check_ids(ps);
 	return check_prefixes(ps);
 }
