@@ -887,8 +887,8 @@ static int ini_error(const char *fmt, ...)
 static int read_file(const char *path, char **out, size_t *size)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap;
 	ssize_t r;
 	int fd, err;
 
@@ -903,13 +903,20 @@ static int read_file(const char *path, char **out, size_t *size)
 		err = -EISDIR;
 		goto out;
 	}
-	buf = malloc(INI_MAX_SIZE + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (len <= INI_MAX_SIZE) {
-		r = read(fd, buf + len, INI_MAX_SIZE + 1 - len);
+	/* st_size is a hint (0 for a pipe or /proc); the loop grows the buffer */
+	cap = st.st_size > 0 && st.st_size < INI_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
+	for (;;) {
+		if (!buf || len == cap) {
+			if (buf)
+				cap *= 2;
+			nbuf = realloc(buf, cap + 1);
+			if (!nbuf) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -919,10 +926,10 @@ static int read_file(const char *path, char **out, size_t *size)
 		if (!r)
 			break;
 		len += (size_t)r;
-	}
-	if (len > INI_MAX_SIZE) {
-		err = -EFBIG;
-		goto out;
+		if (len > INI_MAX_SIZE) {
+			err = -EFBIG;
+			goto out;
+		}
 	}
 	buf[len] = '\0';
 	*out = buf;
