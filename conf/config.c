@@ -830,7 +830,7 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 		       "an interface other than wan");
 	}
 	if (!ctx->bad_cpus && config_txqs(cfg) > XS_MAX_TXQS) {
-		snprintf(why, WHY_LEN, "%u CPUs x %u queues is %u TX queues, more than %u",
+		snprintf(why, WHY_LEN, "%u CPUs x %u queues is %u TX queues, more than %d",
 			 cfg->ncpus, cfg->queues_per_cpu, config_txqs(cfg), XS_MAX_TXQS);
 		report(ctx, "cpus", "queues_per_cpu",
 		       iniparser_getstring(d, "cpus:queues_per_cpu", ""), why,
@@ -905,10 +905,14 @@ static int read_file(const char *path, char **out, size_t *size)
 	}
 	/* st_size is a hint (0 for a pipe or /proc); the loop grows the buffer */
 	cap = st.st_size > 0 && st.st_size < INI_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
-		if (!buf || len == cap) {
-			if (buf)
-				cap *= 2;
+		if (len == cap) {
+			cap *= 2;
 			nbuf = realloc(buf, cap + 1);
 			if (!nbuf) {
 				err = -ENOMEM;

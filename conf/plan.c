@@ -265,9 +265,10 @@ int plan_build(const struct xs_config *cfg, const struct customer_list *list,
 	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
+	/* each bound first: the product could wrap */
 	if (!cfg->ncpus || !cfg->queues_per_cpu || cfg->ncpus > XS_MAX_CPUS ||
-	    config_txqs(cfg) > XS_MAX_TXQS) {
-		pr_err("plan: %u CPUs x %u queues per CPU cannot hold customers; set [cpus] list and queues_per_cpu (1..%u TX queues)\n",
+	    cfg->queues_per_cpu > XS_MAX_TXQS || config_txqs(cfg) > XS_MAX_TXQS) {
+		pr_err("plan: %u CPUs x %u queues per CPU cannot hold customers; set [cpus] list and queues_per_cpu (1..%d TX queues)\n",
 		       cfg->ncpus, cfg->queues_per_cpu, XS_MAX_TXQS);
 		return -EINVAL;
 	}

@@ -489,6 +489,22 @@ static void test_unreadable_file(void **state)
 	assert_int_equal(config_load(f->dir, &cfg), -EISDIR);
 }
 
+/* The example shipped as /etc/xshaper/xshaper.ini loads without a word. */
+static void test_example_config(void **state)
+{
+	struct xs_config cfg;
+
+	capture_begin();
+	config_defaults(&cfg);
+	assert_int_equal(config_load("conf/xshaper.ini", &cfg), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_string_equal(cfg.wan, "eth0");
+	assert_string_equal(cfg.lan, "eth1");
+	assert_string_equal(cfg.customers_file, "/etc/xshaper/customers.csv");
+	capture_end();
+}
+
 static void test_cpulist_parse(void **state)
 {
 	static const char *const bad[] = { "", " ", "a", "3-1", "1-", "-1", "256", "0-256",
@@ -545,6 +561,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_customers_file_relative_to_ini, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+		cmocka_unit_test(test_example_config),
 		cmocka_unit_test(test_cpulist_parse),
 		cmocka_unit_test(test_cpus_online),
 	};

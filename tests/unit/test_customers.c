@@ -591,6 +591,16 @@ static void test_load_from_file(void **state)
 	scratch_remove(dir);
 }
 
+/* The example shipped as /etc/xshaper/customers.csv is valid and quiet. */
+static void test_example_list(void **state)
+{
+	assert_int_equal(customers_load("conf/customers.csv", &cfg, &list), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_true(list.n >= 3);
+	assert_string_equal(customers_find(&list, 1002)->name, "Bob's Bakery, Ltd.");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -617,6 +627,7 @@ int main(void)
 		T(test_warnings_are_capped),
 		T(test_prefix_parse_format_contains),
 		T(test_load_from_file),
+		T(test_example_list),
 	};
 #undef T
 
