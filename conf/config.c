@@ -29,8 +29,8 @@
  * stack). The kernel refuses more than 16384; below 8 the ring overflows on
  * the smallest burst a NIC delivers per NAPI poll.
  */
-#define QUEUE_SIZE_MIN 8
-#define QUEUE_SIZE_MAX 16384
+#define QUEUE_SIZE_MIN	 8
+#define QUEUE_SIZE_MAX	 16384
 #define LOCK_TIMEOUT_MAX 86400
 /* A config is a few dozen lines; anything this large is the wrong file. */
 #define INI_MAX_SIZE (1024 * 1024)
@@ -55,8 +55,7 @@ unsigned int config_txqs(const struct xs_config *cfg)
 
 static int is_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	       c == '\f';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
 static const char *skip_space(const char *p)
@@ -93,8 +92,8 @@ static int parse_cpu(const char **pp, unsigned int *cpu, bool clip, const char *
  * clip: ignore CPUs >= XS_MAX_CPUS instead of failing, for the kernel's own
  * list of online CPUs on machines larger than the maps.
  */
-static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int max,
-				bool clip, const char **why)
+static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int max, bool clip,
+				const char **why)
 {
 	uint64_t set[XS_MAX_CPUS / 64] = { 0 };
 	const char *p = skip_space(s);
@@ -197,8 +196,8 @@ static void cpulist_format(const unsigned int *cpus, unsigned int n, char *buf, 
 			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "",
 						cpus[i]);
 		else
-			off += (size_t)snprintf(buf + off, len - off, "%s%u-%u",
-						off ? "," : "", cpus[i], cpus[j]);
+			off += (size_t)snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "",
+						cpus[i], cpus[j]);
 		i = j + 1;
 	}
 }
@@ -224,8 +223,7 @@ void config_defaults(struct xs_config *cfg)
 	cfg->default_rate = 1000000ULL;
 	cfg->default_ceil = 0;
 	cfg->unknown = UNKNOWN_SHAPE;
-	copy_str(cfg->customers_file, sizeof(cfg->customers_file),
-		 "/etc/xshaper/customers.csv");
+	copy_str(cfg->customers_file, sizeof(cfg->customers_file), "/etc/xshaper/customers.csv");
 	copy_str(cfg->bpffs, sizeof(cfg->bpffs), "/sys/fs/bpf/xshaper");
 	copy_str(cfg->lock, sizeof(cfg->lock), "/run/xshaper.lock");
 	cfg->lock_timeout = 30;
@@ -257,8 +255,8 @@ struct ini_key {
 	int (*parse)(struct load_ctx *ctx, const char *val, char *why);
 };
 
-static int parse_uint(const char *val, unsigned int min, unsigned int max,
-		      unsigned int *out, char *why)
+static int parse_uint(const char *val, unsigned int min, unsigned int max, unsigned int *out,
+		      char *why)
 {
 	unsigned long v = 0;
 	const char *p = val;
@@ -283,8 +281,8 @@ static int parse_uint(const char *val, unsigned int min, unsigned int max,
 	return 0;
 }
 
-static int parse_enum(const char *val, const char *const *names, unsigned int n,
-		      unsigned int *out, char *why)
+static int parse_enum(const char *val, const char *const *names, unsigned int n, unsigned int *out,
+		      char *why)
 {
 	unsigned int i;
 
@@ -358,8 +356,7 @@ static int key_lan(struct load_ctx *ctx, const char *val, char *why)
 
 static int key_xdp_mode(struct load_ctx *ctx, const char *val, char *why)
 {
-	static const char *const names[] = { [XDP_MODE_NATIVE] = "native",
-					     [XDP_MODE_SKB] = "skb" };
+	static const char *const names[] = { [XDP_MODE_NATIVE] = "native", [XDP_MODE_SKB] = "skb" };
 	unsigned int v;
 
 	if (parse_enum(val, names, 2, &v, why))
@@ -388,8 +385,7 @@ static int key_cpus_list(struct load_ctx *ctx, const char *val, char *why)
 			j++;
 		if (j == nonline || online[j] != cpus[i]) {
 			cpulist_format(online, (unsigned int)nonline, list, sizeof(list));
-			snprintf(why, WHY_LEN, "CPU %u is not online (online: %s)", cpus[i],
-				 list);
+			snprintf(why, WHY_LEN, "CPU %u is not online (online: %s)", cpus[i], list);
 			ctx->bad_cpus = true;
 			return -EINVAL;
 		}
@@ -435,8 +431,7 @@ static int key_leaf_qdisc(struct load_ctx *ctx, const char *val, char *why)
 {
 	unsigned int v;
 
-	if (parse_enum(val, leaf_names, sizeof(leaf_names) / sizeof(leaf_names[0]), &v,
-		       why))
+	if (parse_enum(val, leaf_names, sizeof(leaf_names) / sizeof(leaf_names[0]), &v, why))
 		return -EINVAL;
 	ctx->cfg->leaf_qdisc = (enum leaf_qdisc)v;
 	return 0;
@@ -466,8 +461,7 @@ static int key_default_ceil(struct load_ctx *ctx, const char *val, char *why)
 
 static int key_unknown(struct load_ctx *ctx, const char *val, char *why)
 {
-	static const char *const names[] = { [UNKNOWN_SHAPE] = "shape",
-					     [UNKNOWN_PASS] = "pass" };
+	static const char *const names[] = { [UNKNOWN_SHAPE] = "shape", [UNKNOWN_PASS] = "pass" };
 	unsigned int v;
 
 	if (parse_enum(val, names, 2, &v, why))
@@ -490,8 +484,7 @@ static int key_customers_file(struct load_ctx *ctx, const char *val, char *why)
 	if (val[0] == '/' || !slash)
 		len = snprintf(dst, PATH_MAX, "%s", val);
 	else
-		len = snprintf(dst, PATH_MAX, "%.*s/%s", (int)(slash - ctx->path),
-			       ctx->path, val);
+		len = snprintf(dst, PATH_MAX, "%.*s/%s", (int)(slash - ctx->path), ctx->path, val);
 	if (len >= PATH_MAX) {
 		snprintf(why, WHY_LEN, "longer than %d characters", PATH_MAX - 1);
 		return -EINVAL;
@@ -522,8 +515,7 @@ static const struct ini_key ini_keys[] = {
 	{ "interfaces", "xdp_mode", "native, skb", key_xdp_mode },
 	{ "cpus", "list", "online CPUs as a list such as 0-3,6", key_cpus_list },
 	{ "cpus", "queue_size", "8..16384", key_queue_size },
-	{ "cpus", "queues_per_cpu", "1..4096, at most 4096 TX queues in all",
-	  key_queues_per_cpu },
+	{ "cpus", "queues_per_cpu", "1..4096, at most 4096 TX queues in all", key_queues_per_cpu },
 	{ "shaping", "wan_capacity", RATE_ALLOWED, key_wan_capacity },
 	{ "shaping", "lan_capacity", RATE_ALLOWED, key_lan_capacity },
 	{ "shaping", "leaf_qdisc", "fq_codel, sfq, pfifo", key_leaf_qdisc },
@@ -532,8 +524,7 @@ static const struct ini_key ini_keys[] = {
 	  "0 for the interface capacity, or a rate from default_rate up to the smaller capacity",
 	  key_default_ceil },
 	{ "shaping", "unknown", "shape, pass", key_unknown },
-	{ "customers", "file",
-	  "a path; a relative one starts at the directory of the INI file",
+	{ "customers", "file", "a path; a relative one starts at the directory of the INI file",
 	  key_customers_file },
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
@@ -631,8 +622,8 @@ static void lines_free(struct load_ctx *ctx)
 	ctx->nlines = 0;
 }
 
-static int lines_add(struct load_ctx *ctx, size_t *cap, const char *section,
-		     const char *key, size_t keylen, unsigned int line)
+static int lines_add(struct load_ctx *ctx, size_t *cap, const char *section, const char *key,
+		     size_t keylen, unsigned int line)
 {
 	struct ini_line *l;
 
@@ -726,10 +717,10 @@ static void warn_repeated(const struct load_ctx *ctx)
 	for (i = 1; i < ctx->nlines; i++) {
 		const struct ini_line *a = &ctx->lines[i - 1], *b = &ctx->lines[i];
 
-		if (!a->key || !b->key || strcmp(a->section, b->section) ||
-		    strcmp(a->key, b->key))
+		if (!a->key || !b->key || strcmp(a->section, b->section) || strcmp(a->key, b->key))
 			continue;
-		pr_warn("%s:%u: [%s] %s is set again (first on line %u); the last setting is used\n",
+		pr_warn("%s:%u: [%s] %s is set again (first on line %u); the last setting is "
+			"used\n",
 			ctx->path, b->line, b->section, b->key, a->line);
 	}
 }
@@ -747,13 +738,13 @@ static const char *where(const struct load_ctx *ctx, const char *section, const 
 	return buf;
 }
 
-static void report(struct load_ctx *ctx, const char *section, const char *key,
-		   const char *val, const char *why, const char *allowed)
+static void report(struct load_ctx *ctx, const char *section, const char *key, const char *val,
+		   const char *why, const char *allowed)
 {
 	char at[PATH_MAX + 16];
 
-	pr_err("%s: [%s] %s = '%s': %s (allowed: %s)\n",
-	       where(ctx, section, key, at, sizeof(at)), section, key, val, why, allowed);
+	pr_err("%s: [%s] %s = '%s': %s (allowed: %s)\n", where(ctx, section, key, at, sizeof(at)),
+	       section, key, val, why, allowed);
 	ctx->errors++;
 }
 
@@ -764,8 +755,8 @@ static void key_names(const char *section, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; i < NKEYS && off < len; i++)
 		if (!strcmp(ini_keys[i].section, section))
-			off += (size_t)snprintf(buf + off, len - off, "%s%s",
-						off ? ", " : "", ini_keys[i].name);
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+						ini_keys[i].name);
 }
 
 static void check_entry(struct load_ctx *ctx, const char *entry, const char *val)
@@ -776,7 +767,8 @@ static void check_entry(struct load_ctx *ctx, const char *entry, const char *val
 
 	if (!colon) {
 		if (!key_find(entry, strlen(entry), NULL))
-			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, shaping, customers, system)\n",
+			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
+				"shaping, customers, system)\n",
 				where(ctx, entry, NULL, at, sizeof(at)), entry);
 		return;
 	}
@@ -795,8 +787,8 @@ static void check_entry(struct load_ctx *ctx, const char *entry, const char *val
 		snprintf(section, sizeof(section), "%.*s", (int)(colon - entry), entry);
 		key_names(section, names, sizeof(names));
 		pr_warn("%s: [%s] %s: unknown key, ignored (keys in [%s]: %s)\n",
-			where(ctx, section, colon + 1, at, sizeof(at)), section, colon + 1,
-			section, names);
+			where(ctx, section, colon + 1, at, sizeof(at)), section, colon + 1, section,
+			names);
 		return;
 	}
 	if (!val)
@@ -816,8 +808,8 @@ static void check_missing(struct load_ctx *ctx, const char *key, const char *wha
 static void check_together(struct load_ctx *ctx, dictionary *d)
 {
 	struct xs_config *cfg = ctx->cfg;
-	uint64_t cap = cfg->wan_capacity < cfg->lan_capacity ? cfg->wan_capacity :
-							       cfg->lan_capacity;
+	uint64_t cap =
+		cfg->wan_capacity < cfg->lan_capacity ? cfg->wan_capacity : cfg->lan_capacity;
 	char a[RATE_BUFSZ], b[RATE_BUFSZ], why[WHY_LEN];
 
 	if (!ctx->set_wan)
@@ -826,8 +818,7 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 		check_missing(ctx, "lan", "the customers");
 	if (cfg->wan[0] && !strcmp(cfg->wan, cfg->lan)) {
 		snprintf(why, WHY_LEN, "the same interface as wan");
-		report(ctx, "interfaces", "lan", cfg->lan, why,
-		       "an interface other than wan");
+		report(ctx, "interfaces", "lan", cfg->lan, why, "an interface other than wan");
 	}
 	if (!ctx->bad_cpus && config_txqs(cfg) > XS_MAX_TXQS) {
 		snprintf(why, WHY_LEN, "%u CPUs x %u queues is %u TX queues, more than %d",
@@ -955,8 +946,7 @@ int config_load(const char *path, struct xs_config *cfg)
 	int err;
 
 	if (strlen(path) >= sizeof(cfg->path)) {
-		pr_err("%s: config path longer than %zu characters\n", path,
-		       sizeof(cfg->path) - 1);
+		pr_err("%s: config path longer than %zu characters\n", path, sizeof(cfg->path) - 1);
 		return -ENAMETOOLONG;
 	}
 	copy_str(cfg->path, sizeof(cfg->path), path);

@@ -62,7 +62,7 @@ static const char *const column_names[NCOLS] = {
 };
 
 #define REQUIRED_COLUMNS "id, prefixes, down_rate, down_ceil, up_rate, up_ceil"
-#define RATE_HINT "a rate such as 50mbit or 1.5gbit; a bare number is Mbit/s"
+#define RATE_HINT	 "a rate such as 50mbit or 1.5gbit; a bare number is Mbit/s"
 
 /*
  * Messages are collected and printed sorted by line at the end: the checks
@@ -83,8 +83,8 @@ struct diags {
 	bool oom;
 };
 
-__attribute__((format(printf, 4, 5))) static void
-diag_add(struct diags *d, enum log_level level, unsigned int line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void diag_add(struct diags *d, enum log_level level,
+							   unsigned int line, const char *fmt, ...)
 {
 	char *text = NULL, *msg = NULL;
 	va_list ap;
@@ -144,11 +144,9 @@ static void diag_flush(struct diags *d)
 		free(d->v[i].msg);
 	}
 	if (d->warnings > MAX_WARNINGS)
-		pr_warn("%s: %zu more warnings not shown\n", d->name,
-			d->warnings - MAX_WARNINGS);
+		pr_warn("%s: %zu more warnings not shown\n", d->name, d->warnings - MAX_WARNINGS);
 	if (d->oom)
-		pr_err("%s: out of memory while reporting problems; some are not shown\n",
-		       d->name);
+		pr_err("%s: out of memory while reporting problems; some are not shown\n", d->name);
 	free(d->v);
 	d->v = NULL;
 	d->n = d->cap = 0;
@@ -156,8 +154,7 @@ static void diag_flush(struct diags *d)
 
 /* --- prefixes --------------------------------------------------------- */
 
-static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
-			       const char **why)
+static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits, const char **why)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
@@ -181,8 +178,8 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 		base = 0;
 	} else {
 		if (inet_pton(AF_INET, addr, p->addr + 12) != 1) {
-			*why = strchr(addr, '.') ? "not an IPv4 address" :
-						   "not an IPv4 or IPv6 address";
+			*why = strchr(addr, '.') ? "not an IPv4 address"
+						 : "not an IPv4 or IPv6 address";
 			return -EINVAL;
 		}
 		p->addr[10] = 0xff;
@@ -195,14 +192,14 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 		const char *q = slash + 1;
 
 		if (!*q || strlen(q) > 3 || strspn(q, "0123456789") != strlen(q)) {
-			*why = max == 32 ? "the prefix length after '/' must be 0..32" :
-					   "the prefix length after '/' must be 0..128";
+			*why = max == 32 ? "the prefix length after '/' must be 0..32"
+					 : "the prefix length after '/' must be 0..128";
 			return -EINVAL;
 		}
 		len = (unsigned int)atoi(q);
 		if (len > max) {
-			*why = max == 32 ? "the prefix length after '/' must be 0..32" :
-					   "the prefix length after '/' must be 0..128";
+			*why = max == 32 ? "the prefix length after '/' must be 0..32"
+					 : "the prefix length after '/' must be 0..128";
 			return -EINVAL;
 		}
 	}
@@ -271,7 +268,7 @@ static int prefix_cmp(const struct prefix *a, const struct prefix *b)
 struct csv {
 	const char *p, *end;
 	unsigned int line; /* where the next record starts */
-	char *buf;	   /* the current record's fields, each NUL-terminated */
+	char *buf; /* the current record's fields, each NUL-terminated */
 	size_t len;
 	size_t *off; /* start of each field in buf */
 	unsigned int nfields, cap;
@@ -379,17 +376,20 @@ static enum record csv_next(struct csv *c, struct diags *d, unsigned int *linep,
 			while (p < end && (is_blank(*p) || *p == '\r'))
 				p++;
 			if (p < end && *p != ',' && *p != '\n' && !why)
-				why = "text after a closing quote; inside a quoted field write a quote as \"\"";
+				why = "text after a closing quote; inside a quoted field write a "
+				      "quote as \"\"";
 		}
 		/* unquoted, or the junk after a closing quote that was reported */
 		while (p < end && *p != ',' && *p != '\n') {
 			if (*p == '"' && !why)
-				why = "a quote inside an unquoted field; quote the whole field and write the quote as \"\"";
+				why = "a quote inside an unquoted field; quote the whole field and "
+				      "write the quote as \"\"";
 			if (!*p && !why)
 				why = "contains a NUL byte; is this a text file?";
 			csv_put(c, *p++);
 		}
-		while (c->len > field && (is_blank(c->buf[c->len - 1]) || c->buf[c->len - 1] == '\r'))
+		while (c->len > field &&
+		       (is_blank(c->buf[c->len - 1]) || c->buf[c->len - 1] == '\r'))
 			c->len--;
 		csv_put(c, '\0');
 		if (p >= end)
@@ -483,15 +483,15 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		bool host_bits;
 
 		if (n >= sizeof(tok)) {
-			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who,
-				 s, why);
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
+				 why);
 			bad++;
 		} else {
 			memcpy(tok, s, n);
 			tok[n] = '\0';
 			if (prefix_parse_reason(tok, &p, &host_bits, &why)) {
-				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s",
-					 who, tok, why);
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
+					 tok, why);
 				bad++;
 			} else {
 				if (host_bits)
@@ -507,15 +507,16 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 	}
 	if (!ps->ntmp && !bad) {
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%sno prefixes; list one or more addresses or CIDR prefixes separated by spaces or ';'",
+			 "%sno prefixes; list one or more addresses or CIDR prefixes separated by "
+			 "spaces or ';'",
 			 who);
 		bad++;
 	}
 	return bad;
 }
 
-static int parse_rate_field(struct parser *ps, enum column col, unsigned int line,
-			    const char *who, uint64_t *out)
+static int parse_rate_field(struct parser *ps, enum column col, unsigned int line, const char *who,
+			    uint64_t *out)
 {
 	const char *s = csv_field(&ps->csv, (unsigned int)ps->col[col]);
 	const char *why = "not a rate";
@@ -531,22 +532,23 @@ static int parse_rate_field(struct parser *ps, enum column col, unsigned int lin
 	return -EINVAL;
 }
 
-static void check_pair(struct parser *ps, unsigned int line, const char *who,
-		       const char *dir, uint64_t rate, uint64_t ceil, const char *cap_name,
-		       uint64_t cap, const char *iface)
+static void check_pair(struct parser *ps, unsigned int line, const char *who, const char *dir,
+		       uint64_t rate, uint64_t ceil, const char *cap_name, uint64_t cap,
+		       const char *iface)
 {
 	char a[RATE_BUFSZ], b[RATE_BUFSZ];
 
 	if (rate > ceil)
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%s%s_rate %s is more than %s_ceil %s; the guaranteed rate cannot exceed the ceiling",
+			 "%s%s_rate %s is more than %s_ceil %s; the guaranteed rate cannot exceed "
+			 "the ceiling",
 			 who, dir, rate_format(rate, a, sizeof(a)), dir,
 			 rate_format(ceil, b, sizeof(b)));
 	if (ps->cfg && ceil > cap)
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%s%s_ceil %s is more than [shaping] %s %s (%s is shaped on %s)", who,
-			 dir, rate_format(ceil, a, sizeof(a)), cap_name,
-			 rate_format(cap, b, sizeof(b)), dir, iface);
+			 "%s%s_ceil %s is more than [shaping] %s %s (%s is shaped on %s)", who, dir,
+			 rate_format(ceil, a, sizeof(a)), cap_name, rate_format(cap, b, sizeof(b)),
+			 dir, iface);
 }
 
 static int parse_row(struct parser *ps, unsigned int line)
@@ -567,8 +569,7 @@ static int parse_row(struct parser *ps, unsigned int line)
 		snprintf(who, sizeof(who), "customer %u: ", c.id);
 	}
 
-	r = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]),
-			   line, who);
+	r = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line, who);
 	if (r < 0)
 		return r;
 	bad += r;
@@ -601,9 +602,8 @@ static int parse_row(struct parser *ps, unsigned int line)
 		ps->v = v;
 		ps->cap = ncap;
 	}
-	c.name = strdup(ps->col[COL_NAME] >= 0 ?
-				csv_field(&ps->csv, (unsigned int)ps->col[COL_NAME]) :
-				"");
+	c.name = strdup(
+		ps->col[COL_NAME] >= 0 ? csv_field(&ps->csv, (unsigned int)ps->col[COL_NAME]) : "");
 	c.prefixes = malloc(ps->ntmp * sizeof(*c.prefixes));
 	if (!c.name || !c.prefixes) {
 		free(c.name);
@@ -641,8 +641,8 @@ static int parse_header(struct parser *ps, unsigned int line)
 		if (k == COL_NAME || ps->col[k] >= 0)
 			continue;
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "the header has no '%s' column; the first row must name the columns (required: " REQUIRED_COLUMNS
-			 "; optional: name)",
+			 "the header has no '%s' column; the first row must name the columns "
+			 "(required: " REQUIRED_COLUMNS "; optional: name)",
 			 column_names[k]);
 		missing++;
 	}
@@ -732,7 +732,8 @@ static int check_prefixes(struct parser *ps)
 					 prefix_format(&cur->p, a, sizeof(a)));
 			else
 				diag_add(&ps->diags, LOG_LEVEL_ERR, c->line,
-					 "customer %u: prefix %s is also claimed by customer %u on line %u",
+					 "customer %u: prefix %s is also claimed by customer %u on "
+					 "line %u",
 					 c->id, prefix_format(&cur->p, a, sizeof(a)), o->id,
 					 o->line);
 			continue;
@@ -740,7 +741,8 @@ static int check_prefixes(struct parser *ps)
 		if (top && top->cust != cur->cust) {
 			o = &ps->v[top->cust];
 			diag_add(&ps->diags, LOG_LEVEL_WARN, c->line,
-				 "customer %u: prefix %s lies inside %s of customer %u on line %u; its addresses go to customer %u (the more specific prefix wins)",
+				 "customer %u: prefix %s lies inside %s of customer %u on line %u; "
+				 "its addresses go to customer %u (the more specific prefix wins)",
 				 c->id, prefix_format(&cur->p, a, sizeof(a)),
 				 prefix_format(&top->p, b, sizeof(b)), o->id, o->line, c->id);
 		}
@@ -792,7 +794,8 @@ static int parse_all(struct parser *ps)
 			continue;
 		if (ps->csv.nfields != ps->nfields) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-				 "%u fields, but the header on line %u has %u; quote fields that contain commas",
+				 "%u fields, but the header on line %u has %u; quote fields that "
+				 "contain commas",
 				 ps->csv.nfields, ps->header_line, ps->nfields);
 			continue;
 		}
@@ -802,7 +805,8 @@ static int parse_all(struct parser *ps)
 	}
 	if (!header) {
 		diag_add(&ps->diags, LOG_LEVEL_ERR, 0,
-			 "no header row; the first row must name the columns, e.g. id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil");
+			 "no header row; the first row must name the columns, e.g. "
+			 "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil");
 		return -EINVAL;
 	}
 	if (ps->n)
@@ -811,8 +815,8 @@ static int parse_all(struct parser *ps)
 	return check_prefixes(ps);
 }
 
-int customers_parse(const char *name, const char *buf, size_t len,
-		    const struct xs_config *cfg, struct customer_list *out)
+int customers_parse(const char *name, const char *buf, size_t len, const struct xs_config *cfg,
+		    struct customer_list *out)
 {
 	struct parser ps = { .name = name, .cfg = cfg };
 	size_t i;
@@ -865,8 +869,7 @@ out:
 	return err;
 }
 
-int customers_load(const char *path, const struct xs_config *cfg,
-		   struct customer_list *out)
+int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out)
 {
 	struct stat st;
 	char *buf = NULL;

@@ -177,8 +177,8 @@ static int keep_previous(struct builder *b, const struct assignment *prev, size_
 			continue;
 		}
 		ci = a->cpu < XS_MAX_CPUS ? cpu_index[a->cpu] : -1;
-		if (ci >= 0 && a->txq / cfg->queues_per_cpu == (uint32_t)ci &&
-		    a->txq < b->ntxqs && a->minor >= XS_FIRST_MINOR && a->minor <= XS_MAX_MINOR)
+		if (ci >= 0 && a->txq / cfg->queues_per_cpu == (uint32_t)ci && a->txq < b->ntxqs &&
+		    a->minor >= XS_FIRST_MINOR && a->minor <= XS_MAX_MINOR)
 			claims[nclaims++] = (struct claim){ a->txq, a->minor, i };
 		i++;
 		/* skip the later duplicates of this id */
@@ -268,14 +268,17 @@ int plan_build(const struct xs_config *cfg, const struct customer_list *list,
 	/* each bound first: the product could wrap */
 	if (!cfg->ncpus || !cfg->queues_per_cpu || cfg->ncpus > XS_MAX_CPUS ||
 	    cfg->queues_per_cpu > XS_MAX_TXQS || config_txqs(cfg) > XS_MAX_TXQS) {
-		pr_err("plan: %u CPUs x %u queues per CPU cannot hold customers; set [cpus] list and queues_per_cpu (1..%d TX queues)\n",
+		pr_err("plan: %u CPUs x %u queues per CPU cannot hold customers; set [cpus] list "
+		       "and queues_per_cpu (1..%d TX queues)\n",
 		       cfg->ncpus, cfg->queues_per_cpu, XS_MAX_TXQS);
 		return -EINVAL;
 	}
 	b.ntxqs = config_txqs(cfg);
 	room = (uint64_t)b.ntxqs * XS_MINORS_PER_TREE;
 	if (n > room) {
-		pr_err("%zu customers do not fit: %u CPUs x %u queues per CPU = %u HTB trees of %u classes hold %llu; raise [cpus] queues_per_cpu or add CPUs to [cpus] list\n",
+		pr_err("%zu customers do not fit: %u CPUs x %u queues per CPU = %u HTB trees of %u "
+		       "classes hold %llu; raise [cpus] queues_per_cpu or add CPUs to [cpus] "
+		       "list\n",
 		       n, cfg->ncpus, cfg->queues_per_cpu, b.ntxqs, XS_MINORS_PER_TREE,
 		       (unsigned long long)room);
 		return -ENOSPC;

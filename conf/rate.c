@@ -21,11 +21,7 @@ struct rate_unit {
 };
 
 static const struct rate_unit units[] = {
-	{ "bit", 0 },
-	{ "kbit", 3 },
-	{ "mbit", 6 },
-	{ "gbit", 9 },
-	{ "tbit", 12 },
+	{ "bit", 0 }, { "kbit", 3 }, { "mbit", 6 }, { "gbit", 9 }, { "tbit", 12 },
 };
 
 static const struct rate_unit *unit_find(const char *s)
@@ -48,9 +44,11 @@ static int is_digit(char c)
 
 int rate_parse_reason(const char *s, uint64_t *bps, const char **reason)
 {
-	static const uint64_t pow10[] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL,
-		100000ULL, 1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
-		10000000000ULL, 100000000000ULL, 1000000000000ULL };
+	static const uint64_t pow10[] = {
+		1ULL,		10ULL,		 100ULL,	  1000ULL,	10000ULL,
+		100000ULL,	1000000ULL,	 10000000ULL,	  100000000ULL, 1000000000ULL,
+		10000000000ULL, 100000000000ULL, 1000000000000ULL
+	};
 	const struct rate_unit *unit;
 	unsigned __int128 whole = 0, frac = 0, total;
 	const char *p = s, *int_start, *frac_start = NULL, *frac_end = NULL;
@@ -91,9 +89,9 @@ int rate_parse_reason(const char *s, uint64_t *bps, const char **reason)
 	}
 	unit = unit_find(p);
 	if (!unit) {
-		why = (strcasestr(p, "bps") || strcasestr(p, "byte")) ?
-			      "unknown unit; rates are in bits per second: kbit, mbit, gbit" :
-			      "unknown unit or trailing text";
+		why = (strcasestr(p, "bps") || strcasestr(p, "byte"))
+			      ? "unknown unit; rates are in bits per second: kbit, mbit, gbit"
+			      : "unknown unit or trailing text";
 		goto err;
 	}
 
@@ -157,18 +155,15 @@ const char *rate_format(uint64_t bps, char *buf, size_t len)
 		whole = bps / div;
 		frac = bps % div;
 		if (!frac) {
-			snprintf(buf, len, "%llu%s", (unsigned long long)whole,
-				 units[i].name);
+			snprintf(buf, len, "%llu%s", (unsigned long long)whole, units[i].name);
 			return buf;
 		}
 		/* print every digit the unit needs, then drop trailing zeros */
 		digits = units[i].exp;
-		snprintf(fbuf, sizeof(fbuf), "%0*llu", (int)digits,
-			 (unsigned long long)frac);
+		snprintf(fbuf, sizeof(fbuf), "%0*llu", (int)digits, (unsigned long long)frac);
 		while (digits > 0 && fbuf[digits - 1] == '0')
 			fbuf[--digits] = '\0';
-		snprintf(buf, len, "%llu.%s%s", (unsigned long long)whole, fbuf,
-			 units[i].name);
+		snprintf(buf, len, "%llu.%s%s", (unsigned long long)whole, fbuf, units[i].name);
 		return buf;
 	}
 	snprintf(buf, len, "%llubit", (unsigned long long)bps);

@@ -61,9 +61,10 @@ int main(int argc, char **argv)
 	err = plan_build(&cfg, &list, plan.v, plan.n, &again);
 	t3 = now();
 	getrusage(RUSAGE_SELF, &ru);
-	printf("customers=%zu prefixes_v4=%zu prefixes_v6=%zu txqs=%u load_s=%.3f plan_s=%.3f replan_s=%.3f total_s=%.3f maxrss_mb=%.1f\n",
-	       list.n, list.nprefixes_v4, list.nprefixes_v6, config_txqs(&cfg), t1 - t0,
-	       t2 - t1, t3 - t2, t3 - t0, (double)ru.ru_maxrss / 1024.0);
+	printf("customers=%zu prefixes_v4=%zu prefixes_v6=%zu txqs=%u load_s=%.3f plan_s=%.3f "
+	       "replan_s=%.3f total_s=%.3f maxrss_mb=%.1f\n",
+	       list.n, list.nprefixes_v4, list.nprefixes_v6, config_txqs(&cfg), t1 - t0, t2 - t1,
+	       t3 - t2, t3 - t0, (double)ru.ru_maxrss / 1024.0);
 	plan_free(&plan);
 	plan_free(&again);
 	customers_free(&list);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define V4_BASE 0xc6120000U /* 198.18.0.0 */
+#define V4_BASE	 0xc6120000U /* 198.18.0.0 */
 #define V4_COUNT (1U << 17) /* a /15 */
 #define V6_COUNT (1U << 24) /* /56s in a /32 */
 
@@ -39,8 +39,9 @@ static int parse_ulong(const char *s, unsigned long *v)
 
 int main(int argc, char **argv)
 {
-	static const unsigned int tiers[] = { 5, 10, 20, 25, 50, 100, 150, 200,
-					      300, 500, 750, 1000 };
+	static const unsigned int tiers[] = {
+		5, 10, 20, 25, 50, 100, 150, 200, 300, 500, 750, 1000
+	};
 	unsigned long n, per = 1, seed = 1, i, k;
 	uint32_t v4 = 0, v6 = 0;
 

@@ -35,7 +35,8 @@ static void check(const struct customer_list *list, const struct xs_config *cfg)
 			char buf[64];
 
 			prefix_format(&c->prefixes[k], buf, sizeof(buf));
-			if (prefix_parse(buf, &again) || memcmp(&again, &c->prefixes[k], sizeof(again)))
+			if (prefix_parse(buf, &again) ||
+			    memcmp(&again, &c->prefixes[k], sizeof(again)))
 				__builtin_trap();
 			if (prefix_is_v4(&c->prefixes[k]))
 				v4++;

@@ -70,7 +70,7 @@ size_t capture_count(enum log_level level)
 	return n;
 }
 
-size_t capture_matching(enum log_level level, ...)
+size_t capture_matching_all(enum log_level level, ...)
 {
 	size_t i, n = 0;
 

@@ -23,9 +23,9 @@ static void test_units_and_decimals(void **state)
 		{ "1000bit", 1000ULL },
 		{ "8bit", 8ULL },
 		{ "2tbit", 2000000000000ULL },
-		{ "10", 10000000ULL },	   /* bare number: Mbit/s */
+		{ "10", 10000000ULL }, /* bare number: Mbit/s */
 		{ "1.5", 1500000ULL },
-		{ "0.1mbit", 100000ULL },  /* exact, no float rounding */
+		{ "0.1mbit", 100000ULL }, /* exact, no float rounding */
 		{ "0.3mbit", 300000ULL },
 		{ "0.001gbit", 1000000ULL },
 		{ ".5mbit", 500000ULL },
@@ -36,7 +36,7 @@ static void test_units_and_decimals(void **state)
 		{ "007mbit", 7000000ULL },
 		{ "1.0000000000gbit", 1000000000ULL },
 		{ "123.456789mbit", 123456789ULL },
-		{ "10.0000004bit", 10ULL },  /* below one bit rounds */
+		{ "10.0000004bit", 10ULL }, /* below one bit rounds */
 		{ "10.5bit", 11ULL },
 		{ "18446744073709551615bit", UINT64_MAX },
 		{ "18446744.073709551615tbit", UINT64_MAX },
@@ -55,12 +55,37 @@ static void test_units_and_decimals(void **state)
 static void test_rejects_zero_negative_garbage(void **state)
 {
 	static const char *const bad[] = {
-		"", "0", "0mbit", "0.0", "0.0000001bit", "-5mbit", "-0", "+5mbit", "abc",
-		"mbit", "10 mbit", " 10mbit", "10mbit ", "10mbps", "10Mbps", "10mbitx",
-		"10kb", "1e6", "1,5mbit", "1..5mbit", "5.", "5.mbit", "7bit", "0.000001",
-		"18446744073709551616bit", "18446744073709551.616kbit",
-		"99999999999999999999999999999999999999gbit", "20000000tbit", "0x10",
-		"10mbit\n", "ten",
+		"",
+		"0",
+		"0mbit",
+		"0.0",
+		"0.0000001bit",
+		"-5mbit",
+		"-0",
+		"+5mbit",
+		"abc",
+		"mbit",
+		"10 mbit",
+		" 10mbit",
+		"10mbit ",
+		"10mbps",
+		"10Mbps",
+		"10mbitx",
+		"10kb",
+		"1e6",
+		"1,5mbit",
+		"1..5mbit",
+		"5.",
+		"5.mbit",
+		"7bit",
+		"0.000001",
+		"18446744073709551616bit",
+		"18446744073709551.616kbit",
+		"99999999999999999999999999999999999999gbit",
+		"20000000tbit",
+		"0x10",
+		"10mbit\n",
+		"ten",
 	};
 	unsigned int i;
 
