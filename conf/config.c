@@ -852,26 +852,45 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 	}
 }
 
+/* The file iniparser is reading, for ini_error(); iniparser gives no context. */
+static const char *ini_path;
+
 /*
- * iniparser reports syntax errors through a printf-like callback with no
- * context pointer, as "iniparser: syntax error in FILE (LINE):\n-> TEXT\n".
- * Reword them as FILE:LINE: like every other message.
+ * iniparser reports syntax errors through a printf-like callback, as
+ * "iniparser: syntax error in FILE (LINE):\n-> TEXT\n" or "iniparser: input
+ * line too long in FILE (LINE)\n". Reword them as FILE:LINE: like every
+ * other message; anything else is passed on as it is.
  */
 static int ini_error(const char *fmt, ...)
 {
-	char msg[1024], *p, *q;
+	char msg[1024], needle[PATH_MAX + 8], *what, *at, *text;
+	unsigned long line;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p = strncmp(msg, "iniparser: ", 11) ? msg : msg + 11;
-	for (q = p; *q; q++)
-		if (*q == '\n')
-			*q = ' ';
-	while (q > p && q[-1] == ' ')
-		*--q = '\0';
-	pr_err("%s; fix the line or comment it out with ';'\n", p);
+	what = strncmp(msg, "iniparser: ", 11) ? msg : msg + 11;
+	text = strstr(what, "\n-> ");
+	if (text)
+		text += 4;
+	what[strcspn(what, "\n")] = '\0';
+	snprintf(needle, sizeof(needle), " in %s (", ini_path ? ini_path : "");
+	at = strstr(what, needle);
+	if (!at) {
+		pr_err("%s\n", what);
+		return 0;
+	}
+	*at = '\0';
+	line = strtoul(at + strlen(needle), NULL, 10);
+	if (text) {
+		text[strcspn(text, "\n")] = '\0';
+		pr_err("%s:%lu: %s: '%s'; write key = value, or comment the line out with ';'\n",
+		       ini_path, line, what, text);
+	} else {
+		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n", ini_path,
+		       line, what);
+	}
 	return 0;
 }
 
@@ -964,9 +983,11 @@ int config_load(const char *path, struct xs_config *cfg)
 	free(buf);
 	if (err)
 		goto out;
+	ini_path = path;
 	iniparser_set_error_callback(ini_error);
 	d = iniparser_load(path);
 	iniparser_set_error_callback(NULL);
+	ini_path = NULL;
 	if (!d) {
 		err = -EINVAL;
 		goto out;

@@ -459,11 +459,19 @@ static void test_customers_file_relative_to_ini(void **state)
 static void test_syntax_error_names_the_line(void **state)
 {
 	struct fixture *f = *state;
-	char line[64];
+	char text[2048];
 
 	assert_int_equal(load(f, MINIMAL "this line has no equals sign\n"), -EINVAL);
-	snprintf(line, sizeof(line), "(4)");
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "syntax error", f->ini, line), 1);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 4), "syntax error",
+					  "'this line has no equals sign'"),
+			 1);
+
+	/* iniparser stops at 1024 characters a line */
+	snprintf(text, sizeof(text), MINIMAL "[customers]\nfile = /%01100d\n", 0);
+	capture_begin();
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 5), "too long", "1024"), 1);
 }
 
 static void test_unreadable_file(void **state)
