@@ -824,6 +824,10 @@ int customers_parse(const char *name, const char *buf, size_t len, const struct 
 
 	memset(out, 0, sizeof(*out));
 	ps.diags.name = name;
+	if (!buf) {
+		buf = "";
+		len = 0;
+	}
 	/* spreadsheets on Windows save UTF-8 with a byte order mark */
 	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
 		buf += 3;

@@ -149,8 +149,10 @@ static void test_deterministic(void **state)
 	make_cfg(&cfg, 4, 2);
 	make_list(&list, 10000, 100);
 	/* equal ceils everywhere: the tie-breaks must decide, not qsort */
-	for (i = 0; i < list.n; i += 3)
-		list.v[i].down_ceil = 100000000ULL, list.v[i].up_ceil = 0;
+	for (i = 0; i < list.n; i += 3) {
+		list.v[i].down_ceil = 100000000ULL;
+		list.v[i].up_ceil = 0;
+	}
 	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &a), 0);
 	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &b), 0);
 	assert_int_equal(a.n, b.n);
@@ -322,7 +324,8 @@ static void test_displaced_when_cpu_or_queue_goes(void **state)
 	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &p1), 0);
 
 	/* CPU 2 leaves: CPUs 0, 1, 3 remain, and CPU 3 is now index 2 */
-	cfg.cpus[0] = 0, cfg.cpus[1] = 1, cfg.cpus[2] = 3, cfg.ncpus = 3;
+	cfg.cpus[2] = 3;
+	cfg.ncpus = 3;
 	assert_int_equal(plan_build(&cfg, &list, p1.v, p1.n, &p2), 0);
 	assert_valid(&cfg, &list, &p2);
 	for (i = 0; i < p2.n; i++) {
