@@ -286,10 +286,15 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/*
+ * A record stores at most one byte more than it consumes (the NUL of its
+ * last field when the file ends without a newline), so a buffer of
+ * CSV_MAX_RECORD + 1 holds any record that is not refused as too long.
+ */
 static void csv_put(struct csv *c, char ch)
 {
 	/* past the limit the record is refused; keep scanning, stop storing */
-	if (c->len < CSV_MAX_RECORD)
+	if (c->len <= CSV_MAX_RECORD)
 		c->buf[c->len++] = ch;
 }
 

@@ -269,6 +269,34 @@ static void test_overlong_line(void **state)
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: ", "down_rate '0': zero"), 1);
 }
 
+/* The longest row that is accepted, at the end of a file without a newline. */
+static void test_longest_row(void **state)
+{
+	static const char tail[] = ",198.18.0.1,1,2,1,2";
+	size_t hlen = strlen(HEADER), row = 64 * 1024, len = hlen + row;
+	char *text = malloc(len);
+
+	assert_non_null(text);
+	memcpy(text, HEADER, hlen);
+	memcpy(text + hlen, "1,", 2);
+	memset(text + hlen + 2, 'n', row - 2 - strlen(tail));
+	memcpy(text + len - strlen(tail), tail, strlen(tail));
+	assert_int_equal(customers_parse("list.csv", text, len, &cfg, &list), 0);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(strlen(list.v[0].name), row - 2 - strlen(tail));
+	assert_int_equal(list.v[0].up_ceil, 2000000ULL);
+	customers_free(&list);
+
+	/* one byte more is refused */
+	text[len - 1] = '2';
+	text = realloc(text, len + 1);
+	assert_non_null(text);
+	text[len] = '0';
+	assert_int_equal(customers_parse("list.csv", text, len + 1, &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: ", "longer than 65536"), 1);
+	free(text);
+}
+
 static void test_bad_ids(void **state)
 {
 	assert_int_equal(parse(HEADER "0,a,198.18.0.1,1,2,1,2\n"
@@ -627,6 +655,7 @@ int main(void)
 		T(test_malformed_quotes),
 		T(test_nul_byte),
 		T(test_overlong_line),
+		T(test_longest_row),
 		T(test_bad_ids),
 		T(test_duplicate_ids_name_both_lines),
 		T(test_equal_prefixes_are_errors),
