@@ -759,13 +759,35 @@ static void key_names(const char *section, char *buf, size_t len)
 						ini_keys[i].name);
 }
 
-static void check_entry(struct load_ctx *ctx, const char *entry, const char *val)
+/*
+ * iniparser names a key "section:key". A section name may itself hold ':',
+ * so the split is at the last ':' whose left side is a section iniparser
+ * knows (stored without a value), else at the first.
+ */
+static const char *split_entry(const dictionary *d, const char *entry)
 {
-	const char *colon = strchr(entry, ':');
+	const char *colon = strrchr(entry, ':');
+	char section[256];
+
+	while (colon && colon != entry) {
+		snprintf(section, sizeof(section), "%.*s", (int)(colon - entry), entry);
+		if ((size_t)(colon - entry) < sizeof(section) && iniparser_find_entry(d, section) &&
+		    !iniparser_getstring(d, section, ""))
+			return colon;
+		colon = memrchr(entry, ':', (size_t)(colon - entry));
+	}
+	return strchr(entry, ':');
+}
+
+static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *entry,
+			const char *val)
+{
+	const char *colon = split_entry(d, entry);
 	const struct ini_key *k;
 	char why[WHY_LEN] = "", names[256], at[PATH_MAX + 16];
 
-	if (!colon) {
+	/* iniparser stores each section as an entry without a value */
+	if (!colon || !val) {
 		if (!key_find(entry, strlen(entry), NULL))
 			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
 				"shaping, customers, system)\n",
@@ -777,7 +799,7 @@ static void check_entry(struct load_ctx *ctx, const char *entry, const char *val
 			where(ctx, "", colon + 1, at, sizeof(at)), colon + 1);
 		return;
 	}
-	/* a section whose name holds ':' is unknown and already warned about */
+	/* keys of an unknown section: the section was warned about */
 	if (!key_find(entry, (size_t)(colon - entry), NULL))
 		return;
 	k = key_find(entry, (size_t)(colon - entry), colon + 1);
@@ -791,8 +813,6 @@ static void check_entry(struct load_ctx *ctx, const char *entry, const char *val
 			names);
 		return;
 	}
-	if (!val)
-		val = "";
 	if (k->parse(ctx, val, why))
 		report(ctx, k->section, k->name, val, why, k->allowed);
 }
@@ -995,7 +1015,7 @@ int config_load(const char *path, struct xs_config *cfg)
 	warn_repeated(&ctx);
 	for (i = 0; i < (size_t)d->size; i++)
 		if (d->key[i])
-			check_entry(&ctx, d->key[i], d->val[i]);
+			check_entry(&ctx, d, d->key[i], d->val[i]);
 	check_together(&ctx, d);
 	err = ctx.errors ? -EINVAL : 0;
 out:

@@ -352,9 +352,14 @@ static void test_unknown_sections_and_keys_warn(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(load(f, "stray = 1\n" MINIMAL "wna = eth2\n[shapping]\nrate = 1\n"), 0);
+	assert_int_equal(load(f, "stray = 1\n" MINIMAL "wna = eth2\n[shapping]\nrate = 1\n"
+				 "[cpus:extra]\nlist = 0\n"),
+			 0);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
-	assert_int_equal(capture_count(LOG_LEVEL_WARN), 3);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 4);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 8), "[cpus:extra]",
+					  "unknown section"),
+			 1);
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 1), "stray", "outside any section"),
 			 1);
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 5), "[interfaces] wna",
