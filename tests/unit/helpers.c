@@ -13,6 +13,9 @@ struct captured {
 	char *msg;
 };
 
+/* ends the needles of capture_matching(); a NULL there is not portable */
+const char capture_end_mark[] = "";
+
 static struct captured *cap_v;
 static size_t cap_n, cap_size;
 static enum log_level saved_level;
@@ -80,7 +83,7 @@ size_t capture_matching_all(enum log_level level, ...)
 		va_list ap;
 
 		va_start(ap, level);
-		while (all && (needle = va_arg(ap, const char *)))
+		while (all && (needle = va_arg(ap, const char *)) != capture_end_mark)
 			all = strstr(cap_v[i].msg, needle) != NULL;
 		va_end(ap);
 		n += all;

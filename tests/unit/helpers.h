@@ -17,8 +17,9 @@ void capture_end(void);
 /* Messages of exactly this level captured so far. */
 size_t capture_count(enum log_level level);
 /* How many messages of this level contain every one of the needles. */
-#define capture_matching(level, ...) capture_matching_all(level, __VA_ARGS__, (const char *)NULL)
-size_t capture_matching_all(enum log_level level, ...) __attribute__((sentinel));
+#define capture_matching(level, ...) capture_matching_all(level, __VA_ARGS__, capture_end_mark)
+extern const char capture_end_mark[];
+size_t capture_matching_all(enum log_level level, ...);
 /* The i-th captured message of this level, NULL past the end. */
 const char *capture_msg(enum log_level level, size_t i);
 /* Print what was captured to stderr, for a failing test's log. */

@@ -291,7 +291,7 @@ static void test_interface_names(void **state)
 		capture_begin();
 		assert_int_equal(load(f, text), -EINVAL);
 		assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 2), "[interfaces] wan = '",
-						  "(allowed: an interface name", NULL),
+						  "(allowed: an interface name"),
 				 1);
 	}
 	/* 15 characters is the most the kernel takes */
