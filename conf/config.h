@@ -65,8 +65,10 @@ void config_defaults(struct xs_config *cfg);
 /*
  * Load and validate an INI file on top of the defaults. Every bad value is
  * reported with pr_err as "FILE: [section] key = value: reason (allowed: ...)",
- * unknown sections and keys with pr_warn. Returns 0, -ENOENT/-EACCES when the
- * file cannot be read, or -EINVAL when any value is bad.
+ * unknown sections and keys with pr_warn. Returns 0, -ENOENT/-EACCES (or
+ * another -errno) when the file cannot be read, or -EINVAL when any value is
+ * bad or a line is not INI syntax. Messages carry FILE:LINE where the line is
+ * known. A relative [customers] file is made relative to the INI's directory.
  */
 int config_load(const char *path, struct xs_config *cfg);
 
@@ -81,5 +83,12 @@ const char *leaf_qdisc_name(enum leaf_qdisc leaf);
  * Returns the count, or -EINVAL (empty, malformed, or >= XS_MAX_CPUS).
  */
 int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max);
+
+/*
+ * The online CPUs below XS_MAX_CPUS, ascending, from
+ * /sys/devices/system/cpu/online (sysconf as the fallback). Returns the
+ * count (at least 1).
+ */
+int cpus_online(unsigned int *cpus, unsigned int max);
 
 #endif /* XSHAPER_CONFIG_H */

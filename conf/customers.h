@@ -40,7 +40,7 @@ bool prefix_contains(const struct prefix *a, const struct prefix *b);
 
 struct customer {
 	uint32_t id;
-	char *name;
+	char *name; /* never NULL: "" when the list has no name for it */
 	struct prefix *prefixes;
 	unsigned int nprefixes;
 	uint64_t down_rate, down_ceil; /* bit/s, shaped on lan egress */
@@ -59,7 +59,8 @@ struct customer_list {
  * row is reported with pr_err as "FILE:LINE: reason"; if any row is bad the
  * whole list is refused (-EINVAL) and *out is left empty. Nested prefixes
  * across customers are reported with pr_warn. cfg gives the capacities that
- * bound the ceils.
+ * bound the ceils (NULL: no capacity check). A record may be at most 64 KiB.
+ * Returns 0, -EINVAL, -ENOMEM, or the -errno of reading the file.
  */
 int customers_load(const char *path, const struct xs_config *cfg,
 		   struct customer_list *out);

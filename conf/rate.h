@@ -12,8 +12,17 @@
  * below 8 bit/s are -EINVAL.
  */
 int rate_parse(const char *s, uint64_t *bps);
+/*
+ * The same, and on -EINVAL *reason (when reason is not NULL) says what is
+ * wrong ("zero", "unknown unit or trailing text", ...) for error messages.
+ */
+int rate_parse_reason(const char *s, uint64_t *bps, const char **reason);
 
-/* Print a rate the way rate_parse reads it back: "50mbit", "1.5gbit". */
+/*
+ * Print a rate the way rate_parse reads it back: "50mbit", "1.5gbit". Exact:
+ * rate_parse(rate_format(x)) == x for every x >= 8. 32 bytes always suffice.
+ */
+#define RATE_BUFSZ 32
 const char *rate_format(uint64_t bps, char *buf, size_t len);
 
 #endif /* XSHAPER_RATE_H */

@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The INI file. iniparser reads it; this file checks every key against a
+ * table, reports every bad value at once (an operator fixing a config should
+ * not have to run check once per typo), and fills struct xs_config.
+ *
+ * iniparser keeps no line numbers, so the file is also scanned here, cheaply,
+ * for where each key was set; messages then read FILE:LINE like a compiler's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <iniparser.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "conf/config.h"
+#include "conf/rate.h"
+
+#define CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
+
+/*
+ * queue_size is the cpumap ring of each CPU (frames waiting for that CPU's
+ * stack). The kernel refuses more than 16384; below 8 the ring overflows on
+ * the smallest burst a NIC delivers per NAPI poll.
+ */
+#define QUEUE_SIZE_MIN	 8
+#define QUEUE_SIZE_MAX	 16384
+#define LOCK_TIMEOUT_MAX 86400
+/* A config is a few dozen lines; anything this large is the wrong file. */
+#define INI_MAX_SIZE (1024 * 1024)
+
+static const char *const leaf_names[] = {
+	[LEAF_FQ_CODEL] = "fq_codel",
+	[LEAF_SFQ] = "sfq",
+	[LEAF_PFIFO] = "pfifo",
+};
+
+const char *leaf_qdisc_name(enum leaf_qdisc leaf)
+{
+	if ((unsigned int)leaf < sizeof(leaf_names) / sizeof(leaf_names[0]))
+		return leaf_names[leaf];
+	return "unknown";
+}
+
+unsigned int config_txqs(const struct xs_config *cfg)
+{
+	return cfg->ncpus * cfg->queues_per_cpu;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static const char *skip_space(const char *p)
+{
+	while (is_space(*p))
+		p++;
+	return p;
+}
+
+static int parse_cpu(const char **pp, unsigned int *cpu, bool clip, const char **why)
+{
+	const char *p = *pp;
+	unsigned long v = 0;
+
+	if (*p < '0' || *p > '9') {
+		*why = *p ? "expected a CPU number" : "empty";
+		return -EINVAL;
+	}
+	while (*p >= '0' && *p <= '9') {
+		if (v <= 1000000)
+			v = v * 10 + (unsigned long)(*p - '0');
+		p++;
+	}
+	if (v >= XS_MAX_CPUS && !clip) {
+		*why = "CPU numbers must be below 256";
+		return -EINVAL;
+	}
+	*cpu = v >= XS_MAX_CPUS ? XS_MAX_CPUS : (unsigned int)v;
+	*pp = p;
+	return 0;
+}
+
+/*
+ * clip: ignore CPUs >= XS_MAX_CPUS instead of failing, for the kernel's own
+ * list of online CPUs on machines larger than the maps.
+ */
+static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int max, bool clip,
+				const char **why)
+{
+	uint64_t set[XS_MAX_CPUS / 64] = { 0 };
+	const char *p = skip_space(s);
+	unsigned int lo, hi, c, n = 0;
+
+	if (!*p) {
+		*why = "empty";
+		return -EINVAL;
+	}
+	for (;;) {
+		if (parse_cpu(&p, &lo, clip, why))
+			return -EINVAL;
+		hi = lo;
+		p = skip_space(p);
+		if (*p == '-') {
+			p = skip_space(p + 1);
+			if (parse_cpu(&p, &hi, clip, why))
+				return -EINVAL;
+			if (hi < lo) {
+				*why = "a range goes backwards";
+				return -EINVAL;
+			}
+			p = skip_space(p);
+		}
+		for (c = lo; c <= hi && c < XS_MAX_CPUS; c++)
+			set[c / 64] |= 1ULL << (c % 64);
+		if (!*p)
+			break;
+		if (*p != ',') {
+			*why = "expected ',' or '-' between CPU numbers";
+			return -EINVAL;
+		}
+		p = skip_space(p + 1);
+	}
+	for (c = 0; c < XS_MAX_CPUS; c++) {
+		if (!(set[c / 64] & (1ULL << (c % 64))))
+			continue;
+		if (n == max) {
+			*why = "too many CPUs";
+			return -EINVAL;
+		}
+		cpus[n++] = c;
+	}
+	if (!n) {
+		*why = "no CPU below 256";
+		return -EINVAL;
+	}
+	return (int)n;
+}
+
+int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max)
+{
+	const char *why;
+
+	if (!s)
+		return -EINVAL;
+	return cpulist_parse_reason(s, cpus, max, false, &why);
+}
+
+int cpus_online(unsigned int *cpus, unsigned int max)
+{
+	char buf[4096];
+	const char *why;
+	ssize_t len = -1;
+	long n, i;
+	int fd, ret;
+
+	fd = open(CPU_ONLINE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (len > 0) {
+		buf[len] = '\0';
+		ret = cpulist_parse_reason(buf, cpus, max, true, &why);
+		if (ret > 0)
+			return ret;
+	}
+	/* no sysfs (a container without it): assume CPUs 0..n-1 */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	for (i = 0; i < n && i < (long)max && i < XS_MAX_CPUS; i++)
+		cpus[i] = (unsigned int)i;
+	return (int)i;
+}
+
+/* "0-3,6" from an ascending list, for messages */
+static void cpulist_format(const unsigned int *cpus, unsigned int n, char *buf, size_t len)
+{
+	unsigned int i = 0, j;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	while (i < n && off < len) {
+		j = i;
+		while (j + 1 < n && cpus[j + 1] == cpus[j] + 1)
+			j++;
+		if (j == i)
+			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "",
+						cpus[i]);
+		else
+			off += (size_t)snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "",
+						cpus[i], cpus[j]);
+		i = j + 1;
+	}
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+void config_defaults(struct xs_config *cfg)
+{
+	int n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->xdp_mode = XDP_MODE_NATIVE;
+	n = cpus_online(cfg->cpus, XS_MAX_CPUS);
+	cfg->ncpus = n > 0 ? (unsigned int)n : 0;
+	cfg->queue_size = 2048;
+	cfg->queues_per_cpu = 1;
+	cfg->wan_capacity = 10000000000ULL;
+	cfg->lan_capacity = 10000000000ULL;
+	cfg->leaf_qdisc = LEAF_FQ_CODEL;
+	cfg->default_rate = 1000000ULL;
+	cfg->default_ceil = 0;
+	cfg->unknown = UNKNOWN_SHAPE;
+	copy_str(cfg->customers_file, sizeof(cfg->customers_file), "/etc/xshaper/customers.csv");
+	copy_str(cfg->bpffs, sizeof(cfg->bpffs), "/sys/fs/bpf/xshaper");
+	copy_str(cfg->lock, sizeof(cfg->lock), "/run/xshaper.lock");
+	cfg->lock_timeout = 30;
+}
+
+/* Where a key (or, with key NULL, a section header) was last set. */
+struct ini_line {
+	char *section;
+	char *key;
+	unsigned int line;
+};
+
+struct load_ctx {
+	const char *path;
+	struct xs_config *cfg;
+	struct ini_line *lines;
+	size_t nlines;
+	unsigned int errors;
+	bool set_wan, set_lan, bad_rate, bad_ceil, bad_caps, bad_cpus;
+};
+
+/* Why a value is bad goes into why[WHY_LEN]. */
+#define WHY_LEN 256
+
+struct ini_key {
+	const char *section;
+	const char *name;
+	const char *allowed;
+	int (*parse)(struct load_ctx *ctx, const char *val, char *why);
+};
+
+static int parse_uint(const char *val, unsigned int min, unsigned int max, unsigned int *out,
+		      char *why)
+{
+	unsigned long v = 0;
+	const char *p = val;
+
+	if (!*p) {
+		snprintf(why, WHY_LEN, "empty");
+		return -EINVAL;
+	}
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			snprintf(why, WHY_LEN, "not a whole number");
+			return -EINVAL;
+		}
+		if (v <= UINT32_MAX)
+			v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < min || v > max) {
+		snprintf(why, WHY_LEN, "out of range");
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_enum(const char *val, const char *const *names, unsigned int n, unsigned int *out,
+		      char *why)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcasecmp(val, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	snprintf(why, WHY_LEN, "%s", *val ? "unknown value" : "empty");
+	return -EINVAL;
+}
+
+static int parse_rate(const char *val, uint64_t *out, char *why)
+{
+	const char *reason = "not a rate";
+
+	if (rate_parse_reason(val, out, &reason)) {
+		snprintf(why, WHY_LEN, "%s", reason);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* As the kernel's dev_valid_name(): what `ip link` would accept. */
+static int parse_ifname(const char *val, char *dst, char *why)
+{
+	size_t len = strlen(val);
+
+	if (!len) {
+		snprintf(why, WHY_LEN, "empty");
+		return -EINVAL;
+	}
+	if (len >= IF_NAMESIZE) {
+		snprintf(why, WHY_LEN, "longer than %d characters", IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	if (!strcmp(val, ".") || !strcmp(val, "..") || strpbrk(val, "/: \t\r\n\v\f")) {
+		snprintf(why, WHY_LEN, "not a valid interface name");
+		return -EINVAL;
+	}
+	copy_str(dst, IF_NAMESIZE, val);
+	return 0;
+}
+
+static int parse_abspath(const char *val, char *dst, char *why)
+{
+	if (val[0] != '/') {
+		snprintf(why, WHY_LEN, "%s", *val ? "not an absolute path" : "empty");
+		return -EINVAL;
+	}
+	if (strlen(val) >= PATH_MAX) {
+		snprintf(why, WHY_LEN, "longer than %d characters", PATH_MAX - 1);
+		return -EINVAL;
+	}
+	copy_str(dst, PATH_MAX, val);
+	return 0;
+}
+
+static int key_wan(struct load_ctx *ctx, const char *val, char *why)
+{
+	ctx->set_wan = true;
+	return parse_ifname(val, ctx->cfg->wan, why);
+}
+
+static int key_lan(struct load_ctx *ctx, const char *val, char *why)
+{
+	ctx->set_lan = true;
+	return parse_ifname(val, ctx->cfg->lan, why);
+}
+
+static int key_xdp_mode(struct load_ctx *ctx, const char *val, char *why)
+{
+	static const char *const names[] = { [XDP_MODE_NATIVE] = "native", [XDP_MODE_SKB] = "skb" };
+	unsigned int v;
+
+	if (parse_enum(val, names, 2, &v, why))
+		return -EINVAL;
+	ctx->cfg->xdp_mode = (enum xdp_mode)v;
+	return 0;
+}
+
+static int key_cpus_list(struct load_ctx *ctx, const char *val, char *why)
+{
+	unsigned int cpus[XS_MAX_CPUS], online[XS_MAX_CPUS];
+	const char *reason = "malformed";
+	int n, nonline, i, j;
+	char list[WHY_LEN / 2];
+
+	n = cpulist_parse_reason(val, cpus, XS_MAX_CPUS, false, &reason);
+	if (n < 0) {
+		snprintf(why, WHY_LEN, "%s", reason);
+		ctx->bad_cpus = true;
+		return -EINVAL;
+	}
+	nonline = cpus_online(online, XS_MAX_CPUS);
+	/* both ascending: one merge pass finds the first CPU that is not online */
+	for (i = 0, j = 0; i < n; i++) {
+		while (j < nonline && online[j] < cpus[i])
+			j++;
+		if (j == nonline || online[j] != cpus[i]) {
+			cpulist_format(online, (unsigned int)nonline, list, sizeof(list));
+			snprintf(why, WHY_LEN, "CPU %u is not online (online: %s)", cpus[i], list);
+			ctx->bad_cpus = true;
+			return -EINVAL;
+		}
+	}
+	memcpy(ctx->cfg->cpus, cpus, (size_t)n * sizeof(cpus[0]));
+	ctx->cfg->ncpus = (unsigned int)n;
+	return 0;
+}
+
+static int key_queue_size(struct load_ctx *ctx, const char *val, char *why)
+{
+	return parse_uint(val, QUEUE_SIZE_MIN, QUEUE_SIZE_MAX, &ctx->cfg->queue_size, why);
+}
+
+static int key_queues_per_cpu(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (parse_uint(val, 1, XS_MAX_TXQS, &ctx->cfg->queues_per_cpu, why)) {
+		ctx->bad_cpus = true;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int key_wan_capacity(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (parse_rate(val, &ctx->cfg->wan_capacity, why)) {
+		ctx->bad_caps = true;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int key_lan_capacity(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (parse_rate(val, &ctx->cfg->lan_capacity, why)) {
+		ctx->bad_caps = true;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int key_leaf_qdisc(struct load_ctx *ctx, const char *val, char *why)
+{
+	unsigned int v;
+
+	if (parse_enum(val, leaf_names, sizeof(leaf_names) / sizeof(leaf_names[0]), &v, why))
+		return -EINVAL;
+	ctx->cfg->leaf_qdisc = (enum leaf_qdisc)v;
+	return 0;
+}
+
+static int key_default_rate(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (parse_rate(val, &ctx->cfg->default_rate, why)) {
+		ctx->bad_rate = true;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int key_default_ceil(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (!strcmp(val, "0")) {
+		ctx->cfg->default_ceil = 0;
+		return 0;
+	}
+	if (parse_rate(val, &ctx->cfg->default_ceil, why)) {
+		ctx->bad_ceil = true;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int key_unknown(struct load_ctx *ctx, const char *val, char *why)
+{
+	static const char *const names[] = { [UNKNOWN_SHAPE] = "shape", [UNKNOWN_PASS] = "pass" };
+	unsigned int v;
+
+	if (parse_enum(val, names, 2, &v, why))
+		return -EINVAL;
+	ctx->cfg->unknown = (enum unknown_policy)v;
+	return 0;
+}
+
+/* A relative list path starts at the INI file's directory, not at cwd (cron). */
+static int key_customers_file(struct load_ctx *ctx, const char *val, char *why)
+{
+	const char *slash = strrchr(ctx->path, '/');
+	char *dst = ctx->cfg->customers_file;
+	int len;
+
+	if (!*val) {
+		snprintf(why, WHY_LEN, "empty");
+		return -EINVAL;
+	}
+	if (val[0] == '/' || !slash)
+		len = snprintf(dst, PATH_MAX, "%s", val);
+	else
+		len = snprintf(dst, PATH_MAX, "%.*s/%s", (int)(slash - ctx->path), ctx->path, val);
+	if (len >= PATH_MAX) {
+		snprintf(why, WHY_LEN, "longer than %d characters", PATH_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int key_bpffs(struct load_ctx *ctx, const char *val, char *why)
+{
+	return parse_abspath(val, ctx->cfg->bpffs, why);
+}
+
+static int key_lock(struct load_ctx *ctx, const char *val, char *why)
+{
+	return parse_abspath(val, ctx->cfg->lock, why);
+}
+
+static int key_lock_timeout(struct load_ctx *ctx, const char *val, char *why)
+{
+	return parse_uint(val, 0, LOCK_TIMEOUT_MAX, &ctx->cfg->lock_timeout, why);
+}
+
+#define RATE_ALLOWED "a rate such as 500mbit, 1.5gbit, 800kbit; a bare number is Mbit/s"
+
+static const struct ini_key ini_keys[] = {
+	{ "interfaces", "wan", "an interface name of 1-15 characters", key_wan },
+	{ "interfaces", "lan", "an interface name of 1-15 characters", key_lan },
+	{ "interfaces", "xdp_mode", "native, skb", key_xdp_mode },
+	{ "cpus", "list", "online CPUs as a list such as 0-3,6", key_cpus_list },
+	{ "cpus", "queue_size", "8..16384", key_queue_size },
+	{ "cpus", "queues_per_cpu", "1..4096, at most 4096 TX queues in all", key_queues_per_cpu },
+	{ "shaping", "wan_capacity", RATE_ALLOWED, key_wan_capacity },
+	{ "shaping", "lan_capacity", RATE_ALLOWED, key_lan_capacity },
+	{ "shaping", "leaf_qdisc", "fq_codel, sfq, pfifo", key_leaf_qdisc },
+	{ "shaping", "default_rate", RATE_ALLOWED, key_default_rate },
+	{ "shaping", "default_ceil",
+	  "0 for the interface capacity, or a rate from default_rate up to the smaller capacity",
+	  key_default_ceil },
+	{ "shaping", "unknown", "shape, pass", key_unknown },
+	{ "customers", "file", "a path; a relative one starts at the directory of the INI file",
+	  key_customers_file },
+	{ "system", "bpffs", "an absolute path", key_bpffs },
+	{ "system", "lock", "an absolute path", key_lock },
+	{ "system", "lock_timeout", "0..86400 seconds", key_lock_timeout },
+};
+
+#define NKEYS (sizeof(ini_keys) / sizeof(ini_keys[0]))
+
+static const struct ini_key *key_find(const char *section, size_t seclen, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strlen(ini_keys[i].section) == seclen &&
+		    !strncmp(ini_keys[i].section, section, seclen) &&
+		    (!key || !strcmp(ini_keys[i].name, key)))
+			return &ini_keys[i];
+	return NULL;
+}
+
+static int ini_line_cmp(const void *a, const void *b)
+{
+	const struct ini_line *x = a, *y = b;
+	int r = strcmp(x->section, y->section);
+
+	if (r)
+		return r;
+	if (!x->key || !y->key) {
+		if (x->key != y->key)
+			return x->key ? 1 : -1;
+	} else {
+		r = strcmp(x->key, y->key);
+		if (r)
+			return r;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static bool same_setting(const struct ini_line *l, const char *section, const char *key)
+{
+	if (strcmp(l->section, section) || !l->key != !key)
+		return false;
+	return !key || !strcmp(l->key, key);
+}
+
+/* The line where [section] key (or [section] itself) was last set; 0: unknown. */
+static unsigned int line_of(const struct load_ctx *ctx, const char *section, const char *key)
+{
+	struct ini_line probe = { (char *)section, (char *)key, UINT_MAX };
+	size_t lo = 0, hi = ctx->nlines;
+
+	/* the first entry after every setting of (section, key) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ini_line_cmp(&ctx->lines[mid], &probe) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && same_setting(&ctx->lines[lo - 1], section, key))
+		return ctx->lines[lo - 1].line;
+	return 0;
+}
+
+/* iniparser's own trimming: surrounding blanks removed, lowercased */
+static char *dup_lower(const char *s, size_t len)
+{
+	char *d;
+	size_t i;
+
+	while (len && is_space(*s))
+		s++, len--;
+	while (len && is_space(s[len - 1]))
+		len--;
+	d = malloc(len + 1);
+	if (!d)
+		return NULL;
+	for (i = 0; i < len; i++)
+		d[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	d[len] = '\0';
+	return d;
+}
+
+static void lines_free(struct load_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nlines; i++) {
+		free(ctx->lines[i].section);
+		free(ctx->lines[i].key);
+	}
+	free(ctx->lines);
+	ctx->lines = NULL;
+	ctx->nlines = 0;
+}
+
+static int lines_add(struct load_ctx *ctx, size_t *cap, const char *section, const char *key,
+		     size_t keylen, unsigned int line)
+{
+	struct ini_line *l;
+
+	if (ctx->nlines == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+
+		l = realloc(ctx->lines, ncap * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		ctx->lines = l;
+		*cap = ncap;
+	}
+	l = &ctx->lines[ctx->nlines];
+	l->section = strdup(section);
+	l->key = key ? dup_lower(key, keylen) : NULL;
+	l->line = line;
+	if (!l->section || (key && !l->key)) {
+		free(l->section);
+		free(l->key);
+		return -ENOMEM;
+	}
+	ctx->nlines++;
+	return 0;
+}
+
+/*
+ * Record where every section and key is, the way iniparser 4.1 splits lines:
+ * blank and ';'/'#' lines are comments, "[name]" opens a section, "key = v"
+ * sets a key, and a line ending in '\' continues on the next one.
+ */
+static int scan_lines(struct load_ctx *ctx, const char *buf, size_t size)
+{
+	const char *p = buf, *end = buf + size;
+	char *section = strdup("");
+	unsigned int line = 0;
+	bool continued = false;
+	size_t cap = 0;
+	int ret = 0;
+
+	if (!section)
+		return -ENOMEM;
+	while (p < end && !ret) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *s = p, *e, *eq;
+
+		if (!eol)
+			eol = end;
+		line++;
+		p = eol + 1;
+		e = eol;
+		while (s < e && is_space(*s))
+			s++;
+		while (e > s && is_space(e[-1]))
+			e--;
+		if (continued) {
+			continued = e > s && e[-1] == '\\';
+			continue;
+		}
+		continued = e > s && e[-1] == '\\';
+		if (s == e || *s == ';' || *s == '#')
+			continue;
+		if (*s == '[' && e[-1] == ']') {
+			char *n = dup_lower(s + 1, (size_t)(e - s - 2));
+
+			if (!n) {
+				ret = -ENOMEM;
+				break;
+			}
+			free(section);
+			section = n;
+			ret = lines_add(ctx, &cap, section, NULL, 0, line);
+			continue;
+		}
+		eq = memchr(s, '=', (size_t)(e - s));
+		if (eq)
+			ret = lines_add(ctx, &cap, section, s, (size_t)(eq - s), line);
+	}
+	free(section);
+	if (ret)
+		return ret;
+	if (ctx->nlines)
+		qsort(ctx->lines, ctx->nlines, sizeof(ctx->lines[0]), ini_line_cmp);
+	return 0;
+}
+
+/* iniparser keeps the last of two settings of a key; say so instead of guessing. */
+static void warn_repeated(const struct load_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 1; i < ctx->nlines; i++) {
+		const struct ini_line *a = &ctx->lines[i - 1], *b = &ctx->lines[i];
+
+		if (!a->key || !b->key || strcmp(a->section, b->section) || strcmp(a->key, b->key))
+			continue;
+		pr_warn("%s:%u: [%s] %s is set again (first on line %u); the last setting is "
+			"used\n",
+			ctx->path, b->line, b->section, b->key, a->line);
+	}
+}
+
+/* "FILE:LINE" where the setting is, or just "FILE" */
+static const char *where(const struct load_ctx *ctx, const char *section, const char *key,
+			 char *buf, size_t len)
+{
+	unsigned int line = line_of(ctx, section, key);
+
+	if (line)
+		snprintf(buf, len, "%s:%u", ctx->path, line);
+	else
+		snprintf(buf, len, "%s", ctx->path);
+	return buf;
+}
+
+static void report(struct load_ctx *ctx, const char *section, const char *key, const char *val,
+		   const char *why, const char *allowed)
+{
+	char at[PATH_MAX + 16];
+
+	pr_err("%s: [%s] %s = '%s': %s (allowed: %s)\n", where(ctx, section, key, at, sizeof(at)),
+	       section, key, val, why, allowed);
+	ctx->errors++;
+}
+
+static void key_names(const char *section, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NKEYS && off < len; i++)
+		if (!strcmp(ini_keys[i].section, section))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+						ini_keys[i].name);
+}
+
+/*
+ * iniparser names a key "section:key". A section name may itself hold ':',
+ * so the split is at the last ':' whose left side is a section iniparser
+ * knows (stored without a value), else at the first.
+ */
+static const char *split_entry(const dictionary *d, const char *entry)
+{
+	const char *colon = strrchr(entry, ':');
+	char section[256];
+
+	while (colon && colon != entry) {
+		snprintf(section, sizeof(section), "%.*s", (int)(colon - entry), entry);
+		if ((size_t)(colon - entry) < sizeof(section) && iniparser_find_entry(d, section) &&
+		    !iniparser_getstring(d, section, ""))
+			return colon;
+		colon = memrchr(entry, ':', (size_t)(colon - entry));
+	}
+	return strchr(entry, ':');
+}
+
+static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *entry,
+			const char *val)
+{
+	const char *colon = split_entry(d, entry);
+	const struct ini_key *k;
+	char why[WHY_LEN] = "", names[256], at[PATH_MAX + 16];
+
+	/* iniparser stores each section as an entry without a value */
+	if (!colon || !val) {
+		if (!key_find(entry, strlen(entry), NULL))
+			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
+				"shaping, customers, system)\n",
+				where(ctx, entry, NULL, at, sizeof(at)), entry);
+		return;
+	}
+	if (colon == entry) {
+		pr_warn("%s: %s is outside any section, ignored; put it under its [section]\n",
+			where(ctx, "", colon + 1, at, sizeof(at)), colon + 1);
+		return;
+	}
+	/* keys of an unknown section: the section was warned about */
+	if (!key_find(entry, (size_t)(colon - entry), NULL))
+		return;
+	k = key_find(entry, (size_t)(colon - entry), colon + 1);
+	if (!k) {
+		char section[64];
+
+		snprintf(section, sizeof(section), "%.*s", (int)(colon - entry), entry);
+		key_names(section, names, sizeof(names));
+		pr_warn("%s: [%s] %s: unknown key, ignored (keys in [%s]: %s)\n",
+			where(ctx, section, colon + 1, at, sizeof(at)), section, colon + 1, section,
+			names);
+		return;
+	}
+	if (k->parse(ctx, val, why))
+		report(ctx, k->section, k->name, val, why, k->allowed);
+}
+
+static void check_missing(struct load_ctx *ctx, const char *key, const char *what)
+{
+	pr_err("%s: [interfaces] %s is not set: name the interface that faces %s, e.g. %s = eth0\n",
+	       ctx->path, key, what, key);
+	ctx->errors++;
+}
+
+/* Checks that involve more than one key, after each key is valid by itself. */
+static void check_together(struct load_ctx *ctx, dictionary *d)
+{
+	struct xs_config *cfg = ctx->cfg;
+	uint64_t cap =
+		cfg->wan_capacity < cfg->lan_capacity ? cfg->wan_capacity : cfg->lan_capacity;
+	char a[RATE_BUFSZ], b[RATE_BUFSZ], why[WHY_LEN];
+
+	if (!ctx->set_wan)
+		check_missing(ctx, "wan", "the internet (upstream)");
+	if (!ctx->set_lan)
+		check_missing(ctx, "lan", "the customers");
+	if (cfg->wan[0] && !strcmp(cfg->wan, cfg->lan)) {
+		snprintf(why, WHY_LEN, "the same interface as wan");
+		report(ctx, "interfaces", "lan", cfg->lan, why, "an interface other than wan");
+	}
+	if (!ctx->bad_cpus && config_txqs(cfg) > XS_MAX_TXQS) {
+		snprintf(why, WHY_LEN, "%u CPUs x %u queues is %u TX queues, more than %d",
+			 cfg->ncpus, cfg->queues_per_cpu, config_txqs(cfg), XS_MAX_TXQS);
+		report(ctx, "cpus", "queues_per_cpu",
+		       iniparser_getstring(d, "cpus:queues_per_cpu", ""), why,
+		       "at most 4096 TX queues in all");
+	}
+	if (ctx->bad_caps)
+		return;
+	rate_format(cap, b, sizeof(b));
+	if (!ctx->bad_rate && cfg->default_rate > cap) {
+		snprintf(why, WHY_LEN, "more than the capacity %s", b);
+		report(ctx, "shaping", "default_rate",
+		       iniparser_getstring(d, "shaping:default_rate", ""), why,
+		       "a rate up to the smaller of wan_capacity and lan_capacity");
+	}
+	if (ctx->bad_ceil || !cfg->default_ceil)
+		return;
+	if (cfg->default_ceil > cap) {
+		snprintf(why, WHY_LEN, "more than the capacity %s", b);
+		report(ctx, "shaping", "default_ceil",
+		       iniparser_getstring(d, "shaping:default_ceil", ""), why,
+		       "0 for the interface capacity, or a rate up to the smaller capacity");
+	} else if (!ctx->bad_rate && cfg->default_ceil < cfg->default_rate) {
+		snprintf(why, WHY_LEN, "less than default_rate %s",
+			 rate_format(cfg->default_rate, a, sizeof(a)));
+		report(ctx, "shaping", "default_ceil",
+		       iniparser_getstring(d, "shaping:default_ceil", ""), why,
+		       "0 for the interface capacity, or a rate from default_rate up");
+	}
+}
+
+/* The file iniparser is reading, for ini_error(); iniparser gives no context. */
+static const char *ini_path;
+
+/*
+ * iniparser reports syntax errors through a printf-like callback, as
+ * "iniparser: syntax error in FILE (LINE):\n-> TEXT\n" or "iniparser: input
+ * line too long in FILE (LINE)\n". Reword them as FILE:LINE: like every
+ * other message; anything else is passed on as it is.
+ */
+static int ini_error(const char *fmt, ...)
+{
+	char msg[1024], needle[PATH_MAX + 8], *what, *at, *text;
+	unsigned long line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	what = strncmp(msg, "iniparser: ", 11) ? msg : msg + 11;
+	text = strstr(what, "\n-> ");
+	if (text)
+		text += 4;
+	what[strcspn(what, "\n")] = '\0';
+	snprintf(needle, sizeof(needle), " in %s (", ini_path ? ini_path : "");
+	at = strstr(what, needle);
+	if (!at) {
+		pr_err("%s\n", what);
+		return 0;
+	}
+	*at = '\0';
+	line = strtoul(at + strlen(needle), NULL, 10);
+	if (text) {
+		text[strcspn(text, "\n")] = '\0';
+		pr_err("%s:%lu: %s: '%s'; write key = value, or comment the line out with ';'\n",
+		       ini_path, line, what, text);
+	} else {
+		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n", ini_path,
+		       line, what);
+	}
+	return 0;
+}
+
+static int read_file(const char *path, char **out, size_t *size)
+{
+	struct stat st;
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap;
+	ssize_t r;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto out;
+	}
+	/* st_size is a hint (0 for a pipe or /proc); the loop grows the buffer */
+	cap = st.st_size > 0 && st.st_size < INI_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			nbuf = realloc(buf, cap + 1);
+			if (!nbuf) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (!r)
+			break;
+		len += (size_t)r;
+		if (len > INI_MAX_SIZE) {
+			err = -EFBIG;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*size = len;
+	buf = NULL;
+	err = 0;
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+int config_load(const char *path, struct xs_config *cfg)
+{
+	struct load_ctx ctx = { .path = path, .cfg = cfg };
+	dictionary *d = NULL;
+	char *buf = NULL;
+	size_t size = 0, i;
+	int err;
+
+	if (strlen(path) >= sizeof(cfg->path)) {
+		pr_err("%s: config path longer than %zu characters\n", path, sizeof(cfg->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	copy_str(cfg->path, sizeof(cfg->path), path);
+	err = read_file(path, &buf, &size);
+	if (err) {
+		if (err == -EFBIG)
+			pr_err("%s: larger than %d bytes; is this the config file?\n", path,
+			       INI_MAX_SIZE);
+		else
+			pr_err("%s: cannot read the config: %s; pass the right file with -c\n",
+			       path, strerror(-err));
+		return err;
+	}
+	err = scan_lines(&ctx, buf, size);
+	free(buf);
+	if (err)
+		goto out;
+	ini_path = path;
+	iniparser_set_error_callback(ini_error);
+	d = iniparser_load(path);
+	iniparser_set_error_callback(NULL);
+	ini_path = NULL;
+	if (!d) {
+		err = -EINVAL;
+		goto out;
+	}
+	warn_repeated(&ctx);
+	for (i = 0; i < (size_t)d->size; i++)
+		if (d->key[i])
+			check_entry(&ctx, d, d->key[i], d->val[i]);
+	check_together(&ctx, d);
+	err = ctx.errors ? -EINVAL : 0;
+out:
+	if (err == -ENOMEM)
+		pr_err("%s: out of memory reading the config\n", path);
+	if (d)
+		iniparser_freedict(d);
+	lines_free(&ctx);
+	return err;
+}

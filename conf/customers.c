@@ -1,0 +1,983 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The customer list: a CSV file (RFC 4180 quoting) with a header row that
+ * names the columns. Everything is validated before anything is used, and
+ * every bad row is reported, sorted by line, so that an operator fixes the
+ * whole file in one pass; one bad row refuses the whole list, because a list
+ * applied half-way would move customers that did not change.
+ *
+ * Cross-row checks are sorts, not pairwise comparisons: duplicate ids are
+ * neighbours once sorted by id, and equal or nested prefixes are found in one
+ * sweep over the prefixes sorted by address (see check_prefixes()), so 100k
+ * customers validate in milliseconds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "conf/customers.h"
+#include "conf/rate.h"
+
+/*
+ * One record (a line, or several when a quoted field holds newlines) may be
+ * this long. Real rows are under a kilobyte; the limit keeps a runaway quote
+ * or a binary file from becoming one huge field.
+ */
+#define CSV_MAX_RECORD (64 * 1024)
+/* Larger is not a customer list; refuse it before reading it into memory. */
+#define LIST_MAX_SIZE (1024L * 1024 * 1024)
+/*
+ * Warnings do not refuse the list, and one sloppy /8 can nest a hundred
+ * thousand prefixes: show this many, then count the rest.
+ */
+#define MAX_WARNINGS 1000
+
+enum column {
+	COL_ID,
+	COL_NAME,
+	COL_PREFIXES,
+	COL_DOWN_RATE,
+	COL_DOWN_CEIL,
+	COL_UP_RATE,
+	COL_UP_CEIL,
+	NCOLS,
+};
+
+static const char *const column_names[NCOLS] = {
+	[COL_ID] = "id",
+	[COL_NAME] = "name",
+	[COL_PREFIXES] = "prefixes",
+	[COL_DOWN_RATE] = "down_rate",
+	[COL_DOWN_CEIL] = "down_ceil",
+	[COL_UP_RATE] = "up_rate",
+	[COL_UP_CEIL] = "up_ceil",
+};
+
+#define REQUIRED_COLUMNS "id, prefixes, down_rate, down_ceil, up_rate, up_ceil"
+#define RATE_HINT	 "a rate such as 50mbit or 1.5gbit; a bare number is Mbit/s"
+
+/*
+ * Messages are collected and printed sorted by line at the end: the checks
+ * run in passes (rows, then ids, then prefixes), the operator reads top down.
+ */
+struct diag {
+	unsigned int line;
+	unsigned int seq;
+	enum log_level level;
+	char *msg;
+};
+
+struct diags {
+	const char *name;
+	struct diag *v;
+	size_t n, cap;
+	size_t errors, warnings;
+	bool oom;
+};
+
+__attribute__((format(printf, 4, 5))) static void diag_add(struct diags *d, enum log_level level,
+							   unsigned int line, const char *fmt, ...)
+{
+	char *text = NULL, *msg = NULL;
+	va_list ap;
+	int r;
+
+	if (level == LOG_LEVEL_ERR)
+		d->errors++;
+	else if (++d->warnings > MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		goto oom;
+	if (line)
+		r = asprintf(&msg, "%s:%u: %s\n", d->name, line, text);
+	else
+		r = asprintf(&msg, "%s: %s\n", d->name, text);
+	free(text);
+	if (r < 0)
+		goto oom;
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 64;
+		struct diag *v = realloc(d->v, ncap * sizeof(*v));
+
+		if (!v) {
+			free(msg);
+			goto oom;
+		}
+		d->v = v;
+		d->cap = ncap;
+	}
+	d->v[d->n] = (struct diag){ line, (unsigned int)d->n, level, msg };
+	d->n++;
+	return;
+oom:
+	d->oom = true;
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct diag *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void diag_flush(struct diags *d)
+{
+	size_t i;
+
+	if (d->n)
+		qsort(d->v, d->n, sizeof(d->v[0]), diag_cmp);
+	for (i = 0; i < d->n; i++) {
+		xs_log(d->v[i].level, "%s", d->v[i].msg);
+		free(d->v[i].msg);
+	}
+	if (d->warnings > MAX_WARNINGS)
+		pr_warn("%s: %zu more warnings not shown\n", d->name, d->warnings - MAX_WARNINGS);
+	if (d->oom)
+		pr_err("%s: out of memory while reporting problems; some are not shown\n", d->name);
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
+}
+
+/* --- prefixes --------------------------------------------------------- */
+
+static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits, const char **why)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned int len, max, base, i;
+
+	*host_bits = false;
+	memset(p, 0, sizeof(*p));
+	if (!alen || alen >= sizeof(addr)) {
+		*why = "not an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (strchr(addr, ':')) {
+		if (inet_pton(AF_INET6, addr, p->addr) != 1) {
+			*why = "not an IPv6 address";
+			return -EINVAL;
+		}
+		max = 128;
+		base = 0;
+	} else {
+		if (inet_pton(AF_INET, addr, p->addr + 12) != 1) {
+			*why = strchr(addr, '.') ? "not an IPv4 address"
+						 : "not an IPv4 or IPv6 address";
+			return -EINVAL;
+		}
+		p->addr[10] = 0xff;
+		p->addr[11] = 0xff;
+		max = 32;
+		base = 96;
+	}
+	len = max;
+	if (slash) {
+		const char *q = slash + 1;
+
+		if (!*q || strlen(q) > 3 || strspn(q, "0123456789") != strlen(q)) {
+			*why = max == 32 ? "the prefix length after '/' must be 0..32"
+					 : "the prefix length after '/' must be 0..128";
+			return -EINVAL;
+		}
+		len = (unsigned int)atoi(q);
+		if (len > max) {
+			*why = max == 32 ? "the prefix length after '/' must be 0..32"
+					 : "the prefix length after '/' must be 0..128";
+			return -EINVAL;
+		}
+	}
+	p->len = (uint8_t)(base + len);
+	/* normalise to the network: the LPM trie compares only len bits anyway */
+	for (i = 0; i < 16; i++) {
+		unsigned int covered = p->len > 8 * i ? p->len - 8 * i : 0;
+		uint8_t mask = covered >= 8 ? 0xff : (uint8_t)(0xff << (8 - covered));
+
+		if (p->addr[i] & ~mask)
+			*host_bits = true;
+		p->addr[i] &= mask;
+	}
+	return 0;
+}
+
+int prefix_parse(const char *s, struct prefix *p)
+{
+	const char *why;
+	bool host_bits;
+
+	return prefix_parse_reason(s, p, &host_bits, &why);
+}
+
+const char *prefix_format(const struct prefix *p, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!len)
+		return buf;
+	if (prefix_is_v4(p)) {
+		inet_ntop(AF_INET, p->addr + 12, addr, sizeof(addr));
+		snprintf(buf, len, "%s/%u", addr, p->len - 96U);
+	} else {
+		inet_ntop(AF_INET6, p->addr, addr, sizeof(addr));
+		snprintf(buf, len, "%s/%u", addr, p->len);
+	}
+	return buf;
+}
+
+bool prefix_contains(const struct prefix *a, const struct prefix *b)
+{
+	unsigned int full = a->len / 8, rest = a->len % 8;
+
+	if (a->len > b->len || a->len > 128)
+		return false;
+	if (memcmp(a->addr, b->addr, full))
+		return false;
+	if (!rest)
+		return true;
+	return !((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+/* Network address first, then shorter (containing) prefixes first. */
+static int prefix_cmp(const struct prefix *a, const struct prefix *b)
+{
+	int r = memcmp(a->addr, b->addr, sizeof(a->addr));
+
+	if (r)
+		return r;
+	return (int)a->len - (int)b->len;
+}
+
+/* --- CSV ---------------------------------------------------------------- */
+
+struct csv {
+	const char *p, *end;
+	unsigned int line; /* where the next record starts */
+	char *buf; /* the current record's fields, each NUL-terminated */
+	size_t len;
+	size_t *off; /* start of each field in buf */
+	unsigned int nfields, cap;
+};
+
+enum record {
+	REC_EOF,
+	REC_SKIP, /* blank or comment */
+	REC_ROW,
+	REC_BAD, /* reported */
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * A record stores at most one byte more than it consumes (the NUL of its
+ * last field when the file ends without a newline), so a buffer of
+ * CSV_MAX_RECORD + 1 holds any record that is not refused as too long.
+ */
+static void csv_put(struct csv *c, char ch)
+{
+	/* past the limit the record is refused; keep scanning, stop storing */
+	if (c->len <= CSV_MAX_RECORD)
+		c->buf[c->len++] = ch;
+}
+
+static int csv_field_start(struct csv *c)
+{
+	if (c->nfields == c->cap) {
+		unsigned int ncap = c->cap ? c->cap * 2 : 16;
+		size_t *off = realloc(c->off, ncap * sizeof(*off));
+
+		if (!off)
+			return -ENOMEM;
+		c->off = off;
+		c->cap = ncap;
+	}
+	c->off[c->nfields++] = c->len;
+	return 0;
+}
+
+static const char *csv_field(const struct csv *c, unsigned int i)
+{
+	return c->buf + c->off[i];
+}
+
+/*
+ * Read one record. Quoted fields may hold commas, newlines and "" for a
+ * quote. Blanks around fields are dropped (people type "a, b"), and so is the
+ * CR of CRLF. A malformed field is remembered and the record is still read to
+ * its end, so that the next record starts where it should.
+ */
+static enum record csv_next(struct csv *c, struct diags *d, unsigned int *linep, int *err)
+{
+	const char *p = c->p, *end = c->end, *start = c->p, *q;
+	const char *why = NULL;
+	unsigned int i;
+	bool empty = true;
+
+	*err = 0;
+	if (p >= end)
+		return REC_EOF;
+	*linep = c->line;
+	c->nfields = 0;
+	c->len = 0;
+
+	for (q = p; q < end && is_blank(*q); q++)
+		;
+	if (q < end && *q == '#') {
+		q = memchr(q, '\n', (size_t)(end - q));
+		c->p = q ? q + 1 : end;
+		c->line++;
+		return REC_SKIP;
+	}
+
+	for (;;) {
+		size_t field = c->len;
+
+		*err = csv_field_start(c);
+		if (*err)
+			return REC_BAD;
+		while (p < end && is_blank(*p))
+			p++;
+		if (p < end && *p == '"') {
+			for (p++;; p++) {
+				if (p >= end) {
+					diag_add(d, LOG_LEVEL_ERR, *linep,
+						 "a quoted field is not closed: a '\"' is missing");
+					c->p = end;
+					return REC_BAD;
+				}
+				if (*p == '"') {
+					if (p + 1 < end && p[1] == '"') {
+						csv_put(c, '"');
+						p++;
+						continue;
+					}
+					p++;
+					break;
+				}
+				if (*p == '\n')
+					c->line++;
+				if (!*p && !why)
+					why = "contains a NUL byte; is this a text file?";
+				csv_put(c, *p);
+			}
+			while (p < end && (is_blank(*p) || *p == '\r'))
+				p++;
+			if (p < end && *p != ',' && *p != '\n' && !why)
+				why = "text after a closing quote; inside a quoted field write a "
+				      "quote as \"\"";
+		}
+		/* unquoted, or the junk after a closing quote that was reported */
+		while (p < end && *p != ',' && *p != '\n') {
+			if (*p == '"' && !why)
+				why = "a quote inside an unquoted field; quote the whole field and "
+				      "write the quote as \"\"";
+			if (!*p && !why)
+				why = "contains a NUL byte; is this a text file?";
+			csv_put(c, *p++);
+		}
+		while (c->len > field &&
+		       (is_blank(c->buf[c->len - 1]) || c->buf[c->len - 1] == '\r'))
+			c->len--;
+		csv_put(c, '\0');
+		if (p >= end)
+			break;
+		if (*p++ == '\n') {
+			c->line++;
+			break;
+		}
+	}
+	c->p = p;
+	if ((size_t)(p - start) > CSV_MAX_RECORD) {
+		diag_add(d, LOG_LEVEL_ERR, *linep,
+			 "the row is longer than %d bytes; is this a customer list?",
+			 CSV_MAX_RECORD);
+		return REC_BAD;
+	}
+	if (why) {
+		diag_add(d, LOG_LEVEL_ERR, *linep, "%s", why);
+		return REC_BAD;
+	}
+	/* blank lines, and spreadsheets' all-empty rows such as ",,,," */
+	for (i = 0; i < c->nfields; i++)
+		if (*csv_field(c, i))
+			empty = false;
+	return empty ? REC_SKIP : REC_ROW;
+}
+
+/* --- rows --------------------------------------------------------------- */
+
+struct parser {
+	const char *name;
+	const struct xs_config *cfg;
+	struct diags diags;
+	struct csv csv;
+	int col[NCOLS]; /* field index of each column, -1: absent */
+	unsigned int nfields, header_line;
+	struct customer *v;
+	size_t n, cap;
+	struct prefix *tmp; /* one row's prefixes */
+	size_t ntmp, tmpcap;
+};
+
+static int parse_id(const char *s, uint32_t *id)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+
+	if (!*p)
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*p - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	if (!v)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int tmp_add(struct parser *ps, const struct prefix *p)
+{
+	if (ps->ntmp == ps->tmpcap) {
+		size_t ncap = ps->tmpcap ? ps->tmpcap * 2 : 8;
+		struct prefix *v = realloc(ps->tmp, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ps->tmp = v;
+		ps->tmpcap = ncap;
+	}
+	ps->tmp[ps->ntmp++] = *p;
+	return 0;
+}
+
+/* Space- or ';'-separated prefixes into ps->tmp; returns -ENOMEM or the count of bad ones. */
+static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who)
+{
+	const char *seps = " \t\r\n;";
+	int bad = 0;
+
+	ps->ntmp = 0;
+	s += strspn(s, seps);
+	while (*s) {
+		size_t n = strcspn(s, seps);
+		char tok[INET6_ADDRSTRLEN + 8], buf[INET6_ADDRSTRLEN + 8];
+		const char *why = "not an IPv4 or IPv6 address";
+		struct prefix p;
+		bool host_bits;
+
+		if (n >= sizeof(tok)) {
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
+				 why);
+			bad++;
+		} else {
+			memcpy(tok, s, n);
+			tok[n] = '\0';
+			if (prefix_parse_reason(tok, &p, &host_bits, &why)) {
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
+					 tok, why);
+				bad++;
+			} else {
+				if (host_bits)
+					diag_add(&ps->diags, LOG_LEVEL_WARN, line,
+						 "%sprefix '%s' has host bits set; using %s", who,
+						 tok, prefix_format(&p, buf, sizeof(buf)));
+				if (tmp_add(ps, &p))
+					return -ENOMEM;
+			}
+		}
+		s += n;
+		s += strspn(s, seps);
+	}
+	if (!ps->ntmp && !bad) {
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+			 "%sno prefixes; list one or more addresses or CIDR prefixes separated by "
+			 "spaces or ';'",
+			 who);
+		bad++;
+	}
+	return bad;
+}
+
+static int parse_rate_field(struct parser *ps, enum column col, unsigned int line, const char *who,
+			    uint64_t *out)
+{
+	const char *s = csv_field(&ps->csv, (unsigned int)ps->col[col]);
+	const char *why = "not a rate";
+
+	if (!rate_parse_reason(s, out, &why))
+		return 0;
+	if (!*s)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s%s is empty (%s)", who,
+			 column_names[col], RATE_HINT);
+	else
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s%s '%s': %s (%s)", who,
+			 column_names[col], s, why, RATE_HINT);
+	return -EINVAL;
+}
+
+static void check_pair(struct parser *ps, unsigned int line, const char *who, const char *dir,
+		       uint64_t rate, uint64_t ceil, const char *cap_name, uint64_t cap,
+		       const char *iface)
+{
+	char a[RATE_BUFSZ], b[RATE_BUFSZ];
+
+	if (rate > ceil)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+			 "%s%s_rate %s is more than %s_ceil %s; the guaranteed rate cannot exceed "
+			 "the ceiling",
+			 who, dir, rate_format(rate, a, sizeof(a)), dir,
+			 rate_format(ceil, b, sizeof(b)));
+	if (ps->cfg && ceil > cap)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+			 "%s%s_ceil %s is more than [shaping] %s %s (%s is shaped on %s)", who, dir,
+			 rate_format(ceil, a, sizeof(a)), cap_name, rate_format(cap, b, sizeof(b)),
+			 dir, iface);
+}
+
+static int parse_row(struct parser *ps, unsigned int line)
+{
+	struct customer c = { .line = line };
+	const char *id = csv_field(&ps->csv, (unsigned int)ps->col[COL_ID]);
+	char who[32] = "";
+	int bad = 0, r;
+
+	if (parse_id(id, &c.id)) {
+		if (*id)
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+				 "id '%s' is not a whole number from 1 to 4294967295", id);
+		else
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "id is empty");
+		bad++;
+	} else {
+		snprintf(who, sizeof(who), "customer %u: ", c.id);
+	}
+
+	r = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line, who);
+	if (r < 0)
+		return r;
+	bad += r;
+
+	bad += !!parse_rate_field(ps, COL_DOWN_RATE, line, who, &c.down_rate);
+	bad += !!parse_rate_field(ps, COL_DOWN_CEIL, line, who, &c.down_ceil);
+	bad += !!parse_rate_field(ps, COL_UP_RATE, line, who, &c.up_rate);
+	bad += !!parse_rate_field(ps, COL_UP_CEIL, line, who, &c.up_ceil);
+	if (c.down_rate && c.down_ceil)
+		check_pair(ps, line, who, "down", c.down_rate, c.down_ceil, "lan_capacity",
+			   ps->cfg ? ps->cfg->lan_capacity : 0, "lan");
+	if (c.up_rate && c.up_ceil)
+		check_pair(ps, line, who, "up", c.up_rate, c.up_ceil, "wan_capacity",
+			   ps->cfg ? ps->cfg->wan_capacity : 0, "wan");
+
+	/*
+	 * A row with a bad id cannot take part in the id and prefix checks;
+	 * any other row does, even with bad rates, so that its duplicates and
+	 * overlaps are reported in the same run.
+	 */
+	if (c.id == 0 || (bad && !ps->ntmp))
+		return 0;
+
+	if (ps->n == ps->cap) {
+		size_t ncap = ps->cap ? ps->cap * 2 : 1024;
+		struct customer *v = realloc(ps->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ps->v = v;
+		ps->cap = ncap;
+	}
+	c.name = strdup(
+		ps->col[COL_NAME] >= 0 ? csv_field(&ps->csv, (unsigned int)ps->col[COL_NAME]) : "");
+	c.prefixes = malloc(ps->ntmp * sizeof(*c.prefixes));
+	if (!c.name || !c.prefixes) {
+		free(c.name);
+		free(c.prefixes);
+		return -ENOMEM;
+	}
+	memcpy(c.prefixes, ps->tmp, ps->ntmp * sizeof(*c.prefixes));
+	c.nprefixes = (unsigned int)ps->ntmp;
+	ps->v[ps->n++] = c;
+	return 0;
+}
+
+static int parse_header(struct parser *ps, unsigned int line)
+{
+	unsigned int i, missing = 0;
+	int k;
+
+	for (k = 0; k < NCOLS; k++)
+		ps->col[k] = -1;
+	for (i = 0; i < ps->csv.nfields; i++) {
+		const char *f = csv_field(&ps->csv, i);
+
+		for (k = 0; k < NCOLS; k++) {
+			if (strcasecmp(f, column_names[k]))
+				continue;
+			if (ps->col[k] >= 0)
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+					 "the header names column '%s' twice (fields %d and %u)",
+					 column_names[k], ps->col[k] + 1, i + 1);
+			else
+				ps->col[k] = (int)i;
+		}
+	}
+	for (k = 0; k < NCOLS; k++) {
+		if (k == COL_NAME || ps->col[k] >= 0)
+			continue;
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+			 "the header has no '%s' column; the first row must name the columns "
+			 "(required: " REQUIRED_COLUMNS "; optional: name)",
+			 column_names[k]);
+		missing++;
+	}
+	ps->nfields = ps->csv.nfields;
+	ps->header_line = line;
+	return missing ? -EINVAL : 0;
+}
+
+static int customer_cmp(const void *a, const void *b)
+{
+	const struct customer *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void check_ids(struct parser *ps)
+{
+	size_t i, first = 0;
+
+	for (i = 1; i < ps->n; i++) {
+		if (ps->v[i].id != ps->v[first].id) {
+			first = i;
+			continue;
+		}
+		diag_add(&ps->diags, LOG_LEVEL_ERR, ps->v[i].line,
+			 "customer id %u is already used on line %u", ps->v[i].id,
+			 ps->v[first].line);
+	}
+}
+
+struct prefix_ref {
+	struct prefix p;
+	uint32_t cust; /* index into the list sorted by id */
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct prefix_ref *x = a, *y = b;
+	int r = prefix_cmp(&x->p, &y->p);
+
+	if (r)
+		return r;
+	return x->cust < y->cust ? -1 : x->cust > y->cust;
+}
+
+/*
+ * Prefixes are nested or disjoint, never partly overlapping. Sorted by
+ * (network, length), every prefix comes right after the prefixes containing
+ * it, so a stack of the prefixes still "open" at the current address holds,
+ * on top, the most specific one containing the current prefix. Equal
+ * prefixes end up next to each other. O(n log n) for the sort, O(n) after.
+ */
+static int check_prefixes(struct parser *ps)
+{
+	struct prefix_ref *refs, *stack[130];
+	size_t i, n = 0, depth = 0;
+	unsigned int k;
+	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
+
+	for (i = 0; i < ps->n; i++)
+		n += ps->v[i].nprefixes;
+	if (!n)
+		return 0;
+	refs = malloc(n * sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	n = 0;
+	for (i = 0; i < ps->n; i++)
+		for (k = 0; k < ps->v[i].nprefixes; k++)
+			refs[n++] = (struct prefix_ref){ ps->v[i].prefixes[k], (uint32_t)i };
+	qsort(refs, n, sizeof(*refs), ref_cmp);
+
+	for (i = 0; i < n; i++) {
+		struct prefix_ref *cur = &refs[i], *top;
+		const struct customer *c = &ps->v[cur->cust], *o;
+
+		while (depth && !prefix_contains(&stack[depth - 1]->p, &cur->p))
+			depth--;
+		top = depth ? stack[depth - 1] : NULL;
+		if (top && top->p.len == cur->p.len) {
+			o = &ps->v[top->cust];
+			if (top->cust == cur->cust)
+				diag_add(&ps->diags, LOG_LEVEL_ERR, c->line,
+					 "customer %u: prefix %s is listed twice", c->id,
+					 prefix_format(&cur->p, a, sizeof(a)));
+			else
+				diag_add(&ps->diags, LOG_LEVEL_ERR, c->line,
+					 "customer %u: prefix %s is also claimed by customer %u on "
+					 "line %u",
+					 c->id, prefix_format(&cur->p, a, sizeof(a)), o->id,
+					 o->line);
+			continue;
+		}
+		if (top && top->cust != cur->cust) {
+			o = &ps->v[top->cust];
+			diag_add(&ps->diags, LOG_LEVEL_WARN, c->line,
+				 "customer %u: prefix %s lies inside %s of customer %u on line %u; "
+				 "its addresses go to customer %u (the more specific prefix wins)",
+				 c->id, prefix_format(&cur->p, a, sizeof(a)),
+				 prefix_format(&top->p, b, sizeof(b)), o->id, o->line, c->id);
+		}
+		/* lengths strictly grow up the stack, so it never holds more than 129 */
+		stack[depth++] = cur;
+	}
+	free(refs);
+	return 0;
+}
+
+static void parser_free(struct parser *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		free(ps->v[i].name);
+		free(ps->v[i].prefixes);
+	}
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = 0;
+	free(ps->tmp);
+	free(ps->csv.buf);
+	free(ps->csv.off);
+}
+
+static int parse_all(struct parser *ps)
+{
+	enum record r;
+	unsigned int line;
+	bool header = false;
+	int err;
+
+	while ((r = csv_next(&ps->csv, &ps->diags, &line, &err)) != REC_EOF) {
+		if (err)
+			return err;
+		if (r == REC_SKIP)
+			continue;
+		if (!header) {
+			/* without the header no row can be read */
+			if (r == REC_BAD)
+				return -EINVAL;
+			if (parse_header(ps, line))
+				return -EINVAL;
+			header = true;
+			continue;
+		}
+		if (r == REC_BAD)
+			continue;
+		if (ps->csv.nfields != ps->nfields) {
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+				 "%u fields, but the header on line %u has %u; quote fields that "
+				 "contain commas",
+				 ps->csv.nfields, ps->header_line, ps->nfields);
+			continue;
+		}
+		err = parse_row(ps, line);
+		if (err)
+			return err;
+	}
+	if (!header) {
+		diag_add(&ps->diags, LOG_LEVEL_ERR, 0,
+			 "no header row; the first row must name the columns, e.g. "
+			 "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil");
+		return -EINVAL;
+	}
+	if (ps->n)
+		qsort(ps->v, ps->n, sizeof(ps->v[0]), customer_cmp);
+	check_ids(ps);
+	return check_prefixes(ps);
+}
+
+int customers_parse(const char *name, const char *buf, size_t len, const struct xs_config *cfg,
+		    struct customer_list *out)
+{
+	struct parser ps = { .name = name, .cfg = cfg };
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	ps.diags.name = name;
+	if (!buf) {
+		buf = "";
+		len = 0;
+	}
+	/* spreadsheets on Windows save UTF-8 with a byte order mark */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		buf += 3;
+		len -= 3;
+	}
+	ps.csv.p = buf;
+	ps.csv.end = buf + len;
+	ps.csv.line = 1;
+	ps.csv.buf = malloc(CSV_MAX_RECORD + 1);
+	if (!ps.csv.buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	err = parse_all(&ps);
+	if (!err && (ps.diags.errors || ps.diags.oom))
+		err = -EINVAL;
+	if (err)
+		goto out;
+
+	out->v = ps.v;
+	out->n = ps.n;
+	for (i = 0; i < ps.n; i++) {
+		unsigned int k;
+
+		for (k = 0; k < ps.v[i].nprefixes; k++) {
+			if (prefix_is_v4(&ps.v[i].prefixes[k]))
+				out->nprefixes_v4++;
+			else
+				out->nprefixes_v6++;
+		}
+	}
+	ps.v = NULL;
+	ps.n = 0;
+out:
+	diag_flush(&ps.diags);
+	if (err == -EINVAL)
+		pr_err("%s: %zu problem%s found; the customer list was not used\n", name,
+		       ps.diags.errors, ps.diags.errors == 1 ? "" : "s");
+	else if (err == -ENOMEM)
+		pr_err("%s: out of memory reading the customer list\n", name);
+	parser_free(&ps);
+	return err;
+}
+
+int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t r;
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		pr_err("%s: cannot read the customer list: %s; check [customers] file\n", path,
+		       strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		pr_err("%s: is a directory; [customers] file must name the CSV file\n", path);
+		goto out;
+	}
+	if (st.st_size > LIST_MAX_SIZE) {
+		err = -EFBIG;
+		pr_err("%s: larger than %ld bytes; is this the customer list?\n", path,
+		       LIST_MAX_SIZE);
+		goto out;
+	}
+	/* st_size is a hint: the file may grow while read, or be a pipe */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		goto oom;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *nbuf;
+
+			if (cap > (size_t)LIST_MAX_SIZE) {
+				err = -EFBIG;
+				pr_err("%s: larger than %ld bytes; is this the customer list?\n",
+				       path, LIST_MAX_SIZE);
+				goto out;
+			}
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				err = -ENOMEM;
+				goto oom;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			pr_err("%s: cannot read the customer list: %s\n", path, strerror(errno));
+			goto out;
+		}
+		if (!r)
+			break;
+		len += (size_t)r;
+	}
+	err = customers_parse(path, buf, len, cfg, out);
+	goto out;
+oom:
+	pr_err("%s: out of memory reading the customer list\n", path);
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+void customers_free(struct customer_list *list)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < list->n; i++) {
+		free(list->v[i].name);
+		free(list->v[i].prefixes);
+	}
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+static int id_cmp(const void *key, const void *elem)
+{
+	uint32_t id = *(const uint32_t *)key;
+	const struct customer *c = elem;
+
+	return id < c->id ? -1 : id > c->id;
+}
+
+const struct customer *customers_find(const struct customer_list *list, uint32_t id)
+{
+	if (!list || !list->n)
+		return NULL;
+	return bsearch(&id, list->v, list->n, sizeof(list->v[0]), id_cmp);
+}

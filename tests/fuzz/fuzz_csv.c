@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * customers_parse on arbitrary bytes: no crash, no leak, and whatever it
+ * accepts keeps the promises of conf/customers.h (sorted unique ids, at least
+ * one prefix each, rate <= ceil <= capacity, normalised prefixes).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "conf/customers.h"
+
+static void quiet(enum log_level level, const char *msg)
+{
+}
+
+static void check(const struct customer_list *list, const struct xs_config *cfg)
+{
+	size_t i, v4 = 0, v6 = 0;
+
+	for (i = 0; i < list->n; i++) {
+		const struct customer *c = &list->v[i];
+		unsigned int k;
+
+		if ((i && list->v[i - 1].id >= c->id) || !c->id || !c->nprefixes || !c->name)
+			__builtin_trap();
+		if (c->down_rate > c->down_ceil || c->up_rate > c->up_ceil ||
+		    c->down_ceil > cfg->lan_capacity || c->up_ceil > cfg->wan_capacity)
+			__builtin_trap();
+		if (customers_find(list, c->id) != c)
+			__builtin_trap();
+		for (k = 0; k < c->nprefixes; k++) {
+			struct prefix again;
+			char buf[64];
+
+			prefix_format(&c->prefixes[k], buf, sizeof(buf));
+			if (prefix_parse(buf, &again) ||
+			    memcmp(&again, &c->prefixes[k], sizeof(again)))
+				__builtin_trap();
+			if (prefix_is_v4(&c->prefixes[k]))
+				v4++;
+			else
+				v6++;
+		}
+	}
+	if (v4 != list->nprefixes_v4 || v6 != list->nprefixes_v6)
+		__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct xs_config cfg;
+	static int ready;
+	struct customer_list list;
+
+	if (!ready) {
+		log_set_sink(quiet);
+		config_defaults(&cfg);
+		cfg.lan_capacity = 1000000000ULL;
+		ready = 1;
+	}
+	if (!customers_parse("fuzz.csv", (const char *)data, size, &cfg, &list))
+		check(&list, &cfg);
+	else if (list.n || list.v)
+		__builtin_trap();
+	customers_free(&list);
+	return 0;
+}

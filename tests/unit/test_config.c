@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The INI file: every key with its default, every bad value reported with
+ * FILE:LINE and what is allowed, all of them in one run.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf/config.h"
+#include "unit/helpers.h"
+
+/* The smallest valid config; bad values are appended as extra sections. */
+#define MINIMAL "[interfaces]\nwan = eth0\nlan = eth1\n"
+
+struct fixture {
+	char *dir;
+	char *ini;
+	struct xs_config cfg;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->dir = scratch_dir();
+	capture_begin();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	capture_end();
+	free(f->ini);
+	scratch_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+static int load(struct fixture *f, const char *text)
+{
+	int err;
+
+	free(f->ini);
+	f->ini = scratch_file(f->dir, "xshaper.ini", text, (size_t)-1);
+	config_defaults(&f->cfg);
+	err = config_load(f->ini, &f->cfg);
+	if (getenv("TEST_VERBOSE"))
+		capture_dump();
+	return err;
+}
+
+/* "DIR/xshaper.ini:LINE: " */
+static char *at(const struct fixture *f, unsigned int line)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s:%u: ", f->ini, line);
+	return buf;
+}
+
+/* A CPU number below XS_MAX_CPUS that is not online, or -1. */
+static int offline_cpu(void)
+{
+	unsigned int online[XS_MAX_CPUS], c;
+	int n = cpus_online(online, XS_MAX_CPUS), i;
+
+	for (c = 0; c < XS_MAX_CPUS; c++) {
+		for (i = 0; i < n && online[i] != c; i++)
+			;
+		if (i == n)
+			return (int)c;
+	}
+	return -1;
+}
+
+static void test_defaults(void **state)
+{
+	unsigned int online[XS_MAX_CPUS], i;
+	struct xs_config cfg;
+	int n = cpus_online(online, XS_MAX_CPUS);
+
+	assert_true(n >= 1);
+	config_defaults(&cfg);
+	assert_string_equal(cfg.wan, "");
+	assert_string_equal(cfg.lan, "");
+	assert_int_equal(cfg.xdp_mode, XDP_MODE_NATIVE);
+	assert_int_equal(cfg.ncpus, n);
+	for (i = 0; i < cfg.ncpus; i++) {
+		assert_int_equal(cfg.cpus[i], online[i]);
+		if (i)
+			assert_true(cfg.cpus[i] > cfg.cpus[i - 1]);
+	}
+	assert_int_equal(cfg.queue_size, 2048);
+	assert_int_equal(cfg.queues_per_cpu, 1);
+	assert_int_equal(cfg.wan_capacity, 10000000000ULL);
+	assert_int_equal(cfg.lan_capacity, 10000000000ULL);
+	assert_int_equal(cfg.leaf_qdisc, LEAF_FQ_CODEL);
+	assert_int_equal(cfg.default_rate, 1000000ULL);
+	assert_int_equal(cfg.default_ceil, 0);
+	assert_int_equal(cfg.unknown, UNKNOWN_SHAPE);
+	assert_string_equal(cfg.customers_file, "/etc/xshaper/customers.csv");
+	assert_string_equal(cfg.bpffs, "/sys/fs/bpf/xshaper");
+	assert_string_equal(cfg.lock, "/run/xshaper.lock");
+	assert_int_equal(cfg.lock_timeout, 30);
+	assert_int_equal(config_txqs(&cfg), cfg.ncpus);
+}
+
+static void test_minimal_file_keeps_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_config def;
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_string_equal(f->cfg.wan, "eth0");
+	assert_string_equal(f->cfg.lan, "eth1");
+	assert_string_equal(f->cfg.path, f->ini);
+	config_defaults(&def);
+	assert_int_equal(f->cfg.ncpus, def.ncpus);
+	assert_int_equal(f->cfg.lan_capacity, def.lan_capacity);
+	assert_string_equal(f->cfg.customers_file, def.customers_file);
+}
+
+static void test_every_key_set(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "; every key, in the operator's spelling\n"
+		 "[Interfaces]\n"
+		 "WAN = uplink0\n"
+		 "lan = \"cust.100\"  \n"
+		 "xdp_mode = SKB ; generic XDP for a driver without native support\n"
+		 "[cpus]\n"
+		 "list = 0\n"
+		 "queue_size = 4096\n"
+		 "queues_per_cpu = 4\n"
+		 "[shaping]\n"
+		 "wan_capacity = 2.5gbit\n"
+		 "lan_capacity = 900mbit\n"
+		 "leaf_qdisc = pfifo\n"
+		 "default_rate = 512kbit\n"
+		 "default_ceil = 20\n"
+		 "unknown = pass\n"
+		 "[customers]\n"
+		 "file = lists/customers.csv\n"
+		 "[system]\n"
+		 "bpffs = /sys/fs/bpf/xs-test\n"
+		 "lock = /run/xs-test.lock\n"
+		 "lock_timeout = 0\n");
+	assert_int_equal(load(f, text), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_string_equal(f->cfg.wan, "uplink0");
+	assert_string_equal(f->cfg.lan, "cust.100");
+	assert_int_equal(f->cfg.xdp_mode, XDP_MODE_SKB);
+	assert_int_equal(f->cfg.ncpus, 1);
+	assert_int_equal(f->cfg.cpus[0], 0);
+	assert_int_equal(f->cfg.queue_size, 4096);
+	assert_int_equal(f->cfg.queues_per_cpu, 4);
+	assert_int_equal(config_txqs(&f->cfg), 4);
+	assert_int_equal(f->cfg.wan_capacity, 2500000000ULL);
+	assert_int_equal(f->cfg.lan_capacity, 900000000ULL);
+	assert_int_equal(f->cfg.leaf_qdisc, LEAF_PFIFO);
+	assert_int_equal(f->cfg.default_rate, 512000ULL);
+	assert_int_equal(f->cfg.default_ceil, 20000000ULL);
+	assert_int_equal(f->cfg.unknown, UNKNOWN_PASS);
+	snprintf(text, sizeof(text), "%s/lists/customers.csv", f->dir);
+	assert_string_equal(f->cfg.customers_file, text);
+	assert_string_equal(f->cfg.bpffs, "/sys/fs/bpf/xs-test");
+	assert_string_equal(f->cfg.lock, "/run/xs-test.lock");
+	assert_int_equal(f->cfg.lock_timeout, 0);
+}
+
+static void test_enum_values(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL "xdp_mode = native\n[shaping]\nleaf_qdisc = sfq\n"
+					 "unknown = shape\n"),
+			 0);
+	assert_int_equal(f->cfg.xdp_mode, XDP_MODE_NATIVE);
+	assert_int_equal(f->cfg.leaf_qdisc, LEAF_SFQ);
+	assert_int_equal(f->cfg.unknown, UNKNOWN_SHAPE);
+	assert_int_equal(load(f, MINIMAL "[shaping]\nleaf_qdisc = fq_codel\n"), 0);
+	assert_int_equal(f->cfg.leaf_qdisc, LEAF_FQ_CODEL);
+	assert_string_equal(leaf_qdisc_name(LEAF_FQ_CODEL), "fq_codel");
+	assert_string_equal(leaf_qdisc_name(LEAF_SFQ), "sfq");
+	assert_string_equal(leaf_qdisc_name(LEAF_PFIFO), "pfifo");
+	assert_string_equal(leaf_qdisc_name((enum leaf_qdisc)42), "unknown");
+}
+
+/*
+ * One bad value per case, on line 4 after MINIMAL and its section header:
+ * the message names the file and line, the key, the value, and what is
+ * allowed.
+ */
+static void test_each_bad_value_is_reported(void **state)
+{
+	static const struct {
+		const char *section, *key, *value, *why;
+	} bad[] = {
+		{ "interfaces", "xdp_mode", "generic", "unknown value" },
+		{ "interfaces", "xdp_mode", "", "empty" },
+		{ "cpus", "list", "", "empty" },
+		{ "cpus", "list", "zero", "expected a CPU number" },
+		{ "cpus", "list", "3-1", "backwards" },
+		{ "cpus", "list", "0,,1", "expected a CPU number" },
+		{ "cpus", "list", "0 1", "expected ','" },
+		{ "cpus", "list", "256", "below 256" },
+		{ "cpus", "list", "-1", "expected a CPU number" },
+		{ "cpus", "queue_size", "0", "out of range" },
+		{ "cpus", "queue_size", "7", "out of range" },
+		{ "cpus", "queue_size", "16385", "out of range" },
+		{ "cpus", "queue_size", "-5", "not a whole number" },
+		{ "cpus", "queue_size", "2k", "not a whole number" },
+		{ "cpus", "queue_size", "", "empty" },
+		{ "cpus", "queues_per_cpu", "0", "out of range" },
+		{ "cpus", "queues_per_cpu", "1.5", "not a whole number" },
+		{ "cpus", "queues_per_cpu", "99999999999999999999", "out of range" },
+		{ "shaping", "wan_capacity", "0", "zero" },
+		{ "shaping", "wan_capacity", "10gbps", "unknown unit" },
+		{ "shaping", "lan_capacity", "-1gbit", "negative" },
+		{ "shaping", "lan_capacity", "fast", "not a number" },
+		{ "shaping", "leaf_qdisc", "cake", "unknown value" },
+		{ "shaping", "leaf_qdisc", "htb", "unknown value" },
+		{ "shaping", "default_rate", "0kbit", "zero" },
+		{ "shaping", "default_rate", "lots", "not a number" },
+		{ "shaping", "default_rate", "20gbit", "more than the capacity 10gbit" },
+		{ "shaping", "default_ceil", "-1", "negative" },
+		{ "shaping", "default_ceil", "11gbit", "more than the capacity 10gbit" },
+		{ "shaping", "default_ceil", "500kbit", "less than default_rate 1mbit" },
+		{ "shaping", "unknown", "drop", "unknown value" },
+		{ "customers", "file", "", "empty" },
+		{ "system", "bpffs", "bpf/xshaper", "not an absolute path" },
+		{ "system", "bpffs", "", "empty" },
+		{ "system", "lock", "xshaper.lock", "not an absolute path" },
+		{ "system", "lock_timeout", "-1", "not a whole number" },
+		{ "system", "lock_timeout", "86401", "out of range" },
+		{ "system", "lock_timeout", "30s", "not a whole number" },
+	};
+	struct fixture *f = *state;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512], head[4608], tail[64];
+
+		snprintf(text, sizeof(text), MINIMAL "[%s]\n%s = %s\n", bad[i].section, bad[i].key,
+			 bad[i].value);
+		capture_begin();
+		if (load(f, text) != -EINVAL)
+			fail_msg("[%s] %s = '%s' accepted", bad[i].section, bad[i].key,
+				 bad[i].value);
+		snprintf(head, sizeof(head), "%s[%s] %s = '%s': ", at(f, 5), bad[i].section,
+			 bad[i].key, bad[i].value);
+		snprintf(tail, sizeof(tail), "(allowed: ");
+		if (capture_count(LOG_LEVEL_ERR) != 1 ||
+		    capture_matching(LOG_LEVEL_ERR, head, bad[i].why, tail) != 1) {
+			capture_dump();
+			fail_msg("[%s] %s = '%s': want one error \"%s...%s\"", bad[i].section,
+				 bad[i].key, bad[i].value, head, bad[i].why);
+		}
+	}
+}
+
+static void test_interface_names(void **state)
+{
+	static const char *const bad[] = { "",	"abcdefghijklmnop", "eth/0", "eth:0", "eth 0", ".",
+					   ".." };
+	struct fixture *f = *state;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "[interfaces]\nwan = %s\nlan = eth1\n", bad[i]);
+		capture_begin();
+		assert_int_equal(load(f, text), -EINVAL);
+		assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 2), "[interfaces] wan = '",
+						  "(allowed: an interface name"),
+				 1);
+	}
+	/* 15 characters is the most the kernel takes */
+	capture_begin();
+	assert_int_equal(load(f, "[interfaces]\nwan = abcdefghijklmno\nlan = x\n"), 0);
+	assert_string_equal(f->cfg.wan, "abcdefghijklmno");
+}
+
+static void test_wan_and_lan_are_required_and_differ(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "[interfaces]\nlan = eth1\n"), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "[interfaces] wan is not set", "internet"),
+			 1);
+	capture_begin();
+	assert_int_equal(load(f, "[interfaces]\nwan = eth0\n"), -EINVAL);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "[interfaces] lan is not set", "customers"), 1);
+	capture_begin();
+	assert_int_equal(load(f, "; nothing at all\n"), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 2);
+	capture_begin();
+	assert_int_equal(load(f, "[interfaces]\nwan = eth0\nlan = eth0\n"), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 3), "[interfaces] lan = 'eth0'",
+					  "the same interface as wan"),
+			 1);
+}
+
+/* An operator fixing a config sees every mistake in one run. */
+static void test_all_bad_keys_reported_at_once(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "[interfaces]\n"
+				 "wan = eth0\n"
+				 "lan = eth1\n"
+				 "xdp_mode = turbo\n"
+				 "[cpus]\n"
+				 "queue_size = huge\n"
+				 "[shaping]\n"
+				 "wan_capacity = 0\n"
+				 "leaf_qdisc = cake\n"
+				 "[system]\n"
+				 "lock = relative.lock\n"
+				 "lock_timeout = forever\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 6);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 4), "xdp_mode"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 6), "queue_size"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 8), "wan_capacity"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 9), "leaf_qdisc"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 11), "lock"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 12), "lock_timeout"), 1);
+}
+
+static void test_unknown_sections_and_keys_warn(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "stray = 1\n" MINIMAL "wna = eth2\n[shapping]\nrate = 1\n"
+				 "[cpus:extra]\nlist = 0\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 4);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 8), "[cpus:extra]",
+					  "unknown section"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 1), "stray", "outside any section"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 5), "[interfaces] wna",
+					  "unknown key", "wan, lan, xdp_mode"),
+			 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_WARN, at(f, 6), "[shapping]", "unknown section"), 1);
+}
+
+static void test_repeated_key_warns_and_last_wins(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL "[shaping]\nleaf_qdisc = sfq\nleaf_qdisc = pfifo\n"), 0);
+	assert_int_equal(f->cfg.leaf_qdisc, LEAF_PFIFO);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_WARN, at(f, 6), "leaf_qdisc", "first on line 5"), 1);
+}
+
+static void test_cpus(void **state)
+{
+	struct fixture *f = *state;
+	int off = offline_cpu();
+	char text[256];
+
+	assert_int_equal(load(f, MINIMAL "[cpus]\nlist = 0, 0-0\n"), 0);
+	assert_int_equal(f->cfg.ncpus, 1);
+	if (off < 0) {
+		print_message("every CPU below 256 is online; skipping the offline case\n");
+		return;
+	}
+	snprintf(text, sizeof(text), MINIMAL "[cpus]\nlist = 0,%d\n", off);
+	capture_begin();
+	assert_int_equal(load(f, text), -EINVAL);
+	snprintf(text, sizeof(text), "CPU %d is not online (online: ", off);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 5), "[cpus] list", text), 1);
+}
+
+static void test_too_many_txqs(void **state)
+{
+	struct fixture *f = *state;
+	char text[256];
+
+	/* 4096 queues per CPU fit only when there is a single CPU */
+	assert_int_equal(load(f, MINIMAL "[cpus]\nlist = 0\nqueues_per_cpu = 4096\n"), 0);
+	if (f->cfg.ncpus < 1)
+		return;
+	config_defaults(&f->cfg);
+	if (f->cfg.ncpus < 2) {
+		print_message("one CPU online; skipping the >4096 TX queues case\n");
+		return;
+	}
+	snprintf(text, sizeof(text), MINIMAL "[cpus]\nlist = %u,%u\nqueues_per_cpu = 4096\n",
+		 f->cfg.cpus[0], f->cfg.cpus[1]);
+	capture_begin();
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 6), "queues_per_cpu",
+					  "8192 TX queues, more than 4096"),
+			 1);
+}
+
+static void test_default_ceil(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL "[shaping]\ndefault_ceil = 0\n"), 0);
+	assert_int_equal(f->cfg.default_ceil, 0);
+	assert_int_equal(load(f, MINIMAL "[shaping]\ndefault_ceil = 10gbit\n"), 0);
+	assert_int_equal(f->cfg.default_ceil, 10000000000ULL);
+	/* the smaller capacity bounds it: the default class exists on both */
+	capture_begin();
+	assert_int_equal(load(f, MINIMAL "[shaping]\nwan_capacity = 1gbit\n"
+					 "default_ceil = 2gbit\n"),
+			 -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 6), "more than the capacity 1gbit"),
+			 1);
+	capture_begin();
+	assert_int_equal(load(f, MINIMAL "[shaping]\nlan_capacity = 100mbit\n"
+					 "default_rate = 200mbit\n"),
+			 -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 6), "default_rate",
+					  "more than the capacity 100mbit"),
+			 1);
+	/* a bad capacity is one error, not three */
+	capture_begin();
+	assert_int_equal(load(f, MINIMAL "[shaping]\nlan_capacity = x\ndefault_ceil = 5gbit\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
+}
+
+static void test_customers_file_relative_to_ini(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL "[customers]\nfile = /srv/list.csv\n"), 0);
+	assert_string_equal(f->cfg.customers_file, "/srv/list.csv");
+	assert_int_equal(load(f, MINIMAL "[customers]\nfile = list.csv\n"), 0);
+	assert_int_equal(strncmp(f->cfg.customers_file, f->dir, strlen(f->dir)), 0);
+	assert_string_equal(f->cfg.customers_file + strlen(f->dir), "/list.csv");
+}
+
+static void test_syntax_error_names_the_line(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048];
+
+	assert_int_equal(load(f, MINIMAL "this line has no equals sign\n"), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 4), "syntax error",
+					  "'this line has no equals sign'"),
+			 1);
+
+	/* iniparser stops at 1024 characters a line */
+	snprintf(text, sizeof(text), MINIMAL "[customers]\nfile = /%01100d\n", 0);
+	capture_begin();
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 5), "too long", "1024"), 1);
+}
+
+static void test_unreadable_file(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_config cfg;
+	char path[4096];
+
+	config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/missing.ini", f->dir);
+	assert_int_equal(config_load(path, &cfg), -ENOENT);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, "cannot read the config"), 1);
+	assert_int_equal(config_load(f->dir, &cfg), -EISDIR);
+}
+
+/* The example shipped as /etc/xshaper/xshaper.ini loads without a word. */
+static void test_example_config(void **state)
+{
+	struct xs_config cfg;
+
+	capture_begin();
+	config_defaults(&cfg);
+	assert_int_equal(config_load("conf/xshaper.ini", &cfg), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_string_equal(cfg.wan, "eth0");
+	assert_string_equal(cfg.lan, "eth1");
+	assert_string_equal(cfg.customers_file, "/etc/xshaper/customers.csv");
+	capture_end();
+}
+
+static void test_cpulist_parse(void **state)
+{
+	static const char *const bad[] = { "",	    " ",    "a",   "3-1", "1-",	 "-1", "256",
+					   "0-256", "0,,1", "1;2", "1 2", "0x1", ",1", "1," };
+	unsigned int cpus[XS_MAX_CPUS], i;
+
+	assert_int_equal(cpulist_parse("0-3,6", cpus, XS_MAX_CPUS), 5);
+	assert_int_equal(cpus[0], 0);
+	assert_int_equal(cpus[3], 3);
+	assert_int_equal(cpus[4], 6);
+	/* sorted and unique whatever the order written */
+	assert_int_equal(cpulist_parse(" 7 , 1-2 ,1, 2 ", cpus, XS_MAX_CPUS), 3);
+	assert_int_equal(cpus[0], 1);
+	assert_int_equal(cpus[1], 2);
+	assert_int_equal(cpus[2], 7);
+	assert_int_equal(cpulist_parse("255", cpus, XS_MAX_CPUS), 1);
+	assert_int_equal(cpulist_parse("0-255", cpus, XS_MAX_CPUS), 256);
+	assert_int_equal(cpulist_parse("0-3", cpus, 2), -EINVAL);
+	assert_int_equal(cpulist_parse(NULL, cpus, XS_MAX_CPUS), -EINVAL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cpulist_parse(bad[i], cpus, XS_MAX_CPUS) != -EINVAL)
+			fail_msg("cpulist_parse(\"%s\") accepted", bad[i]);
+}
+
+static void test_cpus_online(void **state)
+{
+	unsigned int cpus[XS_MAX_CPUS];
+	int n = cpus_online(cpus, XS_MAX_CPUS), i;
+
+	assert_true(n >= 1 && n <= XS_MAX_CPUS);
+	for (i = 1; i < n; i++)
+		assert_true(cpus[i] > cpus[i - 1]);
+	assert_int_equal(cpus_online(cpus, 1), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test_setup_teardown(test_minimal_file_keeps_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_key_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enum_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_bad_value_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interface_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wan_and_lan_are_required_and_differ, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_all_bad_keys_reported_at_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_sections_and_keys_warn, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_key_warns_and_last_wins, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cpus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_txqs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_ceil, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_customers_file_relative_to_ini, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_cpulist_parse),
+		cmocka_unit_test(test_cpus_online),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

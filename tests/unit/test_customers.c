@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The customer list: CSV as spreadsheets write it, and every bad row
+ * reported as FILE:LINE so the operator fixes them all in one pass.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf/customers.h"
+#include "unit/helpers.h"
+
+#define HEADER "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil\n"
+
+static struct xs_config cfg;
+static struct customer_list list;
+
+static int setup(void **state)
+{
+	config_defaults(&cfg);
+	cfg.wan_capacity = 1000000000ULL; /* 1gbit up */
+	cfg.lan_capacity = 2000000000ULL; /* 2gbit down */
+	memset(&list, 0, sizeof(list));
+	capture_begin();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	customers_free(&list);
+	capture_end();
+	return 0;
+}
+
+static int parse(const char *text)
+{
+	int err = customers_parse("list.csv", text, strlen(text), &cfg, &list);
+
+	if (getenv("TEST_VERBOSE"))
+		capture_dump();
+	return err;
+}
+
+/* exactly one error, on this line, containing every needle */
+#define assert_one_error(line, ...)                                                                \
+	do {                                                                                       \
+		if (capture_count(LOG_LEVEL_ERR) != 2 ||                                           \
+		    capture_matching(LOG_LEVEL_ERR, "list.csv:" #line ": ", __VA_ARGS__) != 1) {   \
+			capture_dump();                                                            \
+			fail_msg("want one error on line %d", line);                               \
+		}                                                                                  \
+	} while (0)
+
+static void test_valid_list(void **state)
+{
+	const struct customer *c;
+	char buf[64];
+
+	assert_int_equal(
+		parse(HEADER "1002,Bob,2001:db8:1::/56,10mbit,50mbit,5mbit,20mbit\n"
+			     "1001,Alice,198.19.1.10/32 2001:db8:2::/48;198.18.4.0/24,1.5,3,0.5,1\n"
+			     "7,Carol,198.18.9.9,800kbit,1gbit,100kbit,1000mbit\n"),
+		0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_int_equal(list.n, 3);
+	/* sorted by id */
+	assert_int_equal(list.v[0].id, 7);
+	assert_int_equal(list.v[1].id, 1001);
+	assert_int_equal(list.v[2].id, 1002);
+	assert_int_equal(list.nprefixes_v4, 3);
+	assert_int_equal(list.nprefixes_v6, 2);
+
+	c = customers_find(&list, 1001);
+	assert_non_null(c);
+	assert_string_equal(c->name, "Alice");
+	assert_int_equal(c->line, 3);
+	assert_int_equal(c->nprefixes, 3);
+	assert_string_equal(prefix_format(&c->prefixes[0], buf, sizeof(buf)), "198.19.1.10/32");
+	assert_string_equal(prefix_format(&c->prefixes[1], buf, sizeof(buf)), "2001:db8:2::/48");
+	assert_string_equal(prefix_format(&c->prefixes[2], buf, sizeof(buf)), "198.18.4.0/24");
+	assert_true(prefix_is_v4(&c->prefixes[0]));
+	assert_int_equal(c->prefixes[0].len, 128);
+	assert_int_equal(c->prefixes[2].len, 96 + 24);
+	assert_int_equal(c->down_rate, 1500000ULL);
+	assert_int_equal(c->down_ceil, 3000000ULL);
+	assert_int_equal(c->up_rate, 500000ULL);
+	assert_int_equal(c->up_ceil, 1000000ULL);
+
+	assert_null(customers_find(&list, 1));
+	assert_null(customers_find(&list, 1003));
+	assert_non_null(customers_find(&list, 7));
+	assert_non_null(customers_find(&list, 1002));
+}
+
+static void test_columns_in_any_order_extra_ignored_name_optional(void **state)
+{
+	assert_int_equal(
+		parse("Up_Ceil, PREFIXES ,notes,up_rate,down_ceil,ID,down_rate,vlan\n"
+		      "20mbit,198.18.0.1,\"anything, really\",5mbit,50mbit,42,10mbit,100\n"),
+		0);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].id, 42);
+	assert_string_equal(list.v[0].name, "");
+	assert_int_equal(list.v[0].down_rate, 10000000ULL);
+	assert_int_equal(list.v[0].down_ceil, 50000000ULL);
+	assert_int_equal(list.v[0].up_rate, 5000000ULL);
+	assert_int_equal(list.v[0].up_ceil, 20000000ULL);
+}
+
+static void test_missing_columns_are_named(void **state)
+{
+	static const char *const required[] = { "id",	     "prefixes", "down_rate",
+						"down_ceil", "up_rate",	 "up_ceil" };
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		char header[256] = "", want[64];
+		unsigned int k;
+
+		for (k = 0; k < 6; k++) {
+			if (k == i)
+				continue;
+			strcat(header, required[k]);
+			strcat(header, ",");
+		}
+		strcat(header, "name\n");
+		capture_begin();
+		assert_int_equal(parse(header), -EINVAL);
+		snprintf(want, sizeof(want), "no '%s' column", required[i]);
+		assert_one_error(1, want);
+		assert_int_equal(list.n, 0);
+	}
+	/* a list without a header: every column is missing, and it says so */
+	capture_begin();
+	assert_int_equal(parse("1001,Alice,198.18.0.1,1,2,1,2\n"), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:1: ", "the first row must name the columns"),
+			 6);
+}
+
+static void test_duplicate_header_column(void **state)
+{
+	assert_int_equal(parse("id,id,prefixes,down_rate,down_ceil,up_rate,up_ceil\n"), -EINVAL);
+	assert_one_error(1, "column 'id' twice (fields 1 and 2)");
+}
+
+static void test_no_header_at_all(void **state)
+{
+	assert_int_equal(parse(""), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv: no header row"), 1);
+	capture_begin();
+	assert_int_equal(parse("# only comments\n\n   \n"), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "no header row"), 1);
+	/* a header and no customers is a valid, empty list */
+	capture_begin();
+	assert_int_equal(parse(HEADER), 0);
+	assert_int_equal(list.n, 0);
+}
+
+static void test_rfc4180_quoting(void **state)
+{
+	assert_int_equal(parse(HEADER "1,\"Smith, John \"\"Jr\"\"\",198.18.0.1,1,2,1,2\n"
+				      "2,\"two\nline name\",\"198.18.0.2; 198.18.0.3\",1,2,1,2\n"
+				      "3,\"\",198.18.0.4,\"1\",\"2mbit\",1,2\n"
+				      "4,  \"spaced\"  , 198.18.0.5 ,1,2,1,2\n"
+				      "5,Café ünïcode,198.18.0.6,1,2,1,2\n"),
+			 0);
+	assert_int_equal(list.n, 5);
+	assert_string_equal(list.v[0].name, "Smith, John \"Jr\"");
+	assert_string_equal(list.v[1].name, "two\nline name");
+	assert_int_equal(list.v[1].nprefixes, 2);
+	assert_string_equal(list.v[2].name, "");
+	assert_int_equal(list.v[2].down_ceil, 2000000ULL);
+	assert_string_equal(list.v[3].name, "spaced");
+	assert_string_equal(list.v[4].name, "Café ünïcode");
+	/* the newline inside quotes counts: customer 3 starts on line 5 */
+	assert_int_equal(list.v[2].line, 5);
+	assert_int_equal(list.v[4].line, 7);
+}
+
+static void test_crlf_bom_comments_blank_lines(void **state)
+{
+	assert_int_equal(parse("\xef\xbb\xbf# exported from the billing system\r\n"
+			       "\r\n"
+			       "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil\r\n"
+			       "  # a comment after blanks\r\n"
+			       "1,Alice,198.18.0.1,1,2,1,2\r\n"
+			       ",,,,,,\r\n"
+			       "\r\n"
+			       "2,\"Bob\r\nBobson\",198.18.0.2,1,2,1,2\r\n"
+			       "3,Carol,198.18.0.3,1,2,1,2"),
+			 0);
+	assert_int_equal(list.n, 3);
+	assert_string_equal(list.v[0].name, "Alice");
+	assert_int_equal(list.v[0].line, 5);
+	assert_string_equal(list.v[1].name, "Bob\r\nBobson");
+	assert_int_equal(list.v[1].line, 8);
+	assert_int_equal(list.v[2].line, 10);
+	assert_int_equal(list.v[2].up_ceil, 2000000ULL);
+}
+
+static void test_wrong_field_count(void **state)
+{
+	assert_int_equal(parse(HEADER "1,Alice,198.18.0.1,1,2,1\n"
+				      "2,Bob,198.18.0.2,1,2,1,2,extra\n"
+				      "3,Smith, John,198.18.0.3,1,2,1,2\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 4);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:2: 6 fields", "header on line 1 has 7"),
+		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: 8 fields"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: 8 fields",
+					  "quote fields that contain commas"),
+			 1);
+	assert_int_equal(list.n, 0);
+}
+
+static void test_malformed_quotes(void **state)
+{
+	assert_int_equal(parse(HEADER "1,Al\"ice,198.18.0.1,1,2,1,2\n"
+				      "2,\"Bob\"by,198.18.0.2,1,2,1,2\n"
+				      "3,Carol,198.18.0.3,1,2,1,2\n"
+				      "4,\"Dave,198.18.0.4,1,2,1,2\n"
+				      "5,Eve,198.18.0.5,1,2,1,2\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 4);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:2: a quote inside an unquoted field"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: text after a closing quote"),
+			 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:5: a quoted field is not closed"), 1);
+}
+
+static void test_nul_byte(void **state)
+{
+	static const char text[] = HEADER "1,A\0ice,198.18.0.1,1,2,1,2\n";
+
+	assert_int_equal(customers_parse("list.csv", text, sizeof(text) - 1, &cfg, &list), -EINVAL);
+	assert_one_error(2, "NUL byte");
+}
+
+static void test_overlong_line(void **state)
+{
+	size_t big = 70 * 1024;
+	char *text = malloc(big + 512);
+	int n;
+
+	assert_non_null(text);
+	n = sprintf(text, HEADER "1,");
+	memset(text + n, 'x', big);
+	sprintf(text + n + big, ",198.18.0.1,1,2,1,2\n"
+				"2,Bob,198.18.0.2,1,2,1,2\n"
+				"3,Carol,198.18.0.3,0,2,1,2\n");
+	assert_int_equal(parse(text), -EINVAL);
+	free(text);
+	/* the long row is refused, and the rows after it are still checked */
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 3);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: ", "longer than 65536 bytes"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: ", "down_rate '0': zero"), 1);
+}
+
+/* The longest row that is accepted, at the end of a file without a newline. */
+static void test_longest_row(void **state)
+{
+	static const char tail[] = ",198.18.0.1,1,2,1,2";
+	size_t hlen = strlen(HEADER), row = 64 * 1024, len = hlen + row;
+	char *text = malloc(len), *grown;
+
+	assert_non_null(text);
+	memcpy(text, HEADER, hlen);
+	memcpy(text + hlen, "1,", 2);
+	memset(text + hlen + 2, 'n', row - 2 - strlen(tail));
+	memcpy(text + len - strlen(tail), tail, strlen(tail));
+	assert_int_equal(customers_parse("list.csv", text, len, &cfg, &list), 0);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(strlen(list.v[0].name), row - 2 - strlen(tail));
+	assert_int_equal(list.v[0].up_ceil, 2000000ULL);
+	customers_free(&list);
+
+	/* one byte more is refused */
+	text[len - 1] = '2';
+	grown = realloc(text, len + 1);
+	assert_non_null(grown);
+	text = grown;
+	text[len] = '0';
+	assert_int_equal(customers_parse("list.csv", text, len + 1, &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: ", "longer than 65536"), 1);
+	free(text);
+}
+
+static void test_bad_ids(void **state)
+{
+	assert_int_equal(parse(HEADER "0,a,198.18.0.1,1,2,1,2\n"
+				      "4294967296,b,198.18.0.2,1,2,1,2\n"
+				      "-1,c,198.18.0.3,1,2,1,2\n"
+				      "12abc,d,198.18.0.4,1,2,1,2\n"
+				      ",e,198.18.0.5,1,2,1,2\n"
+				      "1.0,f,198.18.0.6,1,2,1,2\n"
+				      "4294967295,g,198.18.0.7,1,2,1,2\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 6 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: id '0'"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: id '4294967296'"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: id '-1'"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:5: id '12abc'"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: id is empty"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:7: id '1.0'"), 1);
+	/* the largest id is fine; nothing on line 8 */
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:8:"), 0);
+}
+
+static void test_duplicate_ids_name_both_lines(void **state)
+{
+	assert_int_equal(parse(HEADER "5,a,198.18.0.1,1,2,1,2\n"
+				      "6,b,198.18.0.2,1,2,1,2\n"
+				      "5,c,198.18.0.3,1,2,1,2\n"
+				      "5,d,198.18.0.4,1,2,1,2\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 3);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:4: customer id 5 is already used on line 2"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:5: customer id 5 is already used on line 2"),
+			 1);
+	assert_int_equal(list.n, 0);
+	assert_null(list.v);
+}
+
+static void test_equal_prefixes_are_errors(void **state)
+{
+	assert_int_equal(parse(HEADER "1,a,198.18.0.0/24,1,2,1,2\n"
+				      "2,b,198.18.0.7/24,1,2,1,2\n"
+				      "3,c,2001:db8:1::/48,1,2,1,2\n"
+				      "4,d,2001:DB8:1:0::/48,1,2,1,2\n"
+				      "5,e,198.18.5.5 198.18.5.5/32,1,2,1,2\n"
+				      "6,f,::ffff:198.18.0.0/120,1,2,1,2\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 5);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:3: customer 2: prefix 198.18.0.0/24 is "
+						"also claimed by customer 1 on line 2"),
+		1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:5: customer 4: prefix 2001:db8:1::/48 is "
+						"also claimed by customer 3 on line 4"),
+		1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR,
+				 "list.csv:6: customer 5: prefix 198.18.5.5/32 is listed twice"),
+		1);
+	/* IPv4-mapped IPv6 is the same address */
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:7: customer 6: prefix 198.18.0.0/24 is "
+						"also claimed by customer 1 on line 2"),
+		1);
+	/* host bits set in line 3's prefix: warned, not an error by itself */
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: ", "host bits set",
+					  "using 198.18.0.0/24"),
+			 1);
+}
+
+static void test_nested_prefixes_warn(void **state)
+{
+	assert_int_equal(parse(HEADER "1,isp-block,198.18.0.0/16 2001:db8::/32,1,2,1,2\n"
+				      "2,inside-v4,198.18.7.0/24,1,2,1,2\n"
+				      "3,inside-v6,2001:db8:5::/48,1,2,1,2\n"
+				      "4,deeper,198.18.7.9,1,2,1,2\n"
+				      "5,own,198.19.0.0/24 198.19.0.1,1,2,1,2\n"
+				      "6,outside,198.20.0.0/16,1,2,1,2\n"),
+			 0);
+	assert_int_equal(list.n, 6);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 3);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:3: customer 2: prefix 198.18.7.0/24 lies "
+					  "inside 198.18.0.0/16 of customer 1 on line 2"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:4: customer 3: prefix 2001:db8:5::/48 lies "
+					  "inside 2001:db8::/32 of customer 1 on line 2"),
+			 1);
+	/* the most specific container is named */
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:5: customer 4: prefix 198.18.7.9/32 lies "
+					  "inside 198.18.7.0/24 of customer 2 on line 3"),
+			 1);
+}
+
+static void test_bad_prefixes(void **state)
+{
+	assert_int_equal(parse(HEADER
+			       "1,a,198.18.0.1/33,1,2,1,2\n"
+			       "2,b,2001:db8::/129,1,2,1,2\n"
+			       "3,c,198.18.0,1,2,1,2\n"
+			       "4,d,not-an-address,1,2,1,2\n"
+			       "5,e,198.18.0.5/,1,2,1,2\n"
+			       "6,f,/24,1,2,1,2\n"
+			       "7,g,,1,2,1,2\n"
+			       "8,h,\" ; ;\",1,2,1,2\n"
+			       "9,i,fe80::1%eth0,1,2,1,2\n"
+			       "10,j,198.18.0.10/-1,1,2,1,2\n"
+			       "11,k,198.18.0.11 2001:db8::zz,1,2,1,2\n"
+			       "12,l,198.18.0.12/0024,1,2,1,2\n"
+			       "13,m,1234567890123456789012345678901234567890123456789012345678901,"
+			       "1,2,1,2\n"),
+			 -EINVAL);
+	/* and the summary */
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 13 + 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR,
+				 "list.csv:2: customer 1: prefix '198.18.0.1/33': ", "0..32"),
+		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: ", "0..128"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: ", "not an IPv4 address"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:8: customer 7: no prefixes"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:9: customer 8: no prefixes"), 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:12: customer 11: prefix '2001:db8::zz'"),
+		1);
+}
+
+static void test_rates(void **state)
+{
+	assert_int_equal(parse(HEADER "1,a,198.18.0.1,60mbit,50mbit,1,2\n"
+				      "2,b,198.18.0.2,1,2,30,20\n"
+				      "3,c,198.18.0.3,1,3gbit,1,2\n" /* down: lan 2gbit */
+				      "4,d,198.18.0.4,1,2,1,1.5gbit\n" /* up: wan 1gbit */
+				      "5,e,198.18.0.5,1,2gbit,1,1gbit\n" /* exactly the capacity */
+				      "6,f,198.18.0.6,0,2,1,2\n"
+				      "7,g,198.18.0.7,1,-2mbit,1,2\n"
+				      "8,h,198.18.0.8,1,2,lots,2\n"
+				      "9,i,198.18.0.9,1,2,1,\n"
+				      "10,j,198.18.0.10,1,2,1,10Mbps\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 9 + 1);
+	assert_int_equal(
+		capture_matching(
+			LOG_LEVEL_ERR,
+			"list.csv:2: customer 1: down_rate 60mbit is more than down_ceil 50mbit"),
+		1);
+	assert_int_equal(
+		capture_matching(
+			LOG_LEVEL_ERR,
+			"list.csv:3: customer 2: up_rate 30mbit is more than up_ceil 20mbit"),
+		1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:4: customer 3: down_ceil 3gbit is more "
+						"than [shaping] lan_capacity 2gbit"),
+		1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:5: customer 4: up_ceil 1.5gbit is more "
+						"than [shaping] wan_capacity 1gbit"),
+		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6:"), 0);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:7: customer 6: down_rate '0': zero"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:8: customer 7: down_ceil '-2mbit': negative"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:9: customer 8: up_rate 'lots'"),
+			 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "list.csv:10: customer 9: up_ceil is empty"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:11: customer 10: up_ceil '10Mbps'",
+					  "unknown unit"),
+			 1);
+}
+
+static void test_no_config_means_no_capacity_check(void **state)
+{
+	static const char text[] = HEADER "1,a,198.18.0.1,1,100tbit,1,100tbit\n";
+
+	assert_int_equal(customers_parse("list.csv", text, strlen(text), NULL, &list), 0);
+	assert_int_equal(list.n, 1);
+}
+
+/* The operator gets every bad row, in line order, and a summary. */
+static void test_every_bad_row_is_reported_in_order(void **state)
+{
+	const char *msg;
+	unsigned int i, line, last = 0;
+
+	assert_int_equal(parse(HEADER "1,ok,198.18.0.1,1,2,1,2\n"
+				      "2,bad rate,198.18.0.2,x,2,1,2\n"
+				      "3,ok,198.18.0.3,1,2,1,2\n"
+				      "4,dup prefix,198.18.0.1,1,2,1,2\n"
+				      "1,dup id,198.18.0.5,1,2,1,2\n"
+				      "6,ok,198.18.0.6,1,2,1,2\n"
+				      "7,short row,198.18.0.7\n"
+				      "8,bad prefix,198.18.0.888,1,2,1,2\n"
+				      "9,ok,198.18.0.9,1,2,1,2\n"),
+			 -EINVAL);
+	/* five bad rows and the summary */
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 6);
+	for (i = 0; i < 5; i++) {
+		msg = capture_msg(LOG_LEVEL_ERR, i);
+		assert_int_equal(sscanf(msg, "list.csv:%u:", &line), 1);
+		assert_true(line > last);
+		last = line;
+	}
+	msg = capture_msg(LOG_LEVEL_ERR, 5);
+	assert_non_null(strstr(msg, "list.csv: 5 problems found; the customer list was not used"));
+	assert_int_equal(list.n, 0);
+}
+
+static void test_warnings_are_capped(void **state)
+{
+	size_t len = 0, cap = 4096 * 40;
+	char *text = malloc(cap);
+	unsigned int i;
+
+	assert_non_null(text);
+	len += (size_t)sprintf(text, HEADER "1,block,198.18.0.0/15,1,2,1,2\n");
+	for (i = 0; i < 1500; i++)
+		len += (size_t)sprintf(text + len, "%u,c,198.18.%u.%u,1,2,1,2\n", i + 2, i / 256,
+				       i % 256);
+	assert_true(len < cap);
+	assert_int_equal(parse(text), 0);
+	free(text);
+	assert_int_equal(list.n, 1501);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 1001);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "500 more warnings not shown"), 1);
+}
+
+static void test_prefix_parse_format_contains(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{ "198.19.1.10", "198.19.1.10/32" },
+		{ "198.19.1.10/24", "198.19.1.0/24" },
+		{ "0.0.0.0/0", "0.0.0.0/0" },
+		{ "2001:db8:1::/56", "2001:db8:1::/56" },
+		{ "2001:db8:1:ff::1/56", "2001:db8:1::/56" },
+		{ "2001:DB8::1", "2001:db8::1/128" },
+		{ "::/0", "::/0" },
+		{ "::ffff:198.18.0.1", "198.18.0.1/32" },
+		{ "2001:db8::/33", "2001:db8::/33" },
+		{ "2001:db8:ffff::/33", "2001:db8:8000::/33" },
+	};
+	static const char *const bad[] = { "",
+					   "/",
+					   "1.2.3.4/",
+					   "1.2.3.4/33",
+					   "1.2.3",
+					   "::/129",
+					   "1.2.3.4 ",
+					   " 1.2.3.4",
+					   "1.2.3.4/2a",
+					   "1.2.3.4/+8",
+					   "x",
+					   "1:2:3:4:5:6:7:8:9",
+					   "1.2.3.4/1000" };
+	struct prefix a, b;
+	char buf[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(prefix_parse(ok[i].in, &a), 0);
+		assert_string_equal(prefix_format(&a, buf, sizeof(buf)), ok[i].out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (prefix_parse(bad[i], &a) != -EINVAL)
+			fail_msg("prefix_parse(\"%s\") accepted", bad[i]);
+
+	assert_int_equal(prefix_parse("198.18.0.0/15", &a), 0);
+	assert_int_equal(a.len, 111);
+	assert_true(prefix_is_v4(&a));
+	assert_int_equal(prefix_parse("198.19.255.255", &b), 0);
+	assert_true(prefix_contains(&a, &b));
+	assert_false(prefix_contains(&b, &a));
+	assert_true(prefix_contains(&a, &a));
+	assert_int_equal(prefix_parse("198.20.0.0", &b), 0);
+	assert_false(prefix_contains(&a, &b));
+	assert_int_equal(prefix_parse("2001:db8::/32", &a), 0);
+	assert_false(prefix_is_v4(&a));
+	assert_int_equal(prefix_parse("2001:db8:ffff:ffff::1", &b), 0);
+	assert_true(prefix_contains(&a, &b));
+	assert_int_equal(prefix_parse("2001:db9::", &b), 0);
+	assert_false(prefix_contains(&a, &b));
+	/* ::/0 holds everything, IPv4 included */
+	assert_int_equal(prefix_parse("::/0", &a), 0);
+	assert_int_equal(prefix_parse("198.18.0.1", &b), 0);
+	assert_true(prefix_contains(&a, &b));
+	assert_ptr_equal(prefix_format(&a, buf, 0), buf);
+}
+
+static void test_load_from_file(void **state)
+{
+	char *dir = scratch_dir(), *path, missing[4096];
+
+	path = scratch_file(dir, "customers.csv",
+			    "\xef\xbb\xbf"
+			    "id,prefixes,down_rate,down_ceil,up_rate,up_ceil\r\n"
+			    "1001,198.18.1.1,1,2,1,2\r\n",
+			    (size_t)-1);
+	assert_int_equal(customers_load(path, &cfg, &list), 0);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].id, 1001);
+	customers_free(&list);
+	free(path);
+
+	path = scratch_file(dir, "bad.csv",
+			    HEADER "1001,a,198.18.1.1,1,2,1,2\n"
+				   "1001,b,198.18.1.2,1,2,1,2\n",
+			    (size_t)-1);
+	capture_begin();
+	assert_int_equal(customers_load(path, &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ":3: customer id 1001"), 1);
+	assert_int_equal(list.n, 0);
+	free(path);
+
+	snprintf(missing, sizeof(missing), "%s/none.csv", dir);
+	capture_begin();
+	assert_int_equal(customers_load(missing, &cfg, &list), -ENOENT);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, missing, "cannot read the customer list"),
+			 1);
+	assert_int_equal(customers_load(dir, &cfg, &list), -EISDIR);
+	scratch_remove(dir);
+}
+
+/* The example shipped as /etc/xshaper/customers.csv is valid and quiet. */
+static void test_example_list(void **state)
+{
+	assert_int_equal(customers_load("conf/customers.csv", &cfg, &list), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_true(list.n >= 3);
+	assert_string_equal(customers_find(&list, 1002)->name, "Bob's Bakery, Ltd.");
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_valid_list),
+		T(test_columns_in_any_order_extra_ignored_name_optional),
+		T(test_missing_columns_are_named),
+		T(test_duplicate_header_column),
+		T(test_no_header_at_all),
+		T(test_rfc4180_quoting),
+		T(test_crlf_bom_comments_blank_lines),
+		T(test_wrong_field_count),
+		T(test_malformed_quotes),
+		T(test_nul_byte),
+		T(test_overlong_line),
+		T(test_longest_row),
+		T(test_bad_ids),
+		T(test_duplicate_ids_name_both_lines),
+		T(test_equal_prefixes_are_errors),
+		T(test_nested_prefixes_warn),
+		T(test_bad_prefixes),
+		T(test_rates),
+		T(test_no_config_means_no_capacity_check),
+		T(test_every_bad_row_is_reported_in_order),
+		T(test_warnings_are_capped),
+		T(test_prefix_parse_format_contains),
+		T(test_load_from_file),
+		T(test_example_list),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
