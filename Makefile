@@ -117,7 +117,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -g -O1 \
-		-fsanitize=fuzzer,address,undefined $< $(FUZZ_LIB) -liniparser -o $@
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< $(FUZZ_LIB) -liniparser -o $@
 
 test: all $(TEST_BINS) $(BENCH_BINS)
 	$(Q)tests/run.sh

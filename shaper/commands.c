@@ -8,11 +8,6 @@ static int not_yet(const char *name)
 	return XS_EXIT_SYSTEM;
 }
 
-int cmd_check(const char *config, int argc, char **argv)
-{
-	return not_yet(argv[0]);
-}
-
 int cmd_start(const char *config, int argc, char **argv)
 {
 	return not_yet(argv[0]);

@@ -10,6 +10,18 @@ enum xs_exit {
 	XS_EXIT_LOCKED = 3,  /* another xshaper held the lock past lock_timeout */
 };
 
+struct xs_config;
+struct customer_list;
+
+/* config_defaults, then config_load: every problem is reported. */
+int load_config(const char *config, struct xs_config *cfg);
+
+/*
+ * Load the config and the customer list it names; every problem is
+ * reported. 0, or -errno with nothing touched.
+ */
+int load_inputs(const char *config, struct xs_config *cfg, struct customer_list *list);
+
 /*
  * Each command gets the config path and its own argv (argv[0] is the
  * command name) and returns an enum xs_exit.

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "conf/config.h"
+#include "conf/customers.h"
+#include "conf/plan.h"
+#include "conf/rate.h"
+#include "shaper/commands.h"
+
+int load_config(const char *config, struct xs_config *cfg)
+{
+	config_defaults(cfg);
+	return config_load(config, cfg);
+}
+
+int load_inputs(const char *config, struct xs_config *cfg, struct customer_list *list)
+{
+	int err;
+
+	err = load_config(config, cfg);
+	if (err)
+		return err;
+	return customers_load(cfg->customers_file, cfg, list);
+}
+
+static void print_summary(const struct xs_config *cfg, const struct customer_list *list,
+			  const struct plan *plan)
+{
+	uint64_t down_sum[XS_MAX_CPUS] = {}, up_sum[XS_MAX_CPUS] = {};
+	size_t count[XS_MAX_CPUS] = {}, j;
+	unsigned int qpc = cfg->queues_per_cpu, i;
+	char down[32], up[32], txqs[24];
+
+	/* txq / queues_per_cpu is the CPU's index in cfg->cpus (plan.h) */
+	for (j = 0; j < plan->n; j++) {
+		const struct customer *c = customers_find(list, plan->v[j].id);
+
+		i = plan->v[j].txq / qpc;
+		down_sum[i] += c->down_ceil;
+		up_sum[i] += c->up_ceil;
+		count[i]++;
+	}
+	printf("%s: %zu customers, %zu prefixes (%zu IPv4, %zu IPv6)\n", cfg->customers_file,
+	       list->n, list->nprefixes_v4 + list->nprefixes_v6, list->nprefixes_v4,
+	       list->nprefixes_v6);
+	printf("%-5s %-11s %10s %14s %14s\n", "cpu", "txqs", "customers", "down ceil sum",
+	       "up ceil sum");
+	for (i = 0; i < cfg->ncpus; i++) {
+		if (qpc == 1)
+			snprintf(txqs, sizeof(txqs), "%u", i);
+		else
+			snprintf(txqs, sizeof(txqs), "%u-%u", i * qpc, i * qpc + qpc - 1);
+		printf("%-5u %-11s %10zu %14s %14s\n", cfg->cpus[i], txqs, count[i],
+		       count[i] ? rate_format(down_sum[i], down, sizeof(down)) : "-",
+		       count[i] ? rate_format(up_sum[i], up, sizeof(up)) : "-");
+	}
+}
+
+int cmd_check(const char *config, int argc, char **argv)
+{
+	struct customer_list list = {};
+	struct plan plan = {};
+	struct xs_config cfg;
+	int err, ret = XS_EXIT_INVALID;
+
+	if (argc > 1) {
+		pr_err("check takes no arguments\n");
+		return XS_EXIT_INVALID;
+	}
+	err = load_inputs(config, &cfg, &list);
+	if (err)
+		goto out;
+	err = plan_build(&cfg, &list, NULL, 0, &plan);
+	if (err)
+		goto out;
+	print_summary(&cfg, &list, &plan);
+	ret = XS_EXIT_OK;
+out:
+	if (ret != XS_EXIT_OK)
+		pr_err("%s: invalid; nothing was changed\n", config);
+	plan_free(&plan);
+	customers_free(&list);
+	return ret;
+}
