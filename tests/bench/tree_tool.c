@@ -8,8 +8,10 @@
  *   tree_tool root DEV
  *   tree_tool check-leaf KIND
  *
- * A plan file has one customer a line, "id txq minor rate ceil", rates in
- * bit/s with an optional k, m or g (1000-based); '#' starts a comment.
+ * A plan file has one customer a line, "id txq minor rate ceil [up_rate
+ * up_ceil]" (rate and ceil are the download, and the upload too unless
+ * given), rates in bit/s with an optional k, m or g (1000-based); '#'
+ * starts a comment.
  * apply builds the trees of every DEV (DIR: down = lan, up = wan), phase 1
  * on all of them, then phase 2, and prints one line per device and a total:
  *   DEV added=N changed=N removed=N unchanged=N messages=N
@@ -35,7 +37,8 @@ static void usage(FILE *f)
 		"       tree_tool root DEV\n"
 		"       tree_tool check-leaf fq_codel|sfq|pfifo\n"
 		"options of apply:\n"
-		"  --plan FILE          lines 'id txq minor rate ceil' (bit/s, k/m/g allowed)\n"
+		"  --plan FILE          lines 'id txq minor rate ceil [up_rate up_ceil]'\n"
+		"                       (bit/s, k/m/g allowed)\n"
 		"  --txqs N             TX queues (HTB trees) in all (default 2)\n"
 		"  --capacity RATE      root class rate and ceil (default 10g)\n"
 		"  --leaf KIND          fq_codel, sfq or pfifo (default pfifo)\n"
@@ -110,7 +113,7 @@ static int cmp_assignment(const void *a, const void *b)
 /* The customers and the plan at once: tree_desired needs both. */
 static int read_plan(const char *path, struct customer_list *list, struct plan *plan)
 {
-	char line[256], r[64], c[64];
+	char line[256], r[64], c[64], ur[64], uc[64];
 	size_t cap = 0, lineno = 0;
 	FILE *f = fopen(path, "r");
 
@@ -121,6 +124,7 @@ static int read_plan(const char *path, struct customer_list *list, struct plan *
 	while (fgets(line, sizeof(line), f)) {
 		unsigned int id, txq, minor;
 		struct customer *cu;
+		int n;
 		char *hash = strchr(line, '#');
 
 		lineno++;
@@ -139,16 +143,18 @@ static int read_plan(const char *path, struct customer_list *list, struct plan *
 		}
 		cu = &list->v[list->n];
 		memset(cu, 0, sizeof(*cu));
-		if (sscanf(line, "%u %u %u %63s %63s", &id, &txq, &minor, r, c) != 5 ||
-		    parse_rate(r, &cu->down_rate) || parse_rate(c, &cu->down_ceil)) {
-			fprintf(stderr, "tree_tool: %s:%zu: want 'id txq minor rate ceil'\n", path,
-				lineno);
+		n = sscanf(line, "%u %u %u %63s %63s %63s %63s", &id, &txq, &minor, r, c, ur, uc);
+		if ((n != 5 && n != 7) || parse_rate(r, &cu->down_rate) ||
+		    parse_rate(c, &cu->down_ceil) ||
+		    parse_rate(n == 7 ? ur : r, &cu->up_rate) ||
+		    parse_rate(n == 7 ? uc : c, &cu->up_ceil)) {
+			fprintf(stderr,
+				"tree_tool: %s:%zu: want 'id txq minor rate ceil [up_rate up_ceil]'\n",
+				path, lineno);
 			fclose(f);
 			return -EINVAL;
 		}
 		cu->id = id;
-		cu->up_rate = cu->down_rate;
-		cu->up_ceil = cu->down_ceil;
 		cu->line = (unsigned int)lineno;
 		plan->v[list->n] = (struct assignment){ .id = id, .txq = txq, .minor = minor };
 		list->n++;
