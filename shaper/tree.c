@@ -35,7 +35,7 @@
  *   10 Gbit/s: 1.25 MB   1 Gbit/s: 125 kB   100 Mbit/s: 12.5 kB
  *   10 Mbit/s and below: 6056 B (4 frames)
  */
-#define BURST_US 1000U
+#define BURST_US	 1000U
 #define BURST_MIN_FRAMES 4U
 
 uint32_t tree_burst(uint64_t rate)
@@ -104,8 +104,8 @@ const char *tree_leaf_kind(enum leaf_qdisc leaf)
 	return "?";
 }
 
-static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent,
-		      uint64_t rate_bps, uint64_t ceil_bps, uint32_t id)
+static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, uint64_t rate_bps,
+		      uint64_t ceil_bps, uint32_t id)
 {
 	memset(c, 0, sizeof(*c));
 	c->classid = classid;
@@ -197,7 +197,8 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 		rate = dir == TREE_DOWN ? cu->down_rate : cu->up_rate;
 		ceil = dir == TREE_DOWN ? cu->down_ceil : cu->up_ceil;
 		if (a->txq >= ntxq || a->minor < XS_FIRST_MINOR || a->minor > XS_MAX_MINOR) {
-			pr_err("%s: customer %u: txq %u minor %u out of range (txq < %u, minor %u..%u)\n",
+			pr_err("%s: customer %u: txq %u minor %u out of range (txq < %u, minor "
+			       "%u..%u)\n",
 			       ifname, a->id, a->txq, a->minor, ntxq, XS_FIRST_MINOR, XS_MAX_MINOR);
 			err = -EINVAL;
 			continue;
@@ -392,8 +393,8 @@ static int handle_alloc(struct handles *h, const char *ifname, uint32_t *handle)
 
 static bool class_differs(const struct tree_class *live, const struct tree_class *want)
 {
-	if (live->rate != want->rate || live->ceil != want->ceil ||
-	    live->buffer != want->buffer || live->cbuffer != want->cbuffer)
+	if (live->rate != want->rate || live->ceil != want->ceil || live->buffer != want->buffer ||
+	    live->cbuffer != want->cbuffer)
 		return true;
 	/* an inner class (the root) keeps neither quantum nor prio */
 	return !live->level && (live->quantum != want->quantum || live->prio != want->prio);
@@ -412,8 +413,8 @@ static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, 
 	for (i = lo; i < hi; i++) {
 		const struct tree_class *c = &live->classes[i];
 
-		if ((c->classid & 0xffff) == XS_ROOT_MINOR ? c->parent != TC_H_ROOT :
-							     c->parent != (major | XS_ROOT_MINOR))
+		if ((c->classid & 0xffff) == XS_ROOT_MINOR ? c->parent != TC_H_ROOT
+							   : c->parent != (major | XS_ROOT_MINOR))
 			return false;
 	}
 	return true;

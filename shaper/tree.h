@@ -44,26 +44,26 @@
 
 /* Leaf handle majors: above every possible HTB major (txq + 1 <= XS_MAX_TXQS). */
 #define TREE_LEAF_MAJOR_FIRST (XS_MAX_TXQS + 1)
-#define TREE_LEAF_MAJOR_LAST 0xfffeU
-#define TREE_LEAF_MAJORS (TREE_LEAF_MAJOR_LAST - TREE_LEAF_MAJOR_FIRST + 1 - 1)
+#define TREE_LEAF_MAJOR_LAST  0xfffeU
+#define TREE_LEAF_MAJORS      (TREE_LEAF_MAJOR_LAST - TREE_LEAF_MAJOR_FIRST + 1 - 1)
 
 enum tree_dir {
 	TREE_DOWN, /* lan egress: down_rate/down_ceil, lan_capacity */
-	TREE_UP,   /* wan egress: up_rate/up_ceil, wan_capacity */
+	TREE_UP, /* wan egress: up_rate/up_ceil, wan_capacity */
 };
 
 /* One HTB class, desired or live, in the units the kernel keeps. */
 struct tree_class {
 	uint32_t classid;
 	uint32_t parent;
-	uint64_t rate, ceil;	  /* bytes/s */
-	uint32_t burst, cburst;	  /* desired: bytes */
+	uint64_t rate, ceil; /* bytes/s */
+	uint32_t burst, cburst; /* desired: bytes */
 	uint32_t buffer, cbuffer; /* psched ticks, as the kernel dumps them */
-	uint32_t quantum;	  /* bytes; the kernel keeps it for leaves only */
+	uint32_t quantum; /* bytes; the kernel keeps it for leaves only */
 	uint32_t prio;
-	uint32_t leaf;	/* live: leaf qdisc handle, 0 = HTB's own pfifo */
+	uint32_t leaf; /* live: leaf qdisc handle, 0 = HTB's own pfifo */
 	uint32_t level; /* live: 0 for a leaf class */
-	uint32_t id;	/* desired: customer id (root and default: 0) */
+	uint32_t id; /* desired: customer id (root and default: 0) */
 };
 
 /* A visible qdisc of the device (live trees only). */
@@ -76,10 +76,10 @@ struct tree_qdisc {
 
 struct tree {
 	char ifname[IF_NAMESIZE];
-	unsigned int ntxq;	    /* desired: TX queues (HTB trees) */
-	unsigned int ncpus;	    /* desired: for messages */
+	unsigned int ntxq; /* desired: TX queues (HTB trees) */
+	unsigned int ncpus; /* desired: for messages */
 	unsigned int queues_per_cpu; /* desired: for messages */
-	enum leaf_qdisc leaf;	    /* desired */
+	enum leaf_qdisc leaf; /* desired */
 	struct tree_class *classes; /* sorted by classid */
 	size_t nclasses;
 
@@ -92,15 +92,15 @@ struct tree {
 };
 
 enum tree_op_type {
-	TREE_OP_ROOT,	      /* mq XS_MQ_MAJOR: as the root qdisc */
-	TREE_OP_HTB,	      /* htb (txq+1): under mq class XS_MQ_MAJOR:(txq+1) */
-	TREE_OP_HTB_RESET,    /* delete a broken htb (txq+1): before TREE_OP_HTB */
+	TREE_OP_ROOT, /* mq XS_MQ_MAJOR: as the root qdisc */
+	TREE_OP_HTB, /* htb (txq+1): under mq class XS_MQ_MAJOR:(txq+1) */
+	TREE_OP_HTB_RESET, /* delete a broken htb (txq+1): before TREE_OP_HTB */
 	TREE_OP_CLASS_CREATE, /* RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL */
 	TREE_OP_CLASS_CHANGE, /* RTM_NEWTCLASS in place: counters are kept */
-	TREE_OP_LEAF_CREATE,  /* RTM_NEWQDISC on a class, replacing its leaf */
-	TREE_OP_LEAF_DELETE,  /* back to HTB's own pfifo */
+	TREE_OP_LEAF_CREATE, /* RTM_NEWQDISC on a class, replacing its leaf */
+	TREE_OP_LEAF_DELETE, /* back to HTB's own pfifo */
 	TREE_OP_CLASS_DELETE, /* takes its leaf with it */
-	TREE_OP_HTB_REMOVE,   /* a tree past ntxq: its mq slot back to pfifo_fast */
+	TREE_OP_HTB_REMOVE, /* a tree past ntxq: its mq slot back to pfifo_fast */
 };
 
 struct tree_op {

@@ -45,10 +45,10 @@
 /* Socket buffers; SO_*BUFFORCE needs CAP_NET_ADMIN, which changing qdiscs needs anyway. */
 #define SOCK_BUF (8 << 20)
 /* Upper bound of the truesize of one queued ACK (a small skb). */
-#define ACK_TRUESIZE 1024
-#define BATCH_BYTES (1 << 20)
+#define ACK_TRUESIZE   1024
+#define BATCH_BYTES    (1 << 20)
 #define BATCH_REQS_MAX 4096
-#define RECV_BUF (64 << 10)
+#define RECV_BUF       (64 << 10)
 /* Failed requests reported one by one; the rest are counted. */
 #define ERRORS_SHOWN 10
 
@@ -332,8 +332,8 @@ static int tc_flush(struct tc_sock *ts)
 				pr_err("%s: reading the ACKs of %zu tc requests failed: %s%s\n",
 				       ts->ifname ? ts->ifname : "?", n, strerror(errno),
 				       errno == ENOBUFS ? " (ACKs were dropped; the socket "
-							  "receive buffer is too small)" :
-							  "");
+							  "receive buffer is too small)"
+							: "");
 			return -errno;
 		}
 		for (nlh = (struct nlmsghdr *)ts->rbuf; NLMSG_OK(nlh, len);
@@ -547,8 +547,8 @@ static int parse_class(struct nlmsghdr *nlh, void *arg)
 	if (nlmsg_parse(nlh, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 || !tb[TCA_KIND] ||
 	    strcmp(nla_get_string(tb[TCA_KIND]), "htb") || !tb[TCA_OPTIONS])
 		return 0;
-	if (nla_parse_nested(opt, TCA_HTB_MAX, tb[TCA_OPTIONS], NULL) < 0 ||
-	    !opt[TCA_HTB_PARMS] || nla_len(opt[TCA_HTB_PARMS]) < (int)sizeof(*o))
+	if (nla_parse_nested(opt, TCA_HTB_MAX, tb[TCA_OPTIONS], NULL) < 0 || !opt[TCA_HTB_PARMS] ||
+	    nla_len(opt[TCA_HTB_PARMS]) < (int)sizeof(*o))
 		return 0;
 	if (t->nclasses == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 256;
@@ -749,8 +749,8 @@ static int op_msg(struct apply_ctx *a, const struct tree_op *op, struct nl_msg *
 	case TREE_OP_LEAF_DELETE:
 		return qdisc_msg(RTM_DELQDISC, 0, ifindex, op->handle, op->parent, NULL, msg);
 	case TREE_OP_HTB_REMOVE:
-		return qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, 0,
-				 op->parent, "pfifo_fast", msg);
+		return qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, 0, op->parent,
+				 "pfifo_fast", msg);
 	case TREE_OP_LEAF_CREATE:
 		return qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, op->handle,
 				 op->parent, tree_leaf_kind(a->diff->leaf), msg);
@@ -763,8 +763,7 @@ static int op_msg(struct apply_ctx *a, const struct tree_op *op, struct nl_msg *
 		return class_msg(a, op, 0, msg);
 	case TREE_OP_CLASS_DELETE:
 		*handle = op->cls.classid;
-		return qdisc_msg(RTM_DELTCLASS, 0, ifindex, op->cls.classid, op->parent, NULL,
-				 msg);
+		return qdisc_msg(RTM_DELTCLASS, 0, ifindex, op->cls.classid, op->parent, NULL, msg);
 	}
 	return -EINVAL;
 }
@@ -914,7 +913,7 @@ int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)
  */
 static const enum leaf_qdisc leaf_kinds[] = { LEAF_FQ_CODEL, LEAF_SFQ, LEAF_PFIFO };
 #define LEAF_PROBE_FAILED 0x80
-#define LOOPBACK_IFINDEX 1
+#define LOOPBACK_IFINDEX  1
 
 static int probe_child(void)
 {
@@ -930,8 +929,8 @@ static int probe_child(void)
 		/* a handle per kind: a new kind on an existing handle is refused */
 		uint32_t handle = (i + 1) << 16;
 
-		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, LOOPBACK_IFINDEX,
-			      handle, TC_H_ROOT, tree_leaf_kind(leaf_kinds[i]), &msg))
+		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, LOOPBACK_IFINDEX, handle,
+			      TC_H_ROOT, tree_leaf_kind(leaf_kinds[i]), &msg))
 			continue;
 		if (!tc_queue(ts, msg, REQ_PROBE, handle, TC_H_ROOT) && !tc_flush(ts))
 			have |= 1U << i;
@@ -975,7 +974,7 @@ int tree_check_leaf(enum leaf_qdisc leaf)
 	}
 	if (want >= 0 && have & (1U << want))
 		return 0;
-	pr_err("leaf_qdisc = %s: this kernel has no %s qdisc; it has: %s\n",
-	       tree_leaf_kind(leaf), tree_leaf_kind(leaf), names[0] ? names : "none of them");
+	pr_err("leaf_qdisc = %s: this kernel has no %s qdisc; it has: %s\n", tree_leaf_kind(leaf),
+	       tree_leaf_kind(leaf), names[0] ? names : "none of them");
 	return -EOPNOTSUPP;
 }

@@ -31,21 +31,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tree_tool apply [OPTIONS] DEV DIR [DEV DIR ...]   DIR: down|up\n"
-		"       tree_tool stop DEV [PREVIOUS_ROOT_KIND]\n"
-		"       tree_tool root DEV\n"
-		"       tree_tool check-leaf fq_codel|sfq|pfifo\n"
-		"options of apply:\n"
-		"  --plan FILE          lines 'id txq minor rate ceil [up_rate up_ceil]'\n"
-		"                       (bit/s, k/m/g allowed)\n"
-		"  --txqs N             TX queues (HTB trees) in all (default 2)\n"
-		"  --capacity RATE      root class rate and ceil (default 10g)\n"
-		"  --leaf KIND          fq_codel, sfq or pfifo (default pfifo)\n"
-		"  --default-rate RATE  default class rate (default 1m)\n"
-		"  --default-ceil RATE  default class ceil (default: capacity)\n"
-		"  --phase all|create|delete   which phases to send (default all)\n"
-		"  --dry-run            diff only, send nothing\n");
+	fprintf(f, "usage: tree_tool apply [OPTIONS] DEV DIR [DEV DIR ...]   DIR: down|up\n"
+		   "       tree_tool stop DEV [PREVIOUS_ROOT_KIND]\n"
+		   "       tree_tool root DEV\n"
+		   "       tree_tool check-leaf fq_codel|sfq|pfifo\n"
+		   "options of apply:\n"
+		   "  --plan FILE          lines 'id txq minor rate ceil [up_rate up_ceil]'\n"
+		   "                       (bit/s, k/m/g allowed)\n"
+		   "  --txqs N             TX queues (HTB trees) in all (default 2)\n"
+		   "  --capacity RATE      root class rate and ceil (default 10g)\n"
+		   "  --leaf KIND          fq_codel, sfq or pfifo (default pfifo)\n"
+		   "  --default-rate RATE  default class rate (default 1m)\n"
+		   "  --default-ceil RATE  default class ceil (default: capacity)\n"
+		   "  --phase all|create|delete   which phases to send (default all)\n"
+		   "  --dry-run            diff only, send nothing\n"
+		   "  --no-leaf-check      do not probe for the leaf qdisc first (so that\n"
+		   "                       the kernel's refusals can be seen one by one)\n");
 }
 
 static int parse_rate(const char *s, uint64_t *out)
@@ -145,11 +146,11 @@ static int read_plan(const char *path, struct customer_list *list, struct plan *
 		memset(cu, 0, sizeof(*cu));
 		n = sscanf(line, "%u %u %u %63s %63s %63s %63s", &id, &txq, &minor, r, c, ur, uc);
 		if ((n != 5 && n != 7) || parse_rate(r, &cu->down_rate) ||
-		    parse_rate(c, &cu->down_ceil) ||
-		    parse_rate(n == 7 ? ur : r, &cu->up_rate) ||
+		    parse_rate(c, &cu->down_ceil) || parse_rate(n == 7 ? ur : r, &cu->up_rate) ||
 		    parse_rate(n == 7 ? uc : c, &cu->up_ceil)) {
 			fprintf(stderr,
-				"tree_tool: %s:%zu: want 'id txq minor rate ceil [up_rate up_ceil]'\n",
+				"tree_tool: %s:%zu: want 'id txq minor rate ceil [up_rate "
+				"up_ceil]'\n",
 				path, lineno);
 			fclose(f);
 			return -EINVAL;
@@ -187,6 +188,7 @@ static int cmd_apply(int argc, char **argv)
 		{ "default-ceil", required_argument, NULL, 'C' },
 		{ "phase", required_argument, NULL, 'P' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "no-leaf-check", no_argument, NULL, 'L' },
 		{},
 	};
 	struct tree live[MAX_DEVS] = {}, want[MAX_DEVS] = {};
@@ -197,7 +199,7 @@ static int cmd_apply(int argc, char **argv)
 	const char *plan_path = NULL, *phase = "all";
 	struct tc_sock *ts = NULL;
 	unsigned long sent0;
-	bool dry = false;
+	bool dry = false, leaf_check = true;
 	int opt, ndev = 0, i, err = 0;
 	double t0;
 
@@ -237,6 +239,9 @@ static int cmd_apply(int argc, char **argv)
 		case 'n':
 			dry = true;
 			break;
+		case 'L':
+			leaf_check = false;
+			break;
 		default:
 			goto bad;
 		}
@@ -250,7 +255,7 @@ static int cmd_apply(int argc, char **argv)
 			goto out;
 	}
 	/* as start does: a missing leaf qdisc is one clear error, not one per class */
-	if (cfg.leaf_qdisc != LEAF_PFIFO) {
+	if (leaf_check && cfg.leaf_qdisc != LEAF_PFIFO) {
 		err = tree_check_leaf(cfg.leaf_qdisc);
 		if (err)
 			goto out;

@@ -145,6 +145,15 @@ else
 	check "apply with leaf fq_codel fails with the same message" \
 		grep -q "this kernel has no fq_codel qdisc" "$LOG"
 	check_eq "and touches nothing" "$before_q" "$(qdiscs wan0)"
+
+	# without the probe every refused request is reported with what it was
+	apply --leaf fq_codel --no-leaf-check
+	check "a refused request names the device, the leaf and the class" \
+		grep -q "lan0: create fq_codel leaf [0-9a-f]*: on class 1:2: No such file or directory" "$LOG"
+	check "with the kernel's own reason" grep -q "(kernel: Specified qdisc kind is unknown)" "$LOG"
+	check_eq "the apply fails" "" "$(messages)"
+	check "apply with pfifo again" apply
+	check_eq "the trees are as they were" "$before_q" "$(qdiscs wan0)"
 fi
 nsrun "$BOX" "$TOOL" apply --plan "$PLAN" --txqs 8 lan0 down >"$LOG" 2>&1
 check "too few TX queues: says how many there are" grep -q "lan0: has 4 TX queues, xshaper needs 8" "$LOG"

@@ -28,11 +28,20 @@ static void sink(enum log_level level, const char *msg)
 }
 
 static struct customer customers[] = {
-	{ .id = 1001, .down_rate = 10000000, .down_ceil = 50000000, .up_rate = 4000000,
+	{ .id = 1001,
+	  .down_rate = 10000000,
+	  .down_ceil = 50000000,
+	  .up_rate = 4000000,
 	  .up_ceil = 20000000 },
-	{ .id = 1002, .down_rate = 5000000, .down_ceil = 20000000, .up_rate = 2000000,
+	{ .id = 1002,
+	  .down_rate = 5000000,
+	  .down_ceil = 20000000,
+	  .up_rate = 2000000,
 	  .up_ceil = 8000000 },
-	{ .id = 1003, .down_rate = 2000000, .down_ceil = 8000000, .up_rate = 1000000,
+	{ .id = 1003,
+	  .down_rate = 2000000,
+	  .down_ceil = 8000000,
+	  .up_rate = 1000000,
 	  .up_ceil = 3000000 },
 };
 
@@ -284,9 +293,9 @@ static void test_diff_changes(void **state)
 	config(&cfg);
 	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
 	live_from(&want, &live);
-	live.classes[2].rate /= 2;  /* 1:3 */
-	live.classes[3].buffer++;   /* 1:4 */
-	live.classes[1].quantum--;  /* 1:2, the default class */
+	live.classes[2].rate /= 2; /* 1:3 */
+	live.classes[3].buffer++; /* 1:4 */
+	live.classes[1].quantum--; /* 1:2, the default class */
 	/* a customer that is gone: 2:9, appended in classid order */
 	live.classes = realloc(live.classes, (live.nclasses + 1) * sizeof(*live.classes));
 	extra = &live.classes[live.nclasses++];
@@ -317,9 +326,8 @@ static void test_diff_leaf_kind(void **state)
 	live_from(&want, &live);
 	/* 1:3 has a bfifo 9000: someone put there */
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 1) * sizeof(*live.qdiscs));
-	live.qdiscs[live.nqdiscs++] = (struct tree_qdisc){ .handle = 0x90000000,
-							   .parent = 0x10003,
-							   .kind = "bfifo" };
+	live.qdiscs[live.nqdiscs++] =
+		(struct tree_qdisc){ .handle = 0x90000000, .parent = 0x10003, .kind = "bfifo" };
 	live.classes[2].leaf = 0x90000000;
 	sort_qdiscs(&live);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
@@ -406,9 +414,9 @@ static void test_diff_errors(void **state)
 	for (major = TREE_LEAF_MAJOR_FIRST; major <= TREE_LEAF_MAJOR_LAST; major++) {
 		if (major == XS_MQ_MAJOR)
 			continue;
-		live.qdiscs[live.nqdiscs + n++] =
-			(struct tree_qdisc){ .handle = major << 16, .parent = 0x70000,
-					     .kind = "fq_codel" };
+		live.qdiscs[live.nqdiscs + n++] = (struct tree_qdisc){ .handle = major << 16,
+								       .parent = 0x70000,
+								       .kind = "fq_codel" };
 	}
 	assert_int_equal(n, TREE_LEAF_MAJORS);
 	live.nqdiscs += n;
