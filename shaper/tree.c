@@ -562,22 +562,16 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
 
 static int check_queues(const struct tree *live, const struct tree *want)
 {
-	if (live->dev_txqs >= want->ntxq && live->dev_txqs >= 2)
+	/* the mq root needs a multiqueue device even for a single tree */
+	unsigned int need = want->ntxq < 2 ? 2 : want->ntxq;
+
+	if (live->dev_txqs >= need)
 		return 0;
-	if (live->dev_txqs < 2) {
-		pr_err("%s: has a single TX queue; the mq root needs a multiqueue device "
-		       "with at least %u TX queues (%u CPUs x queues_per_cpu %u): raise them "
-		       "with 'ethtool -L %s tx %u' (or 'combined %u'); a veth takes "
-		       "'numtxqueues %u' when it is created\n",
-		       live->ifname, want->ntxq, want->ncpus, want->queues_per_cpu, live->ifname,
-		       want->ntxq, want->ntxq, want->ntxq);
-		return -EINVAL;
-	}
-	pr_err("%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u): raise "
+	pr_err("%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u%s): raise "
 	       "them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
 	       "'numtxqueues %u' when it is created), or lower queues_per_cpu\n",
-	       live->ifname, live->dev_txqs, want->ntxq, want->ncpus, want->queues_per_cpu,
-	       live->ifname, want->ntxq, want->ntxq, want->ntxq);
+	       live->ifname, live->dev_txqs, need, want->ncpus, want->queues_per_cpu,
+	       want->ntxq < 2 ? ", and mq at least 2" : "", live->ifname, need, need, need);
 	return -EINVAL;
 }
 

@@ -85,7 +85,7 @@ struct tree {
 
 	/* live only */
 	int ifindex;
-	unsigned int dev_txqs; /* TX queues of the device */
+	unsigned int dev_txqs; /* TX queues the device has in use */
 	unsigned int mtu;
 	struct tree_qdisc *qdiscs; /* sorted by handle */
 	size_t nqdiscs;

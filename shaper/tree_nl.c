@@ -18,9 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
@@ -603,8 +608,34 @@ static int cmp_classid(const void *a, const void *b)
 	return x->classid < y->classid ? -1 : x->classid > y->classid;
 }
 
+/*
+ * The TX queues in use: a driver allocates num_tx_queues (what netlink
+ * reports) but may run fewer ('ethtool -L'), and a queue_mapping past the
+ * ones in use lands on queue 0, in another CPU's tree. The channel count
+ * is the number in use (combined + TX-only channels); 0 when the driver
+ * does not say.
+ */
+static unsigned int active_txqs(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = {};
+	unsigned int n = 0;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		n = ch.combined_count + ch.tx_count;
+	close(fd);
+	return n;
+}
+
 static int read_link(struct tc_sock *ts, const char *ifname, struct tree *t)
 {
+	unsigned int active;
 	struct rtnl_link *link = NULL;
 	int err;
 
@@ -618,6 +649,9 @@ static int read_link(struct tc_sock *ts, const char *ifname, struct tree *t)
 	t->mtu = rtnl_link_get_mtu(link);
 	t->dev_txqs = rtnl_link_get_num_tx_queues(link);
 	rtnl_link_put(link);
+	active = active_txqs(ifname);
+	if (active && active < t->dev_txqs)
+		t->dev_txqs = active;
 	return 0;
 }
 

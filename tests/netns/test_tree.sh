@@ -158,6 +158,12 @@ fi
 nsrun "$BOX" "$TOOL" apply --plan "$PLAN" --txqs 8 lan0 down >"$LOG" 2>&1
 check "too few TX queues: says how many there are" grep -q "lan0: has 4 TX queues, xshaper needs 8" "$LOG"
 check "too few TX queues: says how to raise them" grep -q "numtxqueues 8" "$LOG"
+if nsrun "$BOX" ethtool -L lan0 tx 1 2>/dev/null; then
+	apply
+	check "channels lowered with ethtool -L: the queues in use count" \
+		grep -q "lan0: has 1 TX queues, xshaper needs 2" "$LOG"
+	nsrun "$BOX" ethtool -L lan0 tx 4
+fi
 nsrun "$BOX" "$TOOL" apply --plan "$PLAN" nosuch0 down >"$LOG" 2>&1
 check "no such interface: says so" grep -q "nosuch0: no such interface" "$LOG"
 

@@ -399,11 +399,20 @@ static void test_diff_errors(void **state)
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
 	assert_non_null(strstr(last_err, "lan0: has 4 TX queues, xshaper needs 6"));
 	assert_non_null(strstr(last_err, "ethtool -L lan0 tx 6"));
+	tree_free(&want);
+	cfg.ncpus = 1;
+	cfg.queues_per_cpu = 1;
+	assert_int_equal(tree_desired(&cfg, &list, &(struct plan){ 0 }, TREE_DOWN, &want), 0);
 	live.dev_txqs = 1;
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
-	assert_non_null(strstr(last_err, "single TX queue"));
+	assert_non_null(strstr(last_err, "has 1 TX queues, xshaper needs 2"));
+	assert_non_null(strstr(last_err, "mq at least 2"));
+	live.dev_txqs = 2;
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
+	cfg.ncpus = 2;
 
 	/* every leaf handle taken */
 	cfg.queues_per_cpu = 1;
