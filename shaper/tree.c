@@ -4,6 +4,8 @@
  * Nothing here talks to the kernel; shaper/tree_nl.c reads and applies.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
