@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The desired tree of an interface and its difference to the live one.
+ * Nothing here talks to the kernel; shaper/tree_nl.c reads and applies.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/pkt_sched.h>
+#include <netlink/utils.h>
+
+#include "common/log.h"
+#include "shaper/tree.h"
+
+/* An Ethernet frame at the usual MTU: the unit bursts and quanta are floored to. */
+#define FRAME_BYTES 1514U
+
+/*
+ * Burst and cburst: how many bytes a class may send back to back.
+ *
+ * HTB refills a class's buckets from the time that passed since it last
+ * sent, capped at the bucket size, and a class only sends when the qdisc
+ * is dequeued: on TX completion, when the watchdog hrtimer fires, or on
+ * the next enqueue. On a loaded CPU that service lags by up to a jiffy
+ * (1 ms at HZ=1000) plus softirq latency. Whatever the rate earns in that
+ * gap beyond the bucket size is lost, and the class falls short of its
+ * rate; so the bucket holds BURST_US of the rate. Slow classes get at
+ * least BURST_MIN_FRAMES full frames, so that a short train (a GSO
+ * segment, a few TCP packets) does not wait a token period per frame.
+ * (tc's default, rate / HZ + MTU, is the same idea, but it reads HZ from
+ * the psched clock, 1 GHz with hrtimers, and collapses to one MTU, which
+ * is also what libnl sends when no buffer is given.)
+ *
+ *   10 Gbit/s: 1.25 MB   1 Gbit/s: 125 kB   100 Mbit/s: 12.5 kB
+ *   10 Mbit/s and below: 6056 B (4 frames)
+ */
+#define BURST_US	 1000U
+#define BURST_MIN_FRAMES 4U
+
+uint32_t tree_burst(uint64_t rate)
+{
+	uint64_t b = rate * BURST_US / 1000000;
+
+	if (b < BURST_MIN_FRAMES * FRAME_BYTES)
+		b = BURST_MIN_FRAMES * FRAME_BYTES;
+	if (b > INT32_MAX) /* libnl carries the buffer in an int */
+		b = INT32_MAX;
+	return (uint32_t)b;
+}
+
+/*
+ * Quantum: the bytes a class may send per round while it borrows from its
+ * parent, i.e. how spare bandwidth is shared among siblings (DRR). The
+ * kernel's default is rate / r2q with r2q = 10, clamped to 1000..200000
+ * with a warning in the kernel log for every class outside that range. We
+ * keep the proportion (spare bandwidth shared as the guaranteed rates are)
+ * but pass the quantum explicitly, so nothing is logged, clamped to one
+ * full frame (a class can always send a packet per round; below that it
+ * needs several rounds per packet) and 200000 bytes (beyond that one class
+ * holds a round for too long: 1.6 ms at 1 Gbit/s).
+ */
+#define QUANTUM_R2Q 10U
+#define QUANTUM_MAX 200000U
+
+uint32_t tree_quantum(uint64_t rate)
+{
+	uint64_t q = rate / QUANTUM_R2Q;
+
+	if (q < FRAME_BYTES)
+		q = FRAME_BYTES;
+	if (q > QUANTUM_MAX)
+		q = QUANTUM_MAX;
+	return (uint32_t)q;
+}
+
+/*
+ * The kernel keeps HTB buffers as the time the bucket takes to fill, in
+ * psched ticks, and dumps them back in ticks; libnl converts our bytes
+ * with truncation to whole microseconds on the way in. Comparing live and
+ * desired in ticks, converted exactly as libnl converts them, makes an
+ * unchanged class compare equal instead of drifting by a rounding step.
+ */
+uint32_t tree_ticks(uint32_t bytes, uint64_t rate)
+{
+	int us;
+
+	if (!rate)
+		return 0;
+	us = (int)(((double)bytes / (double)rate) * 1000000.0);
+	return nl_us2ticks((uint32_t)us);
+}
+
+const char *tree_leaf_kind(enum leaf_qdisc leaf)
+{
+	switch (leaf) {
+	case LEAF_FQ_CODEL:
+		return "fq_codel";
+	case LEAF_SFQ:
+		return "sfq";
+	case LEAF_PFIFO:
+		return "pfifo";
+	}
+	return "?";
+}
+
+static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, uint64_t rate_bps,
+		      uint64_t ceil_bps, uint32_t id)
+{
+	memset(c, 0, sizeof(*c));
+	c->classid = classid;
+	c->parent = parent;
+	c->rate = rate_bps / 8;
+	c->ceil = ceil_bps / 8;
+	c->burst = tree_burst(c->rate);
+	c->cburst = tree_burst(c->ceil);
+	c->buffer = tree_ticks(c->burst, c->rate);
+	c->cbuffer = tree_ticks(c->cburst, c->ceil);
+	c->quantum = tree_quantum(c->rate);
+	c->id = id;
+}
+
+static int cmp_class(const void *a, const void *b)
+{
+	const struct tree_class *x = a, *y = b;
+
+	return x->classid < y->classid ? -1 : x->classid > y->classid;
+}
+
+static const struct customer *find_customer(const struct customer_list *list, uint32_t id)
+{
+	size_t lo = 0, hi = list->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (list->v[mid].id == id)
+			return &list->v[mid];
+		if (list->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
+		 const struct plan *plan, enum tree_dir dir, struct tree *out)
+{
+	uint64_t capacity = dir == TREE_DOWN ? cfg->lan_capacity : cfg->wan_capacity;
+	const char *ifname = dir == TREE_DOWN ? cfg->lan : cfg->wan;
+	unsigned int ntxq = cfg->ncpus * cfg->queues_per_cpu;
+	uint64_t def_ceil = cfg->default_ceil ? cfg->default_ceil : capacity;
+	struct tree_class *c;
+	unsigned int txq;
+	size_t i, n = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!ntxq || ntxq > XS_MAX_TXQS) {
+		pr_err("%s: %u CPUs x queues_per_cpu %u = %u TX queues; xshaper supports 1..%u\n",
+		       ifname, cfg->ncpus, cfg->queues_per_cpu, ntxq, XS_MAX_TXQS);
+		return -EINVAL;
+	}
+	if (capacity < 8 || cfg->default_rate < 8) {
+		pr_err("%s: capacity and default_rate must be at least 8 bit/s\n", ifname);
+		return -EINVAL;
+	}
+	c = calloc(2 * (size_t)ntxq + plan->n, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
+	out->ntxq = ntxq;
+	out->ncpus = cfg->ncpus;
+	out->queues_per_cpu = cfg->queues_per_cpu;
+	out->leaf = cfg->leaf_qdisc;
+	out->classes = c;
+
+	for (txq = 0; txq < ntxq; txq++) {
+		uint32_t major = (txq + 1) << 16;
+
+		class_set(&c[n++], xs_classid(txq, XS_ROOT_MINOR), major, capacity, capacity, 0);
+		class_set(&c[n++], xs_classid(txq, XS_DEFAULT_MINOR),
+			  xs_classid(txq, XS_ROOT_MINOR), cfg->default_rate, def_ceil, 0);
+	}
+	for (i = 0; i < plan->n; i++) {
+		const struct assignment *a = &plan->v[i];
+		const struct customer *cu = find_customer(list, a->id);
+		uint64_t rate, ceil;
+
+		if (!cu) {
+			pr_err("%s: plan names customer %u, which is not in the list\n", ifname,
+			       a->id);
+			err = -EINVAL;
+			continue;
+		}
+		rate = dir == TREE_DOWN ? cu->down_rate : cu->up_rate;
+		ceil = dir == TREE_DOWN ? cu->down_ceil : cu->up_ceil;
+		if (a->txq >= ntxq || a->minor < XS_FIRST_MINOR || a->minor > XS_MAX_MINOR) {
+			pr_err("%s: customer %u: txq %u minor %u out of range (txq < %u, minor "
+			       "%u..%u)\n",
+			       ifname, a->id, a->txq, a->minor, ntxq, XS_FIRST_MINOR, XS_MAX_MINOR);
+			err = -EINVAL;
+			continue;
+		}
+		if (rate < 8 || ceil < 8) {
+			pr_err("%s: customer %u: rate and ceil must be at least 8 bit/s\n", ifname,
+			       a->id);
+			err = -EINVAL;
+			continue;
+		}
+		class_set(&c[n++], xs_classid(a->txq, a->minor), xs_classid(a->txq, XS_ROOT_MINOR),
+			  rate, ceil, a->id);
+	}
+	out->nclasses = n;
+	qsort(c, n, sizeof(*c), cmp_class);
+	for (i = 1; i < n; i++) {
+		if (c[i].classid == c[i - 1].classid) {
+			pr_err("%s: customers %u and %u share classid %x:%x\n", ifname, c[i - 1].id,
+			       c[i].id, c[i].classid >> 16, c[i].classid & 0xffff);
+			err = -EINVAL;
+		}
+	}
+	if (err)
+		tree_free(out);
+	return err;
+}
+
+void tree_free(struct tree *t)
+{
+	free(t->classes);
+	free(t->qdiscs);
+	t->classes = NULL;
+	t->qdiscs = NULL;
+	t->nclasses = t->nqdiscs = 0;
+}
+
+void tree_diff_free(struct tree_diff *d)
+{
+	free(d->create);
+	free(d->delete);
+	d->create = d->delete = NULL;
+	d->ncreate = d->ndelete = 0;
+}
+
+static const struct tree_class *find_class(const struct tree *t, uint32_t classid)
+{
+	struct tree_class key = { .classid = classid };
+
+	if (!t->nclasses)
+		return NULL;
+	return bsearch(&key, t->classes, t->nclasses, sizeof(key), cmp_class);
+}
+
+static const struct tree_qdisc *find_qdisc(const struct tree *t, uint32_t handle)
+{
+	size_t lo = 0, hi = t->nqdiscs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->qdiscs[mid].handle == handle)
+			return &t->qdiscs[mid];
+		if (t->qdiscs[mid].handle < handle)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The live classes of tree major (txq + 1) << 16: live->classes[*lo..*hi). */
+static void live_range(const struct tree *live, uint32_t major, size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = live->nclasses;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (live->classes[mid].classid < major)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (b < live->nclasses && (live->classes[b].classid & 0xffff0000) == major)
+		b++;
+	*hi = b < a ? a : b;
+}
+
+static bool root_is_ours(const struct tree *live)
+{
+	size_t i;
+
+	for (i = 0; i < live->nqdiscs; i++)
+		if (live->qdiscs[i].parent == TC_H_ROOT)
+			return live->qdiscs[i].handle == XS_MQ_MAJOR << 16 &&
+			       !strcmp(live->qdiscs[i].kind, "mq");
+	return false;
+}
+
+/*
+ * The bucket of the kernel's device-wide qdisc hash (16 buckets,
+ * hash_32(handle, 4)) a handle falls in. HTB's own pfifo leaves all have
+ * handle 0, so they pile up in bucket 0, and every class request on an HTB
+ * whose handle shares bucket 0 (majors 2, 21, 42, 63, ...) walks all of
+ * them to find its qdisc. Building those trees first, while bucket 0 holds
+ * only their own leaves, cuts that walk to a third at two trees.
+ */
+static unsigned int qdisc_hash_bucket(uint32_t handle)
+{
+	return (uint32_t)(handle * 0x61C88647U) >> 28;
+}
+
+struct op_list {
+	struct tree_op *v;
+	size_t n, cap;
+};
+
+static struct tree_op *op_add(struct op_list *l, enum tree_op_type type, uint32_t handle,
+			      uint32_t parent, const struct tree_class *cls)
+{
+	struct tree_op *op;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct tree_op *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	op = &l->v[l->n++];
+	memset(op, 0, sizeof(*op));
+	op->type = type;
+	op->handle = handle;
+	op->parent = parent;
+	if (cls)
+		op->cls = *cls;
+	return op;
+}
+
+static int op_append(struct op_list *dst, const struct op_list *src)
+{
+	if (!src->n)
+		return 0;
+	if (dst->n + src->n > dst->cap) {
+		size_t cap = dst->n + src->n;
+		struct tree_op *v = realloc(dst->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		dst->v = v;
+		dst->cap = cap;
+	}
+	memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
+	dst->n += src->n;
+	return 0;
+}
+
+/* Leaf majors in use on the device, and the next one to try. */
+struct handles {
+	uint8_t used[0x10000 / 8];
+	uint32_t next;
+};
+
+static void handle_mark(struct handles *h, uint32_t major)
+{
+	h->used[major / 8] |= 1U << (major % 8);
+}
+
+static bool handle_used(const struct handles *h, uint32_t major)
+{
+	return h->used[major / 8] & (1U << (major % 8));
+}
+
+static int handle_alloc(struct handles *h, const char *ifname, uint32_t *handle)
+{
+	for (; h->next <= TREE_LEAF_MAJOR_LAST; h->next++) {
+		if (h->next == XS_MQ_MAJOR || handle_used(h, h->next))
+			continue;
+		handle_mark(h, h->next);
+		*handle = h->next << 16;
+		return 0;
+	}
+	pr_err("%s: no leaf qdisc handle left: an interface holds at most %u leaf qdiscs "
+	       "(customers + TX queues); use leaf_qdisc = pfifo (no handle needed) or fewer "
+	       "customers per interface\n",
+	       ifname, TREE_LEAF_MAJORS);
+	return -ENOSPC;
+}
+
+static bool class_differs(const struct tree_class *live, const struct tree_class *want)
+{
+	if (live->rate != want->rate || live->ceil != want->ceil || live->buffer != want->buffer ||
+	    live->cbuffer != want->cbuffer)
+		return true;
+	/* an inner class (the root) keeps neither quantum nor prio */
+	return !live->level && (live->quantum != want->quantum || live->prio != want->prio);
+}
+
+/* A tree is ours to keep when its HTB and every class of it sit where the layout says. */
+static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, unsigned int txq)
+{
+	uint32_t major = (txq + 1) << 16;
+	size_t i, lo, hi;
+
+	if (!slot || slot->handle != major || strcmp(slot->kind, "htb") ||
+	    slot->defcls != XS_DEFAULT_MINOR)
+		return false;
+	live_range(live, major, &lo, &hi);
+	for (i = lo; i < hi; i++) {
+		const struct tree_class *c = &live->classes[i];
+
+		if ((c->classid & 0xffff) == XS_ROOT_MINOR ? c->parent != TC_H_ROOT
+							   : c->parent != (major | XS_ROOT_MINOR))
+			return false;
+	}
+	return true;
+}
+
+struct diff_state {
+	const struct tree *live, *want;
+	const struct tree_qdisc **slots; /* qdisc on mq class XS_MQ_MAJOR:(txq+1) */
+	struct handles *handles;
+	struct op_list rebuild, added, changed, deleted;
+	struct tree_diff *out;
+};
+
+/* The leaf a desired class needs after it was created just now. */
+static int leaf_for_new(struct diff_state *s, struct op_list *l, const struct tree_class *c)
+{
+	uint32_t handle;
+	int err;
+
+	if ((c->classid & 0xffff) == XS_ROOT_MINOR || s->want->leaf == LEAF_PFIFO)
+		return 0;
+	err = handle_alloc(s->handles, s->want->ifname, &handle);
+	if (err)
+		return err;
+	return op_add(l, TREE_OP_LEAF_CREATE, handle, c->classid, c) ? 0 : -ENOMEM;
+}
+
+/* The leaf of a kept class: right kind, or replaced. Returns 1 when it changes. */
+static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
+			 const struct tree_class *c)
+{
+	const char *want = tree_leaf_kind(s->want->leaf);
+	const struct tree_qdisc *q;
+	const char *have;
+	uint32_t handle;
+	int err;
+
+	if ((c->classid & 0xffff) == XS_ROOT_MINOR)
+		return 0;
+	if (!lc->leaf) {
+		have = "pfifo"; /* HTB's own */
+	} else {
+		q = find_qdisc(s->live, lc->leaf);
+		have = q ? q->kind : "";
+	}
+	if (!strcmp(have, want))
+		return 0;
+	if (s->want->leaf == LEAF_PFIFO) {
+		/* deleting the leaf makes HTB graft its own pfifo */
+		if (!op_add(&s->changed, TREE_OP_LEAF_DELETE, lc->leaf, c->classid, c))
+			return -ENOMEM;
+		return 1;
+	}
+	err = handle_alloc(s->handles, s->want->ifname, &handle);
+	if (err)
+		return err;
+	if (!op_add(&s->changed, TREE_OP_LEAF_CREATE, handle, c->classid, c))
+		return -ENOMEM;
+	return 1;
+}
+
+/*
+ * A tree built anew: its HTB (replacing whatever the mq slot holds), root
+ * and default class, customers. old: a qdisc that already has the HTB's
+ * handle (a broken tree of ours), deleted first.
+ */
+static int diff_rebuilt_tree(struct diff_state *s, unsigned int txq, const struct tree_qdisc *old,
+			     size_t first, size_t end)
+{
+	uint32_t major = (txq + 1) << 16;
+	struct op_list *l = &s->rebuild;
+	size_t i;
+	int err;
+
+	if (old && !op_add(l, TREE_OP_HTB_RESET, old->handle, old->parent, NULL))
+		return -ENOMEM;
+	if (!op_add(l, TREE_OP_HTB, major, (XS_MQ_MAJOR << 16) | (txq + 1), NULL))
+		return -ENOMEM;
+	for (i = first; i < end; i++) {
+		const struct tree_class *c = &s->want->classes[i];
+
+		if (!op_add(l, TREE_OP_CLASS_CREATE, 0, c->parent, c))
+			return -ENOMEM;
+		err = leaf_for_new(s, l, c);
+		if (err)
+			return err;
+		if ((c->classid & 0xffff) >= XS_FIRST_MINOR)
+			s->out->counts.added++;
+	}
+	return 0;
+}
+
+static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, size_t end)
+{
+	uint32_t major = (txq + 1) << 16;
+	const struct tree *live = s->live;
+	size_t i, lo, hi;
+	int err;
+
+	for (i = first; i < end; i++) {
+		const struct tree_class *c = &s->want->classes[i];
+		const struct tree_class *lc = find_class(live, c->classid);
+		bool customer = (c->classid & 0xffff) >= XS_FIRST_MINOR;
+		int changed = 0;
+
+		if (!lc) {
+			if (!op_add(&s->added, TREE_OP_CLASS_CREATE, 0, c->parent, c))
+				return -ENOMEM;
+			err = leaf_for_new(s, &s->added, c);
+			if (err)
+				return err;
+			if (customer)
+				s->out->counts.added++;
+			continue;
+		}
+		if (class_differs(lc, c)) {
+			if (!op_add(&s->changed, TREE_OP_CLASS_CHANGE, 0, c->parent, c))
+				return -ENOMEM;
+			changed = 1;
+		}
+		err = leaf_for_kept(s, lc, c);
+		if (err < 0)
+			return err;
+		changed |= err;
+		if (customer) {
+			if (changed)
+				s->out->counts.changed++;
+			else
+				s->out->counts.unchanged++;
+		}
+	}
+	/* live classes of this tree that are no longer wanted */
+	live_range(live, major, &lo, &hi);
+	for (i = lo; i < hi; i++) {
+		const struct tree_class *lc = &live->classes[i];
+
+		if (find_class(s->want, lc->classid))
+			continue;
+		if (!op_add(&s->deleted, TREE_OP_CLASS_DELETE, 0, lc->parent, lc))
+			return -ENOMEM;
+		s->out->counts.removed++;
+	}
+	return 0;
+}
+
+static int check_queues(const struct tree *live, const struct tree *want)
+{
+	/* the mq root needs a multiqueue device even for a single tree */
+	unsigned int need = want->ntxq < 2 ? 2 : want->ntxq;
+
+	if (live->dev_txqs >= need)
+		return 0;
+	pr_err("%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u%s): raise "
+	       "them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
+	       "'numtxqueues %u' when it is created), or lower queues_per_cpu\n",
+	       live->ifname, live->dev_txqs, need, want->ncpus, want->queues_per_cpu,
+	       want->ntxq < 2 ? ", and mq at least 2" : "", live->ifname, need, need, need);
+	return -EINVAL;
+}
+
+struct tree_range {
+	unsigned int txq;
+	size_t first, end; /* want->classes[first..end) */
+};
+
+static int cmp_range_build_order(const void *a, const void *b)
+{
+	const struct tree_range *x = a, *y = b;
+	unsigned int bx = qdisc_hash_bucket((x->txq + 1) << 16) != 0;
+	unsigned int by = qdisc_hash_bucket((y->txq + 1) << 16) != 0;
+
+	if (bx != by)
+		return bx < by ? -1 : 1;
+	return x->txq < y->txq ? -1 : x->txq > y->txq;
+}
+
+int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff *out)
+{
+	struct diff_state s = { .live = live, .want = want, .out = out };
+	struct op_list create = {}, delete = {};
+	struct tree_range *ranges = NULL;
+	bool root_ok;
+	unsigned int txq, nranges = 0;
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->ifname, sizeof(out->ifname), "%s", live->ifname);
+	out->ifindex = live->ifindex;
+	out->leaf = want->leaf;
+	err = check_queues(live, want);
+	if (err)
+		return err;
+
+	s.handles = calloc(1, sizeof(*s.handles));
+	ranges = calloc(want->ntxq, sizeof(*ranges));
+	s.slots = calloc(XS_MAX_TXQS, sizeof(*s.slots));
+	if (!s.handles || !ranges || !s.slots) {
+		err = -ENOMEM;
+		goto out;
+	}
+	s.handles->next = TREE_LEAF_MAJOR_FIRST;
+	root_ok = root_is_ours(live);
+	/* replacing the root takes every qdisc of the device with it */
+	if (root_ok) {
+		for (i = 0; i < live->nqdiscs; i++) {
+			const struct tree_qdisc *q = &live->qdiscs[i];
+			uint32_t slot = q->parent & 0xffff;
+
+			handle_mark(s.handles, q->handle >> 16);
+			if ((q->parent >> 16) == XS_MQ_MAJOR && slot >= 1 && slot <= XS_MAX_TXQS)
+				s.slots[slot - 1] = q;
+		}
+	} else if (!op_add(&create, TREE_OP_ROOT, XS_MQ_MAJOR << 16, TC_H_ROOT, NULL))
+		goto nomem;
+
+	/* want->classes is sorted by classid, so each tree is one run */
+	for (i = 0; i < want->nclasses;) {
+		struct tree_range *r = &ranges[nranges++];
+
+		r->txq = (want->classes[i].classid >> 16) - 1;
+		r->first = i;
+		while (i < want->nclasses && (want->classes[i].classid >> 16) == r->txq + 1)
+			i++;
+		r->end = i;
+	}
+	qsort(ranges, nranges, sizeof(*ranges), cmp_range_build_order);
+	for (i = 0; i < nranges; i++) {
+		const struct tree_range *r = &ranges[i];
+
+		if (root_ok && tree_intact(live, s.slots[r->txq], r->txq)) {
+			err = diff_kept_tree(&s, r->txq, r->first, r->end);
+		} else {
+			const struct tree_qdisc *q =
+				root_ok ? find_qdisc(live, (r->txq + 1) << 16) : NULL;
+
+			err = diff_rebuilt_tree(&s, r->txq, q, r->first, r->end);
+		}
+		if (err)
+			goto out;
+	}
+	/* our trees past the wanted TX queues (queues_per_cpu was lowered) */
+	for (txq = want->ntxq; root_ok && txq < XS_MAX_TXQS; txq++) {
+		uint32_t slot = (XS_MQ_MAJOR << 16) | (txq + 1);
+		const struct tree_qdisc *q = s.slots[txq];
+		size_t lo, hi;
+
+		if (!q || q->handle != (txq + 1) << 16 || strcmp(q->kind, "htb"))
+			continue;
+		live_range(live, q->handle, &lo, &hi);
+		for (i = lo; i < hi; i++)
+			if ((live->classes[i].classid & 0xffff) >= XS_FIRST_MINOR)
+				out->counts.removed++;
+		if (!op_add(&s.deleted, TREE_OP_HTB_REMOVE, q->handle, slot, NULL))
+			goto nomem;
+	}
+
+	if (op_append(&create, &s.rebuild) || op_append(&create, &s.added) ||
+	    op_append(&create, &s.changed) || op_append(&delete, &s.deleted))
+		goto nomem;
+	out->create = create.v;
+	out->ncreate = create.n;
+	out->delete = delete.v;
+	out->ndelete = delete.n;
+	create.v = delete.v = NULL;
+	err = 0;
+	goto out;
+nomem:
+	err = -ENOMEM;
+out:
+	free(create.v);
+	free(delete.v);
+	free(s.rebuild.v);
+	free(s.added.v);
+	free(s.changed.v);
+	free(s.deleted.v);
+	free(s.handles);
+	free(s.slots);
+	free(ranges);
+	if (err) {
+		struct tree_counts zero = {};
+
+		out->counts = zero;
+	}
+	return err;
+}

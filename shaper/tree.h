@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The per-TX-queue HTB trees of one interface (layout in bpf/xshaper.h):
+ * what they should be (tree_desired), what the kernel has (tree_read), the
+ * difference (tree_diff) and applying it over netlink (tree_apply) in the
+ * two phases the reload contract needs:
+ *
+ *   tree_apply(ts, &lan_diff, TREE_PHASE_CREATE);   roots, new classes and
+ *   tree_apply(ts, &wan_diff, TREE_PHASE_CREATE);   leaves, in-place changes
+ *   ... point the BPF prefixes at the new classids ...
+ *   tree_apply(ts, &lan_diff, TREE_PHASE_DELETE);   classes nobody is
+ *   tree_apply(ts, &wan_diff, TREE_PHASE_DELETE);   steered to any more
+ *
+ * A class that did not change gets no netlink message at all, so its
+ * counters and queue never notice a reload; a rate change is an in-place
+ * RTM_NEWTCLASS without NLM_F_EXCL, which keeps the counters.
+ *
+ * Leaf qdiscs. pfifo is HTB's own leaf: the kernel gives every new HTB
+ * class a pfifo with the device's txqueuelen as limit, exactly what an
+ * explicit "pfifo" without options would be, so for leaf_qdisc = pfifo we
+ * send nothing for the leaf (half the messages, and none of the
+ * device-wide qdisc hash lookups that creating a qdisc costs). Such a leaf
+ * has handle 0 and is only listed by "tc qdisc show invisible".
+ * Any other leaf kind gets an explicit handle: the lowest major free on the
+ * device in TREE_LEAF_MAJOR_FIRST..0xfffe, skipping the mq major 0x7fff.
+ * Handles live through reloads (a kept leaf keeps its handle). So with
+ * fq_codel or sfq an interface holds at most TREE_LEAF_MAJORS leaves:
+ * customers + TX queues (one default class each) <= 61,437. The kernel's
+ * automatic handles would give only 0x8000 of them, shared with every
+ * other qdisc on the device, and cost a lookup per probe.
+ */
+#ifndef XSHAPER_TREE_H
+#define XSHAPER_TREE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/xshaper.h"
+#include "conf/config.h"
+#include "conf/customers.h"
+#include "conf/plan.h"
+
+/* Leaf handle majors: above every possible HTB major (txq + 1 <= XS_MAX_TXQS). */
+#define TREE_LEAF_MAJOR_FIRST (XS_MAX_TXQS + 1)
+#define TREE_LEAF_MAJOR_LAST  0xfffeU
+#define TREE_LEAF_MAJORS      (TREE_LEAF_MAJOR_LAST - TREE_LEAF_MAJOR_FIRST + 1 - 1)
+
+enum tree_dir {
+	TREE_DOWN, /* lan egress: down_rate/down_ceil, lan_capacity */
+	TREE_UP, /* wan egress: up_rate/up_ceil, wan_capacity */
+};
+
+/* One HTB class, desired or live, in the units the kernel keeps. */
+struct tree_class {
+	uint32_t classid;
+	uint32_t parent;
+	uint64_t rate, ceil; /* bytes/s */
+	uint32_t burst, cburst; /* desired: bytes */
+	uint32_t buffer, cbuffer; /* psched ticks, as the kernel dumps them */
+	uint32_t quantum; /* bytes; the kernel keeps it for leaves only */
+	uint32_t prio;
+	uint32_t leaf; /* live: leaf qdisc handle, 0 = HTB's own pfifo */
+	uint32_t level; /* live: 0 for a leaf class */
+	uint32_t id; /* desired: customer id (root and default: 0) */
+};
+
+/* A visible qdisc of the device (live trees only). */
+struct tree_qdisc {
+	uint32_t handle;
+	uint32_t parent;
+	uint32_t defcls; /* htb */
+	char kind[16];
+};
+
+struct tree {
+	char ifname[IF_NAMESIZE];
+	unsigned int ntxq; /* desired: TX queues (HTB trees) */
+	unsigned int ncpus; /* desired: for messages */
+	unsigned int queues_per_cpu; /* desired: for messages */
+	enum leaf_qdisc leaf; /* desired */
+	struct tree_class *classes; /* sorted by classid */
+	size_t nclasses;
+
+	/* live only */
+	int ifindex;
+	unsigned int dev_txqs; /* TX queues the device has in use */
+	unsigned int mtu;
+	struct tree_qdisc *qdiscs; /* sorted by handle */
+	size_t nqdiscs;
+};
+
+enum tree_op_type {
+	TREE_OP_ROOT, /* mq XS_MQ_MAJOR: as the root qdisc */
+	TREE_OP_HTB, /* htb (txq+1): under mq class XS_MQ_MAJOR:(txq+1) */
+	TREE_OP_HTB_RESET, /* delete a broken htb (txq+1): before TREE_OP_HTB */
+	TREE_OP_CLASS_CREATE, /* RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL */
+	TREE_OP_CLASS_CHANGE, /* RTM_NEWTCLASS in place: counters are kept */
+	TREE_OP_LEAF_CREATE, /* RTM_NEWQDISC on a class, replacing its leaf */
+	TREE_OP_LEAF_DELETE, /* back to HTB's own pfifo */
+	TREE_OP_CLASS_DELETE, /* takes its leaf with it */
+	TREE_OP_HTB_REMOVE, /* a tree past ntxq: its mq slot back to pfifo_fast */
+};
+
+struct tree_op {
+	enum tree_op_type type;
+	uint32_t handle; /* qdisc handle (qdisc ops) */
+	uint32_t parent;
+	struct tree_class cls; /* class ops: the desired class */
+};
+
+/* Customer classes (minor >= XS_FIRST_MINOR) by what happens to them. */
+struct tree_counts {
+	size_t added, changed, removed, unchanged;
+};
+
+struct tree_diff {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	enum leaf_qdisc leaf;
+	struct tree_op *create; /* phase 1, in order */
+	size_t ncreate;
+	struct tree_op *delete; /* phase 2, in order */
+	size_t ndelete;
+	struct tree_counts counts;
+};
+
+enum tree_phase {
+	TREE_PHASE_CREATE, /* roots, new classes and leaves, in-place changes */
+	TREE_PHASE_DELETE, /* classes and trees that are no longer wanted */
+};
+
+/* What sits at the root of an interface, for stop to put back. */
+struct tree_root {
+	char kind[16]; /* "noqueue", "mq", "pfifo_fast", "htb", ... */
+	uint32_t handle;
+	bool ours; /* our mq XS_MQ_MAJOR: */
+};
+
+struct tc_sock;
+
+/* A netlink socket for tc requests, with large buffers and extended ACKs. */
+int tc_sock_open(struct tc_sock **out);
+void tc_sock_close(struct tc_sock *ts);
+/* Change requests (RTM_NEW*, RTM_DEL*) sent since open; dumps not counted. */
+unsigned long tc_sock_messages(const struct tc_sock *ts);
+
+/*
+ * The tree one interface should have: cfg->ncpus * cfg->queues_per_cpu HTB
+ * trees, each with its root and default class, and one class per planned
+ * customer. Pure: reads only its arguments (and /proc/net/psched through
+ * libnl for the tick unit). Returns 0, -EINVAL (a customer the plan names
+ * is missing, a txq or minor out of range, a zero rate; each reported) or
+ * -ENOMEM.
+ */
+int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
+		 const struct plan *plan, enum tree_dir dir, struct tree *out);
+
+/*
+ * The live tree of an interface: its TX queue count and MTU, its visible
+ * qdiscs and its HTB classes. -ENODEV when the interface does not exist.
+ */
+int tree_read(struct tc_sock *ts, const char *ifname, struct tree *out);
+
+/*
+ * What it takes to turn live into want. Pure. Returns -EINVAL when the
+ * device has too few TX queues (reported with what to do), -ENOSPC when
+ * no leaf handle is left, -ENOMEM.
+ */
+int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff *out);
+
+/*
+ * Send one phase of a diff. Requests are pipelined (many per sendmsg, the
+ * ACKs read afterwards), each failure is reported with the device and the
+ * handle or classid concerned, and the first error is returned; later
+ * batches are not sent once one has failed. A failed or interrupted apply
+ * leaves a state that the next read/diff/apply repairs.
+ */
+int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase phase);
+
+void tree_free(struct tree *t);
+void tree_diff_free(struct tree_diff *d);
+
+/* The root qdisc of an interface, to be stored before start. */
+int tree_read_root(struct tc_sock *ts, const char *ifname, struct tree_root *out);
+
+/*
+ * Remove everything xshaper built on an interface (our mq root and all
+ * under it); the kernel then attaches the device's default root (noqueue,
+ * mq or pfifo_fast). If prev_kind names something else, a root qdisc of
+ * that kind is created with the kernel's default parameters (the old
+ * parameters are not known). prev_kind may be NULL. Not ours: nothing to do.
+ */
+int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind);
+
+/*
+ * Whether the kernel has a leaf qdisc, found by creating one on the
+ * loopback device of a private network namespace (so nothing the system
+ * uses is touched). -EOPNOTSUPP, reported with the kinds it does have;
+ * -EPERM when the probe cannot run.
+ */
+int tree_check_leaf(enum leaf_qdisc leaf);
+
+/* "fq_codel", "sfq", "pfifo" */
+const char *tree_leaf_kind(enum leaf_qdisc leaf);
+
+/* Sizing of a class for a rate in bytes/s (formulas in tree.c). */
+uint32_t tree_burst(uint64_t rate);
+uint32_t tree_quantum(uint64_t rate);
+/* Bytes at rate to the psched ticks the kernel keeps, rounded as libnl does. */
+uint32_t tree_ticks(uint32_t bytes, uint64_t rate);
+
+#endif /* XSHAPER_TREE_H */
