@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "conf/config.h"
@@ -9,6 +10,7 @@
 #include "conf/plan.h"
 #include "conf/rate.h"
 #include "shaper/commands.h"
+#include "shaper/tree.h"
 
 int load_config(const char *config, struct xs_config *cfg)
 {
@@ -76,6 +78,13 @@ int cmd_check(const char *config, int argc, char **argv)
 	err = plan_build(&cfg, &list, NULL, 0, &plan);
 	if (err)
 		goto out;
+	/* a leaf the kernel lacks is a config error: say so before start does */
+	err = tree_check_leaf(cfg.leaf_qdisc);
+	if (err == -EOPNOTSUPP)
+		goto out;
+	if (err)
+		pr_warn("cannot check that the kernel has %s (%s); start will\n",
+			tree_leaf_kind(cfg.leaf_qdisc), strerror(-err));
 	print_summary(&cfg, &list, &plan);
 	ret = XS_EXIT_OK;
 out:

@@ -26,7 +26,9 @@ xs_cleanup() {
 	for p in "${XS_PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
-	for n in "${XS_NETNS[@]}"; do
+	# also those made in a subshell, as in $(netns_add NAME)
+	for n in "${XS_NETNS[@]}" $(ip netns list 2>/dev/null | awk -v s="-$XS_SUFFIX" \
+			'substr($1, length($1) - length(s) + 1) == s { print $1 }'); do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 		ip netns del "$n" 2>/dev/null || true
 	done
