@@ -90,54 +90,60 @@ enum xs_find {
 	XS_FIND_LRU,  /* address cache in front of the trie (benchmark candidate) */
 };
 
-/* Index of the highest set bit; x != 0. BPF has no clz instruction. */
+/*
+ * Index of the highest set bit of x != 0. BPF has no clz instruction, and
+ * a binary search with branches multiplies the verifier's paths by 64 per
+ * probe; each step here is arithmetic: ((v + 2^k - 1) >> k) is 1 when the
+ * upper half v is not zero.
+ */
 static __always_inline __u32 xs_fls64(__u64 x)
 {
-	__u32 n = 0;
+	__u64 n, t;
 
-	if (x >> 32) {
-		n += 32;
-		x >>= 32;
-	}
-	if (x >> 16) {
-		n += 16;
-		x >>= 16;
-	}
-	if (x >> 8) {
-		n += 8;
-		x >>= 8;
-	}
-	if (x >> 4) {
-		n += 4;
-		x >>= 4;
-	}
-	if (x >> 2) {
-		n += 2;
-		x >>= 2;
-	}
-	if (x >> 1)
-		n += 1;
-	return n;
+	t = (((x >> 32) + 0xffffffffULL) >> 32) << 5;
+	n = t;
+	x >>= t;
+	t = (((x >> 16) + 0xffffULL) >> 16) << 4;
+	n += t;
+	x >>= t;
+	t = (((x >> 8) + 0xffULL) >> 8) << 3;
+	n += t;
+	x >>= t;
+	t = (((x >> 4) + 0xfULL) >> 4) << 2;
+	n += t;
+	x >>= t;
+	t = (((x >> 2) + 0x3ULL) >> 2) << 1;
+	n += t;
+	x >>= t;
+	return n + (x >> 1);
 }
 
-static __always_inline __u32 xs_word_mask(int bits)
-{
-	if (bits >= 32)
-		return ~0U;
-	if (bits <= 0)
-		return 0;
-	return bpf_htonl(~0U << (32 - bits));
-}
+/*
+ * Network masks by prefix length, as four big-endian words: a table in
+ * rodata instead of shifts and clamps, which would branch per word.
+ */
+#define XS_M32(b) ((__u32)(0xffffffff00000000ULL >> ((b) < 0 ? 0 : (b) > 32 ? 32 : (b))))
+#define XS_MASK(l)                                                                          \
+	{ bpf_htonl(XS_M32(l)), bpf_htonl(XS_M32((l) - 32)), bpf_htonl(XS_M32((l) - 64)),  \
+	  bpf_htonl(XS_M32((l) - 96)) }
+#define XS_MASK4(l) XS_MASK(l), XS_MASK((l) + 1), XS_MASK((l) + 2), XS_MASK((l) + 3)
+#define XS_MASK16(l) XS_MASK4(l), XS_MASK4((l) + 4), XS_MASK4((l) + 8), XS_MASK4((l) + 12)
+#define XS_MASK64(l) XS_MASK16(l), XS_MASK16((l) + 16), XS_MASK16((l) + 32), XS_MASK16((l) + 48)
+
+static const __u32 xs_masks[129][4] = { XS_MASK64(0), XS_MASK64(64), XS_MASK(128) };
 
 static __always_inline void xs_key_set(struct xs_lpm_key *key, const __u32 *addr, __u32 len)
 {
 	__u32 *w = (__u32 *)key->addr;
 
+	len &= 0xff;
+	if (len > 128)
+		len = 128;
 	key->prefixlen = len;
-	w[0] = addr[0] & xs_word_mask(len);
-	w[1] = addr[1] & xs_word_mask(len - 32);
-	w[2] = addr[2] & xs_word_mask(len - 64);
-	w[3] = addr[3] & xs_word_mask(len - 96);
+	w[0] = addr[0] & xs_masks[len][0];
+	w[1] = addr[1] & xs_masks[len][1];
+	w[2] = addr[2] & xs_masks[len][2];
+	w[3] = addr[3] & xs_masks[len][3];
 }
 
 static __always_inline int xs_addr_is_v4(const __u32 *addr)
@@ -149,7 +155,8 @@ static __always_inline const struct xs_customer *xs_find_trie(const __u32 *addr)
 {
 	struct xs_lpm_key key;
 
-	xs_key_set(&key, addr, 128);
+	key.prefixlen = 128;
+	__builtin_memcpy(key.addr, addr, 16);
 	return bpf_map_lookup_elem(&xs_prefixes, &key);
 }
 
