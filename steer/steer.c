@@ -38,10 +38,13 @@ const char *const steer_map_names[STEER_MAPS] = {
 static const char *const xdp_names[XS_DIRS] = { "xs_xdp_wan", "xs_xdp_lan" };
 static const char *const tc_names[XS_DIRS] = { "xs_tc_wan", "xs_tc_lan" };
 
+/* set around calls whose failure is an answer, not an error */
+static bool libbpf_quiet;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf's debug output is below anything we print */
-	if (level == LIBBPF_DEBUG)
+	if (level == LIBBPF_DEBUG || libbpf_quiet)
 		return 0;
 	xs_vlog(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
 	return 0;
@@ -425,13 +428,17 @@ static void tc_query(int ifindex, __u32 *id, char *name, size_t len, bool *ours)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STEER_TC_HANDLE, .priority = STEER_TC_PRIORITY);
 	struct bpf_tc_hook hook;
+	int err;
 
 	*id = 0;
 	*ours = false;
 	name[0] = '\0';
 	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
 	/* fails when there is no clsact qdisc or no such filter: nothing there */
-	if (bpf_tc_query(&hook, &opts))
+	libbpf_quiet = true;
+	err = bpf_tc_query(&hook, &opts);
+	libbpf_quiet = false;
+	if (err)
 		return;
 	*id = opts.prog_id;
 	if (prog_name(*id, name, len, NULL))
@@ -600,7 +607,9 @@ static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog
 	int err;
 
 	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
+	libbpf_quiet = true; /* -EEXIST is an answer */
 	err = bpf_tc_hook_create(&hook);
+	libbpf_quiet = false;
 	*created = err == 0;
 	if (err && err != -EEXIST) {
 		pr_err("%s: creating the clsact qdisc failed: %s\n", ifname, strerror(-err));
