@@ -1,29 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Maps, customer lookup and the bodies of the XDP and TC programs. Included
- * by xshaper.bpf.c (the product) and by bench_lookup.bpf.c (the lookup
- * strategies the product was measured against).
+ * by xshaper.bpf.c (the product), bench_lookup.bpf.c (the lookup strategies
+ * the product was measured against) and test_tc.bpf.c.
  *
  * Finding the customer of an address
  * ----------------------------------
  * An LPM trie walk costs one cache line per level: ~35 ns at 1 prefix but
  * ~260 ns at 100k and ~650 ns at 1M. So the trie has an exact-match mirror,
- * xs_prefix_hash, keyed like the trie ({prefixlen, network}) and holding
- * the same entries. The programs mask the address to each prefix length
- * present in the maps, longest first, and probe the hash: the first hit is
- * the longest match, exactly what the trie would answer. Customer lists use
- * few distinct lengths (/32 and /56, maybe /24 /29 /48 /64), so this is one
- * or two hash lookups of ~20 ns whatever the number of prefixes. When an
- * address family has more lengths than XS_MAX_PROBES, the remaining ones
- * are left to the trie, which always holds everything.
+ * keyed by {prefixlen, network} and holding the same entries, split by key
+ * size into xs_hash_short and xs_hash_long (see xs_exact_kind). The
+ * programs mask the address to each prefix length present in the maps,
+ * longest first, and probe the mirror: the first hit is the longest match,
+ * exactly what the trie would answer. Customer lists use few distinct
+ * lengths (/32 and /56, maybe /24 /29 /48 /64), so this is one or two hash
+ * lookups of ~10 ns whatever the number of prefixes. When an address has
+ * more lengths to try than XS_MAX_PROBES, the trie, which always holds
+ * everything, answers instead.
  *
- * The hash never serves a stale answer: it is not a cache but a second
- * index that user space writes together with the trie. Its order (see
- * steer/sync.c) keeps every length bit honest: a length is published in
- * xs_settings only after all its prefixes are in the hash, and withdrawn
- * before they are deleted. The bitmaps are read word by word while user
- * space may be rewriting them; a bit that does not change reads the same
- * from either version, and a bit that changes is either state, both valid.
+ * The mirror never serves a stale answer: it is not a cache but a second
+ * index that user space writes together with the trie. The order of the
+ * writes (steer/sync.c) keeps every length bit honest: a length is
+ * published in xs_settings only after all its prefixes are in the mirror,
+ * and withdrawn before they are deleted. The bitmaps are read word by word
+ * while user space may be rewriting them; a bit that does not change reads
+ * the same from either version, and a bit that changes is either state,
+ * both valid. Each entry is replaced atomically (hash updates swap whole
+ * elements under RCU).
  */
 #ifndef XSHAPER_BPF_CLASSIFY_H
 #define XSHAPER_BPF_CLASSIFY_H
@@ -50,10 +53,18 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xs_short_key);
+	__type(value, struct xs_customer);
+	__uint(max_entries, XS_MAX_PREFIXES);
+} xs_hash_short SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm_key);
 	__type(value, struct xs_customer);
 	__uint(max_entries, XS_MAX_PREFIXES);
-} xs_prefix_hash SEC(".maps");
+} xs_hash_long SEC(".maps");
 
 /* max_entries: the number of possible CPUs, set by user space before load */
 struct {
@@ -160,16 +171,38 @@ static __always_inline const struct xs_customer *xs_find_trie(const __u32 *addr)
 	return bpf_map_lookup_elem(&xs_prefixes, &key);
 }
 
+/* One exact-match probe: is addr/len a prefix in the maps? */
+static __always_inline const struct xs_customer *xs_probe(const __u32 *addr, __u32 len, int v4)
+{
+	struct xs_short_key sk;
+	struct xs_lpm_key key;
+	__u32 w;
+
+	len &= 0xff;
+	if (len > 128)
+		len = 128;
+	if (xs_exact_kind(len, v4) == XS_EXACT_LONG) {
+		xs_key_set(&key, addr, len);
+		return bpf_map_lookup_elem(&xs_hash_long, &key);
+	}
+	/* words 0-1 up to /64, else (IPv4) 2-3; without a branch per word */
+	w = ((64 - len) >> 31) << 1;
+	sk.prefixlen = len;
+	sk.net[0] = addr[w] & xs_masks[len][w];
+	sk.net[1] = addr[w + 1] & xs_masks[len][w + 1];
+	return bpf_map_lookup_elem(&xs_hash_short, &sk);
+}
+
 static __always_inline const struct xs_customer *
 xs_find_fast(const __u32 *addr, const struct xs_settings *s, int *trie)
 {
 	const struct xs_customer *c;
-	struct xs_lpm_key key;
 	__u64 w0, w1, w2;
 	__u32 b, len;
-	int i;
+	int i, v4;
 
-	if (xs_addr_is_v4(addr)) {
+	v4 = xs_addr_is_v4(addr);
+	if (v4) {
 		/*
 		 * IPv4-mapped prefixes have lengths 96..128; of the others
 		 * only those up to /96 can contain ::ffff:0:0/96.
@@ -198,8 +231,7 @@ xs_find_fast(const __u32 *addr, const struct xs_settings *s, int *trie)
 		} else {
 			return NULL; /* every present length probed */
 		}
-		xs_key_set(&key, addr, len);
-		c = bpf_map_lookup_elem(&xs_prefix_hash, &key);
+		c = xs_probe(addr, len, v4);
 		if (c)
 			return c;
 	}

@@ -58,12 +58,45 @@ struct xs_cpu_queues {
 };
 
 /*
- * Capacity of the prefix maps (the LPM trie and its exact-match mirror).
- * Both are allocated on demand (BPF_F_NO_PREALLOC), so this is a limit,
- * not memory; only the hash's bucket array (16 bytes a slot, rounded up to
- * a power of two: 16 MiB) is allocated up front.
+ * Capacity of the prefix maps (the LPM trie and its exact-match mirrors).
+ * They are allocated on demand (BPF_F_NO_PREALLOC), so this is a limit,
+ * not memory; only the hashes' bucket arrays (16 bytes a slot, rounded up
+ * to a power of two: 16 MiB each) are allocated up front.
  */
 #define XS_MAX_PREFIXES (1U << 20)
+
+/*
+ * The exact-match mirror of the trie is split by key size, because hashing
+ * and comparing a 20-byte key costs about as much as everything else the
+ * XDP program does. Nearly every customer prefix (IPv4 of any length, IPv6
+ * delegations up to /64) fits a 12-byte key: its length and the two 32-bit
+ * words of the address that hold its network bits. Only IPv6 prefixes
+ * longer than /64 (and odd ones between /65 and /95) need the 20-byte key.
+ */
+struct xs_short_key {
+	__u32 prefixlen; /* as in xs_lpm_key: 96 + n for IPv4 */
+	__u32 net[2];	 /* address words 0-1 (length <= 64) or 2-3 (IPv4) */
+};
+
+enum xs_exact {
+	XS_EXACT_LONG,	   /* struct xs_lpm_key in xs_hash_long */
+	XS_EXACT_SHORT_HI, /* xs_short_key of words 0-1 in xs_hash_short */
+	XS_EXACT_SHORT_LO, /* xs_short_key of words 2-3 in xs_hash_short */
+};
+
+/*
+ * Where the exact-match entry of a prefix of length len lives; v4: the
+ * prefix (or the address probed) is IPv4-mapped. The one rule for the
+ * programs and for user space.
+ */
+static inline int xs_exact_kind(__u32 len, int v4)
+{
+	if (len <= 64)
+		return XS_EXACT_SHORT_HI;
+	if (len >= 96 && v4)
+		return XS_EXACT_SHORT_LO;
+	return XS_EXACT_LONG;
+}
 
 /* Interface roles. Programs come in one copy per role (see xshaper.bpf.c). */
 enum xs_dir {

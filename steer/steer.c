@@ -28,7 +28,8 @@
 #define BPFFS_ROOT "/sys/fs/bpf"
 
 const char *const steer_map_names[STEER_MAPS] = {
-	[MAP_PREFIXES] = "xs_prefixes",	  [MAP_PREFIX_HASH] = "xs_prefix_hash",
+	[MAP_PREFIXES] = "xs_prefixes",	  [MAP_HASH_SHORT] = "xs_hash_short",
+	[MAP_HASH_LONG] = "xs_hash_long",
 	[MAP_CPUMAP] = "xs_cpumap",	  [MAP_CPU_QUEUES] = "xs_cpu_queues",
 	[MAP_SETTINGS] = "xs_settings",	  [MAP_STATS] = "xs_stats",
 	[MAP_STATE] = "xs_state",	  [MAP_XPS] = "xs_xps",
@@ -105,8 +106,10 @@ static struct bpf_map *skel_map(struct xshaper *skel, enum steer_map m)
 	switch (m) {
 	case MAP_PREFIXES:
 		return skel->maps.xs_prefixes;
-	case MAP_PREFIX_HASH:
-		return skel->maps.xs_prefix_hash;
+	case MAP_HASH_SHORT:
+		return skel->maps.xs_hash_short;
+	case MAP_HASH_LONG:
+		return skel->maps.xs_hash_long;
 	case MAP_CPUMAP:
 		return skel->maps.xs_cpumap;
 	case MAP_CPU_QUEUES:
@@ -196,7 +199,9 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, const char 
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.xs_prefix_hash, max_prefixes);
+		err = bpf_map__set_max_entries(skel->maps.xs_hash_short, max_prefixes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.xs_hash_long, max_prefixes);
 	if (err) {
 		pr_err("sizing the BPF maps failed: %s\n", strerror(-err));
 		goto fail;

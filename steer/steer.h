@@ -18,7 +18,9 @@
  *
  * Pinned maps (names as in bpf/classify.h):
  *   xs_prefixes     LPM trie  prefix -> struct xs_customer (source of truth)
- *   xs_prefix_hash  hash      the same entries, exact match (fast path)
+ *   xs_hash_short   hash      the same entries, exact match, 12-byte keys:
+ *                             IPv4 and IPv6 up to /64 (the fast path)
+ *   xs_hash_long    hash      the rest of them, 20-byte keys
  *   xs_cpumap       cpumap    CPU -> queue of queue_size frames
  *   xs_cpu_queues   array     CPU -> TX queues it owns (unknown traffic)
  *   xs_settings     array     unknown policy, CPU list, prefix lengths

@@ -3,9 +3,10 @@
  * The prefix maps: making them equal to the customer list (steer_sync),
  * reading them back (steer_read_assignments, steer_lookup).
  *
- * Two maps hold the same entries: the LPM trie xs_prefixes, the source of
- * truth, and its exact-match mirror xs_prefix_hash, which the programs
- * probe at the prefix lengths published in xs_settings (bpf/classify.h).
+ * The same entries are in the LPM trie xs_prefixes, the source of truth,
+ * and in its exact-match mirror, xs_hash_short and xs_hash_long (split by
+ * key size, see xs_exact_kind), which the programs probe at the prefix
+ * lengths published in xs_settings (bpf/classify.h).
  * A sync orders its writes so that no packet ever meets a state that is
  * neither the old list nor the new one:
  *
@@ -32,7 +33,7 @@
 #include "common/log.h"
 #include "steer/internal.h"
 
-/* entries per batch syscall */
+/* entries per batch syscall when reading */
 #define BATCH 4096
 
 struct entry {
@@ -100,41 +101,85 @@ static bool batch_unsupported(int err)
 	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP || err == -524 /* ENOTSUPP */;
 }
 
-/* Every entry of a prefix map, by get_next_key; for kernels without batches. */
-static int dump_iter(int fd, struct entry **v, size_t *n, size_t *cap)
+/*
+ * A prefix map: the trie and xs_hash_long take struct xs_lpm_key,
+ * xs_hash_short takes struct xs_short_key. Entries are handled as
+ * xs_lpm_key everywhere else and converted at the map.
+ */
+struct pmap {
+	int fd;
+	const char *name;
+	bool short_keys;
+};
+
+union pkey {
+	struct xs_lpm_key l;
+	struct xs_short_key s;
+};
+
+static int exact_kind(const struct xs_lpm_key *k)
 {
-	struct xs_lpm_key key, next;
+	return xs_exact_kind(k->prefixlen, key_is_v4(k));
+}
+
+static void key_put(const struct pmap *m, const struct xs_lpm_key *k, union pkey *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!m->short_keys) {
+		out->l = *k;
+		return;
+	}
+	out->s.prefixlen = k->prefixlen;
+	memcpy(out->s.net, k->addr + (exact_kind(k) == XS_EXACT_SHORT_HI ? 0 : 8), 8);
+}
+
+static void key_get(const struct pmap *m, const union pkey *in, struct xs_lpm_key *k)
+{
+	if (!m->short_keys) {
+		*k = in->l;
+		return;
+	}
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = in->s.prefixlen;
+	/* up to /64 the network is in words 0-1; past it only IPv4 is short */
+	memcpy(k->addr + (in->s.prefixlen <= 64 ? 0 : 8), in->s.net, 8);
+}
+
+/* Every entry of a prefix map, by get_next_key; for kernels without batches. */
+static int dump_iter(const struct pmap *m, struct entry **v, size_t *n, size_t *cap)
+{
+	union pkey key, next;
 	bool first = true;
 	int err;
 
-	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+	while (bpf_map_get_next_key(m->fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
 		err = grow(v, cap, *n + 1);
 		if (err)
 			return err;
-		if (bpf_map_lookup_elem(fd, &key, &(*v)[*n].val))
+		if (bpf_map_lookup_elem(m->fd, &key, &(*v)[*n].val))
 			continue; /* deleted meanwhile */
-		(*v)[*n].key = key;
+		key_get(m, &key, &(*v)[*n].key);
 		(*n)++;
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Every entry of a prefix map (trie or hash), sorted by key. */
-static int map_dump(int fd, const char *name, struct entry **out, size_t *nout)
+/* Append every entry of a prefix map to *out (not sorted). */
+static int map_dump(const struct pmap *m, struct entry **out, size_t *nout, size_t *capout)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct xs_lpm_key *keys = NULL;
+	size_t ksz = m->short_keys ? sizeof(struct xs_short_key) : sizeof(struct xs_lpm_key);
+	size_t chunk = BATCH, i;
 	struct xs_customer *vals = NULL;
-	struct entry *v = NULL;
-	size_t n = 0, cap = 0, chunk = BATCH, i;
-	char in[64], next[64];
+	char *keys = NULL, in[64], next[64];
+	union pkey key;
 	bool first = true;
 	__u32 count;
 	int err;
 
-	keys = malloc(chunk * sizeof(*keys));
+	keys = malloc(chunk * ksz);
 	vals = malloc(chunk * sizeof(*vals));
 	if (!keys || !vals) {
 		err = -ENOMEM;
@@ -142,14 +187,15 @@ static int map_dump(int fd, const char *name, struct entry **out, size_t *nout)
 	}
 	for (;;) {
 		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : in, next, keys, vals, &count, &opts);
+		err = bpf_map_lookup_batch(m->fd, first ? NULL : in, next, keys, vals, &count,
+					   &opts);
 		if (err && err != -ENOENT && count == 0) {
 			if (err == -ENOSPC) {
 				/* a hash bucket holds more than chunk entries */
 				void *k, *w;
 
 				chunk *= 2;
-				k = realloc(keys, chunk * sizeof(*keys));
+				k = realloc(keys, chunk * ksz);
 				if (k)
 					keys = k;
 				w = realloc(vals, chunk * sizeof(*vals));
@@ -161,21 +207,21 @@ static int map_dump(int fd, const char *name, struct entry **out, size_t *nout)
 				}
 				continue;
 			}
-			if (first && batch_unsupported(err)) {
-				err = dump_iter(fd, &v, &n, &cap);
-				break;
-			}
+			if (first && batch_unsupported(err))
+				err = dump_iter(m, out, nout, capout);
 			break;
 		}
-		if (grow(&v, &cap, n + count)) {
+		if (grow(out, capout, *nout + count)) {
 			err = -ENOMEM;
 			goto out;
 		}
 		for (i = 0; i < count; i++) {
-			v[n + i].key = keys[i];
-			v[n + i].val = vals[i];
+			memset(&key, 0, sizeof(key));
+			memcpy(&key, keys + i * ksz, ksz);
+			key_get(m, &key, &(*out)[*nout + i].key);
+			(*out)[*nout + i].val = vals[i];
 		}
-		n += count;
+		*nout += count;
 		if (err == -ENOENT) {
 			err = 0;
 			break;
@@ -188,10 +234,24 @@ static int map_dump(int fd, const char *name, struct entry **out, size_t *nout)
 out:
 	free(keys);
 	free(vals);
-	if (err) {
-		pr_err("%s: reading the map failed: %s\n", name, strerror(-err));
-		free(v);
-		return err;
+	if (err)
+		pr_err("%s: reading the map failed: %s\n", m->name, strerror(-err));
+	return err;
+}
+
+/* Every entry of some prefix maps together, sorted by key. */
+static int maps_dump(const struct pmap *maps, int nmaps, struct entry **out, size_t *nout)
+{
+	size_t n = 0, cap = 0;
+	struct entry *v = NULL;
+	int i, err;
+
+	for (i = 0; i < nmaps; i++) {
+		err = map_dump(&maps[i], &v, &n, &cap);
+		if (err) {
+			free(v);
+			return err;
+		}
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), entry_cmp);
@@ -200,87 +260,87 @@ out:
 	return 0;
 }
 
-/* Write entries (insert or overwrite), in batches where the kernel can. */
-static int map_put(int fd, const char *name, const struct entry *v, size_t n)
+/* The map of maps[] (trie, or the two exact-match maps) that holds k. */
+static const struct pmap *map_for(const struct pmap *maps, int nmaps, const struct xs_lpm_key *k)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	struct xs_lpm_key keys[256];
-	struct xs_customer vals[256];
-	bool batch = true;
-	size_t i, j, c;
-	char text[64];
-	__u32 count;
-	int err = 0;
+	bool want_short = nmaps > 1 && exact_kind(k) != XS_EXACT_LONG;
+	int i;
 
-	for (i = 0; i < n; i += c) {
-		c = n - i < 256 ? n - i : 256;
-		for (j = 0; j < c; j++) {
-			keys[j] = v[i + j].key;
-			vals[j] = v[i + j].val;
-		}
-		if (batch) {
-			count = c;
-			err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
-			if (!err)
-				continue;
-			if (!(count == 0 && batch_unsupported(err)))
-				goto fail_at;
-			batch = false;
-		}
-		for (j = 0; j < c; j++) {
-			count = j;
-			if (bpf_map_update_elem(fd, &keys[j], &vals[j], BPF_ANY)) {
-				err = -errno;
-				goto fail_at;
-			}
-		}
-	}
-	return 0;
-fail_at:
-	pr_err("%s: writing prefix %s failed: %s%s\n", name,
-	       key_format(&keys[count < c ? count : 0], text, sizeof(text)), strerror(-err),
-	       err == -E2BIG || err == -ENOSPC ? " (map full)" : "");
-	return err;
+	for (i = 0; i < nmaps; i++)
+		if (maps[i].short_keys == want_short)
+			return &maps[i];
+	return &maps[0];
 }
 
-static int map_delete(int fd, const char *name, const struct entry *v, size_t n)
+#define CHUNK 256
+
+/*
+ * Write (insert or overwrite) or delete entries, each in the map of maps[]
+ * that holds it, in batches where the kernel can.
+ */
+static int maps_apply(const struct pmap *maps, int nmaps, const struct entry *v, size_t n,
+		      bool del)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct xs_lpm_key keys[256];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = del ? 0 : BPF_ANY);
+	union pkey keys[CHUNK];
+	struct xs_customer vals[CHUNK];
+	const struct pmap *m;
+	size_t i, j, c, ksz;
 	bool batch = true;
-	size_t i, j, c;
 	char text[64];
 	__u32 count;
-	int err;
+	int mi, err;
 
-	for (i = 0; i < n; i += c) {
-		c = n - i < 256 ? n - i : 256;
-		for (j = 0; j < c; j++)
-			keys[j] = v[i + j].key;
-		if (batch) {
-			count = c;
-			err = bpf_map_delete_batch(fd, keys, &count, &opts);
-			if (!err)
-				continue;
-			if (!(count == 0 && batch_unsupported(err)) && err != -ENOENT) {
-				pr_err("%s: deleting prefix %s failed: %s\n", name,
-				       key_format(&keys[count < c ? count : 0], text, sizeof(text)),
-				       strerror(-err));
-				return err;
+	for (mi = 0; mi < nmaps; mi++) {
+		m = &maps[mi];
+		ksz = m->short_keys ? sizeof(struct xs_short_key) : sizeof(struct xs_lpm_key);
+		for (i = 0; i < n; i += c) {
+			/* a run of entries for this map, packed at key size */
+			char packed[CHUNK * sizeof(union pkey)];
+
+			for (c = 0, j = i; j < n && c < CHUNK; j++) {
+				if (map_for(maps, nmaps, &v[j].key) != m)
+					continue;
+				key_put(m, &v[j].key, &keys[c]);
+				memcpy(packed + c * ksz, &keys[c], ksz);
+				vals[c++] = v[j].val;
 			}
-			/* unsupported, or an entry vanished: one by one */
-			batch = err == -ENOENT;
-		}
-		for (j = 0; j < c; j++) {
-			if (bpf_map_delete_elem(fd, &keys[j]) && errno != ENOENT) {
-				err = -errno;
-				pr_err("%s: deleting prefix %s failed: %s\n", name,
-				       key_format(&keys[j], text, sizeof(text)), strerror(-err));
-				return err;
+			i = j - c; /* so that i += c lands on j */
+			if (!c)
+				break;
+			if (batch) {
+				count = c;
+				err = del ? bpf_map_delete_batch(m->fd, packed, &count, &opts)
+					  : bpf_map_update_batch(m->fd, packed, vals, &count, &opts);
+				if (!err)
+					continue;
+				if (!(count == 0 && batch_unsupported(err)) && !(del && err == -ENOENT))
+					goto fail;
+				/* unsupported, or an entry already gone: one by one */
+				batch = del && err == -ENOENT;
+			}
+			for (count = 0; count < c; count++) {
+				err = del ? bpf_map_delete_elem(m->fd, &keys[count])
+					  : bpf_map_update_elem(m->fd, &keys[count], &vals[count],
+								BPF_ANY);
+				if (err && !(del && errno == ENOENT)) {
+					err = -errno;
+					goto fail;
+				}
 			}
 		}
 	}
 	return 0;
+fail:
+	{
+		struct xs_lpm_key k;
+
+		key_get(m, &keys[count < c ? count : 0], &k);
+		pr_err("%s: %s prefix %s failed: %s%s\n", m->name, del ? "deleting" : "writing",
+		       key_format(&k, text, sizeof(text)), strerror(-err),
+		       err == -E2BIG || err == -ENOSPC ? " (map full)" : "");
+	}
+	return err;
 }
 
 /*
@@ -472,20 +532,38 @@ static int prune_cpumap(struct steer *steer, const struct xs_settings *s, const 
 	return err;
 }
 
+static void trie_map(struct steer *steer, struct pmap *m)
+{
+	m->fd = steer->fd[MAP_PREFIXES];
+	m->name = steer_map_names[MAP_PREFIXES];
+	m->short_keys = false;
+}
+
+static void exact_maps(struct steer *steer, struct pmap m[2])
+{
+	m[0].fd = steer->fd[MAP_HASH_SHORT];
+	m[0].name = steer_map_names[MAP_HASH_SHORT];
+	m[0].short_keys = true;
+	m[1].fd = steer->fd[MAP_HASH_LONG];
+	m[1].name = steer_map_names[MAP_HASH_LONG];
+	m[1].short_keys = false;
+}
+
 int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
 	       struct steer_counts *counts)
 {
 	struct entry *want = NULL, *trie = NULL, *hash = NULL;
 	struct entry *put_t = NULL, *del_t = NULL, *put_h = NULL, *del_h = NULL;
 	size_t nwant, ntrie = 0, nhash = 0, nput_t, ndel_t, nput_h, ndel_h;
-	const char *tname = steer_map_names[MAP_PREFIXES];
-	const char *hname = steer_map_names[MAP_PREFIX_HASH];
 	struct steer_counts c, hc;
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info), zero = 0;
+	struct pmap tm, em[2];
 	struct xs_settings s;
 	int err;
 
+	trie_map(steer, &tm);
+	exact_maps(steer, em);
 	err = build_wanted(list, plan, &want, &nwant);
 	if (err)
 		return err;
@@ -496,9 +574,9 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 		err = -ENOSPC;
 		goto out;
 	}
-	err = map_dump(steer->fd[MAP_PREFIXES], tname, &trie, &ntrie);
+	err = maps_dump(&tm, 1, &trie, &ntrie);
 	if (!err)
-		err = map_dump(steer->fd[MAP_PREFIX_HASH], hname, &hash, &nhash);
+		err = maps_dump(em, 2, &hash, &nhash);
 	if (!err)
 		err = diff(want, nwant, trie, ntrie, &put_t, &nput_t, &del_t, &ndel_t, &c);
 	if (!err)
@@ -508,9 +586,9 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 	if (err)
 		goto out;
 
-	err = map_put(steer->fd[MAP_PREFIXES], tname, put_t, nput_t);
+	err = maps_apply(&tm, 1, put_t, nput_t, false);
 	if (!err)
-		err = map_put(steer->fd[MAP_PREFIX_HASH], hname, put_h, nput_h);
+		err = maps_apply(em, 2, put_h, nput_h, false);
 	if (err)
 		goto out;
 	lens_of(want, nwant, s.lens_v4, s.lens_v6);
@@ -519,16 +597,17 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 		pr_err("xs_settings: publishing prefix lengths failed: %s\n", strerror(-err));
 		goto out;
 	}
-	err = map_delete(steer->fd[MAP_PREFIXES], tname, del_t, ndel_t);
+	err = maps_apply(&tm, 1, del_t, ndel_t, true);
 	if (!err)
-		err = map_delete(steer->fd[MAP_PREFIX_HASH], hname, del_h, ndel_h);
+		err = maps_apply(em, 2, del_h, ndel_h, true);
 	if (!err)
 		err = prune_cpumap(steer, &s, want, nwant);
 	if (err)
 		goto out;
 	if (nput_h != nput_t || ndel_h != ndel_t)
-		pr_info("%s was out of step with %s (%zu written, %zu deleted); repaired\n",
-			hname, tname, nput_h, ndel_h);
+		pr_info("the exact-match maps were out of step with %s (%zu written, %zu "
+			"deleted); repaired\n",
+			tm.name, nput_h, ndel_h);
 	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", c.added,
 		 c.updated, c.deleted, c.unchanged);
 	if (counts)
@@ -551,9 +630,12 @@ int steer_read_assignments(struct steer *steer, struct assignment **out, size_t 
 	size_t n = 0, i, k = 0;
 	int err;
 
+	struct pmap tm;
+
 	*out = NULL;
 	*nout = 0;
-	err = map_dump(steer->fd[MAP_PREFIXES], steer_map_names[MAP_PREFIXES], &v, &n);
+	trie_map(steer, &tm);
+	err = maps_dump(&tm, 1, &v, &n);
 	if (err || !n)
 		goto out;
 	a = malloc(n * sizeof(*a));
@@ -622,6 +704,7 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 	struct xs_customer trie_val, hash_val;
 	struct xs_lpm_key key, probe, found;
 	bool in_trie, in_hash = false;
+	struct pmap tm, em[2];
 	char text[64];
 	struct entry *v = NULL;
 	struct xs_settings s;
@@ -642,12 +725,18 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 
 	/* the trie answers which customer, as the programs' fallback would */
 	in_trie = bpf_map_lookup_elem(steer->fd[MAP_PREFIXES], &key, &trie_val) == 0;
-	/* the hash tells which prefix: the longest length that matches */
+	/* the exact-match maps tell which prefix: the longest length there */
+	exact_maps(steer, em);
 	for (len = 128; len >= 0 && !in_hash; len--) {
+		const struct pmap *m;
+		union pkey pk;
+
 		probe = key;
 		probe.prefixlen = len;
 		key_mask(&probe);
-		if (bpf_map_lookup_elem(steer->fd[MAP_PREFIX_HASH], &probe, &hash_val) == 0) {
+		m = map_for(em, 2, &probe);
+		key_put(m, &probe, &pk);
+		if (bpf_map_lookup_elem(m->fd, &pk, &hash_val) == 0) {
 			in_hash = true;
 			found = probe;
 		}
@@ -656,10 +745,11 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 		return 0;
 	if (in_trie && (!in_hash || memcmp(&trie_val, &hash_val, sizeof(trie_val)))) {
 		/* the maps disagree (a sync died halfway): find the trie's prefix */
-		pr_warn("%s: %s and %s disagree about %s; a reload repairs them\n", steer->bpffs,
-			steer_map_names[MAP_PREFIXES], steer_map_names[MAP_PREFIX_HASH],
-			match->address_text);
-		err = map_dump(steer->fd[MAP_PREFIXES], steer_map_names[MAP_PREFIXES], &v, &n);
+		pr_warn("%s: %s and the exact-match maps disagree about %s; a reload repairs "
+			"them\n",
+			steer->bpffs, steer_map_names[MAP_PREFIXES], match->address_text);
+		trie_map(steer, &tm);
+		err = maps_dump(&tm, 1, &v, &n);
 		if (err)
 			return err;
 		in_hash = false;

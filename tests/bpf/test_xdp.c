@@ -312,12 +312,14 @@ static int group_setup(void **state)
 		return -1;
 	{
 		struct xshaper *skel = steer_skeleton(steer);
-		struct bpf_map *mine[] = { skel->maps.xs_prefixes, skel->maps.xs_prefix_hash,
-					   skel->maps.xs_cpumap,   skel->maps.xs_cpu_queues,
-					   skel->maps.xs_settings, skel->maps.xs_stats };
-		struct bpf_map *theirs[] = { peek->maps.xs_prefixes, peek->maps.xs_prefix_hash,
-					     peek->maps.xs_cpumap,   peek->maps.xs_cpu_queues,
-					     peek->maps.xs_settings, peek->maps.xs_stats };
+		struct bpf_map *mine[] = { skel->maps.xs_prefixes,   skel->maps.xs_hash_short,
+					   skel->maps.xs_hash_long,  skel->maps.xs_cpumap,
+					   skel->maps.xs_cpu_queues, skel->maps.xs_settings,
+					   skel->maps.xs_stats };
+		struct bpf_map *theirs[] = { peek->maps.xs_prefixes,   peek->maps.xs_hash_short,
+					     peek->maps.xs_hash_long,  peek->maps.xs_cpumap,
+					     peek->maps.xs_cpu_queues, peek->maps.xs_settings,
+					     peek->maps.xs_stats };
 		size_t i;
 
 		for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
@@ -585,30 +587,39 @@ static int kv_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct xs_lpm_key));
 }
 
-/* Every entry of a map, sorted, read with get_next_key (independent of steer/). */
-static size_t read_map(int fd, struct kv *out, size_t max)
+/*
+ * Every entry of a map, read with get_next_key (independent of steer/),
+ * appended at out[n]; short keys are turned back into xs_lpm_key.
+ */
+static size_t read_map(int fd, bool short_keys, struct kv *out, size_t n, size_t max)
 {
-	struct xs_lpm_key key, next;
-	size_t n = 0;
+	union {
+		struct xs_lpm_key l;
+		struct xs_short_key s;
+	} key, next;
 	bool first = true;
 
 	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
 		assert_true(n < max);
-		out[n].key = key;
+		memset(&out[n].key, 0, sizeof(out[n].key));
+		if (short_keys) {
+			out[n].key.prefixlen = key.s.prefixlen;
+			memcpy(out[n].key.addr + (key.s.prefixlen <= 64 ? 0 : 8), key.s.net, 8);
+		} else {
+			out[n].key = key.l;
+		}
 		assert_int_equal(bpf_map_lookup_elem(fd, &key, &out[n].val), 0);
 		n++;
 	}
-	qsort(out, n, sizeof(*out), kv_cmp);
 	return n;
 }
 
-/* Both prefix maps hold exactly the prefixes and assignments of s. */
+/* The trie and the two exact-match maps together hold exactly s. */
 static void assert_maps_equal(const struct spec *s, size_t ns)
 {
 	struct xshaper *skel = steer_skeleton(steer);
-	int fds[2] = { bpf_map__fd(skel->maps.xs_prefixes), bpf_map__fd(skel->maps.xs_prefix_hash) };
 	struct kv want[64], have[64];
 	size_t n = 0, i, j, m;
 	struct prefix p;
@@ -627,7 +638,13 @@ static void assert_maps_equal(const struct spec *s, size_t ns)
 	}
 	qsort(want, n, sizeof(*want), kv_cmp);
 	for (k = 0; k < 2; k++) {
-		m = read_map(fds[k], have, 64);
+		if (k == 0) {
+			m = read_map(bpf_map__fd(skel->maps.xs_prefixes), false, have, 0, 64);
+		} else {
+			m = read_map(bpf_map__fd(skel->maps.xs_hash_short), true, have, 0, 64);
+			m = read_map(bpf_map__fd(skel->maps.xs_hash_long), false, have, m, 64);
+		}
+		qsort(have, m, sizeof(*have), kv_cmp);
 		assert_int_equal(m, n);
 		for (i = 0; i < n; i++) {
 			assert_memory_equal(&have[i].key, &want[i].key, sizeof(want[i].key));
@@ -730,30 +747,43 @@ static void test_many_lengths(void **state)
 	assert_true(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE) > 0);
 }
 
-/* A hash that drifted from the trie (a killed run) is put back in step. */
+/* IPv4 prefix text to its key in xs_hash_short */
+static struct xs_short_key short_key(const char *text)
+{
+	struct xs_short_key k = { 0 };
+	struct prefix p;
+
+	prefix_from(text, &p);
+	k.prefixlen = p.len;
+	memcpy(k.net, p.addr + 8, 8);
+	return k;
+}
+
+/* Exact-match maps that drifted from the trie (a killed run) are put back in step. */
 static void test_sync_repairs_hash(void **state)
 {
 	struct xshaper *skel = steer_skeleton(steer);
-	int hash = bpf_map__fd(skel->maps.xs_prefix_hash);
+	int hs = bpf_map__fd(skel->maps.xs_hash_short), hl = bpf_map__fd(skel->maps.xs_hash_long);
 	struct xs_customer bogus = { 9999, 1, 1, xs_classid(1, 99) }, val;
-	struct xs_lpm_key key = { .prefixlen = 128 };
+	struct xs_lpm_key lk = { .prefixlen = 128 };
+	struct xs_short_key sk;
 	struct steer_counts c;
 	struct prefix p;
 
-	prefix_from("198.19.2.10/32", &p);
-	memcpy(key.addr, p.addr, 16);
-	assert_int_equal(bpf_map_delete_elem(hash, &key), 0);
-	prefix_from("198.19.3.3/32", &p);
-	memcpy(key.addr, p.addr, 16);
-	assert_int_equal(bpf_map_update_elem(hash, &key, &bogus, BPF_ANY), 0);
-	prefix_from("198.19.1.77/32", &p);
-	memcpy(key.addr, p.addr, 16);
-	assert_int_equal(bpf_map_update_elem(hash, &key, &bogus, BPF_ANY), 0);
+	sk = short_key("198.19.2.10/32");
+	assert_int_equal(bpf_map_delete_elem(hs, &sk), 0);
+	sk = short_key("198.19.3.3/32");
+	assert_int_equal(bpf_map_update_elem(hs, &sk, &bogus, BPF_ANY), 0);
+	prefix_from("2001:db8:102::1/128", &p);
+	memcpy(lk.addr, p.addr, 16);
+	assert_int_equal(bpf_map_update_elem(hl, &lk, &bogus, BPF_ANY), 0);
+	sk = short_key("198.19.1.77/32");
+	assert_int_equal(bpf_map_update_elem(hs, &sk, &bogus, BPF_ANY), 0);
 
 	sync_to(base, 3, &c);
 	expect_counts(&c, 0, 0, 0, 5); /* the trie was right all along */
 	assert_maps_equal(base, 3);
-	assert_int_equal(bpf_map_lookup_elem(hash, &key, &val), 0);
+	assert_int_equal(bpf_map_lookup_elem(hs, &sk, &val), 0);
 	assert_int_equal(val.id, 1002);
 }
 
