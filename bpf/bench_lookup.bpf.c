@@ -8,6 +8,9 @@
  *               carries the generation it was filled in, and user space
  *               bumps the generation after each change, so that entries
  *               filled before are ignored
+ *   bench_lru_cold  the same when the cache does not have the address (the
+ *               first packet of each address after every reload, a scan):
+ *               the cache probe, the trie, and the cache fill
  *
  * The benchmark reuses the maps of the xshaper object, so every program
  * sees the same prefixes.
@@ -35,7 +38,8 @@ struct {
 	__uint(max_entries, 1);
 } bench_generation SEC(".maps");
 
-static __always_inline const struct xs_customer *bench_find_lru(const __u32 *addr, int *trie)
+static __always_inline const struct xs_customer *bench_find_lru(const __u32 *addr, int *trie,
+								const int cold)
 {
 	struct xs_cache_entry *e, fill = {};
 	const struct xs_customer *c;
@@ -47,7 +51,7 @@ static __always_inline const struct xs_customer *bench_find_lru(const __u32 *add
 	/* read the generation before the trie: a fill races a bump safely */
 	fill.generation = *gen;
 	e = bpf_map_lookup_elem(&bench_cache, addr);
-	if (e && e->generation == fill.generation)
+	if (e && e->generation == fill.generation && !cold)
 		return &e->customer;
 	*trie = 1;
 	c = xs_find_trie(addr);
@@ -68,6 +72,12 @@ SEC("xdp")
 int bench_lru(struct xdp_md *ctx)
 {
 	return xs_xdp(ctx, XS_WAN, XS_FIND_LRU);
+}
+
+SEC("xdp")
+int bench_lru_cold(struct xdp_md *ctx)
+{
+	return xs_xdp(ctx, XS_WAN, XS_FIND_LRU_COLD);
 }
 
 char LICENSE[] SEC("license") = "GPL";

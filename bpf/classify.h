@@ -99,6 +99,7 @@ enum xs_find {
 	XS_FIND_FAST, /* the product: hash probes, then the trie */
 	XS_FIND_TRIE, /* the trie alone (benchmark baseline) */
 	XS_FIND_LRU,  /* address cache in front of the trie (benchmark candidate) */
+	XS_FIND_LRU_COLD, /* the same, every lookup a cache miss (benchmark) */
 };
 
 /*
@@ -243,7 +244,8 @@ xs_find_fast(const __u32 *addr, const struct xs_settings *s, int *trie)
 
 #ifdef XS_FIND_LRU_IMPL
 /* defined by the including object, after this header */
-static __always_inline const struct xs_customer *XS_FIND_LRU_IMPL(const __u32 *addr, int *trie);
+static __always_inline const struct xs_customer *XS_FIND_LRU_IMPL(const __u32 *addr, int *trie,
+								  const int cold);
 #endif
 
 static __always_inline const struct xs_customer *
@@ -254,8 +256,8 @@ xs_find(const __u32 *addr, const struct xs_settings *s, const int mode, int *tri
 		return xs_find_trie(addr);
 	}
 #ifdef XS_FIND_LRU_IMPL
-	if (mode == XS_FIND_LRU)
-		return XS_FIND_LRU_IMPL(addr, trie);
+	if (mode == XS_FIND_LRU || mode == XS_FIND_LRU_COLD)
+		return XS_FIND_LRU_IMPL(addr, trie, mode == XS_FIND_LRU_COLD);
 #endif
 	return xs_find_fast(addr, s, trie);
 }

@@ -11,14 +11,18 @@
  *   xshaper  xs_xdp_wan as shipped: exact-match hashes probed per prefix
  *            length present, the trie only past XS_MAX_PROBES lengths
  *
- * Each figure is the kernel's average over --repeat runs of one frame,
+ * Each figure is the kernel's average over --repeat runs of one frame, the
+ * best of --rounds such runs (other work on the machine only ever adds),
  * averaged over 8 customer addresses spread through the list (the
  * "unknown" column: 2 addresses no prefix covers). A repeated frame keeps
- * every structure in cache, the best case for all of them alike.
+ * every structure in cache, the best case for all of them alike; for the
+ * LRU that hides its misses, so "LRU miss" runs the LRU program with every
+ * lookup a miss (as for each address after a reload): probe, trie, fill.
  *
  * Prints a markdown table; scripts/bench-xdp.sh adds the context.
  *
- * bench_xdp [--repeat N] [--sizes 1000,10000,...] [--mixes hosts,isp,mixed]
+ * bench_xdp [--repeat N] [--rounds N] [--sizes 1000,10000,...]
+ *           [--mixes hosts,isp,mixed]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -202,19 +206,20 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-enum { P_PARSE, P_TRIE, P_LRU, P_XSHAPER, PROGS };
+enum { P_PARSE, P_TRIE, P_LRU, P_LRU_COLD, P_XSHAPER, PROGS };
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "rounds", required_argument, NULL, 'R' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ "mixes", required_argument, NULL, 'm' },
 		{},
 	};
 	size_t sizes[8] = { 1000, 10000, 100000, 1000000 }, nsizes = 4, si, mi, i, a;
 	const char *mix_filter = NULL;
-	unsigned int repeat = 1000000;
+	unsigned int repeat = 1000000, rounds = 3, r;
 	struct bench_lookup *cand;
 	struct bench_parse *parse;
 	struct steer_counts counts;
@@ -233,6 +238,11 @@ int main(int argc, char **argv)
 		case 'r':
 			repeat = strtoul(optarg, NULL, 10);
 			break;
+		case 'R':
+			rounds = strtoul(optarg, NULL, 10);
+			if (!rounds)
+				rounds = 1;
+			break;
 		case 's':
 			nsizes = 0;
 			for (tok = strtok_r(optarg, ",", &save); tok && nsizes < 8;
@@ -243,7 +253,7 @@ int main(int argc, char **argv)
 			mix_filter = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench_xdp [--repeat N] [--sizes A,B,..] "
+			fprintf(stderr, "usage: bench_xdp [--repeat N] [--rounds N] [--sizes A,B,..] "
 					"[--mixes hosts,isp,mixed]\n");
 			return 1;
 		}
@@ -293,18 +303,19 @@ int main(int argc, char **argv)
 	fds[P_PARSE] = bpf_program__fd(parse->progs.bench_parse);
 	fds[P_TRIE] = bpf_program__fd(cand->progs.bench_trie);
 	fds[P_LRU] = bpf_program__fd(cand->progs.bench_lru);
+	fds[P_LRU_COLD] = bpf_program__fd(cand->progs.bench_lru_cold);
 	fds[P_XSHAPER] = bpf_program__fd(skel->progs.xs_xdp_wan);
 
-	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | xshaper ns "
+	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | LRU miss ns | xshaper ns "
 	       "| xshaper / parse | trie / parse | xshaper unknown ns | sync s |\n");
-	printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	for (mi = 0; mi < sizeof(mixes) / sizeof(mixes[0]); mi++) {
 		const struct mix *m = &mixes[mi];
 
 		if (mix_filter && !strstr(mix_filter, m->name))
 			continue;
 		for (si = 0; si < nsizes; si++) {
-			double ns[PROGS] = { 0 }, unknown = 0, t0, t_sync;
+			double ns[PROGS] = { 0 }, best[PROGS], unknown = 0, t0, t_sync, d;
 			struct frame f;
 			struct prefix p;
 
@@ -332,10 +343,21 @@ int main(int argc, char **argv)
 				if (p.len < 128)
 					p.addr[15] |= 1; /* a host inside it */
 				frame_to(&f, p.addr);
-				ns[P_PARSE] += run(fds[P_PARSE], &f, repeat, XDP_PASS);
-				ns[P_TRIE] += run(fds[P_TRIE], &f, repeat, XDP_REDIRECT);
-				ns[P_LRU] += run(fds[P_LRU], &f, repeat, XDP_REDIRECT);
-				ns[P_XSHAPER] += run(fds[P_XSHAPER], &f, repeat, XDP_REDIRECT);
+				for (i = 0; i < PROGS; i++)
+					best[i] = 1e12;
+				for (r = 0; r < rounds; r++) {
+					static const int verdict[PROGS] = { XDP_PASS, XDP_REDIRECT,
+									    XDP_REDIRECT, XDP_REDIRECT,
+									    XDP_REDIRECT };
+
+					for (i = 0; i < PROGS; i++) {
+						d = run(fds[i], &f, repeat, verdict[i]);
+						if (d < best[i])
+							best[i] = d;
+					}
+				}
+				for (i = 0; i < PROGS; i++)
+					ns[i] += best[i];
 			}
 			for (a = 0; a < UNKNOWN; a++) {
 				memset(p.addr, 0, 16);
@@ -349,14 +371,23 @@ int main(int argc, char **argv)
 				}
 				frame_to(&f, p.addr);
 				/* unknown = shape: to CPU 1, the only CPU configured */
-				unknown += run(fds[P_XSHAPER], &f, repeat, XDP_REDIRECT);
+				d = 1e12;
+				for (r = 0; r < rounds; r++) {
+					double u = run(fds[P_XSHAPER], &f, repeat, XDP_REDIRECT);
+
+					if (u < d)
+						d = u;
+				}
+				unknown += d;
 			}
 			for (i = 0; i < PROGS; i++)
 				ns[i] /= ADDRS;
 			unknown /= UNKNOWN;
-			printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | %.2f |\n",
-			       m->name, sizes[si], ns[P_PARSE], ns[P_TRIE], ns[P_LRU], ns[P_XSHAPER],
-			       ns[P_XSHAPER] / ns[P_PARSE], ns[P_TRIE] / ns[P_PARSE], unknown, t_sync);
+			printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | "
+			       "%.2f |\n",
+			       m->name, sizes[si], ns[P_PARSE], ns[P_TRIE], ns[P_LRU], ns[P_LRU_COLD],
+			       ns[P_XSHAPER], ns[P_XSHAPER] / ns[P_PARSE], ns[P_TRIE] / ns[P_PARSE],
+			       unknown, t_sync);
 			fflush(stdout);
 		}
 	}
