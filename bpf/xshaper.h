@@ -60,8 +60,8 @@ struct xs_cpu_queues {
 /*
  * Capacity of the prefix maps (the LPM trie and its exact-match mirrors).
  * They are allocated on demand (BPF_F_NO_PREALLOC), so this is a limit,
- * not memory; only the hashes' bucket arrays (16 bytes a slot, rounded up
- * to a power of two: 16 MiB each) are allocated up front.
+ * not memory; only the two hashes' bucket arrays (16 bytes a slot, rounded
+ * up to a power of two: 16 MiB each) are allocated up front.
  */
 #define XS_MAX_PREFIXES (1U << 20)
 

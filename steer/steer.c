@@ -393,7 +393,7 @@ static const char *xdp_mode_text(__u32 mode_flag)
 
 static int xdp_query(const char *ifname, int ifindex, struct xdp_attached *att)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_xdp_query_opts q = { .sz = sizeof(struct bpf_xdp_query_opts) };
 	int err;
 
 	memset(att, 0, sizeof(*att));
@@ -431,7 +431,9 @@ static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_atta
 /* The program at our handle/priority on egress; *id 0 when none. */
 static void tc_query(int ifindex, __u32 *id, char *name, size_t len, bool *ours)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STEER_TC_HANDLE, .priority = STEER_TC_PRIORITY);
+	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
+				    .handle = STEER_TC_HANDLE,
+				    .priority = STEER_TC_PRIORITY };
 	struct bpf_tc_hook hook;
 	int err;
 
@@ -546,7 +548,7 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, int pro
 {
 	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	const char *ifname = iface_of(cfg, dir);
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	struct bpf_xdp_attach_opts opts = { .sz = sizeof(struct bpf_xdp_attach_opts) };
 	struct xdp_attached att;
 	int err, old_fd = -1;
 	__u32 flags = mode;
@@ -568,7 +570,8 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, int pro
 	}
 	if (att.id && att.mode_flag != mode) {
 		/* native and generic XDP cannot coexist: out with the old mode first */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, dopts, .old_prog_fd = old_fd);
+		struct bpf_xdp_attach_opts dopts = { .sz = sizeof(struct bpf_xdp_attach_opts),
+						     .old_prog_fd = old_fd };
 
 		err = bpf_xdp_detach(ifindex, att.mode_flag | XDP_FLAGS_REPLACE, &dopts);
 		if (err) {
@@ -605,8 +608,11 @@ out:
 static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog_fd,
 		     bool *created)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STEER_TC_HANDLE, .priority = STEER_TC_PRIORITY,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
+				    .handle = STEER_TC_HANDLE,
+				    .priority = STEER_TC_PRIORITY,
+				    .prog_fd = prog_fd,
+				    .flags = BPF_TC_F_REPLACE };
 	const char *ifname = iface_of(cfg, dir);
 	struct bpf_tc_hook hook;
 	int err;
@@ -644,7 +650,8 @@ static int xdp_detach_ours(const char *ifname, int ifindex)
 	fd = bpf_prog_get_fd_by_id(att.id);
 	if (fd < 0)
 		return 0; /* detached meanwhile */
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+	struct bpf_xdp_attach_opts opts = { .sz = sizeof(struct bpf_xdp_attach_opts),
+					    .old_prog_fd = fd };
 	err = bpf_xdp_detach(ifindex, att.mode_flag | XDP_FLAGS_REPLACE, &opts);
 	close(fd);
 	if (err && err != -EEXIST) /* -EEXIST: replaced meanwhile, not ours now */
@@ -655,7 +662,9 @@ static int xdp_detach_ours(const char *ifname, int ifindex)
 
 static int tc_detach_ours(const char *ifname, int ifindex, bool destroy_clsact)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STEER_TC_HANDLE, .priority = STEER_TC_PRIORITY);
+	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
+				    .handle = STEER_TC_HANDLE,
+				    .priority = STEER_TC_PRIORITY };
 	char name[BPF_OBJ_NAME_LEN];
 	struct bpf_tc_hook hook;
 	bool ours;

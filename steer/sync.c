@@ -169,7 +169,7 @@ static int dump_iter(const struct pmap *m, struct entry **v, size_t *n, size_t *
 /* Append every entry of a prefix map to *out (not sorted). */
 static int map_dump(const struct pmap *m, struct entry **out, size_t *nout, size_t *capout)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_batch_opts opts = { .sz = sizeof(struct bpf_map_batch_opts) };
 	size_t ksz = m->short_keys ? sizeof(struct xs_short_key) : sizeof(struct xs_lpm_key);
 	size_t chunk = BATCH, i;
 	struct xs_customer *vals = NULL;
@@ -281,7 +281,8 @@ static const struct pmap *map_for(const struct pmap *maps, int nmaps, const stru
 static int maps_apply(const struct pmap *maps, int nmaps, const struct entry *v, size_t n,
 		      bool del)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = del ? 0 : BPF_ANY);
+	struct bpf_map_batch_opts opts = { .sz = sizeof(struct bpf_map_batch_opts),
+					   .elem_flags = del ? 0 : BPF_ANY };
 	union pkey keys[CHUNK];
 	struct xs_customer vals[CHUNK];
 	const struct pmap *m;
@@ -401,7 +402,7 @@ static int assignment_cmp(const void *a, const void *b)
 static int build_wanted(const struct customer_list *list, const struct plan *plan,
 			struct entry **out, size_t *nout)
 {
-	struct assignment *byid = NULL, probe;
+	struct assignment *byid = NULL, probe = { 0 };
 	const struct assignment *a;
 	struct entry *v = NULL;
 	size_t n = 0, cap = 0, i, j;
