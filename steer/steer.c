@@ -1,0 +1,1029 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loading, pinning, attaching and detaching the data path; settings,
+ * counters and persisted state. The prefix maps are kept in sync.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "steer/internal.h"
+#include "xshaper.skel.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+const char *const steer_map_names[STEER_MAPS] = {
+	[MAP_PREFIXES] = "xs_prefixes",	  [MAP_HASH_SHORT] = "xs_hash_short",
+	[MAP_HASH_LONG] = "xs_hash_long",
+	[MAP_CPUMAP] = "xs_cpumap",	  [MAP_CPU_QUEUES] = "xs_cpu_queues",
+	[MAP_SETTINGS] = "xs_settings",	  [MAP_STATS] = "xs_stats",
+	[MAP_STATE] = "xs_state",	  [MAP_XPS] = "xs_xps",
+};
+
+/* Our programs by role; a program of either name is xshaper's. */
+static const char *const xdp_names[XS_DIRS] = { "xs_xdp_wan", "xs_xdp_lan" };
+static const char *const tc_names[XS_DIRS] = { "xs_tc_wan", "xs_tc_lan" };
+
+/* set around calls whose failure is an answer, not an error */
+static bool libbpf_quiet;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's debug output is below anything we print */
+	if (level == LIBBPF_DEBUG || libbpf_quiet)
+		return 0;
+	xs_vlog(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
+	return 0;
+}
+
+void steer_log_setup(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+static const char *iface_of(const struct xs_config *cfg, int dir)
+{
+	return dir == XS_WAN ? cfg->wan : cfg->lan;
+}
+
+static const char *role_of(int dir)
+{
+	return dir == XS_WAN ? "wan" : "lan";
+}
+
+/* ---- handles ------------------------------------------------------------ */
+
+static struct steer *steer_alloc(void)
+{
+	struct steer *steer = calloc(1, sizeof(*steer));
+	int i;
+
+	if (!steer)
+		return NULL;
+	for (i = 0; i < STEER_MAPS; i++)
+		steer->fd[i] = -1;
+	return steer;
+}
+
+void steer_close(struct steer *steer)
+{
+	int i;
+
+	if (!steer)
+		return;
+	if (steer->skel) {
+		xshaper__destroy(steer->skel);
+	} else {
+		for (i = 0; i < STEER_MAPS; i++)
+			if (steer->fd[i] >= 0)
+				close(steer->fd[i]);
+	}
+	free(steer);
+}
+
+struct xshaper *steer_skeleton(struct steer *steer)
+{
+	return steer->skel;
+}
+
+static struct bpf_map *skel_map(struct xshaper *skel, enum steer_map m)
+{
+	switch (m) {
+	case MAP_PREFIXES:
+		return skel->maps.xs_prefixes;
+	case MAP_HASH_SHORT:
+		return skel->maps.xs_hash_short;
+	case MAP_HASH_LONG:
+		return skel->maps.xs_hash_long;
+	case MAP_CPUMAP:
+		return skel->maps.xs_cpumap;
+	case MAP_CPU_QUEUES:
+		return skel->maps.xs_cpu_queues;
+	case MAP_SETTINGS:
+		return skel->maps.xs_settings;
+	case MAP_STATS:
+		return skel->maps.xs_stats;
+	case MAP_STATE:
+		return skel->maps.xs_state;
+	case MAP_XPS:
+		return skel->maps.xs_xps;
+	default:
+		return NULL;
+	}
+}
+
+static int possible_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n < 0)
+		pr_err("cannot read the number of possible CPUs: %s\n", strerror(-n));
+	return n;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, enum steer_map m)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, steer_map_names[m]) >= len) {
+		pr_err("%s: path too long for the pinned maps; set [system] bpffs shorter\n", dir);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/*
+ * A pinned map that differs from what this build would create (another
+ * xshaper version, or another machine size) cannot be reused; say so
+ * instead of letting the load fail with a bare -EINVAL.
+ */
+static int check_pinned(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err) {
+		pr_err("%s: cannot read the pinned map: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
+		pr_err("%s: the pinned map does not match this xshaper (pinned by another version "
+		       "or for another number of CPUs); run 'xshaper stop' and start again\n",
+		       path);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* Open and load the skeleton; with dir, reuse or create pins there. */
+static int skel_load(struct steer *steer, unsigned int max_prefixes, const char *dir)
+{
+	char path[PATH_MAX];
+	struct xshaper *skel;
+	int ncpus, err, m;
+
+	ncpus = possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	steer->possible_cpus = ncpus;
+
+	skel = xshaper__open();
+	if (!skel) {
+		err = -errno;
+		pr_err("opening the BPF object failed: %s\n", strerror(-err));
+		return err;
+	}
+	err = bpf_map__set_max_entries(skel->maps.xs_cpumap, ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.xs_hash_short, max_prefixes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.xs_hash_long, max_prefixes);
+	if (err) {
+		pr_err("sizing the BPF maps failed: %s\n", strerror(-err));
+		goto fail;
+	}
+	for (m = 0; dir && m < STEER_MAPS; m++) {
+		err = pin_path(path, sizeof(path), dir, m);
+		if (!err)
+			err = check_pinned(skel_map(skel, m), path);
+		if (!err)
+			err = bpf_map__set_pin_path(skel_map(skel, m), path);
+		if (err)
+			goto fail;
+	}
+	err = xshaper__load(skel);
+	if (err) {
+		pr_err("loading the BPF programs failed: %s; run with -vv for the verifier's "
+		       "and libbpf's account\n",
+		       strerror(-err));
+		goto fail;
+	}
+	steer->skel = skel;
+	for (m = 0; m < STEER_MAPS; m++)
+		steer->fd[m] = bpf_map__fd(skel_map(skel, m));
+	return 0;
+fail:
+	xshaper__destroy(skel);
+	return err;
+}
+
+int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct steer **out)
+{
+	struct steer *steer;
+	int err;
+
+	steer_log_setup();
+	*out = NULL;
+	steer = steer_alloc();
+	if (!steer)
+		return -ENOMEM;
+	err = skel_load(steer, max_prefixes ? max_prefixes : XS_MAX_PREFIXES, NULL);
+	if (err) {
+		free(steer);
+		return err;
+	}
+	*out = steer;
+	return 0;
+}
+
+int steer_open(const struct xs_config *cfg, struct steer **out)
+{
+	char path[PATH_MAX];
+	struct steer *steer;
+	int err, m, ncpus;
+
+	steer_log_setup();
+	*out = NULL;
+	ncpus = possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	steer = steer_alloc();
+	if (!steer)
+		return -ENOMEM;
+	steer->possible_cpus = ncpus;
+	snprintf(steer->bpffs, sizeof(steer->bpffs), "%s", cfg->bpffs);
+	for (m = 0; m < STEER_MAPS; m++) {
+		err = pin_path(path, sizeof(path), cfg->bpffs, m);
+		if (err)
+			goto fail;
+		steer->fd[m] = bpf_obj_get(path);
+		if (steer->fd[m] < 0) {
+			err = -errno;
+			if (err == -ENOENT)
+				pr_err("%s: no pinned maps: xshaper is not started (run 'xshaper "
+				       "start')\n",
+				       path);
+			else
+				pr_err("%s: opening the pinned map failed: %s\n", path,
+				       strerror(-err));
+			goto fail;
+		}
+	}
+	*out = steer;
+	return 0;
+fail:
+	steer_close(steer);
+	return err;
+}
+
+/* ---- bpffs -------------------------------------------------------------- */
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * Make dir, on a BPF filesystem, mode 0700. When nothing is mounted on
+ * /sys/fs/bpf (no systemd), mount bpffs there, as systemd would.
+ */
+static int bpffs_prepare(const char *dir)
+{
+	char tmp[PATH_MAX], *p;
+
+	if (dir[0] != '/' || strlen(dir) >= sizeof(tmp)) {
+		pr_err("[system] bpffs = %s: must be an absolute path\n", dir);
+		return -EINVAL;
+	}
+	if (strncmp(dir, BPFFS_ROOT "/", sizeof(BPFFS_ROOT)) == 0 && !on_bpffs(BPFFS_ROOT)) {
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+			pr_err("%s: mounting the BPF filesystem failed: %s\n", BPFFS_ROOT,
+			       strerror(errno));
+			return -errno;
+		}
+		pr_info("mounted the BPF filesystem on %s\n", BPFFS_ROOT);
+	}
+	/* mkdir -p, each level 0700 */
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (p = tmp + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST) {
+			pr_err("%s: cannot create the directory for pinned maps: %s\n", tmp,
+			       strerror(errno));
+			return -errno;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	if (!on_bpffs(dir)) {
+		pr_err("%s: not on a BPF filesystem; mount one (mount -t bpf bpf %s) or set "
+		       "[system] bpffs below it\n",
+		       dir, BPFFS_ROOT);
+		return -EINVAL;
+	}
+	if (chmod(dir, 0700)) {
+		pr_err("%s: chmod failed: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* ---- who owns what is attached ------------------------------------------ */
+
+/* Name of program id into name[16]; an fd to it in *fd when fd != NULL. */
+static int prog_name(__u32 id, char *name, size_t len, int *fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
+	int pfd, err = 0;
+
+	pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(pfd, &info, &info_len))
+		err = -errno;
+	else
+		snprintf(name, len, "%s", info.name);
+	if (err || !fd)
+		close(pfd);
+	else
+		*fd = pfd;
+	return err;
+}
+
+static bool name_in(const char *name, const char *const names[XS_DIRS])
+{
+	return strcmp(name, names[0]) == 0 || strcmp(name, names[1]) == 0;
+}
+
+struct xdp_attached {
+	__u32 id;	  /* 0: none */
+	__u32 mode_flag;  /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	char name[BPF_OBJ_NAME_LEN];
+	bool ours;
+};
+
+static const char *xdp_mode_text(__u32 mode_flag)
+{
+	return mode_flag == XDP_FLAGS_SKB_MODE ? "skb"
+	       : mode_flag == XDP_FLAGS_HW_MODE ? "offload"
+						: "native";
+}
+
+static int xdp_query(const char *ifname, int ifindex, struct xdp_attached *att)
+{
+	struct bpf_xdp_query_opts q = { .sz = sizeof(struct bpf_xdp_query_opts) };
+	int err;
+
+	memset(att, 0, sizeof(*att));
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err) {
+		pr_err("%s: querying XDP failed: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	if (q.drv_prog_id) {
+		att->id = q.drv_prog_id;
+		att->mode_flag = XDP_FLAGS_DRV_MODE;
+	} else if (q.skb_prog_id) {
+		att->id = q.skb_prog_id;
+		att->mode_flag = XDP_FLAGS_SKB_MODE;
+	} else if (q.hw_prog_id) {
+		att->id = q.hw_prog_id;
+		att->mode_flag = XDP_FLAGS_HW_MODE;
+	}
+	if (!att->id)
+		return 0;
+	if (prog_name(att->id, att->name, sizeof(att->name), NULL))
+		snprintf(att->name, sizeof(att->name), "?");
+	att->ours = att->mode_flag != XDP_FLAGS_HW_MODE && name_in(att->name, xdp_names);
+	return 0;
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_attach_point point)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = point;
+}
+
+/* The program at our handle/priority on egress; *id 0 when none. */
+static void tc_query(int ifindex, __u32 *id, char *name, size_t len, bool *ours)
+{
+	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
+				    .handle = STEER_TC_HANDLE,
+				    .priority = STEER_TC_PRIORITY };
+	struct bpf_tc_hook hook;
+	int err;
+
+	*id = 0;
+	*ours = false;
+	name[0] = '\0';
+	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
+	/* fails when there is no clsact qdisc or no such filter: nothing there */
+	libbpf_quiet = true;
+	err = bpf_tc_query(&hook, &opts);
+	libbpf_quiet = false;
+	if (err)
+		return;
+	*id = opts.prog_id;
+	if (prog_name(*id, name, len, NULL))
+		snprintf(name, len, "?");
+	*ours = name_in(name, tc_names);
+}
+
+int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan)
+{
+	struct steer_iface *ifs[XS_DIRS] = { wan, lan };
+	struct xdp_attached att;
+	char name[BPF_OBJ_NAME_LEN];
+	int dir, err;
+
+	steer_log_setup();
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		struct steer_iface *f = ifs[dir];
+
+		memset(f, 0, sizeof(*f));
+		snprintf(f->name, sizeof(f->name), "%s", iface_of(cfg, dir));
+		f->ifindex = if_nametoindex(f->name);
+		if (!f->ifindex)
+			continue;
+		err = xdp_query(f->name, f->ifindex, &att);
+		if (err)
+			return err;
+		f->xdp_prog_id = att.id;
+		f->xdp_mode = att.mode_flag == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+		f->xdp_ours = att.ours;
+		tc_query(f->ifindex, &f->tc_prog_id, name, sizeof(name), &f->tc_ours);
+	}
+	return 0;
+}
+
+static bool cpus_valid(const struct xs_config *cfg)
+{
+	if (cfg->ncpus == 0 || cfg->ncpus > XS_MAX_CPUS || cfg->queues_per_cpu == 0 ||
+	    cfg->ncpus * cfg->queues_per_cpu > XS_MAX_TXQS || cfg->queue_size == 0) {
+		pr_err("[cpus]: %u CPUs x %u queues per CPU, queue_size %u: need at least one "
+		       "CPU and queue, at most %u TX queues\n",
+		       cfg->ncpus, cfg->queues_per_cpu, cfg->queue_size, XS_MAX_TXQS);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Before start touches anything: both interfaces exist, are distinct, and
+ * carry no program of someone else where ours would go.
+ */
+static int preflight(const struct xs_config *cfg, int ifindex[XS_DIRS])
+{
+	struct xdp_attached att;
+	char name[BPF_OBJ_NAME_LEN];
+	bool ours;
+	__u32 id;
+	int dir, err;
+
+	if (!cpus_valid(cfg))
+		return -EINVAL;
+	if (strcmp(cfg->wan, cfg->lan) == 0) {
+		pr_err("[interfaces] wan and lan are both '%s'; they must be two interfaces\n",
+		       cfg->wan);
+		return -EINVAL;
+	}
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		const char *ifname = iface_of(cfg, dir);
+
+		ifindex[dir] = if_nametoindex(ifname);
+		if (!ifindex[dir]) {
+			pr_err("[interfaces] %s = %s: no such interface in this network namespace\n",
+			       role_of(dir), ifname);
+			return -ENODEV;
+		}
+		err = xdp_query(ifname, ifindex[dir], &att);
+		if (err)
+			return err;
+		if (att.id && !att.ours) {
+			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is not "
+			       "xshaper's; detach it first (ip link set dev %s xdp off)\n",
+			       ifname, att.name, att.id, xdp_mode_text(att.mode_flag), ifname);
+			return -EBUSY;
+		}
+		tc_query(ifindex[dir], &id, name, sizeof(name), &ours);
+		if (id && !ours) {
+			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' (id "
+			       "%u), not xshaper's; remove it first (tc filter del dev %s egress "
+			       "pref %u)\n",
+			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, name, id, ifname,
+			       STEER_TC_PRIORITY);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/* ---- attach and detach ------------------------------------------------- */
+
+static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, int prog_fd)
+{
+	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	const char *ifname = iface_of(cfg, dir);
+	struct bpf_xdp_attach_opts opts = { .sz = sizeof(struct bpf_xdp_attach_opts) };
+	struct xdp_attached att;
+	int err, old_fd = -1;
+	__u32 flags = mode;
+
+	err = xdp_query(ifname, ifindex, &att);
+	if (err)
+		return err;
+	if (att.id && !att.ours) {
+		pr_err("%s: XDP program '%s' (id %u) appeared while starting; not replacing it\n",
+		       ifname, att.name, att.id);
+		return -EBUSY;
+	}
+	if (att.id) {
+		old_fd = bpf_prog_get_fd_by_id(att.id);
+		if (old_fd < 0) {
+			/* gone meanwhile: attach as if nothing were there */
+			att.id = 0;
+		}
+	}
+	if (att.id && att.mode_flag != mode) {
+		/* native and generic XDP cannot coexist: out with the old mode first */
+		struct bpf_xdp_attach_opts dopts = { .sz = sizeof(struct bpf_xdp_attach_opts),
+						     .old_prog_fd = old_fd };
+
+		err = bpf_xdp_detach(ifindex, att.mode_flag | XDP_FLAGS_REPLACE, &dopts);
+		if (err) {
+			pr_err("%s: detaching xshaper's XDP program (%s mode) to attach in %s mode "
+			       "failed: %s\n",
+			       ifname, xdp_mode_text(att.mode_flag), xdp_mode_text(mode),
+			       strerror(-err));
+			goto out;
+		}
+		att.id = 0;
+	}
+	if (att.id) {
+		/* ours, same mode: swap atomically, no packet unsteered */
+		opts.old_prog_fd = old_fd;
+		flags |= XDP_FLAGS_REPLACE;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	err = bpf_xdp_attach(ifindex, prog_fd, flags, &opts);
+	if (err == -EOPNOTSUPP && mode == XDP_FLAGS_DRV_MODE)
+		pr_err("%s: native XDP not supported by driver; set xdp_mode = skb\n", ifname);
+	else if (err)
+		pr_err("%s: attaching XDP program %s in %s mode failed: %s\n", ifname,
+		       xdp_names[dir], xdp_mode_text(mode), strerror(-err));
+	else
+		pr_debug("%s: XDP program %s attached in %s mode%s\n", ifname, xdp_names[dir],
+			 xdp_mode_text(mode), att.id ? " (replaced)" : "");
+out:
+	if (old_fd >= 0)
+		close(old_fd);
+	return err;
+}
+
+static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog_fd,
+		     bool *created)
+{
+	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
+				    .handle = STEER_TC_HANDLE,
+				    .priority = STEER_TC_PRIORITY,
+				    .prog_fd = prog_fd,
+				    .flags = BPF_TC_F_REPLACE };
+	const char *ifname = iface_of(cfg, dir);
+	struct bpf_tc_hook hook;
+	int err;
+
+	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
+	libbpf_quiet = true; /* -EEXIST is an answer */
+	err = bpf_tc_hook_create(&hook);
+	libbpf_quiet = false;
+	*created = err == 0;
+	if (err && err != -EEXIST) {
+		pr_err("%s: creating the clsact qdisc failed: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_err("%s: attaching TC egress program %s failed: %s\n", ifname, tc_names[dir],
+		       strerror(-err));
+	return err;
+}
+
+/* Detach our XDP program from ifindex, whatever mode it is in. */
+static int xdp_detach_ours(const char *ifname, int ifindex)
+{
+	struct xdp_attached att;
+	int err, fd;
+
+	err = xdp_query(ifname, ifindex, &att);
+	if (err || !att.id)
+		return err;
+	if (!att.ours) {
+		pr_info("%s: XDP program '%s' (id %u) is not xshaper's; left attached\n", ifname,
+			att.name, att.id);
+		return 0;
+	}
+	fd = bpf_prog_get_fd_by_id(att.id);
+	if (fd < 0)
+		return 0; /* detached meanwhile */
+	struct bpf_xdp_attach_opts opts = { .sz = sizeof(struct bpf_xdp_attach_opts),
+					    .old_prog_fd = fd };
+	err = bpf_xdp_detach(ifindex, att.mode_flag | XDP_FLAGS_REPLACE, &opts);
+	close(fd);
+	if (err && err != -EEXIST) /* -EEXIST: replaced meanwhile, not ours now */
+		pr_err("%s: detaching XDP program %s failed: %s\n", ifname, att.name,
+		       strerror(-err));
+	return err == -EEXIST ? 0 : err;
+}
+
+static int tc_detach_ours(const char *ifname, int ifindex, bool destroy_clsact)
+{
+	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
+				    .handle = STEER_TC_HANDLE,
+				    .priority = STEER_TC_PRIORITY };
+	char name[BPF_OBJ_NAME_LEN];
+	struct bpf_tc_hook hook;
+	bool ours;
+	__u32 id;
+	int err = 0;
+
+	tc_query(ifindex, &id, name, sizeof(name), &ours);
+	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
+	if (id && ours) {
+		err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT) {
+			pr_err("%s: detaching TC egress program failed: %s\n", ifname,
+			       strerror(-err));
+			return err;
+		}
+	} else if (id) {
+		pr_info("%s: TC egress program '%s' (id %u) is not xshaper's; left attached\n",
+			ifname, name, id);
+		return 0;
+	}
+	if (destroy_clsact) {
+		/* both points together name the clsact qdisc itself */
+		tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+		err = bpf_tc_hook_destroy(&hook);
+		if (err && err != -ENOENT && err != -EINVAL)
+			pr_warn("%s: removing the clsact qdisc xshaper created failed: %s\n",
+				ifname, strerror(-err));
+	}
+	return 0;
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+static int settings_read(struct steer *steer, struct xs_settings *s)
+{
+	__u32 zero = 0;
+	int err = bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, s);
+
+	if (err)
+		pr_err("reading xs_settings failed: %s\n", strerror(errno));
+	return err ? -errno : 0;
+}
+
+static int settings_write(struct steer *steer, const struct xs_settings *s)
+{
+	__u32 zero = 0;
+	int err = bpf_map_update_elem(steer->fd[MAP_SETTINGS], &zero, s, BPF_EXIST);
+
+	if (err)
+		pr_err("writing xs_settings failed: %s\n", strerror(errno));
+	return err ? -errno : 0;
+}
+
+int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
+{
+	struct bpf_cpumap_val val, cur;
+	struct xs_cpu_queues q;
+	struct xs_settings s;
+	bool configured;
+	__u32 cpu, i;
+	int err;
+
+	if (!cpus_valid(cfg))
+		return -EINVAL;
+	for (i = 0; i < cfg->ncpus; i++) {
+		cpu = cfg->cpus[i];
+		if (cpu >= steer->possible_cpus) {
+			pr_err("[cpus] list: CPU %u does not exist (possible: 0-%u)\n", cpu,
+			       steer->possible_cpus - 1);
+			return -EINVAL;
+		}
+		/* rewriting an entry rebuilds its queue: only when it changes */
+		if (bpf_map_lookup_elem(steer->fd[MAP_CPUMAP], &cpu, &cur) == 0 &&
+		    cur.qsize == cfg->queue_size)
+			continue;
+		memset(&val, 0, sizeof(val));
+		val.qsize = cfg->queue_size;
+		if (bpf_map_update_elem(steer->fd[MAP_CPUMAP], &cpu, &val, BPF_ANY)) {
+			err = -errno;
+			pr_err("cpumap: adding CPU %u with queue_size %u failed: %s%s\n", cpu,
+			       cfg->queue_size, strerror(-err),
+			       err == -ENODEV ? " (CPU offline?)" : "");
+			return err;
+		}
+	}
+
+	/* TX queues of each CPU, for unknown traffic; CPUs not listed own none */
+	for (cpu = 0; cpu < XS_MAX_CPUS; cpu++) {
+		configured = false;
+		memset(&q, 0, sizeof(q));
+		for (i = 0; i < cfg->ncpus; i++) {
+			if (cfg->cpus[i] == cpu) {
+				q.txq_first = i * cfg->queues_per_cpu;
+				q.txq_count = cfg->queues_per_cpu;
+				configured = true;
+			}
+		}
+		if (!configured && cpu >= steer->possible_cpus)
+			continue;
+		if (bpf_map_update_elem(steer->fd[MAP_CPU_QUEUES], &cpu, &q, BPF_ANY)) {
+			err = -errno;
+			pr_err("xs_cpu_queues: writing CPU %u failed: %s\n", cpu, strerror(-err));
+			return err;
+		}
+	}
+
+	err = settings_read(steer, &s);
+	if (err)
+		return err;
+	s.unknown = cfg->unknown == UNKNOWN_PASS ? XS_UNKNOWN_PASS : XS_UNKNOWN_SHAPE;
+	memset(s.cpus, 0, sizeof(s.cpus));
+	for (i = 0; i < cfg->ncpus; i++)
+		s.cpus[i] = cfg->cpus[i];
+	s.ncpus = cfg->ncpus;
+	return settings_write(steer, &s);
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+int steer_state_get(struct steer *steer, struct xs_state *state)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(steer->fd[MAP_STATE], &zero, state)) {
+		pr_err("reading xs_state failed: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int steer_state_put(struct steer *steer, const struct xs_state *state)
+{
+	struct xs_state s = *state;
+	__u32 zero = 0;
+
+	s.version = XS_STATE_VERSION;
+	if (bpf_map_update_elem(steer->fd[MAP_STATE], &zero, &s, BPF_EXIST)) {
+		pr_err("writing xs_state failed: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int steer_start(const struct xs_config *cfg, struct steer **out)
+{
+	struct bpf_program *xdp[XS_DIRS], *tc[XS_DIRS];
+	int ifindex[XS_DIRS], dir, err;
+	char path[PATH_MAX];
+	struct steer *steer;
+	struct xs_state state;
+	bool fresh, created;
+
+	steer_log_setup();
+	*out = NULL;
+	err = preflight(cfg, ifindex);
+	if (err)
+		return err;
+	err = bpffs_prepare(cfg->bpffs);
+	if (err)
+		return err;
+	err = pin_path(path, sizeof(path), cfg->bpffs, MAP_STATE);
+	if (err)
+		return err;
+	fresh = access(path, F_OK) != 0;
+
+	steer = steer_alloc();
+	if (!steer)
+		return -ENOMEM;
+	snprintf(steer->bpffs, sizeof(steer->bpffs), "%s", cfg->bpffs);
+	err = skel_load(steer, XS_MAX_PREFIXES, cfg->bpffs);
+	if (err)
+		goto fail;
+	pr_debug("%s BPF maps under %s\n", fresh ? "pinned" : "reusing", cfg->bpffs);
+
+	err = steer_state_get(steer, &state);
+	if (err)
+		goto fail;
+	if (!state.version) {
+		state.version = XS_STATE_VERSION;
+		state.started = (__u64)time(NULL);
+	}
+	err = steer_set_cpus(steer, cfg);
+	if (err)
+		goto fail;
+
+	xdp[XS_WAN] = steer->skel->progs.xs_xdp_wan;
+	xdp[XS_LAN] = steer->skel->progs.xs_xdp_lan;
+	tc[XS_WAN] = steer->skel->progs.xs_tc_wan;
+	tc[XS_LAN] = steer->skel->progs.xs_tc_lan;
+	/* TC first: XDP steers to a CPU, TC makes it land in that CPU's tree */
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		err = tc_attach(cfg, dir, ifindex[dir], bpf_program__fd(tc[dir]), &created);
+		if (created)
+			state.flags |= dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
+		if (err)
+			goto fail_state;
+	}
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		err = xps_clear(steer->fd[MAP_XPS], iface_of(cfg, dir));
+		if (err)
+			goto fail_state;
+	}
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		err = xdp_attach(cfg, dir, ifindex[dir], bpf_program__fd(xdp[dir]));
+		if (err)
+			goto fail_state;
+	}
+	err = steer_state_put(steer, &state);
+	if (err)
+		goto fail;
+	pr_info("steering on %s (wan) and %s (lan): XDP %s mode, %u CPU(s), unknown = %s\n",
+		cfg->wan, cfg->lan, cfg->xdp_mode == XDP_MODE_SKB ? "skb" : "native", cfg->ncpus,
+		cfg->unknown == UNKNOWN_PASS ? "pass" : "shape");
+	*out = steer;
+	return 0;
+
+fail_state:
+	/* whatever else failed, remember which clsact qdiscs are ours */
+	steer_state_put(steer, &state);
+fail:
+	steer_close(steer);
+	if (fresh) {
+		pr_info("undoing the partial start\n");
+		steer_stop(cfg);
+	} else {
+		pr_info("the previous xshaper state under %s is left in place\n", cfg->bpffs);
+	}
+	return err;
+}
+
+int steer_stop(const struct xs_config *cfg)
+{
+	__u32 zero = 0, flags = 0;
+	int dir, ifindex, m, fd, err, ret = 0;
+	struct xs_state state;
+	char path[PATH_MAX];
+	int xps_fd = -1;
+
+	steer_log_setup();
+	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_STATE) == 0) {
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (bpf_map_lookup_elem(fd, &zero, &state) == 0)
+				flags = state.flags;
+			close(fd);
+		}
+	}
+	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_XPS) == 0)
+		xps_fd = bpf_obj_get(path);
+
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		const char *ifname = iface_of(cfg, dir);
+
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex) {
+			pr_info("%s: no such interface; nothing to detach there\n", ifname);
+			continue;
+		}
+		err = xdp_detach_ours(ifname, ifindex);
+		if (err && !ret)
+			ret = err;
+		err = tc_detach_ours(ifname, ifindex,
+				     flags & (dir == XS_WAN ? XS_STATE_CLSACT_WAN :
+							      XS_STATE_CLSACT_LAN));
+		if (err && !ret)
+			ret = err;
+		if (xps_fd >= 0)
+			xps_restore(xps_fd, ifname);
+	}
+	if (xps_fd >= 0)
+		close(xps_fd);
+
+	for (m = 0; m < STEER_MAPS; m++) {
+		if (pin_path(path, sizeof(path), cfg->bpffs, m))
+			break;
+		if (unlink(path) && errno != ENOENT) {
+			pr_err("%s: unpinning failed: %s\n", path, strerror(errno));
+			if (!ret)
+				ret = -errno;
+		}
+	}
+	if (rmdir(cfg->bpffs) && errno != ENOENT) {
+		if (errno == ENOTEMPTY)
+			pr_warn("%s: holds files that are not xshaper's; directory left in place\n",
+				cfg->bpffs);
+		else if (!ret)
+			ret = -errno;
+	}
+	return ret;
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+static const char *const xdp_stat_names[XS_XDP_STATS] = {
+	[XS_XDP_HIT] = "hit",
+	[XS_XDP_MISS] = "miss",
+	[XS_XDP_NON_IP] = "non_ip",
+	[XS_XDP_MALFORMED] = "malformed",
+	[XS_XDP_REDIRECT] = "redirect",
+	[XS_XDP_LOCAL] = "local",
+	[XS_XDP_REDIRECT_FAIL] = "redirect_fail",
+	[XS_XDP_UNKNOWN_PASS] = "unknown_pass",
+	[XS_XDP_TRIE] = "trie",
+};
+
+static const char *const tc_stat_names[XS_TC_STATS] = {
+	[XS_TC_CUSTOMER] = "customer",
+	[XS_TC_DEFAULT] = "default",
+	[XS_TC_UNCLASSIFIED] = "unclassified",
+	[XS_TC_TRIE] = "trie",
+};
+
+const char *steer_xdp_stat_name(enum xs_xdp_stat stat)
+{
+	return stat < XS_XDP_STATS ? xdp_stat_names[stat] : "?";
+}
+
+const char *steer_tc_stat_name(enum xs_tc_stat stat)
+{
+	return stat < XS_TC_STATS ? tc_stat_names[stat] : "?";
+}
+
+const char *steer_dir_name(enum xs_dir dir)
+{
+	return dir == XS_WAN ? "wan" : dir == XS_LAN ? "lan" : "?";
+}
+
+int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned int *ncpus,
+		     struct xs_stats *total)
+{
+	struct xs_stats *v;
+	unsigned int cpu, d, i;
+	__u32 zero = 0;
+
+	/* per-CPU values come 8-byte aligned; xs_stats is all __u64 */
+	v = calloc(steer->possible_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(steer->fd[MAP_STATS], &zero, v)) {
+		pr_err("reading xs_stats failed: %s\n", strerror(errno));
+		free(v);
+		return -errno;
+	}
+	if (total) {
+		memset(total, 0, sizeof(*total));
+		for (cpu = 0; cpu < steer->possible_cpus; cpu++) {
+			for (d = 0; d < XS_DIRS; d++) {
+				for (i = 0; i < XS_XDP_STATS; i++)
+					total->xdp[d][i] += v[cpu].xdp[d][i];
+				for (i = 0; i < XS_TC_STATS; i++)
+					total->tc[d][i] += v[cpu].tc[d][i];
+			}
+		}
+	}
+	if (ncpus)
+		*ncpus = steer->possible_cpus;
+	if (per_cpu)
+		*per_cpu = v;
+	else
+		free(v);
+	return 0;
+}

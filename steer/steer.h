@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The user space of the data path: load the BPF programs, attach them to
+ * wan and lan, keep the prefix maps equal to the customer list, and read
+ * back what the programs see. The xshaper commands compose these calls:
+ *
+ *   start:  steer_start, (build trees), steer_sync, steer_close
+ *   reload: steer_open, steer_read_assignments (prev of plan_build),
+ *           (add classes), steer_set_cpus, steer_sync, (remove classes),
+ *           steer_state_put (summary), steer_close
+ *   stop:   (remove trees), steer_stop
+ *   status: steer_query, steer_open + steer_state_get + steer_read_stats
+ *   lookup: steer_open, steer_lookup
+ *
+ * Everything a run creates is pinned under cfg->bpffs (directory 0700,
+ * files 0600: root only) or attached to the interfaces, so the programs
+ * keep steering after the command exits and the next run finds them.
+ *
+ * Pinned maps (names as in bpf/classify.h):
+ *   xs_prefixes     LPM trie  prefix -> struct xs_customer (source of truth)
+ *   xs_hash_short   hash      the same entries, exact match, 12-byte keys:
+ *                             IPv4 and IPv6 up to /64 (the fast path)
+ *   xs_hash_long    hash      the rest of them, 20-byte keys
+ *   xs_cpumap       cpumap    CPU -> queue of queue_size frames
+ *   xs_cpu_queues   array     CPU -> TX queues it owns (unknown traffic)
+ *   xs_settings     array     unknown policy, CPU list, prefix lengths
+ *   xs_stats        per-CPU   counters (struct xs_stats)
+ *   xs_state        array     struct xs_state, for other parts of xshaper
+ *   xs_xps          hash      XPS masks from before start
+ *
+ * All functions return 0 or a negative errno and report failures with
+ * pr_err, naming the object and what to do. libbpf's own messages go
+ * through common/log.h one level lower (its warnings are our info).
+ */
+#ifndef XSHAPER_STEER_H
+#define XSHAPER_STEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/xshaper.h"
+#include "conf/config.h"
+#include "conf/customers.h"
+#include "conf/plan.h"
+
+struct steer;
+struct xshaper;
+
+/* TC filter (clsact egress) that xshaper owns on wan and lan. */
+#define STEER_TC_HANDLE 0x7873U /* "xs" */
+#define STEER_TC_PRIORITY 0x7873U
+
+/*
+ * Load the programs with the maps sized for this machine (the cpumap for
+ * every possible CPU), pin the maps under cfg->bpffs (mounting bpffs on
+ * /sys/fs/bpf when nothing is mounted there), set the CPUs, queue size and
+ * unknown policy (steer_set_cpus), attach XDP in cfg->xdp_mode to wan and
+ * lan and the TC programs to their clsact egress, and turn XPS off on both
+ * (the masks are kept for steer_stop).
+ *
+ * Idempotent and crash-safe: maps already pinned are reused with their
+ * contents (customers keep being steered), and xshaper's own programs
+ * already attached are replaced atomically. A program xshaper does not own
+ * (XDP, or TC at xshaper's handle/priority) is refused with -EBUSY before
+ * anything is touched. When a first start fails halfway, what it did is
+ * undone; a failed takeover leaves the previous state in place.
+ * *out is the open handle (steer_close), NULL on error.
+ */
+int steer_start(const struct xs_config *cfg, struct steer **out);
+
+/*
+ * Open the pinned maps of a running xshaper (reload, status, stats,
+ * lookup). -ENOENT, with a message saying to run start, when there are
+ * none.
+ */
+int steer_open(const struct xs_config *cfg, struct steer **out);
+
+/*
+ * Load the programs and create the maps, pinning and attaching nothing:
+ * for BPF_PROG_TEST_RUN tests and benchmarks (steer_skeleton gives the
+ * programs). max_prefixes 0 means XS_MAX_PREFIXES.
+ */
+int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct steer **out);
+
+/* Free the handle; what is pinned and attached stays. NULL is fine. */
+void steer_close(struct steer *steer);
+
+/* The loaded skeleton (steer_start, steer_load); NULL after steer_open. */
+struct xshaper *steer_skeleton(struct steer *steer);
+
+/*
+ * Detach xshaper's XDP and TC programs from wan and lan (programs of others
+ * are left alone), remove the clsact qdiscs xshaper created, restore the
+ * XPS masks, unpin every map and remove cfg->bpffs. Idempotent: stopping
+ * twice, stopping what a crash left behind, or stopping with an interface
+ * gone all succeed.
+ */
+int steer_stop(const struct xs_config *cfg);
+
+/*
+ * For a reload that changes [cpus] or the unknown policy: add or resize
+ * cpumap entries of the configured CPUs, point xs_cpu_queues at their TX
+ * queues (CPU i of cfg->cpus owns TX queues i * queues_per_cpu ..), and
+ * publish the CPU list and policy for unknown traffic. CPUs that left the
+ * list keep their cpumap entry until steer_sync has moved their customers.
+ * steer_start calls it.
+ */
+int steer_set_cpus(struct steer *steer, const struct xs_config *cfg);
+
+struct steer_counts {
+	size_t added;	  /* prefixes new in the maps */
+	size_t updated;	  /* prefixes now pointing to another customer/cpu/class */
+	size_t deleted;	  /* prefixes no longer listed */
+	size_t unchanged; /* prefixes left alone */
+};
+
+/*
+ * Make the prefix maps exactly the prefixes of list, each mapped to its
+ * customer's assignment in plan (cpu, txq, classid = xs_classid(txq,
+ * minor)). New and changed entries are written first (a changed entry is
+ * overwritten in place, never deleted and re-added), entries no longer
+ * wanted are deleted last, so that a packet always sees either the old or
+ * the new customer of an address. Afterwards the cpumap entries of CPUs
+ * that are neither configured nor used by a customer are removed.
+ * -EINVAL when a customer has no assignment or two customers claim one
+ * prefix, -ENOSPC past XS_MAX_PREFIXES; the maps are untouched then.
+ * counts may be NULL.
+ */
+int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
+	       struct steer_counts *counts);
+
+/*
+ * The customers in the maps and where they live: one assignment per
+ * customer id (minor = classid & 0xffff), sorted by id; the prev input of
+ * plan_build. *out is malloc'd (free it); NULL when there are none.
+ */
+int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
+
+/* What an address maps to (steer_lookup). */
+struct steer_match {
+	bool known;		    /* a prefix matched */
+	struct prefix prefix;	    /* the matched prefix (when known) */
+	char prefix_text[64];	    /* "198.19.1.0/24", "2001:db8:1::/56" */
+	char address_text[64];	    /* the address looked up, normalised */
+	struct xs_customer customer; /* id, cpu, txq, classid (when known) */
+	uint32_t minor;		    /* classid & 0xffff */
+	char classid_text[16];	    /* "3:1f", as tc prints it */
+	enum xs_unknown unknown;    /* the policy that applies when !known */
+};
+
+/*
+ * Look ADDRESS ("198.19.1.10", "2001:db8:1::10") up in the live maps, as
+ * the programs do: the longest prefix wins. 0 with match->known false for
+ * an address that is no customer's; -EINVAL for text that is no address.
+ */
+int steer_lookup(struct steer *steer, const char *address, struct steer_match *match);
+
+/*
+ * Per-CPU counters: per_cpu[cpu] for every possible CPU (*ncpus of them,
+ * malloc'd: free it) and their sum in *total. per_cpu may be NULL when
+ * only the total is wanted.
+ */
+int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned int *ncpus,
+		     struct xs_stats *total);
+const char *steer_xdp_stat_name(enum xs_xdp_stat stat); /* "hit", "redirect_fail"... */
+const char *steer_tc_stat_name(enum xs_tc_stat stat);
+const char *steer_dir_name(enum xs_dir dir); /* "wan", "lan" */
+
+/* The persisted state (struct xs_state); zeroed until first written. */
+int steer_state_get(struct steer *steer, struct xs_state *state);
+int steer_state_put(struct steer *steer, const struct xs_state *state);
+
+/* What is attached to one interface, for status. */
+struct steer_iface {
+	char name[IF_NAMESIZE];
+	unsigned int ifindex; /* 0: the interface does not exist */
+	uint32_t xdp_prog_id; /* 0: no XDP program */
+	enum xdp_mode xdp_mode;
+	bool xdp_ours;	      /* xs_xdp_wan or xs_xdp_lan */
+	uint32_t tc_prog_id;  /* at xshaper's handle/priority on egress; 0: none */
+	bool tc_ours;
+};
+
+/* Fill wan and lan from the interfaces of cfg; works whether started or not. */
+int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan);
+
+#endif /* XSHAPER_STEER_H */

@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The steering programs on crafted frames (BPF_PROG_TEST_RUN), with the
+ * maps filled through steer_sync as xshaper fills them, and steer_sync
+ * itself: the maps hold exactly the wanted prefixes after every change,
+ * and the programs never answer with a customer that is gone.
+ *
+ * Needs root (BPF). The process is pinned to CPU 0, so a customer of CPU 0
+ * is "local" (XDP_PASS, no cpumap hop) and one of CPU 1 is redirected.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+
+#include "common/log.h"
+#include "steer/steer.h"
+#include "test_tc.skel.h"
+#include "xshaper.skel.h"
+
+#define MAX_PREFIXES 8
+
+struct spec {
+	uint32_t id, cpu, txq, minor;
+	const char *prefixes[MAX_PREFIXES];
+};
+
+/* Three customers on two CPUs; 1002's /32 lies inside 1001's /24. */
+static const struct spec base[] = {
+	{ 1001, 1, 1, 3, { "198.19.1.0/24", "2001:db8:101::/56" } },
+	{ 1002, 0, 0, 3, { "198.19.1.77/32" } },
+	{ 1003, 1, 1, 4, { "198.19.2.10/32", "2001:db8:102::/64" } },
+};
+
+static struct xs_config cfg;
+static struct steer *steer;
+static int xdp_fd[XS_DIRS], tc_fd[XS_DIRS];
+/* the TC body again, handing queue_mapping back (bpf/test_tc.bpf.c) */
+static struct test_tc *peek;
+static int peek_fd[XS_DIRS];
+
+/* ---- building customer lists and plans ---------------------------------- */
+
+static void prefix_from(const char *text, struct prefix *p)
+{
+	char buf[64], *slash;
+	struct in_addr a4;
+	unsigned int i, bits;
+	int len;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	len = -1;
+	if (slash) {
+		*slash = '\0';
+		len = atoi(slash + 1);
+	}
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, buf, &a4) == 1) {
+		p->addr[10] = p->addr[11] = 0xff;
+		memcpy(p->addr + 12, &a4, 4);
+		p->len = 96 + (len < 0 ? 32 : len);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, buf, p->addr), 1);
+		p->len = len < 0 ? 128 : len;
+	}
+	for (i = 0; i < 16; i++) {
+		bits = p->len > 8 * i ? p->len - 8 * i : 0;
+		if (bits < 8)
+			p->addr[i] &= (uint8_t)(0xff00 >> bits);
+	}
+}
+
+static void build(const struct spec *s, size_t n, struct customer_list *list, struct plan *plan)
+{
+	size_t i, j;
+
+	list->v = calloc(n, sizeof(*list->v));
+	plan->v = calloc(n, sizeof(*plan->v));
+	assert_non_null(list->v);
+	assert_non_null(plan->v);
+	list->n = plan->n = n;
+	for (i = 0; i < n; i++) {
+		struct customer *c = &list->v[i];
+
+		c->id = s[i].id;
+		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++)
+			;
+		c->nprefixes = j;
+		c->prefixes = calloc(j ? j : 1, sizeof(*c->prefixes));
+		assert_non_null(c->prefixes);
+		for (j = 0; j < c->nprefixes; j++)
+			prefix_from(s[i].prefixes[j], &c->prefixes[j]);
+		plan->v[i] = (struct assignment){ s[i].id, s[i].cpu, s[i].txq, s[i].minor };
+	}
+}
+
+static void release(struct customer_list *list, struct plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		free(list->v[i].prefixes);
+	free(list->v);
+	free(plan->v);
+}
+
+static void sync_to(const struct spec *s, size_t n, struct steer_counts *counts)
+{
+	struct customer_list list;
+	struct plan plan;
+
+	build(s, n, &list, &plan);
+	assert_int_equal(steer_sync(steer, &list, &plan, counts), 0);
+	release(&list, &plan);
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+struct frame {
+	uint8_t b[256];
+	size_t len;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/* Ethernet, the VLAN tags (TPIDs, outermost first, 0-terminated), IP, UDP. */
+static void ip_frame(struct frame *f, const uint16_t *tags, const char *src, const char *dst)
+{
+	bool v6 = strchr(src, ':') != NULL;
+	uint8_t *p = f->b;
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(p, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
+	p += 12;
+	for (i = 0; tags && tags[i]; i++) {
+		put16(p, tags[i]);
+		put16(p + 2, 100 + i); /* TCI: VLAN id */
+		p += 4;
+	}
+	put16(p, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	p += 2;
+	if (v6) {
+		p[0] = 0x60;
+		put16(p + 4, 8 + 18); /* payload length */
+		p[6] = 17;	      /* UDP */
+		p[7] = 64;
+		assert_int_equal(inet_pton(AF_INET6, src, p + 8), 1);
+		assert_int_equal(inet_pton(AF_INET6, dst, p + 24), 1);
+		p += 40;
+	} else {
+		p[0] = 0x45;
+		put16(p + 2, 20 + 8 + 18);
+		p[8] = 64;
+		p[9] = 17;
+		assert_int_equal(inet_pton(AF_INET, src, p + 12), 1);
+		assert_int_equal(inet_pton(AF_INET, dst, p + 16), 1);
+		p += 20;
+	}
+	put16(p, 40000);
+	put16(p + 2, 5201);
+	put16(p + 4, 8 + 18);
+	p += 8 + 18;
+	f->len = p - f->b;
+}
+
+static void arp_frame(struct frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	memset(f->b, 0xff, 6);
+	memcpy(f->b + 6, "\x02\0\0\0\0\x01", 6);
+	put16(f->b + 12, ETH_P_ARP);
+	f->len = 14 + 28 + 18;
+}
+
+/* ---- running programs --------------------------------------------------- */
+
+static struct xs_stats stats_now(void)
+{
+	struct xs_stats total;
+
+	assert_int_equal(steer_read_stats(steer, NULL, NULL, &total), 0);
+	return total;
+}
+
+static int run_xdp(int dir, const struct frame *f)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(xdp_fd[dir], &opts), 0);
+	return opts.retval;
+}
+
+static uint32_t tc_run(int fd, const struct frame *f, struct __sk_buff *ctx)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .ctx_in = ctx, .ctx_size_in = sizeof(*ctx), .ctx_out = ctx,
+		    .ctx_size_out = sizeof(*ctx), .repeat = 1);
+
+	memset(ctx, 0, sizeof(*ctx));
+	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
+	return opts.retval;
+}
+
+/*
+ * Run the TC program: the classid it put in skb->priority. queue_mapping
+ * comes from the wrapper of the same body (test runs do not copy it out),
+ * which must agree on the classid; its counting is undone afterwards.
+ */
+static void run_tc(int dir, const struct frame *f, uint32_t *priority, uint32_t *queue_mapping)
+{
+	int stats_fd = bpf_map__fd(steer_skeleton(steer)->maps.xs_stats);
+	struct xs_stats *saved;
+	struct __sk_buff ctx;
+	unsigned int ncpus;
+	__u32 zero = 0;
+
+	assert_int_equal(tc_run(tc_fd[dir], f, &ctx), TC_ACT_OK);
+	*priority = ctx.priority;
+	assert_int_equal(steer_read_stats(steer, &saved, &ncpus, NULL), 0);
+	assert_int_equal(tc_run(peek_fd[dir], f, &ctx), TC_ACT_OK);
+	assert_int_equal(bpf_map_update_elem(stats_fd, &zero, saved, BPF_ANY), 0);
+	free(saved);
+	assert_int_equal(ctx.priority, *priority);
+	*queue_mapping = ctx.cb[0];
+}
+
+#define DELTA(after, before, dir, stat) ((after).xdp[dir][stat] - (before).xdp[dir][stat])
+#define TC_DELTA(after, before, dir, stat) ((after).tc[dir][stat] - (before).tc[dir][stat])
+
+/* One frame through XDP: its verdict and which counters moved by one. */
+static void expect_xdp(int dir, const struct frame *f, int verdict, const int *moved)
+{
+	struct xs_stats before = stats_now(), after;
+	int i, j, want;
+
+	assert_int_equal(run_xdp(dir, f), verdict);
+	after = stats_now();
+	for (i = 0; i < XS_XDP_STATS; i++) {
+		if (i == XS_XDP_TRIE)
+			continue; /* depends on the lengths present; tested apart */
+		want = 0;
+		for (j = 0; moved[j] >= 0; j++)
+			want += moved[j] == i;
+		if (DELTA(after, before, dir, i) != (uint64_t)want)
+			fail_msg("%s %s: counter %s moved by %llu, expected %d",
+				 steer_dir_name(dir), "xdp", steer_xdp_stat_name(i),
+				 (unsigned long long)DELTA(after, before, dir, i), want);
+	}
+}
+
+static const int HIT_REDIRECT[] = { XS_XDP_HIT, XS_XDP_REDIRECT, -1 };
+static const int HIT_LOCAL[] = { XS_XDP_HIT, XS_XDP_LOCAL, -1 };
+static const int MALFORMED[] = { XS_XDP_MALFORMED, -1 };
+static const int NON_IP[] = { XS_XDP_NON_IP, -1 };
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+	cpu_set_t set;
+
+	if (getuid() != 0) {
+		fprintf(stderr, "test_xdp: needs root (BPF)\n");
+		return -1;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cpus[0] = 0;
+	cfg.cpus[1] = 1;
+	cfg.ncpus = 2;
+	cfg.queues_per_cpu = 1;
+	cfg.queue_size = 256;
+	cfg.unknown = UNKNOWN_SHAPE;
+	if (libbpf_num_possible_cpus() < 2) {
+		fprintf(stderr, "test_xdp: needs two CPUs\n");
+		return -1;
+	}
+	if (steer_load(&cfg, 4096, &steer) || steer_set_cpus(steer, &cfg))
+		return -1;
+	xdp_fd[XS_WAN] = bpf_program__fd(steer_skeleton(steer)->progs.xs_xdp_wan);
+	xdp_fd[XS_LAN] = bpf_program__fd(steer_skeleton(steer)->progs.xs_xdp_lan);
+	tc_fd[XS_WAN] = bpf_program__fd(steer_skeleton(steer)->progs.xs_tc_wan);
+	tc_fd[XS_LAN] = bpf_program__fd(steer_skeleton(steer)->progs.xs_tc_lan);
+
+	peek = test_tc__open();
+	if (!peek)
+		return -1;
+	{
+		struct xshaper *skel = steer_skeleton(steer);
+		struct bpf_map *mine[] = { skel->maps.xs_prefixes,   skel->maps.xs_hash_short,
+					   skel->maps.xs_hash_long,  skel->maps.xs_cpumap,
+					   skel->maps.xs_cpu_queues, skel->maps.xs_settings,
+					   skel->maps.xs_stats };
+		struct bpf_map *theirs[] = { peek->maps.xs_prefixes,   peek->maps.xs_hash_short,
+					     peek->maps.xs_hash_long,  peek->maps.xs_cpumap,
+					     peek->maps.xs_cpu_queues, peek->maps.xs_settings,
+					     peek->maps.xs_stats };
+		size_t i;
+
+		for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+			if (bpf_map__reuse_fd(theirs[i], bpf_map__fd(mine[i])))
+				return -1;
+	}
+	if (test_tc__load(peek))
+		return -1;
+	peek_fd[XS_WAN] = bpf_program__fd(peek->progs.test_tc_wan);
+	peek_fd[XS_LAN] = bpf_program__fd(peek->progs.test_tc_lan);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	test_tc__destroy(peek);
+	steer_close(steer);
+	return 0;
+}
+
+/* Every test starts from the base customers, both CPUs, unknown = shape. */
+static int setup(void **state)
+{
+	cfg.unknown = UNKNOWN_SHAPE;
+	cfg.queues_per_cpu = 1;
+	cfg.ncpus = 2;
+	cfg.cpus[0] = 0;
+	cfg.cpus[1] = 1;
+	if (steer_set_cpus(steer, &cfg))
+		return -1;
+	sync_to(base, 3, NULL);
+	return 0;
+}
+
+/* ---- XDP ---------------------------------------------------------------- */
+
+static void test_ipv4_directions(void **state)
+{
+	struct frame down, up;
+
+	ip_frame(&down, NULL, "198.18.0.1", "198.19.1.10");
+	ip_frame(&up, NULL, "198.19.1.10", "198.18.0.1");
+	/* wan ingress: the customer is the destination */
+	expect_xdp(XS_WAN, &down, XDP_REDIRECT, HIT_REDIRECT);
+	/* lan ingress: the customer is the source */
+	expect_xdp(XS_LAN, &up, XDP_REDIRECT, HIT_REDIRECT);
+	/* the other address is no customer's: unknown (to CPU 1, the only one now) */
+	cfg.cpus[0] = 1;
+	cfg.ncpus = 1;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	expect_xdp(XS_WAN, &up, XDP_REDIRECT, (const int[]){ XS_XDP_MISS, XS_XDP_REDIRECT, -1 });
+}
+
+static void test_ipv6(void **state)
+{
+	struct frame down, up;
+
+	ip_frame(&down, NULL, "2001:db8:ff::1", "2001:db8:101:ab::5");
+	ip_frame(&up, NULL, "2001:db8:102::9", "2001:db8:ff::1");
+	expect_xdp(XS_WAN, &down, XDP_REDIRECT, HIT_REDIRECT);
+	expect_xdp(XS_LAN, &up, XDP_REDIRECT, HIT_REDIRECT);
+}
+
+static void test_vlan_tags(void **state)
+{
+	static const uint16_t one[] = { ETH_P_8021Q, 0 };
+	static const uint16_t qinq[] = { ETH_P_8021AD, ETH_P_8021Q, 0 };
+	static const uint16_t two_q[] = { ETH_P_8021Q, ETH_P_8021Q, 0 };
+	static const uint16_t three[] = { ETH_P_8021AD, ETH_P_8021Q, ETH_P_8021Q, 0 };
+	struct frame f;
+
+	ip_frame(&f, one, "198.18.0.1", "198.19.2.10");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	ip_frame(&f, qinq, "198.18.0.1", "198.19.2.10");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	ip_frame(&f, two_q, "2001:db8:102::9", "2001:db8:ff::1");
+	expect_xdp(XS_LAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	ip_frame(&f, qinq, "2001:db8:ff::1", "2001:db8:101::1");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	/* a third tag is not parsed: passed as non-IP */
+	ip_frame(&f, three, "198.18.0.1", "198.19.2.10");
+	expect_xdp(XS_WAN, &f, XDP_PASS, NON_IP);
+}
+
+/* Cut a double-tagged frame at every header boundary and inside the IP header. */
+static void test_truncated(void **state)
+{
+	static const uint16_t qinq[] = { ETH_P_8021AD, ETH_P_8021Q, 0 };
+	static const char *const dst[2] = { "198.19.2.10", "2001:db8:102::1" };
+	static const char *const src[2] = { "198.18.0.1", "2001:db8:ff::1" };
+	const size_t l3 = 14 + 8, iplen[2] = { 20, 40 };
+	size_t cuts[6], i, k;
+	struct frame f, whole;
+
+	for (k = 0; k < 2; k++) {
+		ip_frame(&whole, qinq, src[k], dst[k]);
+		/* Ethernet only, one tag, two tags, IP less a byte, just the first IP byte */
+		cuts[0] = 14;
+		cuts[1] = 18;
+		cuts[2] = l3;
+		cuts[3] = l3 + 1;
+		cuts[4] = l3 + iplen[k] - 1;
+		cuts[5] = l3 + iplen[k]; /* whole IP header, no UDP: enough to steer */
+		for (i = 0; i < 6; i++) {
+			f = whole;
+			f.len = cuts[i];
+			if (i == 5)
+				expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+			else
+				expect_xdp(XS_WAN, &f, XDP_PASS, MALFORMED);
+		}
+	}
+}
+
+static void test_more_specific_wins(void **state)
+{
+	struct frame f;
+	uint32_t prio, qm;
+
+	/* 198.19.1.77/32 is 1002's (CPU 0, where we run) inside 1001's /24 (CPU 1) */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.1.77");
+	expect_xdp(XS_WAN, &f, XDP_PASS, HIT_LOCAL);
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, 3));
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.1.78");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 3));
+}
+
+static void test_unknown_shape(void **state)
+{
+	struct frame f;
+
+	/* only CPU 1 configured: every unknown address goes there */
+	cfg.cpus[0] = 1;
+	cfg.ncpus = 1;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.9.9");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, (const int[]){ XS_XDP_MISS, XS_XDP_REDIRECT, -1 });
+	ip_frame(&f, NULL, "2001:db8:ff::1", "2001:db8:1ff::1");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, (const int[]){ XS_XDP_MISS, XS_XDP_REDIRECT, -1 });
+	/* only CPU 0: local */
+	cfg.cpus[0] = 0;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	expect_xdp(XS_WAN, &f, XDP_PASS, (const int[]){ XS_XDP_MISS, XS_XDP_LOCAL, -1 });
+}
+
+static void test_unknown_pass(void **state)
+{
+	struct frame f;
+
+	cfg.unknown = UNKNOWN_PASS;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.9.9");
+	expect_xdp(XS_WAN, &f, XDP_PASS, (const int[]){ XS_XDP_MISS, XS_XDP_UNKNOWN_PASS, -1 });
+	/* customers are still steered */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+}
+
+static void test_redirect_fail(void **state)
+{
+	struct xshaper *skel = steer_skeleton(steer);
+	struct frame f;
+	__u32 cpu = 1;
+
+	/* CPU 1's cpumap entry gone: its customers pass here, nothing dropped */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.xs_cpumap), &cpu), 0);
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10");
+	expect_xdp(XS_WAN, &f, XDP_PASS, (const int[]){ XS_XDP_HIT, XS_XDP_REDIRECT_FAIL, -1 });
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+}
+
+static void test_non_ip(void **state)
+{
+	struct frame f;
+
+	arp_frame(&f);
+	expect_xdp(XS_WAN, &f, XDP_PASS, NON_IP);
+	expect_xdp(XS_LAN, &f, XDP_PASS, NON_IP);
+	put16(f.b + 12, 0x88cc); /* LLDP */
+	expect_xdp(XS_LAN, &f, XDP_PASS, NON_IP);
+}
+
+/* ---- TC ----------------------------------------------------------------- */
+
+static void test_tc_customer(void **state)
+{
+	struct xs_stats before = stats_now(), after;
+	uint32_t prio, qm;
+	struct frame f;
+
+	/* download leaves by lan: the destination is the customer */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 4));
+	/* upload leaves by wan: the source is the customer */
+	ip_frame(&f, NULL, "2001:db8:101::7", "2001:db8:ff::1");
+	run_tc(XS_WAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 3));
+	after = stats_now();
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_CUSTOMER), 1);
+	assert_int_equal(TC_DELTA(after, before, XS_WAN, XS_TC_CUSTOMER), 1);
+}
+
+/* queue_mapping is the TX queue + 1, and the classid's major the same */
+static void test_tc_queue_mapping(void **state)
+{
+	uint32_t prio, qm;
+	struct frame f;
+
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10"); /* 1003: txq 1 */
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(qm, 1 + 1);
+	assert_int_equal(prio >> 16, qm);
+	ip_frame(&f, NULL, "198.19.1.77", "198.18.0.1"); /* 1002: txq 0 */
+	run_tc(XS_WAN, &f, &prio, &qm);
+	assert_int_equal(qm, 0 + 1);
+	assert_int_equal(prio, xs_classid(0, 3));
+	/* unknown on CPU 0 with two queues per CPU: one of TX queues 0 and 1 */
+	cfg.queues_per_cpu = 2;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.9.9");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_true(qm == 1 || qm == 2);
+	assert_int_equal(prio, xs_classid(qm - 1, XS_DEFAULT_MINOR));
+	cfg.queues_per_cpu = 1;
+}
+
+static void test_tc_unknown(void **state)
+{
+	struct xs_stats before = stats_now(), after;
+	uint32_t prio, qm;
+	struct frame f;
+
+	/* we run on CPU 0, which owns TX queue 0: its default class 1:2 */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.9.9");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR));
+	arp_frame(&f);
+	run_tc(XS_WAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR));
+	/* CPU 0 out of the list: a listed CPU's tree takes it */
+	cfg.cpus[0] = 1;
+	cfg.ncpus = 1;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	run_tc(XS_WAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR)); /* CPU 1 is cpu index 0 */
+	after = stats_now();
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_DEFAULT), 1);
+	assert_int_equal(TC_DELTA(after, before, XS_WAN, XS_TC_DEFAULT), 2);
+}
+
+/* ---- sync --------------------------------------------------------------- */
+
+struct kv {
+	struct xs_lpm_key key;
+	struct xs_customer val;
+};
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xs_lpm_key));
+}
+
+/*
+ * Every entry of a map, read with get_next_key (independent of steer/),
+ * appended at out[n]; short keys are turned back into xs_lpm_key.
+ */
+static size_t read_map(int fd, bool short_keys, struct kv *out, size_t n, size_t max)
+{
+	union {
+		struct xs_lpm_key l;
+		struct xs_short_key s;
+	} key, next;
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		assert_true(n < max);
+		memset(&out[n].key, 0, sizeof(out[n].key));
+		if (short_keys) {
+			out[n].key.prefixlen = key.s.prefixlen;
+			memcpy(out[n].key.addr + (key.s.prefixlen <= 64 ? 0 : 8), key.s.net, 8);
+		} else {
+			out[n].key = key.l;
+		}
+		assert_int_equal(bpf_map_lookup_elem(fd, &key, &out[n].val), 0);
+		n++;
+	}
+	return n;
+}
+
+/* The trie and the two exact-match maps together hold exactly s. */
+static void assert_maps_equal(const struct spec *s, size_t ns)
+{
+	struct xshaper *skel = steer_skeleton(steer);
+	struct kv want[64], have[64];
+	size_t n = 0, i, j, m;
+	struct prefix p;
+	int k;
+
+	for (i = 0; i < ns; i++) {
+		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
+			prefix_from(s[i].prefixes[j], &p);
+			memset(&want[n], 0, sizeof(want[n]));
+			want[n].key.prefixlen = p.len;
+			memcpy(want[n].key.addr, p.addr, 16);
+			want[n].val = (struct xs_customer){ s[i].id, s[i].cpu, s[i].txq,
+							    xs_classid(s[i].txq, s[i].minor) };
+			n++;
+		}
+	}
+	qsort(want, n, sizeof(*want), kv_cmp);
+	for (k = 0; k < 2; k++) {
+		if (k == 0) {
+			m = read_map(bpf_map__fd(skel->maps.xs_prefixes), false, have, 0, 64);
+		} else {
+			m = read_map(bpf_map__fd(skel->maps.xs_hash_short), true, have, 0, 64);
+			m = read_map(bpf_map__fd(skel->maps.xs_hash_long), false, have, m, 64);
+		}
+		qsort(have, m, sizeof(*have), kv_cmp);
+		assert_int_equal(m, n);
+		for (i = 0; i < n; i++) {
+			assert_memory_equal(&have[i].key, &want[i].key, sizeof(want[i].key));
+			assert_memory_equal(&have[i].val, &want[i].val, sizeof(want[i].val));
+		}
+	}
+}
+
+static void expect_counts(const struct steer_counts *c, size_t added, size_t updated,
+			  size_t deleted, size_t unchanged)
+{
+	assert_int_equal(c->added, added);
+	assert_int_equal(c->updated, updated);
+	assert_int_equal(c->deleted, deleted);
+	assert_int_equal(c->unchanged, unchanged);
+}
+
+static void test_sync_exact(void **state)
+{
+	/* 1001 moves to CPU 0 and loses its v6 prefix, 1003 leaves, 1004 arrives */
+	static const struct spec next[] = {
+		{ 1001, 0, 0, 4, { "198.19.1.0/24" } },
+		{ 1002, 0, 0, 3, { "198.19.1.77/32" } },
+		{ 1004, 1, 1, 3, { "198.19.4.0/30", "2001:db8:104::/48" } },
+	};
+	struct steer_counts c;
+	uint32_t prio, qm;
+	struct frame f;
+
+	assert_maps_equal(base, 3);
+	sync_to(base, 3, &c);
+	expect_counts(&c, 0, 0, 0, 5);
+
+	sync_to(next, 3, &c);
+	expect_counts(&c, 2, 1, 3, 1);
+	assert_maps_equal(next, 3);
+
+	/* the programs follow at once: no stale answer anywhere */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.1.10"); /* 1001, now CPU 0 */
+	expect_xdp(XS_WAN, &f, XDP_PASS, HIT_LOCAL);
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, 4));
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10"); /* 1003, gone */
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR));
+	ip_frame(&f, NULL, "2001:db8:ff::1", "2001:db8:101::1"); /* 1001's v6, gone */
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR));
+	ip_frame(&f, NULL, "2001:db8:ff::1", "2001:db8:104:ffff::1"); /* 1004, new */
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 3));
+
+	/* and back */
+	sync_to(base, 3, &c);
+	expect_counts(&c, 3, 1, 2, 1);
+	assert_maps_equal(base, 3);
+	sync_to(NULL, 0, &c);
+	expect_counts(&c, 0, 0, 5, 0);
+	assert_maps_equal(NULL, 0);
+}
+
+/* More prefix lengths than the programs probe: the trie answers the rest. */
+static void test_many_lengths(void **state)
+{
+	static const struct spec nested[] = {
+		{ 2001, 1, 1, 10, { "198.19.8.0/21" } },  { 2002, 1, 1, 11, { "198.19.8.0/22" } },
+		{ 2003, 1, 1, 12, { "198.19.8.0/23" } },  { 2004, 1, 1, 13, { "198.19.8.0/24" } },
+		{ 2005, 1, 1, 14, { "198.19.8.0/25" } },  { 2006, 1, 1, 15, { "198.19.8.0/26" } },
+		{ 2007, 1, 1, 16, { "198.19.8.0/32" } },  { 2008, 1, 1, 17, { "::/0" } },
+	};
+	static const struct {
+		const char *addr;
+		uint32_t minor;
+	} cases[] = {
+		{ "198.19.8.0", 16 },  { "198.19.8.1", 15 },  { "198.19.8.64", 14 },
+		{ "198.19.8.128", 13 }, { "198.19.9.1", 12 },  { "198.19.10.1", 11 },
+		{ "198.19.12.1", 10 },	{ "198.19.16.1", 17 }, { "2001:db8::1", 17 },
+	};
+	struct xs_stats before, after;
+	uint32_t prio, qm;
+	struct frame f;
+	size_t i;
+
+	sync_to(nested, 8, NULL);
+	assert_maps_equal(nested, 8);
+	before = stats_now();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (strchr(cases[i].addr, ':'))
+			ip_frame(&f, NULL, "2001:db8:ff::1", cases[i].addr);
+		else
+			ip_frame(&f, NULL, "198.18.0.1", cases[i].addr);
+		run_tc(XS_LAN, &f, &prio, &qm);
+		if (prio != xs_classid(1, cases[i].minor))
+			fail_msg("%s: classid %x, expected %x", cases[i].addr, prio,
+				 xs_classid(1, cases[i].minor));
+	}
+	after = stats_now();
+	/* 8 lengths for IPv4 (7 + /0 of ::/0): some lookups needed the trie */
+	assert_true(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE) > 0);
+}
+
+/* IPv4 prefix text to its key in xs_hash_short */
+static struct xs_short_key short_key(const char *text)
+{
+	struct xs_short_key k = { 0 };
+	struct prefix p;
+
+	prefix_from(text, &p);
+	k.prefixlen = p.len;
+	memcpy(k.net, p.addr + 8, 8);
+	return k;
+}
+
+/* Exact-match maps that drifted from the trie (a killed run) are put back in step. */
+static void test_sync_repairs_hash(void **state)
+{
+	struct xshaper *skel = steer_skeleton(steer);
+	int hs = bpf_map__fd(skel->maps.xs_hash_short), hl = bpf_map__fd(skel->maps.xs_hash_long);
+	struct xs_customer bogus = { 9999, 1, 1, xs_classid(1, 99) }, val;
+	struct xs_lpm_key lk = { .prefixlen = 128 };
+	struct xs_short_key sk;
+	struct steer_counts c;
+	struct prefix p;
+
+	sk = short_key("198.19.2.10/32");
+	assert_int_equal(bpf_map_delete_elem(hs, &sk), 0);
+	sk = short_key("198.19.3.3/32");
+	assert_int_equal(bpf_map_update_elem(hs, &sk, &bogus, BPF_ANY), 0);
+	prefix_from("2001:db8:102::1/128", &p);
+	memcpy(lk.addr, p.addr, 16);
+	assert_int_equal(bpf_map_update_elem(hl, &lk, &bogus, BPF_ANY), 0);
+	sk = short_key("198.19.1.77/32");
+	assert_int_equal(bpf_map_update_elem(hs, &sk, &bogus, BPF_ANY), 0);
+
+	sync_to(base, 3, &c);
+	expect_counts(&c, 0, 0, 0, 5); /* the trie was right all along */
+	assert_maps_equal(base, 3);
+	assert_int_equal(bpf_map_lookup_elem(hs, &sk, &val), 0);
+	assert_int_equal(val.id, 1002);
+}
+
+static void test_sync_refuses(void **state)
+{
+	static const struct spec dup[] = {
+		{ 1, 0, 0, 3, { "198.19.5.0/24" } },
+		{ 2, 0, 0, 4, { "198.19.5.0/24" } },
+	};
+	struct customer_list list;
+	struct plan plan;
+
+	build(dup, 2, &list, &plan);
+	assert_int_equal(steer_sync(steer, &list, &plan, NULL), -EINVAL);
+	/* a customer without an assignment */
+	plan.v[1].id = 3;
+	list.v[1].prefixes[0].addr[14] = 6;
+	assert_int_equal(steer_sync(steer, &list, &plan, NULL), -EINVAL);
+	release(&list, &plan);
+	assert_maps_equal(base, 3); /* untouched */
+}
+
+/* ---- reading back ------------------------------------------------------- */
+
+static void test_lookup(void **state)
+{
+	struct steer_match m;
+
+	assert_int_equal(steer_lookup(steer, "198.19.1.77", &m), 0);
+	assert_true(m.known);
+	assert_int_equal(m.customer.id, 1002);
+	assert_string_equal(m.prefix_text, "198.19.1.77/32");
+	assert_string_equal(m.classid_text, "1:3");
+
+	assert_int_equal(steer_lookup(steer, " 198.19.1.5", &m), 0);
+	assert_true(m.known);
+	assert_int_equal(m.customer.id, 1001);
+	assert_int_equal(m.customer.cpu, 1);
+	assert_int_equal(m.customer.txq, 1);
+	assert_int_equal(m.minor, 3);
+	assert_string_equal(m.prefix_text, "198.19.1.0/24");
+	assert_string_equal(m.address_text, "198.19.1.5");
+	assert_string_equal(m.classid_text, "2:3");
+
+	assert_int_equal(steer_lookup(steer, "2001:DB8:101:0:0::1", &m), 0);
+	assert_true(m.known);
+	assert_int_equal(m.customer.id, 1001);
+	assert_string_equal(m.prefix_text, "2001:db8:101::/56");
+	assert_string_equal(m.address_text, "2001:db8:101::1");
+
+	assert_int_equal(steer_lookup(steer, "198.18.0.1", &m), 0);
+	assert_false(m.known);
+	assert_int_equal(m.unknown, XS_UNKNOWN_SHAPE);
+	assert_int_equal(steer_lookup(steer, "198.19.1", &m), -EINVAL);
+	assert_int_equal(steer_lookup(steer, "", &m), -EINVAL);
+}
+
+static void test_read_assignments(void **state)
+{
+	struct assignment *a;
+	size_t n;
+
+	assert_int_equal(steer_read_assignments(steer, &a, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(a[0].id, 1001);
+	assert_int_equal(a[0].cpu, 1);
+	assert_int_equal(a[0].txq, 1);
+	assert_int_equal(a[0].minor, 3);
+	assert_int_equal(a[1].id, 1002);
+	assert_int_equal(a[2].id, 1003);
+	assert_int_equal(a[2].minor, 4);
+	free(a);
+}
+
+static void test_state(void **state)
+{
+	struct xs_state s, back;
+
+	assert_int_equal(steer_state_get(steer, &s), 0);
+	snprintf(s.wan_qdisc, sizeof(s.wan_qdisc), "fq_codel");
+	s.last_reload.added = 3;
+	s.last_reload.time = 1700000000;
+	assert_int_equal(steer_state_put(steer, &s), 0);
+	assert_int_equal(steer_state_get(steer, &back), 0);
+	assert_int_equal(back.version, XS_STATE_VERSION);
+	assert_string_equal(back.wan_qdisc, "fq_codel");
+	assert_int_equal(back.last_reload.added, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_ipv4_directions, setup),
+		cmocka_unit_test_setup(test_ipv6, setup),
+		cmocka_unit_test_setup(test_vlan_tags, setup),
+		cmocka_unit_test_setup(test_truncated, setup),
+		cmocka_unit_test_setup(test_more_specific_wins, setup),
+		cmocka_unit_test_setup(test_unknown_shape, setup),
+		cmocka_unit_test_setup(test_unknown_pass, setup),
+		cmocka_unit_test_setup(test_redirect_fail, setup),
+		cmocka_unit_test_setup(test_non_ip, setup),
+		cmocka_unit_test_setup(test_tc_customer, setup),
+		cmocka_unit_test_setup(test_tc_queue_mapping, setup),
+		cmocka_unit_test_setup(test_tc_unknown, setup),
+		cmocka_unit_test_setup(test_sync_exact, setup),
+		cmocka_unit_test_setup(test_many_lengths, setup),
+		cmocka_unit_test_setup(test_sync_repairs_hash, setup),
+		cmocka_unit_test_setup(test_sync_refuses, setup),
+		cmocka_unit_test_setup(test_lookup, setup),
+		cmocka_unit_test_setup(test_read_assignments, setup),
+		cmocka_unit_test_setup(test_state, setup),
+	};
+
+	log_set_level(getenv("XS_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
