@@ -63,6 +63,7 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps test demo bench fuzz install clean format lint
+.SECONDARY: $(BPF_OBJS)
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/xshaper
@@ -71,7 +72,7 @@ all: deps $(BUILD)/xshaper
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xshaper.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
 	$(call msg,CLANG,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -80,12 +81,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: %.c $(HDRS) | $(SKELS)
+$(BUILD)/obj/%.o: %.c $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/san/%.o: %.c $(HDRS) | $(SKELS)
+$(BUILD)/san/%.o: %.c $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c $< -o $@

@@ -40,6 +40,7 @@
 #include <netlink/route/tc.h>
 #include <netlink/socket.h>
 
+#include "common/crashpoint.h"
 #include "common/log.h"
 #include "shaper/tree.h"
 
@@ -162,6 +163,9 @@ int tc_sock_open(struct tc_sock **out)
 		ts->reqs_cap = BATCH_REQS_MAX;
 	if (ts->reqs_cap < 8)
 		ts->reqs_cap = 8;
+	/* crash tests kill a run between any two requests (crashpoint.h) */
+	if (getenv("XSHAPER_TEST_KILL_AFTER"))
+		ts->reqs_cap = 1;
 	ts->batch_cap = (size_t)snd / 2;
 	if (ts->batch_cap > BATCH_BYTES)
 		ts->batch_cap = BATCH_BYTES;
@@ -357,6 +361,8 @@ static int tc_flush(struct tc_sock *ts)
 				first_err = e->error;
 		}
 	}
+	for (acked = 0; acked < n; acked++)
+		crashpoint();
 	return first_err;
 }
 

@@ -250,6 +250,13 @@ int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct st
 	return 0;
 }
 
+bool steer_exists(const struct xs_config *cfg)
+{
+	char path[PATH_MAX];
+
+	return pin_path(path, sizeof(path), cfg->bpffs, 0) == 0 && access(path, F_OK) == 0;
+}
+
 int steer_open(const struct xs_config *cfg, struct steer **out)
 {
 	char path[PATH_MAX];

@@ -83,6 +83,9 @@ int steer_open(const struct xs_config *cfg, struct steer **out);
  */
 int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct steer **out);
 
+/* Whether xshaper's maps are pinned under cfg->bpffs (started). */
+bool steer_exists(const struct xs_config *cfg);
+
 /* Free the handle; what is pinned and attached stays. NULL is fine. */
 void steer_close(struct steer *steer);
 
@@ -136,6 +139,18 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
  * plan_build. *out is malloc'd (free it); NULL when there are none.
  */
 int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
+
+/* One entry of the prefix maps. */
+struct steer_prefix {
+	struct prefix prefix;
+	struct xs_customer customer;
+};
+
+/*
+ * Every prefix in the maps with what it points to, sorted by prefix; for a
+ * reload to tell which customers' prefixes change. *out is malloc'd.
+ */
+int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *n);
 
 /* What an address maps to (steer_lookup). */
 struct steer_match {

@@ -30,6 +30,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/crashpoint.h"
 #include "common/log.h"
 #include "steer/internal.h"
 
@@ -313,8 +314,10 @@ static int maps_apply(const struct pmap *maps, int nmaps, const struct entry *v,
 				count = c;
 				err = del ? bpf_map_delete_batch(m->fd, packed, &count, &opts)
 					  : bpf_map_update_batch(m->fd, packed, vals, &count, &opts);
-				if (!err)
+				if (!err) {
+					crashpoint();
 					continue;
+				}
 				if (!(count == 0 && batch_unsupported(err)) && !(del && err == -ENOENT))
 					goto fail;
 				/* unsupported, or an entry already gone: one by one */
@@ -328,6 +331,7 @@ static int maps_apply(const struct pmap *maps, int nmaps, const struct entry *v,
 					err = -errno;
 					goto fail;
 				}
+				crashpoint();
 			}
 		}
 	}
@@ -660,6 +664,37 @@ int steer_read_assignments(struct steer *steer, struct assignment **out, size_t 
 			a[k++] = a[i];
 	*out = a;
 	*nout = k;
+out:
+	free(v);
+	return err;
+}
+
+int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *nout)
+{
+	struct steer_prefix *p = NULL;
+	struct entry *v = NULL;
+	struct pmap tm;
+	size_t n = 0, i;
+	int err;
+
+	*out = NULL;
+	*nout = 0;
+	trie_map(steer, &tm);
+	err = maps_dump(&tm, 1, &v, &n);
+	if (err || !n)
+		goto out;
+	p = malloc(n * sizeof(*p));
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(p[i].prefix.addr, v[i].key.addr, sizeof(p[i].prefix.addr));
+		p[i].prefix.len = v[i].key.prefixlen;
+		p[i].customer = v[i].val;
+	}
+	*out = p;
+	*nout = n;
 out:
 	free(v);
 	return err;

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * start, reload and stop: the reload contract of DESIGN.md composed from
+ * conf/ (what should be), steer/ (the BPF maps) and the tree code (the
+ * qdiscs). Everything is validated before anything is touched; the live
+ * state is read back and only the difference is applied, in an order where
+ * no packet is ever classified into a class that does not exist:
+ *
+ *   1. create roots and new classes, change rates in place   (tree, phase 1)
+ *   2. point the prefixes at their customers' classes        (steer_sync)
+ *   3. delete the classes nobody is steered to any more       (tree, phase 2)
+ *
+ * A run killed between any two netlink messages leaves a state in which
+ * every prefix points at an existing class (1 and 2 only add, 3 only
+ * removes what 2 no longer references), and the next run reads that state
+ * back and finishes the job.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "conf/config.h"
+#include "conf/customers.h"
+#include "conf/plan.h"
+#include "conf/rate.h"
+#include "shaper/commands.h"
+#include "shaper/lock.h"
+#include "shaper/tree.h"
+#include "steer/steer.h"
+
+struct run {
+	struct xs_config cfg;
+	struct customer_list list;
+	struct plan plan;
+	struct assignment *prev;
+	size_t nprev;
+	struct steer *steer;
+	struct tc_sock *ts;
+	struct tree want[2], live[2];
+	struct tree_diff diff[2];
+	int lock;
+};
+
+/* Per customer (by plan index), what a reload changes in place. */
+#define CHANGED_PREFIXES 1
+#define CHANGED_RATES 2
+
+/* Index 0: lan (download), 1: wan (upload). */
+static const enum tree_dir dirs[2] = { TREE_DOWN, TREE_UP };
+
+static const char *dir_ifname(const struct xs_config *cfg, int i)
+{
+	return dirs[i] == TREE_DOWN ? cfg->lan : cfg->wan;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void run_free(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		tree_diff_free(&r->diff[i]);
+		tree_free(&r->live[i]);
+		tree_free(&r->want[i]);
+	}
+	tc_sock_close(r->ts);
+	steer_close(r->steer);
+	free(r->prev);
+	plan_free(&r->plan);
+	customers_free(&r->list);
+	lock_release(r->lock);
+}
+
+static int exit_code(int err)
+{
+	if (!err)
+		return XS_EXIT_OK;
+	if (err == -EWOULDBLOCK)
+		return XS_EXIT_LOCKED;
+	return XS_EXIT_SYSTEM;
+}
+
+/* Read config and list, check the leaf qdisc; nothing is touched. */
+static int run_load(struct run *r, const char *config)
+{
+	int err;
+
+	r->lock = -1;
+	err = load_inputs(config, &r->cfg, &r->list);
+	if (err)
+		return err;
+	return tree_check_leaf(r->cfg.leaf_qdisc);
+}
+
+static const struct assignment *find_prev(const struct run *r, uint32_t id)
+{
+	size_t lo = 0, hi = r->nprev;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->prev[mid].id == id)
+			return &r->prev[mid];
+		if (r->prev[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Flag the customers (by plan index) whose classes a diff creates or changes. */
+static void mark_rate_changes(const struct run *r, const struct tree_diff *d, uint8_t *flags)
+{
+	const struct assignment *a;
+	size_t i;
+
+	for (i = 0; i < d->ncreate; i++) {
+		if (d->create[i].type != TREE_OP_CLASS_CHANGE || !d->create[i].cls.id)
+			continue;
+		a = plan_find(&r->plan, d->create[i].cls.id);
+		if (a)
+			flags[a - r->plan.v] |= CHANGED_RATES;
+	}
+}
+
+struct summary {
+	size_t added, removed, changed, moved, unchanged;
+};
+
+/*
+ * Classify every customer. moved: its place (CPU, TX queue or minor)
+ * changed; changed: same place, but a rate or a prefix differs.
+ */
+static void summarize(const struct run *r, const uint8_t *changed, bool print,
+		      struct summary *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < r->plan.n; i++) {
+		const struct assignment *a = &r->plan.v[i], *p = find_prev(r, a->id);
+
+		if (!p) {
+			s->added++;
+			if (print)
+				printf("+ %u: cpu %u txq %u classid %x:%x\n", a->id, a->cpu,
+				       a->txq, a->txq + 1, a->minor);
+		} else if (p->txq != a->txq || p->minor != a->minor || p->cpu != a->cpu) {
+			s->moved++;
+			if (print)
+				printf("> %u: cpu %u txq %u classid %x:%x -> cpu %u txq %u "
+				       "classid %x:%x\n",
+				       a->id, p->cpu, p->txq, p->txq + 1, p->minor, a->cpu,
+				       a->txq, a->txq + 1, a->minor);
+		} else if (changed[i]) {
+			s->changed++;
+			if (print)
+				printf("~ %u: %s%s\n", a->id,
+				       changed[i] & CHANGED_PREFIXES ? "prefixes " : "",
+				       changed[i] & CHANGED_RATES ? "rates" : "");
+		} else {
+			s->unchanged++;
+		}
+	}
+	for (i = 0; i < r->nprev; i++) {
+		if (plan_find(&r->plan, r->prev[i].id))
+			continue;
+		s->removed++;
+		if (print)
+			printf("- %u: cpu %u txq %u classid %x:%x\n", r->prev[i].id,
+			       r->prev[i].cpu, r->prev[i].txq, r->prev[i].txq + 1,
+			       r->prev[i].minor);
+	}
+}
+
+/*
+ * Flag the customers whose prefixes in the live maps are not exactly their
+ * listed ones.
+ */
+static int mark_prefix_changes(const struct run *r, uint8_t *changed)
+{
+	struct steer_prefix *live = NULL;
+	size_t nlive = 0, i, j;
+	size_t *count;
+	int err;
+
+	count = calloc(r->plan.n + 1, sizeof(*count));
+	if (!count)
+		return -ENOMEM;
+	err = steer_read_prefixes(r->steer, &live, &nlive);
+	if (err)
+		goto out;
+	/* every live prefix must be one of its owner's listed prefixes */
+	for (i = 0; i < nlive; i++) {
+		const struct assignment *a = plan_find(&r->plan, live[i].customer.id);
+		const struct customer *c;
+		size_t k;
+
+		if (!a)
+			continue; /* removed customer */
+		k = a - r->plan.v;
+		c = customers_find(&r->list, a->id);
+		for (j = 0; j < c->nprefixes; j++)
+			if (c->prefixes[j].len == live[i].prefix.len &&
+			    !memcmp(c->prefixes[j].addr, live[i].prefix.addr, 16))
+				break;
+		if (j == c->nprefixes)
+			changed[k] |= CHANGED_PREFIXES;
+		else
+			count[k]++;
+	}
+	/* and every listed prefix must be live */
+	for (i = 0; i < r->plan.n; i++) {
+		const struct customer *c = customers_find(&r->list, r->plan.v[i].id);
+
+		if (count[i] != c->nprefixes)
+			changed[i] |= CHANGED_PREFIXES;
+	}
+out:
+	free(live);
+	free(count);
+	return err;
+}
+
+static int plan_and_diff(struct run *r)
+{
+	int err, i;
+
+	err = steer_read_assignments(r->steer, &r->prev, &r->nprev);
+	if (err)
+		return err;
+	err = plan_build(&r->cfg, &r->list, r->prev, r->nprev, &r->plan);
+	if (err)
+		return err;
+	for (i = 0; i < 2; i++) {
+		const char *ifname = dir_ifname(&r->cfg, i);
+
+		err = tree_desired(&r->cfg, &r->list, &r->plan, dirs[i], &r->want[i]);
+		if (err)
+			return err;
+		err = tree_read(r->ts, ifname, &r->live[i]);
+		if (err) {
+			pr_err("%s: cannot read the qdisc tree: %s\n", ifname, strerror(-err));
+			return err;
+		}
+		err = tree_diff(&r->live[i], &r->want[i], &r->diff[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int apply(struct run *r)
+{
+	struct steer_counts counts;
+	int err, i;
+
+	for (i = 0; i < 2; i++) {
+		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_CREATE);
+		if (err)
+			return err;
+	}
+	err = steer_set_cpus(r->steer, &r->cfg);
+	if (err)
+		return err;
+	err = steer_sync(r->steer, &r->list, &r->plan, &counts);
+	if (err)
+		return err;
+	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n",
+		 counts.added, counts.updated, counts.deleted, counts.unchanged);
+	for (i = 0; i < 2; i++) {
+		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_DELETE);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void report(struct run *r, const char *what, const struct summary *s, double seconds,
+		   bool dry_run)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line),
+		 "%s%s: %zu added, %zu removed, %zu changed, %zu moved, %zu unchanged, "
+		 "%.2f s",
+		 what, dry_run ? " (dry run, nothing changed)" : "", s->added, s->removed,
+		 s->changed, s->moved, s->unchanged, seconds);
+	if (log_get_level() >= LOG_LEVEL_INFO || dry_run)
+		printf("%s\n", line);
+	if (dry_run)
+		return;
+	openlog("xshaper", LOG_PID, LOG_DAEMON);
+	syslog(LOG_INFO, "%s", line);
+	closelog();
+}
+
+static void save_summary(struct run *r, const struct summary *s, double seconds)
+{
+	struct xs_state st;
+
+	if (steer_state_get(r->steer, &st))
+		return;
+	st.last_reload.time = time(NULL);
+	st.last_reload.added = s->added;
+	st.last_reload.removed = s->removed;
+	st.last_reload.changed = s->changed;
+	st.last_reload.moved = s->moved;
+	st.last_reload.unchanged = s->unchanged;
+	st.last_reload.msec = seconds * 1000;
+	steer_state_put(r->steer, &st);
+}
+
+/* Plan, diff, report and (unless dry_run) apply: the body of start and reload. */
+static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
+{
+	struct summary s;
+	uint8_t *changed;
+	int err;
+
+	err = plan_and_diff(r);
+	if (err)
+		return err;
+	changed = calloc(r->plan.n + 1, 1);
+	if (!changed)
+		return -ENOMEM;
+	err = mark_prefix_changes(r, changed);
+	if (err) {
+		free(changed);
+		return err;
+	}
+	mark_rate_changes(r, &r->diff[0], changed);
+	mark_rate_changes(r, &r->diff[1], changed);
+	summarize(r, changed, dry_run, &s);
+	free(changed);
+	if (!dry_run) {
+		err = apply(r);
+		if (err)
+			return err;
+		save_summary(r, &s, now() - t0);
+	}
+	report(r, what, &s, now() - t0, dry_run);
+	return 0;
+}
+
+/* Keep the root qdisc kinds from before the first start, for stop. */
+static int remember_roots(struct run *r)
+{
+	struct tree_root root;
+	struct xs_state st;
+	char *kind[2];
+	bool dirty = false;
+	int err, i;
+
+	err = steer_state_get(r->steer, &st);
+	if (err)
+		return err;
+	kind[0] = st.lan_qdisc;
+	kind[1] = st.wan_qdisc;
+	for (i = 0; i < 2; i++) {
+		if (kind[i][0])
+			continue;
+		err = tree_read_root(r->ts, dir_ifname(&r->cfg, i), &root);
+		if (err)
+			return err;
+		if (root.ours)
+			continue;
+		snprintf(kind[i], XS_QDISC_KIND_LEN, "%s", root.kind[0] ? root.kind : "none");
+		dirty = true;
+	}
+	if (!dirty)
+		return 0;
+	if (!st.version) {
+		st.version = XS_STATE_VERSION;
+		st.started = time(NULL);
+	}
+	return steer_state_put(r->steer, &st);
+}
+
+int cmd_start(const char *config, int argc, char **argv)
+{
+	double t0 = now();
+	struct run r = {};
+	int err;
+
+	if (argc > 1) {
+		pr_err("start takes no arguments\n");
+		return XS_EXIT_INVALID;
+	}
+	err = run_load(&r, config);
+	if (err) {
+		run_free(&r);
+		return XS_EXIT_INVALID;
+	}
+	r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout);
+	if (r.lock < 0) {
+		err = r.lock;
+		goto out;
+	}
+	err = tc_sock_open(&r.ts);
+	if (err)
+		goto out;
+	/* the roots before anything of ours goes on the interfaces */
+	err = steer_start(&r.cfg, &r.steer);
+	if (err)
+		goto out;
+	err = remember_roots(&r);
+	if (err)
+		goto out;
+	err = reconcile(&r, "start", false, t0);
+out:
+	run_free(&r);
+	return exit_code(err);
+}
+
+int cmd_reload(const char *config, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{},
+	};
+	bool dry_run = false;
+	double t0 = now();
+	struct run r = {};
+	int err, opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "n", options, NULL)) != -1) {
+		if (opt != 'n') {
+			pr_err("usage: xshaper reload [--dry-run]\n");
+			return XS_EXIT_INVALID;
+		}
+		dry_run = true;
+	}
+	if (optind < argc) {
+		pr_err("reload: unexpected argument '%s'\n", argv[optind]);
+		return XS_EXIT_INVALID;
+	}
+	err = run_load(&r, config);
+	if (err) {
+		run_free(&r);
+		pr_err("%s: nothing was changed\n", config);
+		return XS_EXIT_INVALID;
+	}
+	if (!dry_run) {
+		r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout);
+		if (r.lock < 0) {
+			err = r.lock;
+			goto out;
+		}
+	}
+	err = steer_open(&r.cfg, &r.steer);
+	if (err)
+		goto out;
+	err = tc_sock_open(&r.ts);
+	if (err)
+		goto out;
+	err = reconcile(&r, "reload", dry_run, t0);
+out:
+	run_free(&r);
+	return exit_code(err);
+}
+
+int cmd_stop(const char *config, int argc, char **argv)
+{
+	struct xs_state st = {};
+	struct run r = {};
+	int err, ret = 0, i;
+
+	if (argc > 1) {
+		pr_err("stop takes no arguments\n");
+		return XS_EXIT_INVALID;
+	}
+	r.lock = -1;
+	err = load_config(config, &r.cfg);
+	if (err)
+		return XS_EXIT_INVALID;
+	r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout);
+	if (r.lock < 0) {
+		err = r.lock;
+		goto out;
+	}
+	/* the kinds to restore are in the pinned state that steer_stop removes */
+	if (steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer) == 0)
+		steer_state_get(r.steer, &st);
+	steer_close(r.steer);
+	r.steer = NULL;
+	ret = steer_stop(&r.cfg);
+	err = tc_sock_open(&r.ts);
+	if (err)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		const char *prev = dirs[i] == TREE_DOWN ? st.lan_qdisc : st.wan_qdisc;
+
+		if (!prev[0] || !strcmp(prev, "none"))
+			prev = NULL;
+		err = tree_stop(r.ts, dir_ifname(&r.cfg, i), prev);
+		if (err && err != -ENODEV && !ret)
+			ret = err;
+	}
+	err = ret;
+	if (!err)
+		pr_info("stopped: %s and %s are as before start\n", r.cfg.wan, r.cfg.lan);
+out:
+	run_free(&r);
+	return exit_code(err);
+}

@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The read-only commands: status, stats and lookup. They read the pinned
+ * maps and the live trees and change nothing, so they take no lock.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <netlink/route/class.h>
+#include <netlink/route/link.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/tc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "conf/config.h"
+#include "conf/customers.h"
+#include "conf/plan.h"
+#include "conf/rate.h"
+#include "shaper/commands.h"
+#include "shaper/tree.h"
+#include "steer/steer.h"
+
+enum format {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+	FORMAT_PROMETHEUS,
+};
+
+/* Counters of one HTB class, as the kernel keeps them. */
+struct class_stats {
+	uint32_t classid;
+	uint64_t rate, ceil; /* bit/s */
+	uint64_t bytes, packets, drops, overlimits;
+	uint64_t backlog_bytes, backlog_packets;
+	uint64_t bps; /* measured over the sampling interval; 0 without one */
+};
+
+/* Every HTB class of one interface, sorted by classid. */
+struct iface_stats {
+	const char *ifname;
+	struct class_stats *v;
+	size_t n;
+};
+
+static int cmp_class(const void *a, const void *b)
+{
+	const struct class_stats *x = a, *y = b;
+
+	return x->classid < y->classid ? -1 : x->classid > y->classid;
+}
+
+static int read_iface_stats(struct nl_sock *sk, const char *ifname, struct iface_stats *out)
+{
+	struct nl_cache *links = NULL, *classes = NULL;
+	struct nl_object *obj;
+	size_t n = 0;
+	int ifindex, err;
+
+	out->ifname = ifname;
+	out->v = NULL;
+	out->n = 0;
+	err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
+	if (err < 0)
+		goto nlerr;
+	ifindex = rtnl_link_name2i(links, ifname);
+	if (!ifindex) {
+		pr_err("%s: no such interface; check [interfaces]\n", ifname);
+		err = -ENODEV;
+		goto out;
+	}
+	err = rtnl_class_alloc_cache(sk, ifindex, &classes);
+	if (err < 0)
+		goto nlerr;
+	out->v = calloc(nl_cache_nitems(classes) + 1, sizeof(*out->v));
+	if (!out->v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (obj = nl_cache_get_first(classes); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+		struct rtnl_class *cls = (struct rtnl_class *)obj;
+		struct class_stats *s;
+		const char *kind = rtnl_tc_get_kind(tc);
+
+		if (!kind || strcmp(kind, "htb"))
+			continue;
+		s = &out->v[n++];
+		s->classid = rtnl_tc_get_handle(tc);
+		s->rate = rtnl_htb_get_rate64(cls, &s->rate) ? 0 : s->rate * 8;
+		s->ceil = rtnl_htb_get_ceil64(cls, &s->ceil) ? 0 : s->ceil * 8;
+		s->bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES);
+		s->packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS);
+		s->drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS);
+		s->overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS);
+		s->backlog_bytes = rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG);
+		s->backlog_packets = rtnl_tc_get_stat(tc, RTNL_TC_QLEN);
+	}
+	out->n = n;
+	qsort(out->v, n, sizeof(*out->v), cmp_class);
+	err = 0;
+	goto out;
+nlerr:
+	pr_err("%s: cannot read classes: %s\n", ifname, nl_geterror(err));
+	err = -EIO;
+out:
+	nl_cache_free(classes);
+	nl_cache_free(links);
+	return err;
+}
+
+static struct class_stats *find_class(const struct iface_stats *is, uint32_t classid)
+{
+	struct class_stats key = { .classid = classid };
+
+	return bsearch(&key, is->v, is->n, sizeof(key), cmp_class);
+}
+
+/*
+ * HTB keeps no rate estimator unless asked (one per class is a timer per
+ * class), so the current rate is measured: two reads interval seconds apart.
+ */
+static int read_stats(const struct xs_config *cfg, unsigned int interval,
+		      struct iface_stats is[2])
+{
+	struct iface_stats again[2] = {};
+	struct nl_sock *sk;
+	int err, i;
+	size_t j;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err < 0) {
+		pr_err("netlink: %s\n", nl_geterror(err));
+		nl_socket_free(sk);
+		return -EIO;
+	}
+	err = read_iface_stats(sk, cfg->lan, &is[0]);
+	if (!err)
+		err = read_iface_stats(sk, cfg->wan, &is[1]);
+	if (err || !interval)
+		goto out;
+	sleep(interval);
+	for (i = 0; i < 2 && !err; i++) {
+		err = read_iface_stats(sk, is[i].ifname, &again[i]);
+		if (err)
+			break;
+		for (j = 0; j < again[i].n; j++) {
+			struct class_stats *before = find_class(&is[i], again[i].v[j].classid);
+
+			if (before && again[i].v[j].bytes >= before->bytes)
+				again[i].v[j].bps =
+					(again[i].v[j].bytes - before->bytes) * 8 / interval;
+		}
+		free(is[i].v);
+		is[i] = again[i];
+		again[i].v = NULL;
+	}
+out:
+	for (i = 0; i < 2; i++)
+		free(again[i].v);
+	nl_socket_free(sk);
+	return err;
+}
+
+static const char *const dir_names[2] = { "down", "up" };
+
+static void print_class_json(const struct class_stats *s)
+{
+	if (!s) {
+		printf("null");
+		return;
+	}
+	printf("{\"classid\":\"%x:%x\",\"rate\":%" PRIu64 ",\"ceil\":%" PRIu64
+	       ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"drops\":%" PRIu64
+	       ",\"overlimits\":%" PRIu64 ",\"backlog_bytes\":%" PRIu64
+	       ",\"backlog_packets\":%" PRIu64 ",\"bps\":%" PRIu64 "}",
+	       s->classid >> 16, s->classid & 0xffff, s->rate, s->ceil, s->bytes, s->packets,
+	       s->drops, s->overlimits, s->backlog_bytes, s->backlog_packets, s->bps);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* Prometheus label values escape backslash, quote and newline. */
+static void prom_label(const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else
+			putchar(*s);
+	}
+}
+
+struct metric {
+	const char *name, *type, *help;
+	size_t offset; /* into struct class_stats */
+};
+
+#define CLASS_METRIC(n, t, h, f) { n, t, h, offsetof(struct class_stats, f) }
+static const struct metric class_metrics[] = {
+	CLASS_METRIC("bytes_total", "counter", "Bytes sent by the class.", bytes),
+	CLASS_METRIC("packets_total", "counter", "Packets sent by the class.", packets),
+	CLASS_METRIC("drops_total", "counter", "Packets dropped by the class.", drops),
+	CLASS_METRIC("overlimits_total", "counter", "Times the class was over its rate.",
+		     overlimits),
+	CLASS_METRIC("backlog_bytes", "gauge", "Bytes queued in the class.", backlog_bytes),
+	CLASS_METRIC("backlog_packets", "gauge", "Packets queued in the class.",
+		     backlog_packets),
+	CLASS_METRIC("rate_bits", "gauge", "Guaranteed rate of the class in bit/s.", rate),
+	CLASS_METRIC("ceil_bits", "gauge", "Ceiling rate of the class in bit/s.", ceil),
+};
+
+static uint64_t metric_value(const struct class_stats *s, const struct metric *m)
+{
+	return *(const uint64_t *)((const char *)s + m->offset);
+}
+
+struct stats_view {
+	const struct xs_config *cfg;
+	const struct customer_list *list; /* names; may be empty */
+	struct assignment *assignments;
+	size_t n;
+	struct iface_stats is[2];
+	struct xs_stats *per_cpu;
+	unsigned int ncpus;
+};
+
+static bool wanted(uint32_t id, char **ids, int nids)
+{
+	int i;
+
+	if (!nids)
+		return true;
+	for (i = 0; i < nids; i++)
+		if (strtoul(ids[i], NULL, 10) == id)
+			return true;
+	return false;
+}
+
+static const char *customer_name(const struct stats_view *v, uint32_t id)
+{
+	const struct customer *c = customers_find(v->list, id);
+
+	return c && c->name ? c->name : "";
+}
+
+static void stats_prometheus(const struct stats_view *v, char **ids, int nids)
+{
+	const struct metric *m;
+	unsigned int cpu, d, k;
+	size_t i;
+
+	for (m = class_metrics; m < class_metrics + sizeof(class_metrics) / sizeof(*m); m++) {
+		printf("# HELP xshaper_customer_%s %s\n", m->name, m->help);
+		printf("# TYPE xshaper_customer_%s %s\n", m->name, m->type);
+		for (i = 0; i < v->n; i++) {
+			const struct assignment *a = &v->assignments[i];
+			uint32_t classid = xs_classid(a->txq, a->minor);
+
+			if (!wanted(a->id, ids, nids))
+				continue;
+			for (d = 0; d < 2; d++) {
+				const struct class_stats *s = find_class(&v->is[d], classid);
+
+				if (!s)
+					continue;
+				printf("xshaper_customer_%s{id=\"%u\",name=\"", m->name, a->id);
+				prom_label(customer_name(v, a->id));
+				printf("\",direction=\"%s\"} %" PRIu64 "\n", dir_names[d],
+				       metric_value(s, m));
+			}
+		}
+		printf("# HELP xshaper_default_%s %s\n", m->name, m->help);
+		printf("# TYPE xshaper_default_%s %s\n", m->name, m->type);
+		for (d = 0; d < 2; d++) {
+			for (i = 0; i < v->is[d].n; i++) {
+				const struct class_stats *s = &v->is[d].v[i];
+
+				if ((s->classid & 0xffff) != XS_DEFAULT_MINOR)
+					continue;
+				printf("xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
+				       "\n",
+				       m->name, dir_names[d], (s->classid >> 16) - 1,
+				       metric_value(s, m));
+			}
+		}
+	}
+	printf("# HELP xshaper_xdp_packets_total Packets seen by the XDP programs, by "
+	       "outcome.\n# TYPE xshaper_xdp_packets_total counter\n");
+	for (cpu = 0; cpu < v->ncpus; cpu++)
+		for (d = 0; d < XS_DIRS; d++)
+			for (k = 0; k < XS_XDP_STATS; k++)
+				printf("xshaper_xdp_packets_total{cpu=\"%u\",interface=\"%s\","
+				       "outcome=\"%s\"} %llu\n",
+				       cpu, steer_dir_name(d), steer_xdp_stat_name(k),
+				       (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
+	printf("# HELP xshaper_tc_packets_total Packets classified by the TC programs, by "
+	       "outcome.\n# TYPE xshaper_tc_packets_total counter\n");
+	for (cpu = 0; cpu < v->ncpus; cpu++)
+		for (d = 0; d < XS_DIRS; d++)
+			for (k = 0; k < XS_TC_STATS; k++)
+				printf("xshaper_tc_packets_total{cpu=\"%u\",interface=\"%s\","
+				       "outcome=\"%s\"} %llu\n",
+				       cpu, steer_dir_name(d), steer_tc_stat_name(k),
+				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
+}
+
+static void stats_json(const struct stats_view *v, char **ids, int nids)
+{
+	unsigned int cpu, d, k;
+	bool first = true;
+	size_t i;
+
+	printf("{\"customers\":[");
+	for (i = 0; i < v->n; i++) {
+		const struct assignment *a = &v->assignments[i];
+		uint32_t classid = xs_classid(a->txq, a->minor);
+
+		if (!wanted(a->id, ids, nids))
+			continue;
+		printf("%s{\"id\":%u,\"name\":", first ? "" : ",", a->id);
+		json_string(customer_name(v, a->id));
+		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
+		print_class_json(find_class(&v->is[0], classid));
+		printf(",\"up\":");
+		print_class_json(find_class(&v->is[1], classid));
+		printf("}");
+		first = false;
+	}
+	printf("],\"default\":[");
+	first = true;
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < v->is[d].n; i++) {
+			const struct class_stats *s = &v->is[d].v[i];
+
+			if ((s->classid & 0xffff) != XS_DEFAULT_MINOR)
+				continue;
+			printf("%s{\"direction\":\"%s\",\"txq\":%u,\"class\":", first ? "" : ",",
+			       dir_names[d], (s->classid >> 16) - 1);
+			print_class_json(s);
+			printf("}");
+			first = false;
+		}
+	}
+	printf("],\"cpus\":[");
+	first = true;
+	for (cpu = 0; cpu < v->ncpus; cpu++) {
+		printf("%s{\"cpu\":%u", first ? "" : ",", cpu);
+		for (d = 0; d < XS_DIRS; d++) {
+			printf(",\"%s\":{\"xdp\":{", steer_dir_name(d));
+			for (k = 0; k < XS_XDP_STATS; k++)
+				printf("%s\"%s\":%llu", k ? "," : "", steer_xdp_stat_name(k),
+				       (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
+			printf("},\"tc\":{");
+			for (k = 0; k < XS_TC_STATS; k++)
+				printf("%s\"%s\":%llu", k ? "," : "", steer_tc_stat_name(k),
+				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
+			printf("}}");
+		}
+		printf("}");
+		first = false;
+	}
+	printf("]}\n");
+}
+
+static const char *human_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = b;
+	unsigned int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+	return buf;
+}
+
+static void print_class_text(const char *id, const char *name, const char *dir,
+			     const struct class_stats *s)
+{
+	char rate[24], ceil[24], now[24], bytes[24];
+
+	if (!s) {
+		printf("%-10s %-16.16s %-4s  (class missing)\n", id, name, dir);
+		return;
+	}
+	printf("%-10s %-16.16s %-4s %8s %8s %10s %12" PRIu64 " %8" PRIu64 " %10" PRIu64
+	       " %8" PRIu64 " %9s\n",
+	       id, name, dir, rate_format(s->rate, rate, sizeof(rate)),
+	       rate_format(s->ceil, ceil, sizeof(ceil)),
+	       human_bytes(s->bytes, bytes, sizeof(bytes)), s->packets, s->drops, s->overlimits,
+	       s->backlog_packets, s->bps ? rate_format(s->bps, now, sizeof(now)) : "0");
+}
+
+static void stats_text(const struct stats_view *v, char **ids, int nids)
+{
+	unsigned int cpu, d, k;
+	size_t i;
+
+	printf("%-10s %-16s %-4s %8s %8s %10s %12s %8s %10s %8s %9s\n", "id", "name", "dir",
+	       "rate", "ceil", "bytes", "packets", "drops", "overlimits", "backlog", "now");
+	for (i = 0; i < v->n; i++) {
+		const struct assignment *a = &v->assignments[i];
+		uint32_t classid = xs_classid(a->txq, a->minor);
+		char id[12];
+
+		if (!wanted(a->id, ids, nids))
+			continue;
+		snprintf(id, sizeof(id), "%u", a->id);
+		for (d = 0; d < 2; d++)
+			print_class_text(id, customer_name(v, a->id), dir_names[d],
+					 find_class(&v->is[d], classid));
+	}
+	if (nids)
+		return;
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < v->is[d].n; i++) {
+			const struct class_stats *s = &v->is[d].v[i];
+			char label[24];
+
+			if ((s->classid & 0xffff) != XS_DEFAULT_MINOR)
+				continue;
+			snprintf(label, sizeof(label), "txq %u", (s->classid >> 16) - 1);
+			print_class_text("default", label, dir_names[d], s);
+		}
+	printf("\n%-4s %-4s", "cpu", "if");
+	for (k = 0; k < XS_XDP_STATS; k++)
+		printf(" %12s", steer_xdp_stat_name(k));
+	for (k = 0; k < XS_TC_STATS; k++)
+		printf("  tc_%-10s", steer_tc_stat_name(k));
+	printf("\n");
+	for (cpu = 0; cpu < v->ncpus; cpu++)
+		for (d = 0; d < XS_DIRS; d++) {
+			printf("%-4u %-4s", cpu, steer_dir_name(d));
+			for (k = 0; k < XS_XDP_STATS; k++)
+				printf(" %12llu", (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
+			for (k = 0; k < XS_TC_STATS; k++)
+				printf(" %12llu", (unsigned long long)v->per_cpu[cpu].tc[d][k]);
+			printf("\n");
+		}
+}
+
+static void silent(enum log_level level, const char *msg)
+{
+}
+
+/* The customer list, for names only: quietly empty when it does not load. */
+static void load_names(const struct xs_config *cfg, struct customer_list *list)
+{
+	log_set_sink(silent);
+	if (customers_load(cfg->customers_file, cfg, list))
+		memset(list, 0, sizeof(*list));
+	log_set_sink(NULL);
+}
+
+int cmd_stats(const char *config, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{},
+	};
+	struct customer_list list = {};
+	struct stats_view v = {};
+	enum format format = FORMAT_TEXT;
+	int interval = -1, opt, err, ret = XS_EXIT_SYSTEM;
+	struct steer *steer = NULL;
+	struct xs_stats total;
+	struct xs_config cfg;
+	int i;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			format = FORMAT_JSON;
+			break;
+		case 'p':
+			format = FORMAT_PROMETHEUS;
+			break;
+		case 'i':
+			interval = atoi(optarg);
+			if (interval < 0 || interval > 60) {
+				pr_err("stats: --interval takes 0 to 60 seconds\n");
+				return XS_EXIT_INVALID;
+			}
+			break;
+		default:
+			pr_err("usage: xshaper stats [--json|--prometheus] [--interval S] "
+			       "[ID...]\n");
+			return XS_EXIT_INVALID;
+		}
+	}
+	for (i = optind; i < argc; i++) {
+		char *end;
+
+		errno = 0;
+		if (strtoul(argv[i], &end, 10) == 0 || *end || errno) {
+			pr_err("stats: '%s' is not a customer id\n", argv[i]);
+			return XS_EXIT_INVALID;
+		}
+	}
+	/* Prometheus computes rates from the counters itself. */
+	if (interval < 0)
+		interval = format == FORMAT_PROMETHEUS ? 0 : 1;
+	if (load_config(config, &cfg))
+		return XS_EXIT_INVALID;
+	load_names(&cfg, &list);
+	v.cfg = &cfg;
+	v.list = &list;
+	err = steer_open(&cfg, &steer);
+	if (err)
+		goto out;
+	err = steer_read_assignments(steer, &v.assignments, &v.n);
+	if (err)
+		goto out;
+	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
+	if (err)
+		goto out;
+	err = read_stats(&cfg, interval, v.is);
+	if (err)
+		goto out;
+	if (format == FORMAT_JSON)
+		stats_json(&v, argv + optind, argc - optind);
+	else if (format == FORMAT_PROMETHEUS)
+		stats_prometheus(&v, argv + optind, argc - optind);
+	else
+		stats_text(&v, argv + optind, argc - optind);
+	ret = XS_EXIT_OK;
+out:
+	free(v.is[0].v);
+	free(v.is[1].v);
+	free(v.per_cpu);
+	free(v.assignments);
+	steer_close(steer);
+	customers_free(&list);
+	return ret;
+}
+
+static const char *when(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = t;
+	struct tm tm;
+
+	if (!t)
+		return "never";
+	localtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+static const char *xdp_mode_name(enum xdp_mode mode)
+{
+	return mode == XDP_MODE_SKB ? "skb" : "native";
+}
+
+int cmd_status(const char *config, int argc, char **argv)
+{
+	struct steer_iface ifs[2];
+	struct assignment *assignments = NULL;
+	struct steer *steer = NULL;
+	struct xs_state st = {};
+	struct xs_config cfg;
+	bool json = false, started;
+	size_t n = 0;
+	char t1[32], t2[32];
+	unsigned int i;
+
+	if (argc == 2 && !strcmp(argv[1], "--json")) {
+		json = true;
+	} else if (argc > 1) {
+		pr_err("usage: xshaper status [--json]\n");
+		return XS_EXIT_INVALID;
+	}
+	if (load_config(config, &cfg))
+		return XS_EXIT_INVALID;
+	if (steer_query(&cfg, &ifs[0], &ifs[1]))
+		return XS_EXIT_SYSTEM;
+	started = steer_exists(&cfg) && steer_open(&cfg, &steer) == 0;
+	if (started) {
+		steer_state_get(steer, &st);
+		steer_read_assignments(steer, &assignments, &n);
+	}
+	if (json) {
+		printf("{\"started\":%s,\"interfaces\":[", started ? "true" : "false");
+		for (i = 0; i < 2; i++) {
+			printf("%s{\"role\":\"%s\",\"name\":", i ? "," : "", i ? "lan" : "wan");
+			json_string(ifs[i].name);
+			printf(",\"ifindex\":%u,\"xdp_prog_id\":%u,\"xdp_mode\":\"%s\","
+			       "\"xdp_ours\":%s,\"tc_prog_id\":%u,\"tc_ours\":%s}",
+			       ifs[i].ifindex, ifs[i].xdp_prog_id, xdp_mode_name(ifs[i].xdp_mode),
+			       ifs[i].xdp_ours ? "true" : "false", ifs[i].tc_prog_id,
+			       ifs[i].tc_ours ? "true" : "false");
+		}
+		printf("],\"cpus\":[");
+		for (i = 0; i < cfg.ncpus; i++)
+			printf("%s%u", i ? "," : "", cfg.cpus[i]);
+		printf("],\"queues_per_cpu\":%u,\"trees\":%u,\"customers\":%zu,"
+		       "\"started_at\":%llu,\"last_reload\":{\"time\":%llu,\"added\":%u,"
+		       "\"removed\":%u,\"changed\":%u,\"moved\":%u,\"unchanged\":%u,"
+		       "\"seconds\":%.3f}}\n",
+		       cfg.queues_per_cpu, cfg.ncpus * cfg.queues_per_cpu, n,
+		       (unsigned long long)st.started, (unsigned long long)st.last_reload.time,
+		       st.last_reload.added, st.last_reload.removed, st.last_reload.changed,
+		       st.last_reload.moved, st.last_reload.unchanged,
+		       st.last_reload.msec / 1000.0);
+	} else {
+		for (i = 0; i < 2; i++) {
+			const struct steer_iface *f = &ifs[i];
+
+			printf("%s: %s", i ? "lan" : "wan", f->name);
+			if (!f->ifindex) {
+				printf(" (missing)\n");
+				continue;
+			}
+			if (f->xdp_prog_id)
+				printf(", XDP %s prog %u%s", xdp_mode_name(f->xdp_mode),
+				       f->xdp_prog_id, f->xdp_ours ? "" : " (not xshaper's)");
+			else
+				printf(", no XDP");
+			if (f->tc_prog_id)
+				printf(", TC egress prog %u%s", f->tc_prog_id,
+				       f->tc_ours ? "" : " (not xshaper's)");
+			else
+				printf(", no TC egress");
+			printf("\n");
+		}
+		printf("cpus:");
+		for (i = 0; i < cfg.ncpus; i++)
+			printf(" %u", cfg.cpus[i]);
+		printf(" (%u HTB tree%s per interface, %u per CPU)\n",
+		       cfg.ncpus * cfg.queues_per_cpu, cfg.ncpus * cfg.queues_per_cpu == 1 ? "" : "s",
+		       cfg.queues_per_cpu);
+		if (!started) {
+			printf("not started\n");
+		} else {
+			printf("customers: %zu\nstarted: %s\n", n, when(st.started, t1, sizeof(t1)));
+			printf("last reload: %s", when(st.last_reload.time, t2, sizeof(t2)));
+			if (st.last_reload.time)
+				printf(": %u added, %u removed, %u changed, %u moved, "
+				       "%u unchanged, %.2f s",
+				       st.last_reload.added, st.last_reload.removed,
+				       st.last_reload.changed, st.last_reload.moved,
+				       st.last_reload.unchanged, st.last_reload.msec / 1000.0);
+			printf("\n");
+		}
+	}
+	free(assignments);
+	steer_close(steer);
+	return XS_EXIT_OK;
+}
+
+int cmd_lookup(const char *config, int argc, char **argv)
+{
+	struct steer *steer = NULL;
+	struct steer_match m;
+	struct xs_config cfg;
+	int err, ret = XS_EXIT_SYSTEM;
+
+	if (argc != 2) {
+		pr_err("usage: xshaper lookup ADDRESS\n");
+		return XS_EXIT_INVALID;
+	}
+	if (load_config(config, &cfg))
+		return XS_EXIT_INVALID;
+	if (steer_open(&cfg, &steer))
+		return XS_EXIT_SYSTEM;
+	err = steer_lookup(steer, argv[1], &m);
+	if (err == -EINVAL) {
+		pr_err("lookup: '%s' is not an IPv4 or IPv6 address\n", argv[1]);
+		ret = XS_EXIT_INVALID;
+	} else if (!err && !m.known) {
+		printf("%s: no customer (unknown = %s)\n", m.address_text,
+		       m.unknown == XS_UNKNOWN_PASS ? "pass" : "shape");
+		ret = XS_EXIT_OK;
+	} else if (!err) {
+		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s\n",
+		       m.address_text, m.customer.id, m.prefix_text, m.customer.cpu,
+		       m.customer.txq, m.classid_text);
+		ret = XS_EXIT_OK;
+	}
+	steer_close(steer);
+	return ret;
+}
