@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The operator's day: start, cron reloads that add, remove, re-rate and
+# re-address customers while an unchanged customer's flow runs without
+# losing a packet, a change of CPUs, status, lookup, stop.
+source "$(dirname "$0")/workflow.sh"
+wf_up
+
+cat >"$WF_CSV" <<'EOF2'
+id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil
+1,steady,198.19.1.1 2001:db8:100::1,10mbit,20mbit,5mbit,10mbit
+2,rerated,198.19.1.2,5mbit,10mbit,2mbit,5mbit
+3,readdressed,198.19.1.3,5mbit,10mbit,2mbit,5mbit
+4,leaving,198.19.1.4,5mbit,10mbit,2mbit,5mbit
+EOF2
+
+check "start" xs start
+check "start again is idempotent" xs start
+wf_settled "after start"
+st=$(xs status)
+check "status: XDP and TC on wan" grep -q "^wan: wan, XDP native prog [0-9]*, TC egress prog" <<<"$st"
+check "status: XDP and TC on lan" grep -q "^lan: lan, XDP native prog [0-9]*, TC egress prog" <<<"$st"
+check "status: 4 customers" grep -q "^customers: 4" <<<"$st"
+check_eq "lookup v4" 1 "$(wf_lookup 198.19.1.1)"
+check_eq "lookup v6" 1 "$(wf_lookup 2001:db8:100::1)"
+check_eq "lookup unknown" none "$(wf_lookup 198.19.1.30)"
+check_eq "plan rates on lan" "20Mbit" "$(wf_classes lan | awk 'NR == 1 { print $3 }' | head -1 | grep -o 20Mbit || echo missing)"
+
+# A steady UDP flow to customer 1 (well inside its plan) across reloads
+box true
+ip netns exec "$TB_CUST" iperf3 -s -1 -B 198.19.1.1 -p 5301 >/dev/null 2>&1 &
+XS_PIDS+=($!)
+sleep 0.5
+ip netns exec "$TB_INET" iperf3 -c 198.19.1.1 -p 5301 -u -b 4M -l 1000 -t 8 --json \
+	>"$WF_DIR/steady.json" 2>&1 &
+flow=$!
+XS_PIDS+=($flow)
+sleep 2
+
+cat >"$WF_CSV" <<'EOF2'
+id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil
+1,steady,198.19.1.1 2001:db8:100::1,10mbit,20mbit,5mbit,10mbit
+2,rerated,198.19.1.2,8mbit,40mbit,3mbit,6mbit
+3,readdressed,198.19.1.13 2001:db8:100::13,5mbit,10mbit,2mbit,5mbit
+5,new,198.19.1.5,5mbit,15mbit,2mbit,7mbit
+EOF2
+out=$(xs reload 2>&1)
+echo "$out"
+check "reload summary" grep -q "reload: 1 added, 1 removed, 2 changed, 0 moved, 1 unchanged" <<<"$out"
+sleep 1
+# the cron job again, with nothing to do
+out=$(xs reload 2>&1)
+check "reload without changes" grep -q "reload: 0 added, 0 removed, 0 changed, 0 moved, 4 unchanged" <<<"$out"
+# CPUs leave the config: their customers move, nobody is torn down
+wf_config 0
+out=$(xs reload 2>&1)
+echo "$out"
+check "customers of CPU 1 move to CPU 0" grep -qE "reload: 0 added, 0 removed, 0 changed, [1-9][0-9]* moved" <<<"$out"
+wait "$flow"
+lost=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["end"]["sum"]; print(s["lost_packets"], s["packets"])' "$WF_DIR/steady.json" 2>&1)
+echo "steady flow: lost, packets = $lost"
+check "the unchanged customer's flow lost no packet across 3 reloads" [ "${lost%% *}" = 0 ]
+check "and carried traffic" [ "${lost##* }" -gt 1000 ]
+wf_settled "after reloads"
+check_eq "re-addressed: new v4 prefix" 3 "$(wf_lookup 198.19.1.13)"
+check_eq "re-addressed: new v6 prefix" 3 "$(wf_lookup 2001:db8:100::13)"
+check_eq "re-addressed: old prefix gone" none "$(wf_lookup 198.19.1.3)"
+check_eq "removed customer's prefix gone" none "$(wf_lookup 198.19.1.4)"
+check_eq "new customer" 5 "$(wf_lookup 198.19.1.5)"
+check "re-rated class on lan: 8Mbit/40Mbit" grep -q " 8Mbit 40Mbit$" <(wf_classes lan)
+check "re-rated class on wan: 3Mbit/6Mbit" grep -q " 3Mbit 6Mbit$" <(wf_classes wan)
+check "all customers on CPU 0" bash -c "[ \"\$(nsenter --net=/run/netns/$TB_BOX $XS_BIN -c $WF_INI stats --json --interval 0 |
+	python3 -c 'import json,sys; print(sorted({c[\"cpu\"] for c in json.load(sys.stdin)[\"customers\"]}))')\" = '[0]' ]"
+wf_config 0-1
+check "CPU 1 back" xs reload
+wf_settled "after CPU 1 came back"
+
+prom=$(xs stats --prometheus)
+check "stats --prometheus passes the format check" python3 "$XS_TOP/tests/netns/promcheck.py" <<<"$prom"
+check "prometheus: bytes of customer 1 downstream" grep -qE '^xshaper_customer_bytes_total\{id="1",name="steady",direction="down"\} [1-9][0-9]*$' <<<"$prom"
+check "prometheus: per-CPU XDP counters" grep -qE '^xshaper_xdp_packets_total\{cpu="[0-9]+",interface="wan",outcome="hit"\} [0-9]+$' <<<"$prom"
+check "stats for one customer" grep -qE '^1 +steady +down' <(xs stats --interval 0 1)
+check "stats --json parses" python3 -c 'import json,sys; json.load(sys.stdin)' < <(xs stats --json --interval 0)
+check "status --json parses" python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["started"] and s["customers"] == 4' < <(xs status --json)
+
+check "stop" xs stop
+check_eq "lan root back to noqueue" noqueue "$(box tc qdisc show dev lan root | awk '{print $2}')"
+check_eq "wan root back to noqueue" noqueue "$(box tc qdisc show dev wan root | awk '{print $2}')"
+check "no XDP left on lan" bash -c "! ip -n $TB_BOX link show lan | grep -q xdp"
+check "no clsact left on wan" bash -c "! ip netns exec $TB_BOX tc qdisc show dev wan | grep -q clsact"
+check "pinned maps removed" [ ! -e "$WF_BPFFS" ]
+check "stop again is fine" xs stop
+check "status after stop" grep -q "not started" <(xs status)

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Sourced by the workflow tests: a testbed with xshaper's files in a
+# per-run directory, and the checks that the live state is exactly what the
+# customer list asks for.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$XS_TOP/scripts/testbed.sh"
+
+WF_DIR=$(mktemp -d /tmp/xshaper-test.XXXXXX)
+on_exit "rm -rf '$WF_DIR'"
+WF_INI=$WF_DIR/xshaper.ini
+WF_CSV=$WF_DIR/customers.csv
+WF_BPFFS=/sys/fs/bpf/xs-test-$XS_SUFFIX
+
+# wf_config [CPULIST]: write the INI for the testbed box
+wf_config() {
+	cat >"$WF_INI" <<EOF
+[interfaces]
+wan = wan
+lan = lan
+xdp_mode = native
+[cpus]
+list = ${1:-0-1}
+queues_per_cpu = 2
+[shaping]
+wan_capacity = 1gbit
+lan_capacity = 1gbit
+leaf_qdisc = pfifo
+[customers]
+file = customers.csv
+[system]
+bpffs = $WF_BPFFS
+lock = $WF_DIR/lock
+lock_timeout = 60
+EOF
+}
+
+# wf_up: testbed, config, and the customer addresses 198.19.1.1-30 and
+# 2001:db8:100::1-30 in the customer namespace
+wf_up() {
+	require_root
+	testbed_up "$XS_SUFFIX" || {
+		fail "testbed"
+		exit 1
+	}
+	on_exit "nsenter --net=/run/netns/$TB_BOX '$XS_BIN' -q -c '$WF_INI' stop"
+	on_exit "rm -rf '$WF_BPFFS'"
+	local i
+	for i in $(seq 1 30); do
+		testbed_add_address 198.19.1.$i
+		testbed_add_address 2001:db8:100::$i
+	done
+	wf_config
+}
+
+# xs ARGS...: xshaper in the box namespace with the test config
+xs() {
+	nsenter --net="/run/netns/$TB_BOX" "$XS_BIN" -c "$WF_INI" "$@"
+}
+
+box() {
+	ip netns exec "$TB_BOX" "$@"
+}
+
+# The customer classes of an interface, "classid rate ceil" a line, sorted
+wf_classes() {
+	box tc class show dev "$1" |
+		awk '$1 == "class" && $2 == "htb" && $3 !~ /:(1|2)$/ {
+			for (i = 1; i <= NF; i++) {
+				if ($i == "rate") r = $(i + 1)
+				if ($i == "ceil") c = $(i + 1)
+			}
+			print $3, r, c
+		}' | sort
+}
+
+# wf_settled WHAT: the live state is exactly the list: a dry run finds
+# nothing to do, each interface has one class per customer and every
+# customer's class exists on both
+wf_settled() {
+	local what=$1 n dry lan wan missing
+	n=$(grep -c '^[0-9]' "$WF_CSV")
+	dry=$(xs reload --dry-run 2>&1 | tail -1)
+	case $dry in
+	*": 0 added, 0 removed, 0 changed, 0 moved, $n unchanged"*) pass "$what: dry run finds nothing to do" ;;
+	*) fail "$what: dry run: $dry" ;;
+	esac
+	lan=$(wf_classes lan | wc -l)
+	wan=$(wf_classes wan | wc -l)
+	check_eq "$what: lan has one class per customer" "$n" "$lan"
+	check_eq "$what: wan has one class per customer" "$n" "$wan"
+	missing=$(xs stats --json --interval 0 | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
+	check_eq "$what: every customer has its classes" 0 "$missing"
+}
+
+# wf_lookup ADDRESS: the customer id an address maps to, or "none"
+wf_lookup() {
+	local out
+	out=$(xs lookup "$1" 2>&1)
+	case $out in
+	*"no customer"*) echo none ;;
+	*"customer "*) echo "$out" | sed -n 's/.*customer \([0-9]*\),.*/\1/p' ;;
+	*) echo "error: $out" ;;
+	esac
+}
