@@ -13,8 +13,9 @@
 # SHAPER picks the shaper (scripts/shaper-backend.sh); default xshaper. A
 # shaper that does not start is a failure, never a skip.
 #
-# The machine may be shared: when a customer misses its band, that run is
-# measured once more and the second result counts (both are printed).
+# The machine may be shared, and a busy neighbour starves the traffic of
+# CPU: a run that misses is measured again, at most RETRIES (3) times in
+# the whole test; the last result counts and every attempt is printed.
 
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -29,6 +30,7 @@ export SHAPER=${SHAPER:-xshaper}
 TP_DURATION=${TP_DURATION:-5}
 TP_OMIT=1
 FLOODER=103
+RETRIES=${RETRIES:-3}
 
 work=$(mktemp -d)
 on_exit rm -rf "$work"
@@ -76,17 +78,28 @@ in_band() {
 	rows "$1" | awk -F'\t' '$12 != "ok" || $10 < 93 || $10 > 100 { bad = 1 } END { exit bad }'
 }
 
-# measure TAG JOB...: run; once more (TAG-again) if anyone missed the band
+# again TAG...: whether to measure once more; the rows so far are renamed
+# TAG-missed, kept for the record
+again() {
+	local t
+	[ "$RETRIES" -gt 0 ] || return 1
+	RETRIES=$((RETRIES - 1))
+	echo "note: $*: missed, measuring again (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+	for t in "$@"; do
+		tp_table "$out" "$t"
+		sed -i "s/^$t\t/$t-missed\t/" "$out"
+	done
+}
+
+# measure TAG JOB...: run, again while someone is outside 93-100 %
 measure() {
 	local tag=$1
 	shift
-	tp_run "$out" "$tag" "$@" || return 1
-	if ! in_band "$tag"; then
-		echo "note: $tag: someone outside 93-100 %, measuring once more"
-		tp_table "$out" "$tag"
-		sed -i "s/^$tag\t/$tag-missed\t/" "$out"
+	while :; do
 		tp_run "$out" "$tag" "$@" || return 1
-	fi
+		in_band "$tag" && return 0
+		again "$tag" || return 0
+	done
 }
 
 for fam in 4 6; do
@@ -125,9 +138,21 @@ for dir in down up; do
 done
 
 # Flood isolation: the others alone, then the others next to the flood.
+# isolated: no one lost more than 3 %, and the flood was really made
+isolated() {
+	awk -F'\t' -v f="$FLOODER" '
+		$1 == "alone" { alone[$2] = $9 }
+		$1 == "flood" && $2 != f && alone[$2] && $9 < 0.97 * alone[$2] { bad = 1 }
+		$1 == "flood" && $2 == f && $8 < 4 * $7 { bad = 1 }
+		END { exit bad }' "$out"
+}
 mapfile -t others < <(tp_jobs down tcp 4 | grep -v "^$FLOODER/")
-tp_run "$out" alone "${others[@]}" || fail "alone: iperf3 did not run"
-tp_run "$out" flood "${others[@]}" "$FLOODER/down/udp/4/5x" || fail "flood: iperf3 did not run"
+while :; do
+	tp_run "$out" alone "${others[@]}" || fail "alone: iperf3 did not run"
+	tp_run "$out" flood "${others[@]}" "$FLOODER/down/udp/4/5x" || fail "flood: iperf3 did not run"
+	isolated && break
+	again alone flood || break
+done
 printf '%-6s %-12s %10s %10s %10s %8s\n' id name plan alone flood change
 while IFS=$'\t' read -r id name plan alone flood status; do
 	change=$(awk -v a="$alone" -v f="$flood" 'BEGIN { printf "%+.1f", a ? 100 * (f - a) / a : -100 }')
