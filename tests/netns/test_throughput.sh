@@ -34,23 +34,9 @@ RETRIES=${RETRIES:-3}
 
 work=$(mktemp -d)
 on_exit rm -rf "$work"
-csv=$work/customers.csv
+csv=$XS_TOP/tests/netns/customers-8.csv
 out=$work/results.tsv
 TP_LOG=$work/iperf3.log
-
-# Download and upload plans are the same set, paired so that no customer's
-# upload is too small for the ACKs of its download (and back).
-cat >"$csv" <<EOF
-id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil
-101,five,198.19.1.11 2001:db8:100:100::/56,2mbit,5mbit,5mbit,10mbit
-102,ten,198.19.1.12 2001:db8:100:200::/56,5mbit,10mbit,2mbit,5mbit
-103,twenty,198.19.1.13 2001:db8:100:300::/56,10mbit,20mbit,15mbit,35mbit
-104,thirty-five,198.19.1.14 2001:db8:100:400::/56,20mbit,35mbit,10mbit,20mbit
-105,fifty,198.19.1.15 2001:db8:100:500::/56,25mbit,50mbit,40mbit,80mbit
-106,eighty,198.19.1.16 2001:db8:100:600::/56,40mbit,80mbit,25mbit,50mbit
-107,one-twenty,198.19.1.17 2001:db8:100:700::/56,60mbit,120mbit,100mbit,200mbit
-108,two-hundred,198.19.1.18 2001:db8:100:800::/56,100mbit,200mbit,60mbit,120mbit
-EOF
 
 if ! testbed_up "$XS_SUFFIX"; then
 	fail "testbed up"
