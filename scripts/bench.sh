@@ -1,11 +1,121 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make bench: every benchmark script (scripts/bench-*.sh) in turn.
-set -eu
-cd "$(dirname "$0")/.."
-for b in scripts/bench-*.sh; do
-	[ -e "$b" ] || continue
-	echo "== $b"
-	"$b"
+# make bench: run every scripts/bench-NAME.sh and assemble docs/BENCHMARKS.md
+# from the sections they write.
+#
+# The contract of a bench script:
+#   - writes its section, markdown starting with a "## " heading, to
+#     $BENCH_OUT/NAME.md (build/bench/NAME.md);
+#   - may write gnuplot PNGs to $BENCH_DOCS/bench-NAME*.png (docs/); those
+#     its section does not show are added under it;
+#   - exits non-zero when anything failed; it is then reported as failed in
+#     the document, with whatever section it wrote and its last lines of
+#     output (build/bench/NAME.log), and bench.sh exits non-zero;
+#   - QUICK=1 (passed through) means a short smoke run;
+#   - runs at most BENCH_TIMEOUT seconds (default 1800).
+#
+#   scripts/bench.sh [NAME...]    only these (default: all)
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+export BENCH_OUT=$TOP/build/bench BENCH_DOCS=$TOP/docs QUICK=${QUICK:-0}
+DOC=$BENCH_DOCS/BENCHMARKS.md
+mkdir -p "$BENCH_OUT" "$BENCH_DOCS"
+
+names=()
+if [ $# -gt 0 ]; then
+	names=("$@")
+else
+	for s in scripts/bench-*.sh; do
+		[ -e "$s" ] || continue
+		n=${s#scripts/bench-}
+		names+=("${n%.sh}")
+	done
+fi
+
+declare -A rc secs
+for n in "${names[@]}"; do
+	s=scripts/bench-$n.sh
+	rm -f "$BENCH_OUT/$n.md"
+	printf '== bench %s\n' "$n"
+	t0=$(date +%s)
+	if [ -f "$s" ]; then
+		timeout --foreground -k 10 "${BENCH_TIMEOUT:-1800}" bash "$s" >"$BENCH_OUT/$n.log" 2>&1
+		rc[$n]=$?
+	else
+		echo "no such benchmark: $s" >"$BENCH_OUT/$n.log"
+		rc[$n]=127
+	fi
+	secs[$n]=$(($(date +%s) - t0))
+	if [ "${rc[$n]}" -eq 0 ] && [ ! -s "$BENCH_OUT/$n.md" ]; then
+		echo "bench: $s exited 0 but wrote no $BENCH_OUT/$n.md" >>"$BENCH_OUT/$n.log"
+		rc[$n]=1
+	fi
+	if [ "${rc[$n]}" -eq 0 ]; then
+		printf '   ok (%d s)\n' "${secs[$n]}"
+	else
+		printf '   FAILED: exit %d (%d s); last lines of %s:\n' "${rc[$n]}" "${secs[$n]}" \
+			"build/bench/$n.log"
+		tail -15 "$BENCH_OUT/$n.log" | sed 's/^/   | /'
+	fi
 done
+
+machine() {
+	local cpu mem
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+	mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	echo "| | |"
+	echo "|---|---|"
+	echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+	echo "| machine | $(nproc) CPUs, ${cpu:-unknown CPU}, $mem memory |"
+	echo "| kernel | $(uname -r) |"
+	echo "| tree | $(git describe --always --dirty 2>/dev/null || echo unknown) |"
+	[ "$QUICK" != 1 ] || echo "| mode | QUICK=1: smoke run, short measurements |"
+}
+
+{
+	echo "<!-- SPDX-License-Identifier: GPL-2.0-only -->"
+	echo "<!-- written by scripts/bench.sh (make bench); do not edit -->"
+	echo "# Benchmarks"
+	echo
+	machine
+	echo
+	echo "| benchmark | result | time |"
+	echo "|---|---|---:|"
+	for n in "${names[@]}"; do
+		if [ "${rc[$n]}" -eq 0 ]; then r=ok; else r="**failed** (exit ${rc[$n]})"; fi
+		echo "| [$n](#$n) | $r | ${secs[$n]} s |"
+	done
+	for n in "${names[@]}"; do
+		echo
+		echo "<a id=\"$n\"></a>"
+		echo
+		if [ -s "$BENCH_OUT/$n.md" ]; then
+			cat "$BENCH_OUT/$n.md"
+		else
+			echo "## $n"
+		fi
+		for png in "$BENCH_DOCS"/bench-"$n"*.png; do
+			[ -e "$png" ] || continue
+			grep -qF "$(basename "$png")" "$BENCH_OUT/$n.md" 2>/dev/null && continue
+			echo
+			echo "![$n]($(basename "$png"))"
+		done
+		if [ "${rc[$n]}" -ne 0 ]; then
+			echo
+			echo "**Failed** (scripts/bench-$n.sh exit ${rc[$n]}). Last lines of its output:"
+			echo
+			echo '```'
+			tail -20 "$BENCH_OUT/$n.log"
+			echo '```'
+		fi
+	done
+} >"$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+
+failed=0
+for n in "${names[@]}"; do
+	[ "${rc[$n]}" -eq 0 ] || failed=$((failed + 1))
+done
+echo "wrote docs/BENCHMARKS.md: ${#names[@]} benchmarks, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Benchmark: shaping on real traffic, xshaper against the classic shaper
+# (one HTB root per interface, u32 hash filters), side by side in one run on
+# one namespace testbed (scripts/throughput.sh, scripts/shaper-backend.sh).
+#   accuracy     the eight customers of tests/netns/customers-8.csv at once,
+#                TCP download and upload, IPv4 and IPv6: goodput against plan
+#   packet rate  trafgen, 64-byte UDP frames to random customers of a list
+#                of BENCH_PPS_CUSTOMERS (1000) with 1 Gbit/s plans, so that no
+#                plan limits: what the box forwards, and on which CPUs; also
+#                with no shaper at all, for reference
+# Writes build/bench/shaping.md (a section of docs/BENCHMARKS.md), its rows
+# as build/bench/shaping-*.tsv and, with gnuplot, docs/bench-shaping.png.
+# A shaper that does not start is reported in its column; the script then
+# exits non-zero. QUICK=1: IPv4 only, 2 s runs, 100 customers.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${BENCH_OUT:-$TOP/build/bench}
+DOCS=${BENCH_DOCS:-$TOP/docs}
+QUICK=${QUICK:-0}
+BACKENDS=${BENCH_BACKENDS:-xshaper classic}
+
+. "$TOP/scripts/throughput.sh"
+. "$TOP/scripts/shaper-backend.sh"
+
+if [ "$QUICK" = 1 ]; then
+	TP_DURATION=2 FAMILIES="4" PPS_SECONDS=2 PPS_CUSTOMERS=${BENCH_PPS_CUSTOMERS:-100}
+else
+	TP_DURATION=5 FAMILIES="4 6" PPS_SECONDS=5 PPS_CUSTOMERS=${BENCH_PPS_CUSTOMERS:-1000}
+fi
+ACCURACY_CSV=$TOP/tests/netns/customers-8.csv
+
+mkdir -p "$OUT" "$DOCS"
+work=$(mktemp -d)
+acc=$OUT/shaping-accuracy.tsv
+pps=$OUT/shaping-pps.tsv
+md=$OUT/shaping.md
+rm -f "$acc" "$pps" "$md"
+suffix=b$(printf '%x' $$ | tail -c 5)
+failed=()
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	disown -a
+	tp_servers_stop
+	backend_stop
+	testbed_down
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ "$(id -u)" -eq 0 ] || {
+	echo "bench-shaping: needs root" >&2
+	exit 1
+}
+
+testbed_up "$suffix" || exit 1
+tp_box_gro || exit 1
+python3 "$TOP/scripts/customers.py" generate "$PPS_CUSTOMERS" --v6 >"$work/pps.csv" || exit 1
+
+# start BACKEND CSV WHAT: SHAPER=BACKEND for the customers of CSV
+start() {
+	SHAPER=$1
+	backend_start "$suffix" "$2" 2>"$work/start.err" && return 0
+	echo "bench-shaping: SHAPER=$1 did not start:" >&2
+	cat "$work/start.err" >&2
+	failed+=("$1 ($3): did not start: $(head -c 200 "$work/start.err" | tr '\n' ' ')")
+	backend_stop
+	return 1
+}
+
+for b in $BACKENDS; do
+	echo "== $b: accuracy"
+	tp_customers_load "$ACCURACY_CSV" || exit 1
+	tp_addresses_add
+	if start "$b" "$ACCURACY_CSV" accuracy; then
+		for fam in $FAMILIES; do
+			for dir in down up; do
+				mapfile -t jobs < <(tp_jobs "$dir" tcp "$fam")
+				tp_run "$acc" "$b" "${jobs[@]}" || failed+=("$b: iperf3 $dir v$fam")
+			done
+		done
+		backend_stop
+		tp_table "$acc" "$b"
+	fi
+done
+
+for b in none $BACKENDS; do
+	echo "== $b: packet rate, $PPS_CUSTOMERS customers"
+	tp_customers_load "$work/pps.csv" || exit 1
+	if start "$b" "$work/pps.csv" "packet rate"; then
+		tp_pps "$pps" "$b" "$PPS_SECONDS" || failed+=("$b: trafgen")
+		backend_stop
+	fi
+done
+[ -s "$pps" ] && tp_pps_table "$pps"
+
+# --- the section ---------------------------------------------------------
+
+# per customer, direction and family: plan, then Mbit/s and % per backend
+accuracy_table() {
+	python3 - "$acc" $BACKENDS <<-'EOF'
+		import csv, sys
+		path, backends = sys.argv[1], sys.argv[2:]
+		rows = list(csv.DictReader(open(path), delimiter="\t")) if path else []
+		got, keys = {}, []
+		for r in rows:
+		    k = (r["dir"], r["family"], r["id"], r["name"], int(r["plan_bps"]))
+		    if k not in keys:
+		        keys.append(k)
+		    got[k, r["tag"]] = r
+		head = ["customer", "direction", "IP", "plan"]
+		for b in backends:
+		    head += [f"{b} Mbit/s", f"{b} %"]
+		print("| " + " | ".join(head) + " |")
+		print("|" + "|".join(["---"] * 4 + ["---:"] * 2 * len(backends)) + "|")
+		for k in sorted(keys, key=lambda k: (k[0] != "down", k[1], k[4])):
+		    d, fam, cid, name, plan = k
+		    line = [f"{cid} {name}", d, "v" + fam, f"{plan / 1e6:g} Mbit/s"]
+		    for b in backends:
+		        r = got.get((k, b))
+		        if not r:
+		            line += ["–", "–"]
+		        elif r["status"] != "ok":
+		            line += ["failed", r["status"]]
+		        else:
+		            line += [f"{int(r['goodput_bps']) / 1e6:.2f}", r["pct"]]
+		    print("| " + " | ".join(line) + " |")
+		# the mean per backend and family: headers cost IPv6 1.3 points
+		for fam in sorted({k[1] for k in keys}):
+		    line = ["mean", "", "v" + fam, ""]
+		    for b in backends:
+		        p = [float(got[k, b]["pct"]) for k in keys
+		             if k[1] == fam and (k, b) in got and got[k, b]["status"] == "ok"]
+		        line += ["", f"**{sum(p) / len(p):.1f}**" if p else "–"]
+		    print("| " + " | ".join(line) + " |")
+	EOF
+}
+
+pps_table() {
+	echo "| shaper | offered pps | forwarded pps | box drops | CPU share of receive work | NET_RX softirqs |"
+	echo "|---|---:|---:|---:|---|---|"
+	awk -F'\t' 'NR > 1 { printf "| %s | %d | %d | %d | %s | %s |\n", $1, $4, $5, $6, $7, $8 }' "$pps"
+}
+
+plot() {
+	local b col=0 series=() have=()
+	rm -f "$DOCS/bench-shaping.png"
+	command -v gnuplot >/dev/null && [ -s "$acc" ] || return 1
+	for b in $BACKENDS; do
+		awk -F'\t' -v b="$b" '$1 == b && $12 == "ok" { found = 1 } END { exit !found }' "$acc" &&
+			have+=("$b")
+	done
+	[ ${#have[@]} -gt 0 ] || return 1
+	# one bar per backend for each plan, direction and family
+	python3 - "$acc" "${have[@]}" >"$work/plot.dat" <<-'EOF'
+		import csv, sys
+		rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+		backends = sys.argv[2:]
+		keys = []
+		for r in rows:
+		    k = (r["dir"], r["family"], int(r["plan_bps"]))
+		    if k not in keys:
+		        keys.append(k)
+		keys.sort(key=lambda k: (k[0] != "down", k[1], k[2]))
+		for k in keys:
+		    vals = []
+		    for b in backends:
+		        v = [r["pct"] for r in rows if r["tag"] == b and
+		             (r["dir"], r["family"], int(r["plan_bps"])) == k and r["status"] == "ok"]
+		        vals.append(v[0] if v else "NaN")
+		    print(f'"{k[0]} v{k[1]} {k[2] // 1000000}M"', *vals)
+	EOF
+	for b in "${have[@]}"; do
+		col=$((col + 1))
+		series+=("'$work/plot.dat' using $((col + 1)):xtic(1) title '$b'")
+	done
+	gnuplot <<-EOF
+		set terminal png size 1100,420
+		set output '$DOCS/bench-shaping.png'
+		set title 'TCP goodput, % of plan (HTB counts frames: a full plan is 95.6 % over IPv4, 94.3 % over IPv6)' noenhanced
+		set style data histogram
+		set style histogram cluster gap 1
+		set style fill solid border -1
+		set yrange [80:100]
+		set ylabel '% of plan'
+		set xtics rotate by -45 font ',8'
+		set grid ytics
+		set key outside top center horizontal
+		plot $(IFS=,; echo "${series[*]}")
+	EOF
+	[ -s "$DOCS/bench-shaping.png" ] || {
+		rm -f "$DOCS/bench-shaping.png"
+		return 1
+	}
+}
+
+{
+	echo "## Shaping on real traffic: xshaper and the classic shaper"
+	echo
+	echo "One namespace testbed (inet — box — customers, veth with $TB_QUEUES queues, GRO on"
+	echo "the box), the same customers for every shaper, one after the other in one run:"
+	echo "\`xshaper\` (XDP steering, per-CPU MQ/HTB trees) and \`classic\` (one HTB root per"
+	echo "interface, u32 hash filters: scripts/classic-shaper.sh). Leaf qdisc pfifo."
+	echo
+	echo "### Accuracy"
+	echo
+	echo "Eight customers (tests/netns/customers-8.csv) at once, iperf3 TCP, ${TP_DURATION} s"
+	echo "after 1 s of warm-up; goodput as the receiver counted it. HTB counts whole frames,"
+	echo "so a customer at exactly its plan shows 95.6 % over IPv4 and 94.3 % over IPv6."
+	echo
+	if [ -s "$acc" ]; then accuracy_table; else echo "_no results_"; fi
+	echo
+	if plot >"$work/plot.log" 2>&1; then
+		echo "![TCP goodput against plan](bench-shaping.png)"
+		echo
+	fi
+	echo "### Packet rate"
+	echo
+	echo "trafgen (one process, CPU 0) sends 64-byte UDP frames to the IPv4 addresses of"
+	echo "$PPS_CUSTOMERS customers with 1 Gbit/s plans, picked at random, for ${PPS_SECONDS} s; forwarded ="
+	echo "frames that reached the customers' side. CPU share: packets each CPU took through"
+	echo "the receive path (/proc/net/softnet_stat), which shows where the work landed."
+	echo "Offered is what trafgen got into the link: it shares CPU 0 with the forwarding it causes."
+	echo
+	if [ -s "$pps" ]; then pps_table; else echo "_no results_"; fi
+	if [ ${#failed[@]} -gt 0 ]; then
+		echo
+		echo "Did not run:"
+		echo
+		for f in "${failed[@]}"; do
+			echo "- $f"
+		done
+	fi
+} >"$md"
+
+echo "wrote $md"
+[ ${#failed[@]} -eq 0 ]

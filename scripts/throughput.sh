@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Real traffic through the shaper on the namespace testbed (scripts/testbed.sh):
+# many customers at once, each measured against its plan.
+#
+# Goodput: iperf3. All servers live in inet, one port per concurrent job
+# (TP_PORT_BASE + job number), listening on 198.18.0.1 and 2001:db8:ff::1.
+# Every client runs in cust, bound to its customer's address (-B), so each
+# flow is that customer's to the shaper:
+#   download  client -R: inet sends, shaped on box lan egress (down_ceil)
+#   upload    client sends, shaped on box wan egress (up_ceil)
+# The goodput is what the receiving side counted (iperf3 end.sum_received),
+# the first TP_OMIT seconds left out (-O) so that slow start and the first
+# queue fill do not count. Plan = the ceil: every class can borrow up to it.
+# Expect TCP at about 95.6 % of plan over IPv4 (HTB counts the 1514 bytes of
+# a frame that carries 1448 of payload) and 94.3 % over IPv6 (1428); UDP
+# (1472/1452-byte datagrams) at 97.2 / 95.9 %.
+#
+# Packet rate: trafgen in inet sends 64-byte UDP frames to the IPv4
+# addresses of the customers, picked at random, through the box; forwarded
+# = what c0 received in cust. Per-CPU load: /proc/net/softnet_stat
+# (packets each CPU took through the receive path) and /proc/softirqs NET_RX.
+#
+# As a library (after testbed_up):
+#   source scripts/throughput.sh
+#   tp_box_gro                           GRO on box wan and lan (see there)
+#   tp_customers_load CUSTOMERS.csv      TP_ID[] TP_NAME[] TP_V4[] TP_V6[]
+#                                        TP_DOWN_CEIL[] TP_UP_CEIL[] (bit/s)
+#   tp_addresses_add                     customer addresses into cust
+#   tp_jobs DIR PROTO FAMILY [ID...]     job list (all customers of FAMILY)
+#   tp_run OUT.tsv TAG JOB...            run jobs at once, append rows
+#   tp_table OUT.tsv [TAG...]            print the rows as a table
+#   tp_pps OUT.tsv TAG SECONDS           packet rate with trafgen
+#   tp_servers_stop
+# A JOB is ID/DIR/PROTO/FAMILY[/LOAD]: DIR down|up, PROTO tcp|udp, FAMILY
+# 4|6, LOAD (UDP only) the offered bit/s or a multiple of the plan ("5x";
+# default TP_UDP_LOAD, 1.1x).
+#
+# Goodput rows (tab-separated, header first):
+#   tag id name dir proto family plan_bps sent_bps goodput_bps pct lost_pct status
+# sent_bps is what the sender put out (UDP: the offered load).
+# Packet-rate rows go to their own file:
+#   tag seconds frames offered_pps forwarded_pps box_drops cpu_share net_rx
+#
+# As a command, on a testbed that is up with a shaper started:
+#   scripts/throughput.sh [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both]
+#                         [-f 4|6|both] SUFFIX CUSTOMERS.csv
+#   scripts/throughput.sh pps [-t S] [-o OUT] SUFFIX CUSTOMERS.csv
+
+TP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TP_PORT_BASE=${TP_PORT_BASE:-5300}
+TP_DURATION=${TP_DURATION:-5}
+TP_OMIT=${TP_OMIT:-1}
+TP_UDP_LOAD=${TP_UDP_LOAD:-1.1x}
+TP_NICE=${TP_NICE:-0}
+TP_LOG=${TP_LOG:-}
+TP_SERVERS=()
+TP_HEADER=$'tag\tid\tname\tdir\tproto\tfamily\tplan_bps\tsent_bps\tgoodput_bps\tpct\tlost_pct\tstatus'
+TP_PPS_HEADER=$'tag\tseconds\tframes\toffered_pps\tforwarded_pps\tbox_drops\tcpu_share\tnet_rx'
+
+# shellcheck source=scripts/testbed.sh
+. "$TP_DIR/testbed.sh"
+
+# GRO on the box's wan and lan, as any NIC driver has it by default: the
+# box then forwards and shapes aggregated TCP (HTB still counts every frame
+# in it) instead of one skb per 1514-byte frame, which on a small shared VM
+# takes more CPU than there is and turns the measurement into one of the
+# CPU. veth has it off unless asked. Aggregates are capped at 16 KB: a
+# 64 KB one is 105 ms of a 5 Mbit/s plan, too lumpy for a 5 s measurement.
+tp_box_gro() {
+	local dev
+	for dev in wan lan; do
+		ip netns exec "$TB_BOX" ethtool -K "$dev" gro on >/dev/null || return 1
+		ip -n "$TB_BOX" link set "$dev" gro_max_size 16384 2>/dev/null
+	done
+	return 0
+}
+
+tp_customers_load() {
+	local csv=$1 table i=0 id name v4 v6 dr dc ur uc prefixes
+	table=$(python3 "$TP_DIR/customers.py" table "$csv") || return 1
+	TP_ID=() TP_NAME=() TP_V4=() TP_V6=() TP_DOWN_CEIL=() TP_UP_CEIL=()
+	declare -gA TP_INDEX=()
+	while IFS=$'\t' read -r id name v4 v6 dr dc ur uc prefixes; do
+		TP_ID[i]=$id TP_NAME[i]=$name TP_V4[i]=$v4 TP_V6[i]=$v6
+		TP_DOWN_CEIL[i]=$dc TP_UP_CEIL[i]=$uc
+		TP_INDEX[$id]=$i
+		i=$((i + 1))
+	done <<<"$table"
+	TP_N=$i
+}
+
+tp_addresses_add() {
+	local i
+	for ((i = 0; i < TP_N; i++)); do
+		[ "${TP_V4[i]}" = - ] || testbed_add_address "${TP_V4[i]}" 2>/dev/null
+		[ "${TP_V6[i]}" = - ] || testbed_add_address "${TP_V6[i]}" 2>/dev/null
+	done
+	return 0
+}
+
+# tp_jobs DIR PROTO FAMILY [ID...]: one job per customer (all by default)
+# that has an address in FAMILY.
+tp_jobs() {
+	local dir=$1 proto=$2 fam=$3 id i
+	shift 3
+	[ $# -gt 0 ] || set -- "${TP_ID[@]}"
+	for id in "$@"; do
+		i=${TP_INDEX[$id]}
+		if [ "$fam" = 4 ] && [ "${TP_V4[i]}" = - ]; then continue; fi
+		if [ "$fam" = 6 ] && [ "${TP_V6[i]}" = - ]; then continue; fi
+		echo "$id/$dir/$proto/$fam"
+	done
+}
+
+# Listening servers for ports TP_PORT_BASE .. TP_PORT_BASE + N - 1.
+tp_servers_start() {
+	local n=$1 p tries
+	for ((p = ${#TP_SERVERS[@]}; p < n; p++)); do
+		ip netns exec "$TB_INET" nice -n "$TP_NICE" iperf3 -s -p $((TP_PORT_BASE + p)) \
+			>/dev/null 2>&1 &
+		TP_SERVERS+=($!)
+		# tests/netns/lib.sh kills these on any exit
+		if declare -p XS_PIDS >/dev/null 2>&1; then
+			XS_PIDS+=($!)
+		fi
+	done
+	for ((tries = 0; tries < 50; tries++)); do
+		[ "$(ip netns exec "$TB_INET" ss -Hltn | awk -v lo="$TP_PORT_BASE" -v n="$n" '
+			{ p = $4; sub(/.*:/, "", p); if (p >= lo && p < lo + n) up[p] = 1 }
+			END { print length(up) }')" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	echo "throughput: iperf3 servers did not come up in $TB_INET" >&2
+	return 1
+}
+
+tp_servers_stop() {
+	local p
+	for p in "${TP_SERVERS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	TP_SERVERS=()
+	return 0
+}
+
+# tp_run OUT.tsv TAG JOB...: all jobs at once, bounded in time; one row each.
+tp_run() {
+	local out=$1 tag=$2
+	shift 2
+	local jobs=("$@") n=$# j tmp pids=() id dir proto fam load i plan bps
+	local dst src args
+	[ -s "$out" ] || echo "$TP_HEADER" >"$out"
+	tp_servers_start "$n" || return 1
+	tmp=$(mktemp -d) || return 1
+	for ((j = 0; j < n; j++)); do
+		IFS=/ read -r id dir proto fam load <<<"${jobs[j]}"
+		i=${TP_INDEX[$id]:?unknown customer $id}
+		if [ "$dir" = down ]; then plan=${TP_DOWN_CEIL[i]}; else plan=${TP_UP_CEIL[i]}; fi
+		if [ "$fam" = 4 ]; then
+			dst=$TB_INET_V4 src=${TP_V4[i]}
+		else
+			dst=$TB_INET_V6 src=${TP_V6[i]}
+		fi
+		args=(-c "$dst" -B "$src" -p $((TP_PORT_BASE + j)) -t "$TP_DURATION"
+			-O "$TP_OMIT" -J --connect-timeout 3000)
+		if [ "$dir" = down ]; then args+=(-R); fi
+		if [ "$proto" = udp ]; then
+			load=${load:-$TP_UDP_LOAD}
+			case $load in
+			*x) bps=$(awk -v p="$plan" -v m="${load%x}" 'BEGIN { printf "%d", p * m }') ;;
+			*) bps=$load ;;
+			esac
+			# datagrams that fill a 1500-byte packet
+			args+=(-u -b "$bps" -l $((fam == 4 ? 1472 : 1452)))
+		fi
+		echo "$plan" >"$tmp/$j.plan"
+		ip netns exec "$TB_CUST" timeout $((TP_OMIT + TP_DURATION + 15)) \
+			nice -n "$TP_NICE" iperf3 "${args[@]}" >"$tmp/$j.json" 2>"$tmp/$j.err" &
+		pids+=($!)
+	done
+	for ((j = 0; j < n; j++)); do
+		wait "${pids[j]}"
+		echo $? >"$tmp/$j.rc"
+	done
+	for ((j = 0; j < n; j++)); do
+		IFS=/ read -r id dir proto fam load <<<"${jobs[j]}"
+		i=${TP_INDEX[$id]}
+		python3 - "$tmp/$j.json" "$(cat "$tmp/$j.rc")" "$(cat "$tmp/$j.plan")" \
+			"$tag" "$id" "${TP_NAME[i]}" "$dir" "$proto" "$fam" <<-'EOF'
+			import json, sys
+			path, rc, plan = sys.argv[1], sys.argv[2], int(sys.argv[3])
+			row = sys.argv[4:] + [str(plan)]
+			try:
+			    r = json.load(open(path))
+			    if "error" in r:
+			        raise ValueError(r["error"])
+			    got = r["end"]["sum_received"]
+			    bps = got["bits_per_second"]
+			    sent = r["end"]["sum_sent"]["bits_per_second"]
+			    lost = f'{got["lost_percent"]:.1f}' if row[4] == "udp" else "-"
+			    status = "ok" if rc == "0" else "exit " + rc
+			except (OSError, ValueError, KeyError) as e:
+			    bps, sent, lost = 0, 0, "-"
+			    status = "error: " + (str(e) or "no result").replace("\t", " ")[:120]
+			row += [str(int(sent)), str(int(bps)), f"{100 * bps / plan:.1f}", lost, status]
+			print("\t".join(row))
+		EOF
+	done >>"$out"
+	if [ -n "$TP_LOG" ]; then
+		for ((j = 0; j < n; j++)); do
+			{ echo "== $tag ${jobs[j]}"; cat "$tmp/$j.err"; } >>"$TP_LOG"
+		done
+	fi
+	rm -rf "$tmp"
+}
+
+# tp_table OUT.tsv [TAG...]: the rows (of these tags) for people.
+tp_table() {
+	local out=$1
+	shift
+	awk -F'\t' -v tags="$*" '
+		BEGIN { n = split(tags, t, " "); for (i = 1; i <= n; i++) want[t[i]] = 1 }
+		NR == 1 { next }
+		n && !($1 in want) { next }
+		!head++ {
+			printf "%-10s %-6s %-12s %-4s %-5s %-4s %10s %10s %7s %s\n",
+				"tag", "id", "name", "dir", "proto", "fam", "plan", "measured", "%", "status"
+		}
+		{
+			printf "%-10s %-6s %-12.12s %-4s %-5s v%-3s %10s %10s %7s %s\n", $1, $2, $3, $4,
+				$5, $6, sprintf("%.1fM", $7 / 1e6), sprintf("%.2fM", $9 / 1e6), $10,
+				($12 == "ok" ? "" : $12)
+		}' "$out"
+}
+
+tp_cpu_sample() {
+	# softnet_stat (hex): column 1 packets processed, column 13 the CPU
+	awk '{ printf "%s:%s ", $13, $1 }' /proc/net/softnet_stat
+	echo
+	awk '$1 == "NET_RX:" { for (i = 2; i <= NF; i++) printf "%d:%s ", i - 2, $i }' /proc/softirqs
+	echo
+}
+
+tp_link_counter() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# tp_pps OUT.tsv TAG SECONDS: trafgen flood to random customer addresses
+# (IPv4) for SECONDS + 1; the first second is warm-up.
+tp_pps() {
+	local out=$1 tag=$2 secs=$3 tmp mac i pid
+	local o0 o1 d0 d1 f0 f1 q0 q1 c0 c1 t0 t1
+	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
+	tmp=$(mktemp -d) || return 1
+	mac=$(tp_link_counter "$TB_BOX" wan ../address)
+	for ((i = 0; i < TP_N; i++)); do
+		[ "${TP_V4[i]}" = - ] && continue
+		# 14 + 20 + 8 + 22 = 64 bytes; random source port, as many flows
+		echo "{ eth(da=$mac), ipv4(sa=$TB_INET_V4, da=${TP_V4[i]}, ttl=64)," \
+			"udp(sp=drnd(), dp=9), fill(0x00, 22) }"
+	done >"$tmp/frames.cfg"
+	if [ ! -s "$tmp/frames.cfg" ]; then
+		echo "throughput: pps: no customer has an IPv4 address" >&2
+		rm -rf "$tmp"
+		return 1
+	fi
+	# one trafgen process (pinned to CPU 0), no change to socket memory
+	ip netns exec "$TB_INET" timeout -s INT $((secs + 3)) \
+		trafgen -o i0 -i "$tmp/frames.cfg" -P 1 --rand --no-sock-mem --notouch-irq \
+		--no-cpu-stats >"$tmp/trafgen.log" 2>&1 &
+	pid=$!
+	sleep 1
+	o0=$(($(tp_link_counter "$TB_INET" i0 tx_packets) + $(tp_link_counter "$TB_INET" i0 tx_dropped)))
+	f0=$(tp_link_counter "$TB_CUST" c0 rx_packets)
+	q0=$(tp_box_drops)
+	c0=$(tp_cpu_sample)
+	t0=$(date +%s.%N)
+	sleep "$secs"
+	o1=$(($(tp_link_counter "$TB_INET" i0 tx_packets) + $(tp_link_counter "$TB_INET" i0 tx_dropped)))
+	f1=$(tp_link_counter "$TB_CUST" c0 rx_packets)
+	q1=$(tp_box_drops)
+	c1=$(tp_cpu_sample)
+	t1=$(date +%s.%N)
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	if [ $((o1 - o0)) -eq 0 ]; then
+		echo "throughput: pps: trafgen sent nothing:" >&2
+		tail -5 "$tmp/trafgen.log" >&2
+		rm -rf "$tmp"
+		return 1
+	fi
+	python3 - "$tag" "$t0" "$t1" "$((o1 - o0))" "$((f1 - f0))" "$((q1 - q0))" \
+		"$(wc -l <"$tmp/frames.cfg")" "$c0" "$c1" <<-'EOF' >>"$out"
+		import sys
+		tag, t0, t1, offered, fwd, drops, frames, c0, c1 = sys.argv[1:]
+		dt = float(t1) - float(t0)
+		def per_cpu(a, b, base):
+		    a = dict(x.split(":") for x in a.split())
+		    b = dict(x.split(":") for x in b.split())
+		    return {int(c, base): int(b[c], base) - int(a[c], base)
+		            for c in sorted(b, key=lambda c: int(c, base))}
+		(s0, n0), (s1, n1) = (c.split("\n") for c in (c0, c1))
+		soft = per_cpu(s0, s1, 16)
+		total = sum(soft.values()) or 1
+		share = ",".join(f"cpu{c}={100 * v / total:.0f}%" for c, v in soft.items())
+		netrx = ",".join(f"cpu{c}={v / dt:.0f}/s" for c, v in per_cpu(n0, n1, 10).items())
+		print("\t".join([tag, f"{dt:.1f}", frames, f"{int(offered) / dt:.0f}",
+		                 f"{int(fwd) / dt:.0f}", drops, share, netrx]))
+	EOF
+	rm -rf "$tmp"
+}
+
+# Packets the box dropped: qdisc drops on lan and wan, plus interface drops.
+tp_box_drops() {
+	local d=0 dev n
+	for dev in lan wan; do
+		n=$(tc -n "$TB_BOX" -s qdisc show dev "$dev" |
+			awk '/dropped/ { gsub(",", "", $7); s += $7 } END { print s + 0 }')
+		d=$((d + n + $(tp_link_counter "$TB_BOX" "$dev" tx_dropped) +
+			$(tp_link_counter "$TB_BOX" "$dev" rx_dropped)))
+	done
+	echo "$d"
+}
+
+tp_pps_table() {
+	awk -F'\t' 'NR == 1 { next }
+		!head++ { printf "%-10s %12s %12s %10s  %s\n", "tag", "offered pps", "forwarded", "drops", "cpu share (softnet) / NET_RX" }
+		{ printf "%-10s %12s %12s %10s  %s  %s\n", $1, $4, $5, $6, $7, $8 }' "$1"
+}
+
+tp_main() {
+	local t=$TP_DURATION out="" dirs="down up" protos="tcp udp" fams="4 6" mode=tp
+	local opt d p f jobs
+	if [ "${1:-}" = pps ]; then
+		mode=pps
+		shift
+	fi
+	while getopts "t:o:d:p:f:" opt; do
+		case $opt in
+		t) t=$OPTARG ;;
+		o) out=$OPTARG ;;
+		d) [ "$OPTARG" = both ] || dirs=$OPTARG ;;
+		p) [ "$OPTARG" = both ] || protos=$OPTARG ;;
+		f) [ "$OPTARG" = both ] || fams=$OPTARG ;;
+		*) return 1 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	if [ $# -ne 2 ]; then
+		sed -n 's/^#   scripts\/throughput.sh/usage: scripts\/throughput.sh/p; s/^#                         /                             /p' \
+			"${BASH_SOURCE[0]}" >&2
+		return 1
+	fi
+	TB_INET=xs-inet-$1 TB_BOX=xs-box-$1 TB_CUST=xs-cust-$1
+	[ -e "/run/netns/$TB_BOX" ] || {
+		echo "throughput: no testbed $1 (scripts/testbed.sh up $1)" >&2
+		return 1
+	}
+	tp_customers_load "$2" || return 1
+	trap tp_servers_stop EXIT
+	if [ "$mode" = pps ]; then
+		out=${out:-$(mktemp)}
+		tp_pps "$out" pps "$t" || return 1
+		tp_pps_table "$out"
+		return 0
+	fi
+	out=${out:-$(mktemp)}
+	TP_DURATION=$t
+	tp_addresses_add
+	for d in $dirs; do
+		for p in $protos; do
+			for f in $fams; do
+				mapfile -t jobs < <(tp_jobs "$d" "$p" "$f")
+				[ ${#jobs[@]} -gt 0 ] || continue
+				tp_run "$out" "$d-$p-v$f" "${jobs[@]}" || return 1
+			done
+		done
+	done
+	tp_table "$out"
+	echo "rows: $out"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	tp_main "$@"
+fi
