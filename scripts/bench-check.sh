@@ -18,7 +18,7 @@ target_s=1
 target_mb=100
 out=build/bench/check.md
 
-make -s build/bench/gen_customers build/bench/check_list >/dev/null
+make -s build/xshaper build/bench/gen_customers build/bench/check_list >/dev/null
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xshaper-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -35,6 +35,35 @@ for _ in 1 2 3; do
 		best=$line best_t=$t
 	fi
 done
+
+# The command itself, end to end: best of three, peak RSS from the kernel's
+# accounting of the child (getrusage RUSAGE_CHILDREN)
+cat >"$tmp/xshaper.ini" <<INI
+[interfaces]
+wan = wan0
+lan = lan0
+[shaping]
+leaf_qdisc = pfifo
+[customers]
+file = $tmp/customers.csv
+INI
+cmd=$(python3 - "$tmp/xshaper.ini" <<'PY'
+import resource, subprocess, sys, time
+best = None
+for _ in range(3):
+    t = time.monotonic()
+    r = subprocess.run(["build/xshaper", "-q", "-c", sys.argv[1], "check"],
+                       stdout=subprocess.DEVNULL)
+    t = time.monotonic() - t
+    if r.returncode != 0:
+        sys.exit("xshaper check failed: exit %d" % r.returncode)
+    best = t if best is None or t < best else best
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print("%.3f %.1f" % (best, rss))
+PY
+)
+cmd_s=${cmd% *}
+cmd_rss=${cmd#* }
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p; s/^$1=\([0-9.]*\).*/\1/p" <<<"$best" | head -1; }
 n=$(field customers)
@@ -64,12 +93,13 @@ again from itself.
 | plan from nothing | ${plan_s} s |
 | plan from the previous plan | ${replan_s} s |
 | **total** | **${total_s} s** |
+| \`xshaper check\` end to end (the command; also prints the summary) | ${cmd_s} s, ${cmd_rss} MB peak RSS |
 
 | measure | result | target | met |
 | --- | --- | --- | --- |
-| time | ${total_s} s | under ${target_s} s | $(verdict "$total_s" "$target_s") |
-| peak RSS | ${rss} MB | under ${target_mb} MB | $(verdict "$rss" "$target_mb") |
+| time of \`xshaper check\` | ${cmd_s} s | under ${target_s} s | $(verdict "$cmd_s" "$target_s") |
+| peak RSS of \`xshaper check\` | ${cmd_rss} MB | under ${target_mb} MB | $(verdict "$cmd_rss" "$target_mb") |
 MD
 cat "$out"
-awk -v t="$total_s" -v r="$rss" -v tt="$target_s" -v tr="$target_mb" \
+awk -v t="$cmd_s" -v r="$cmd_rss" -v tt="$target_s" -v tr="$target_mb" \
 	'BEGIN { exit !(t < tt && r < tr) }'
