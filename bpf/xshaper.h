@@ -185,6 +185,9 @@ struct xs_state {
 	/* root qdisc kind of each interface before start ("" when none) */
 	char wan_qdisc[XS_QDISC_KIND_LEN];
 	char lan_qdisc[XS_QDISC_KIND_LEN];
+	/* the interfaces of the roles, as last started ("" before) */
+	char wan_if[16];
+	char lan_if[16];
 	struct xs_reload_summary last_reload;
 };
 

@@ -368,6 +368,11 @@ static int remember_roots(struct run *r)
 	err = steer_state_get(r->steer, &st);
 	if (err)
 		return err;
+	if (strcmp(st.lan_if, r->cfg.lan) || strcmp(st.wan_if, r->cfg.wan)) {
+		snprintf(st.lan_if, sizeof(st.lan_if), "%s", r->cfg.lan);
+		snprintf(st.wan_if, sizeof(st.wan_if), "%s", r->cfg.wan);
+		dirty = true;
+	}
 	kind[0] = st.lan_qdisc;
 	kind[1] = st.wan_qdisc;
 	for (i = 0; i < 2; i++) {
@@ -388,6 +393,54 @@ static int remember_roots(struct run *r)
 		st.started = time(NULL);
 	}
 	return steer_state_put(r->steer, &st);
+}
+
+/*
+ * A reload whose config names another wan or lan: the role leaves its old
+ * interface as stop would leave it (programs off, previous root qdisc and
+ * XPS back) and is started on the new one. The maps, and so every
+ * customer's place, stay; the new interface gets its trees from reconcile.
+ */
+static int move_interfaces(struct run *r, bool dry_run)
+{
+	static const enum xs_dir roles[2] = { XS_LAN, XS_WAN };
+	struct xs_state st;
+	bool moved = false;
+	int err, i;
+
+	err = steer_state_get(r->steer, &st);
+	if (err)
+		return err;
+	for (i = 0; i < 2; i++) {
+		char *old = i ? st.wan_if : st.lan_if, *kind = i ? st.wan_qdisc : st.lan_qdisc;
+		const char *now = dir_ifname(&r->cfg, i);
+
+		if (!old[0] || !strcmp(old, now))
+			continue;
+		printf("%s: %s -> %s%s\n", steer_dir_name(roles[i]), old, now,
+		       dry_run ? " (dry run)" : "");
+		if (dry_run)
+			continue;
+		err = steer_release(&r->cfg, roles[i], old);
+		if (err)
+			return err;
+		err = tree_stop(r->ts, old, kind[0] && strcmp(kind, "none") ? kind : NULL);
+		if (err && err != -ENODEV)
+			return err;
+		kind[0] = '\0';
+		moved = true;
+	}
+	if (!moved)
+		return 0;
+	err = steer_state_put(r->steer, &st);
+	if (err)
+		return err;
+	steer_close(r->steer);
+	r->steer = NULL;
+	err = steer_start(&r->cfg, &r->steer);
+	if (err)
+		return err;
+	return remember_roots(r);
 }
 
 int cmd_start(const char *config, int argc, char **argv)
@@ -468,6 +521,9 @@ int cmd_reload(const char *config, int argc, char **argv)
 	err = tc_sock_open(&r.ts);
 	if (err)
 		goto out;
+	err = move_interfaces(&r, dry_run);
+	if (err)
+		goto out;
 	err = reconcile(&r, "reload", dry_run, t0);
 out:
 	run_free(&r);
@@ -493,11 +549,19 @@ int cmd_stop(const char *config, int argc, char **argv)
 		err = r.lock;
 		goto out;
 	}
-	/* the kinds to restore are in the pinned state that steer_stop removes */
+	/*
+	 * The kinds to restore are in the pinned state that steer_stop removes;
+	 * so are the interfaces xshaper is on, which are what counts when the
+	 * config was edited since.
+	 */
 	if (steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer) == 0)
 		steer_state_get(r.steer, &st);
 	steer_close(r.steer);
 	r.steer = NULL;
+	if (st.lan_if[0])
+		snprintf(r.cfg.lan, sizeof(r.cfg.lan), "%s", st.lan_if);
+	if (st.wan_if[0])
+		snprintf(r.cfg.wan, sizeof(r.cfg.wan), "%s", st.wan_if);
 	ret = steer_stop(&r.cfg);
 	err = tc_sock_open(&r.ts);
 	if (err)

@@ -902,45 +902,81 @@ fail:
 	return err;
 }
 
-int steer_stop(const struct xs_config *cfg)
+/* The state element and the XPS map of a pinned xshaper; either may be missing. */
+static void open_state(const struct xs_config *cfg, struct xs_state *state, int *state_fd,
+		       int *xps_fd)
 {
-	__u32 zero = 0, flags = 0;
-	int dir, ifindex, m, fd, err, ret = 0;
-	struct xs_state state;
 	char path[PATH_MAX];
-	int xps_fd = -1;
+	__u32 zero = 0;
 
-	steer_log_setup();
+	memset(state, 0, sizeof(*state));
+	*state_fd = *xps_fd = -1;
 	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_STATE) == 0) {
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			if (bpf_map_lookup_elem(fd, &zero, &state) == 0)
-				flags = state.flags;
-			close(fd);
-		}
+		*state_fd = bpf_obj_get(path);
+		if (*state_fd >= 0 && bpf_map_lookup_elem(*state_fd, &zero, state))
+			memset(state, 0, sizeof(*state));
 	}
 	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_XPS) == 0)
-		xps_fd = bpf_obj_get(path);
+		*xps_fd = bpf_obj_get(path);
+}
 
-	for (dir = 0; dir < XS_DIRS; dir++) {
-		const char *ifname = iface_of(cfg, dir);
+/* Take xshaper's programs, clsact and XPS setting off one interface. */
+static int release_iface(const char *ifname, int dir, __u32 flags, int xps_fd)
+{
+	int ifindex, err, ret = 0;
 
-		ifindex = if_nametoindex(ifname);
-		if (!ifindex) {
-			pr_info("%s: no such interface; nothing to detach there\n", ifname);
-			continue;
-		}
-		err = xdp_detach_ours(ifname, ifindex);
-		if (err && !ret)
-			ret = err;
-		err = tc_detach_ours(ifname, ifindex,
-				     flags & (dir == XS_WAN ? XS_STATE_CLSACT_WAN :
-							      XS_STATE_CLSACT_LAN));
-		if (err && !ret)
-			ret = err;
-		if (xps_fd >= 0)
-			xps_restore(xps_fd, ifname);
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_info("%s: no such interface; nothing to detach there\n", ifname);
+		return 0;
 	}
+	err = xdp_detach_ours(ifname, ifindex);
+	if (err && !ret)
+		ret = err;
+	err = tc_detach_ours(ifname, ifindex,
+			     flags & (dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN));
+	if (err && !ret)
+		ret = err;
+	if (xps_fd >= 0)
+		xps_restore(xps_fd, ifname);
+	return ret;
+}
+
+int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifname)
+{
+	__u32 zero = 0, flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
+	struct xs_state state;
+	int state_fd, xps_fd, err;
+
+	steer_log_setup();
+	open_state(cfg, &state, &state_fd, &xps_fd);
+	err = release_iface(ifname, dir, state.flags, xps_fd);
+	if (!err && state_fd >= 0 && state.version && (state.flags & flag)) {
+		state.flags &= ~flag;
+		bpf_map_update_elem(state_fd, &zero, &state, BPF_EXIST);
+	}
+	if (state_fd >= 0)
+		close(state_fd);
+	if (xps_fd >= 0)
+		close(xps_fd);
+	return err;
+}
+
+int steer_stop(const struct xs_config *cfg)
+{
+	int dir, m, err, ret = 0, state_fd, xps_fd;
+	struct xs_state state;
+	char path[PATH_MAX];
+
+	steer_log_setup();
+	open_state(cfg, &state, &state_fd, &xps_fd);
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		err = release_iface(iface_of(cfg, dir), dir, state.flags, xps_fd);
+		if (err && !ret)
+			ret = err;
+	}
+	if (state_fd >= 0)
+		close(state_fd);
 	if (xps_fd >= 0)
 		close(xps_fd);
 

@@ -102,6 +102,14 @@ struct xshaper *steer_skeleton(struct steer *steer);
 int steer_stop(const struct xs_config *cfg);
 
 /*
+ * For a reload that moves a role (XS_WAN, XS_LAN) to another interface:
+ * take xshaper's programs off ifname, the interface the role had, remove
+ * the clsact qdisc if xshaper created it there and restore its XPS masks.
+ * The pinned maps stay; steer_start then attaches to the new interface.
+ */
+int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifname);
+
+/*
  * For a reload that changes [cpus] or the unknown policy: add or resize
  * cpumap entries of the configured CPUs, point xs_cpu_queues at their TX
  * queues (CPU i of cfg->cpus owns TX queues i * queues_per_cpu ..), and

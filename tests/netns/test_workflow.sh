@@ -99,6 +99,26 @@ check "stats for one customer" grep -qE '^1 +steady +down' <(xs stats --interval
 check "stats --json parses" python3 -c 'import json,sys; json.load(sys.stdin)' < <(xs stats --json --interval 0)
 check "status --json parses" python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["started"] and s["customers"] == 4' < <(xs status --json)
 
+# lan moves to another interface: the old one is left as stop leaves it
+ip -n "$TB_BOX" link add lan2 numtxqueues 4 numrxqueues 4 type veth peer name lan2p \
+	numtxqueues 4 numrxqueues 4
+ip -n "$TB_BOX" link set lan2 up
+ip -n "$TB_BOX" link set lan2p up
+sed -i 's/^lan = lan$/lan = lan2/' "$WF_INI"
+out=$(xs reload 2>&1)
+echo "$out"
+check "reload moves lan to lan2" grep -q "^lan: lan -> lan2" <<<"$out"
+check "XDP on lan2" bash -c "ip -n $TB_BOX link show lan2 | grep -q xdp"
+check "no XDP left on lan" bash -c "! ip -n $TB_BOX link show lan | grep -q xdp"
+check_eq "lan root back to noqueue" noqueue "$(box tc qdisc show dev lan root | awk '{print $2}')"
+check_eq "lan2 has the customers' classes" "$(grep -c '^[0-9]' "$WF_CSV")" "$(wf_classes lan2 | wc -l)"
+check "wan untouched by the move" grep -q "0 added, 0 removed, 0 changed, 0 moved" <<<"$out"
+sed -i 's/^lan = lan2$/lan = lan/' "$WF_INI"
+check "and back" xs -q reload
+check "XDP on lan again" bash -c "ip -n $TB_BOX link show lan | grep -q xdp"
+check "no XDP left on lan2" bash -c "! ip -n $TB_BOX link show lan2 | grep -q xdp"
+wf_settled "after lan moved away and back"
+
 check "stop" xs stop
 check_eq "lan root back to noqueue" noqueue "$(box tc qdisc show dev lan root | awk '{print $2}')"
 check_eq "wan root back to noqueue" noqueue "$(box tc qdisc show dev wan root | awk '{print $2}')"
