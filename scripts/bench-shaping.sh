@@ -61,7 +61,7 @@ trap 'exit 143' TERM
 
 testbed_up "$suffix" || exit 1
 tp_box_gro || exit 1
-python3 "$TOP/scripts/customers.py" generate "$PPS_CUSTOMERS" --v6 >"$work/pps.csv" || exit 1
+"$TP_PYTHON" "$TOP/scripts/customers.py" generate "$PPS_CUSTOMERS" --v6 >"$work/pps.csv" || exit 1
 
 # start BACKEND CSV WHAT: SHAPER=BACKEND for the customers of CSV
 start() {
@@ -104,7 +104,7 @@ done
 
 # per customer, direction and family: plan, then Mbit/s and % per backend
 accuracy_table() {
-	python3 - "$acc" $BACKENDS <<-'EOF'
+	"$TP_PYTHON" - "$acc" $BACKENDS <<-'EOF'
 		import csv, sys
 		path, backends = sys.argv[1], sys.argv[2:]
 		rows = list(csv.DictReader(open(path), delimiter="\t")) if path else []
@@ -158,7 +158,7 @@ plot() {
 	done
 	[ ${#have[@]} -gt 0 ] || return 1
 	# one bar per backend for each plan, direction and family
-	python3 - "$acc" "${have[@]}" >"$work/plot.dat" <<-'EOF'
+	"$TP_PYTHON" - "$acc" "${have[@]}" >"$work/plot.dat" <<-'EOF'
 		import csv, sys
 		rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 		backends = sys.argv[2:]

@@ -54,6 +54,8 @@ TP_DURATION=${TP_DURATION:-5}
 TP_OMIT=${TP_OMIT:-1}
 TP_UDP_LOAD=${TP_UDP_LOAD:-1.1x}
 TP_NICE=${TP_NICE:-0}
+# Debian's python3 when there is one: a pyenv shim costs most of a second
+TP_PYTHON=${XS_PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}
 TP_LOG=${TP_LOG:-}
 TP_SERVERS=()
 TP_HEADER=$'tag\tid\tname\tdir\tproto\tfamily\tplan_bps\tsent_bps\tgoodput_bps\tpct\tlost_pct\tstatus'
@@ -79,7 +81,7 @@ tp_box_gro() {
 
 tp_customers_load() {
 	local csv=$1 table i=0 id name v4 v6 dr dc ur uc prefixes
-	table=$(python3 "$TP_DIR/customers.py" table "$csv") || return 1
+	table=$("$TP_PYTHON" "$TP_DIR/customers.py" table "$csv") || return 1
 	TP_ID=() TP_NAME=() TP_V4=() TP_V6=() TP_DOWN_CEIL=() TP_UP_CEIL=()
 	declare -gA TP_INDEX=()
 	while IFS=$'\t' read -r id name v4 v6 dr dc ur uc prefixes; do
@@ -150,11 +152,12 @@ tp_servers_stop() {
 tp_run() {
 	local out=$1 tag=$2
 	shift 2
-	local jobs=("$@") n=$# j tmp pids=() id dir proto fam load i plan bps
+	local jobs=("$@") n=$# j tmp pids=() argv=() a id dir proto fam load i plan bps
 	local dst src args
 	[ -s "$out" ] || echo "$TP_HEADER" >"$out"
 	tp_servers_start "$n" || return 1
 	tmp=$(mktemp -d) || return 1
+	# everything worked out first, so that the clients start together
 	for ((j = 0; j < n; j++)); do
 		IFS=/ read -r id dir proto fam load <<<"${jobs[j]}"
 		i=${TP_INDEX[$id]:?unknown customer $id}
@@ -164,9 +167,9 @@ tp_run() {
 		else
 			dst=$TB_INET_V6 src=${TP_V6[i]}
 		fi
-		args=(-c "$dst" -B "$src" -p $((TP_PORT_BASE + j)) -t "$TP_DURATION"
-			-O "$TP_OMIT" -J --connect-timeout 3000)
-		if [ "$dir" = down ]; then args+=(-R); fi
+		args="-c $dst -B $src -p $((TP_PORT_BASE + j)) -t $TP_DURATION -O $TP_OMIT"
+		args+=" -J --connect-timeout 3000"
+		if [ "$dir" = down ]; then args+=" -R"; fi
 		if [ "$proto" = udp ]; then
 			load=${load:-$TP_UDP_LOAD}
 			case $load in
@@ -174,41 +177,43 @@ tp_run() {
 			*) bps=$load ;;
 			esac
 			# datagrams that fill a 1500-byte packet
-			args+=(-u -b "$bps" -l $((fam == 4 ? 1472 : 1452)))
+			args+=" -u -b $bps -l $((fam == 4 ? 1472 : 1452))"
 		fi
-		echo "$plan" >"$tmp/$j.plan"
+		argv[j]=$args
+		printf '%s\t' "$tmp/$j.json" "$plan" "$tag" "$id" "${TP_NAME[i]}" "$dir" "$proto" \
+			"$fam" >"$tmp/$j.meta"
+	done
+	for ((j = 0; j < n; j++)); do
+		read -ra a <<<"${argv[j]}"
 		ip netns exec "$TB_CUST" timeout $((TP_OMIT + TP_DURATION + 15)) \
-			nice -n "$TP_NICE" iperf3 "${args[@]}" >"$tmp/$j.json" 2>"$tmp/$j.err" &
+			nice -n "$TP_NICE" iperf3 "${a[@]}" >"$tmp/$j.json" 2>"$tmp/$j.err" &
 		pids+=($!)
 	done
 	for ((j = 0; j < n; j++)); do
 		wait "${pids[j]}"
-		echo $? >"$tmp/$j.rc"
+		echo "$?" >>"$tmp/$j.meta"
 	done
-	for ((j = 0; j < n; j++)); do
-		IFS=/ read -r id dir proto fam load <<<"${jobs[j]}"
-		i=${TP_INDEX[$id]}
-		python3 - "$tmp/$j.json" "$(cat "$tmp/$j.rc")" "$(cat "$tmp/$j.plan")" \
-			"$tag" "$id" "${TP_NAME[i]}" "$dir" "$proto" "$fam" <<-'EOF'
-			import json, sys
-			path, rc, plan = sys.argv[1], sys.argv[2], int(sys.argv[3])
-			row = sys.argv[4:] + [str(plan)]
-			try:
-			    r = json.load(open(path))
-			    if "error" in r:
-			        raise ValueError(r["error"])
-			    got = r["end"]["sum_received"]
-			    bps = got["bits_per_second"]
-			    sent = r["end"]["sum_sent"]["bits_per_second"]
-			    lost = f'{got["lost_percent"]:.1f}' if row[4] == "udp" else "-"
-			    status = "ok" if rc == "0" else "exit " + rc
-			except (OSError, ValueError, KeyError) as e:
-			    bps, sent, lost = 0, 0, "-"
-			    status = "error: " + (str(e) or "no result").replace("\t", " ")[:120]
-			row += [str(int(sent)), str(int(bps)), f"{100 * bps / plan:.1f}", lost, status]
-			print("\t".join(row))
-		EOF
-	done >>"$out"
+	for ((j = 0; j < n; j++)); do cat "$tmp/$j.meta"; done | "$TP_PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    path, plan, *row, rc = line.rstrip("\n").split("\t")
+    plan = int(plan)
+    row.append(str(plan))
+    try:
+        r = json.load(open(path))
+        if "error" in r:
+            raise ValueError(r["error"])
+        got = r["end"]["sum_received"]
+        bps = got["bits_per_second"]
+        sent = r["end"]["sum_sent"]["bits_per_second"]
+        lost = "%.1f" % got["lost_percent"] if row[4] == "udp" else "-"
+        status = "ok" if rc == "0" else "exit " + rc
+    except (OSError, ValueError, KeyError) as e:
+        bps, sent, lost = 0, 0, "-"
+        status = "error: " + (str(e) or "no result").replace("\t", " ")[:120]
+    row += [str(int(sent)), str(int(bps)), f"{100 * bps / plan:.1f}", lost, status]
+    print("\t".join(row))
+' >>"$out"
 	if [ -n "$TP_LOG" ]; then
 		for ((j = 0; j < n; j++)); do
 			{ echo "== $tag ${jobs[j]}"; cat "$tmp/$j.err"; } >>"$TP_LOG"
@@ -292,7 +297,7 @@ tp_pps() {
 		rm -rf "$tmp"
 		return 1
 	fi
-	python3 - "$tag" "$t0" "$t1" "$((o1 - o0))" "$((f1 - f0))" "$((q1 - q0))" \
+	"$TP_PYTHON" - "$tag" "$t0" "$t1" "$((o1 - o0))" "$((f1 - f0))" "$((q1 - q0))" \
 		"$(wc -l <"$tmp/frames.cfg")" "$c0" "$c1" <<-'EOF' >>"$out"
 		import sys
 		tag, t0, t1, offered, fwd, drops, frames, c0, c1 = sys.argv[1:]
