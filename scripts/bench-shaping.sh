@@ -42,7 +42,9 @@ failed=()
 
 cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM
+	# a second Ctrl-C (or timeout passing one on) must not cut this short
+	trap - EXIT
+	trap '' INT TERM
 	disown -a
 	tp_servers_stop
 	backend_stop
