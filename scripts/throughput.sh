@@ -42,6 +42,12 @@
 # sent_bps is what the sender put out (UDP: the offered load).
 # Packet-rate rows go to their own file:
 #   tag seconds frames offered_pps forwarded_pps box_drops cpu_share net_rx
+# frames: how many destinations trafgen picked from; box_drops: qdisc and
+# interface drops in the box during the measurement.
+#
+# Settings: TP_DURATION (5) measured seconds after TP_OMIT (1) of warm-up;
+# TP_PORT_BASE (5300); TP_NICE (0) niceness of the iperf3 processes, for a
+# machine that others keep busy; TP_LOG a file for iperf3's messages.
 #
 # As a command, on a testbed that is up with a shaper started:
 #   scripts/throughput.sh [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both]
@@ -355,8 +361,11 @@ tp_main() {
 	done
 	shift $((OPTIND - 1))
 	if [ $# -ne 2 ]; then
-		sed -n 's/^#   scripts\/throughput.sh/usage: scripts\/throughput.sh/p; s/^#                         /                             /p' \
-			"${BASH_SOURCE[0]}" >&2
+		cat >&2 <<-EOF
+			usage: $0 [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both] [-f 4|6|both] SUFFIX CUSTOMERS.csv
+			       $0 pps [-t S] [-o OUT] SUFFIX CUSTOMERS.csv
+			on the testbed of scripts/testbed.sh up SUFFIX, with a shaper started
+		EOF
 		return 1
 	fi
 	TB_INET=xs-inet-$1 TB_BOX=xs-box-$1 TB_CUST=xs-cust-$1
