@@ -247,23 +247,45 @@ tp_table() {
 		}' "$out"
 }
 
-tp_cpu_sample() {
-	# softnet_stat (hex): column 1 packets processed, column 13 the CPU
-	awk '{ printf "%s:%s ", $13, $1 }' /proc/net/softnet_stat
-	echo
-	awk '$1 == "NET_RX:" { for (i = 2; i <= NF; i++) printf "%d:%s ", i - 2, $i }' /proc/softirqs
-	echo
-}
-
 tp_link_counter() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# Packets the box dropped: at the root qdiscs of lan and wan (HTB and mq
+# count what their children dropped) and at the interfaces.
+tp_box_drops() {
+	local d=0 dev n
+	for dev in lan wan; do
+		n=$(tc -n "$TB_BOX" -s qdisc show dev "$dev" root |
+			awk '/dropped/ { gsub(",", "", $7); print $7 + 0; exit }')
+		d=$((d + ${n:-0} + $(tp_link_counter "$TB_BOX" "$dev" tx_dropped) +
+			$(tp_link_counter "$TB_BOX" "$dev" rx_dropped)))
+	done
+	echo "$d"
+}
+
+# One line of counters for tp_pps; its time is the middle of the reads.
+# softnet: /proc/net/softnet_stat, CPU (column 13) and packets processed
+# (column 1), both hex; net_rx: /proc/softirqs NET_RX per CPU.
+tp_pps_sample() {
+	local t0 t1 sent dropped fwd drops
+	t0=$(date +%s.%N)
+	read -r sent dropped < <(ip netns exec "$TB_INET" cat \
+		/sys/class/net/i0/statistics/tx_packets /sys/class/net/i0/statistics/tx_dropped | xargs)
+	fwd=$(tp_link_counter "$TB_CUST" c0 rx_packets)
+	drops=$(tp_box_drops)
+	t1=$(date +%s.%N)
+	printf 't0=%s t1=%s offered=%s forwarded=%s drops=%s softnet=%s net_rx=%s\n' \
+		"$t0" "$t1" $((sent + dropped)) "$fwd" "$drops" \
+		"$(awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $13, $1 }' /proc/net/softnet_stat)" \
+		"$(awk '$1 == "NET_RX:" { for (i = 2; i <= NF; i++) printf "%s%d:%s", (i > 2 ? "," : ""), i - 2, $i }' \
+			/proc/softirqs)"
 }
 
 # tp_pps OUT.tsv TAG SECONDS: trafgen flood to random customer addresses
 # (IPv4) for SECONDS + 1; the first second is warm-up.
 tp_pps() {
-	local out=$1 tag=$2 secs=$3 tmp mac i pid
-	local o0 o1 d0 d1 f0 f1 q0 q1 c0 c1 t0 t1
+	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc
 	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
 	tmp=$(mktemp -d) || return 1
 	mac=$(tp_link_counter "$TB_BOX" wan ../address)
@@ -284,56 +306,35 @@ tp_pps() {
 		--no-cpu-stats >"$tmp/trafgen.log" 2>&1 &
 	pid=$!
 	sleep 1
-	o0=$(($(tp_link_counter "$TB_INET" i0 tx_packets) + $(tp_link_counter "$TB_INET" i0 tx_dropped)))
-	f0=$(tp_link_counter "$TB_CUST" c0 rx_packets)
-	q0=$(tp_box_drops)
-	c0=$(tp_cpu_sample)
-	t0=$(date +%s.%N)
+	s0=$(tp_pps_sample)
 	sleep "$secs"
-	o1=$(($(tp_link_counter "$TB_INET" i0 tx_packets) + $(tp_link_counter "$TB_INET" i0 tx_dropped)))
-	f1=$(tp_link_counter "$TB_CUST" c0 rx_packets)
-	q1=$(tp_box_drops)
-	c1=$(tp_cpu_sample)
-	t1=$(date +%s.%N)
+	s1=$(tp_pps_sample)
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
-	if [ $((o1 - o0)) -eq 0 ]; then
-		echo "throughput: pps: trafgen sent nothing:" >&2
-		tail -5 "$tmp/trafgen.log" >&2
-		rm -rf "$tmp"
-		return 1
-	fi
-	"$TP_PYTHON" - "$tag" "$t0" "$t1" "$((o1 - o0))" "$((f1 - f0))" "$((q1 - q0))" \
-		"$(wc -l <"$tmp/frames.cfg")" "$c0" "$c1" <<-'EOF' >>"$out"
+	"$TP_PYTHON" - "$tag" "$(wc -l <"$tmp/frames.cfg")" "$s0" "$s1" <<-'EOF' >>"$out"
 		import sys
-		tag, t0, t1, offered, fwd, drops, frames, c0, c1 = sys.argv[1:]
-		dt = float(t1) - float(t0)
-		def per_cpu(a, b, base):
-		    a = dict(x.split(":") for x in a.split())
-		    b = dict(x.split(":") for x in b.split())
-		    return {int(c, base): int(b[c], base) - int(a[c], base)
-		            for c in sorted(b, key=lambda c: int(c, base))}
-		(s0, n0), (s1, n1) = (c.split("\n") for c in (c0, c1))
-		soft = per_cpu(s0, s1, 16)
+		tag, frames, a, b = sys.argv[1:]
+		a, b = (dict(kv.split("=", 1) for kv in s.split()) for s in (a, b))
+		mid = lambda s: (float(s["t0"]) + float(s["t1"])) / 2
+		dt = mid(b) - mid(a)
+		d = {k: int(b[k]) - int(a[k]) for k in ("offered", "forwarded", "drops")}
+		if d["offered"] == 0:
+		    sys.exit("throughput: pps: trafgen sent nothing")
+		def per_cpu(k, base):
+		    x, y = ({int(c, base): int(v, base) for c, v in (p.split(":") for p in s[k].split(","))}
+		            for s in (a, b))
+		    return {c: y[c] - x.get(c, 0) for c in sorted(y)}
+		soft = per_cpu("softnet", 16)
 		total = sum(soft.values()) or 1
 		share = ",".join(f"cpu{c}={100 * v / total:.0f}%" for c, v in soft.items())
-		netrx = ",".join(f"cpu{c}={v / dt:.0f}/s" for c, v in per_cpu(n0, n1, 10).items())
-		print("\t".join([tag, f"{dt:.1f}", frames, f"{int(offered) / dt:.0f}",
-		                 f"{int(fwd) / dt:.0f}", drops, share, netrx]))
+		net_rx = ",".join(f"cpu{c}={v / dt:.0f}/s" for c, v in per_cpu("net_rx", 10).items())
+		print("\t".join([tag, f"{dt:.2f}", frames, f"{d['offered'] / dt:.0f}",
+		                 f"{d['forwarded'] / dt:.0f}", str(d["drops"]), share, net_rx]))
 	EOF
+	rc=$?
+	[ "$rc" -eq 0 ] || tail -5 "$tmp/trafgen.log" >&2
 	rm -rf "$tmp"
-}
-
-# Packets the box dropped: qdisc drops on lan and wan, plus interface drops.
-tp_box_drops() {
-	local d=0 dev n
-	for dev in lan wan; do
-		n=$(tc -n "$TB_BOX" -s qdisc show dev "$dev" |
-			awk '/dropped/ { gsub(",", "", $7); s += $7 } END { print s + 0 }')
-		d=$((d + n + $(tp_link_counter "$TB_BOX" "$dev" tx_dropped) +
-			$(tp_link_counter "$TB_BOX" "$dev" rx_dropped)))
-	done
-	echo "$d"
+	return "$rc"
 }
 
 tp_pps_table() {
