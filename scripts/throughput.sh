@@ -86,11 +86,11 @@ tp_box_gro() {
 }
 
 tp_customers_load() {
-	local csv=$1 table i=0 id name v4 v6 dr dc ur uc prefixes
+	local csv=$1 table i=0 id name v4 v6 dc uc
 	table=$("$TP_PYTHON" "$TP_DIR/customers.py" table "$csv") || return 1
 	TP_ID=() TP_NAME=() TP_V4=() TP_V6=() TP_DOWN_CEIL=() TP_UP_CEIL=()
 	declare -gA TP_INDEX=()
-	while IFS=$'\t' read -r id name v4 v6 dr dc ur uc prefixes; do
+	while IFS=$'\t' read -r id name v4 v6 _ dc _ uc _; do
 		TP_ID[i]=$id TP_NAME[i]=$name TP_V4[i]=$v4 TP_V6[i]=$v6
 		TP_DOWN_CEIL[i]=$dc TP_UP_CEIL[i]=$uc
 		TP_INDEX[$id]=$i
