@@ -39,6 +39,7 @@ fi
 interrupted=0
 trap 'interrupted=1' INT TERM
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A rc secs
 for n in "${names[@]}"; do
 	s=scripts/bench-$n.sh
@@ -80,6 +81,8 @@ machine() {
 	echo "| machine | $(nproc) CPUs, ${cpu:-unknown CPU}, $mem memory |"
 	echo "| kernel | $(uname -r) |"
 	echo "| tree | $(git describe --always --dirty 2>/dev/null || echo unknown) |"
+	# other work on the machine moves the numbers: say how busy it was
+	echo "| load average (1, 5, 15 min) | before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg) |"
 	[ "$QUICK" != 1 ] || echo "| mode | QUICK=1: smoke run, short measurements |"
 }
 
