@@ -157,7 +157,7 @@ accuracy_table() {
 
 pps_table() {
 	"$TP_PYTHON" - "$pps" none $BACKENDS <<-'EOF'
-		import csv, statistics, sys
+		import csv, sys
 		rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 		print("| shaper | forwarded pps (best round) | all rounds | offered pps | box drops "
 		      "| CPU share of receive work | NET_RX softirqs |")
