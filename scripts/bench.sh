@@ -34,6 +34,12 @@ else
 	done
 fi
 
+# Ctrl-C: the running benchmark cleans up after itself; then stop, and
+# leave docs/BENCHMARKS.md as it was
+interrupted=0
+trap 'interrupted=1' INT TERM
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A rc secs
 for n in "${names[@]}"; do
 	s=scripts/bench-$n.sh
@@ -48,6 +54,10 @@ for n in "${names[@]}"; do
 		rc[$n]=127
 	fi
 	secs[$n]=$(($(date +%s) - t0))
+	if [ "$interrupted" -eq 1 ]; then
+		echo "bench: interrupted in $n; docs/BENCHMARKS.md not written" >&2
+		exit 130
+	fi
 	if [ "${rc[$n]}" -eq 0 ] && [ ! -s "$BENCH_OUT/$n.md" ]; then
 		echo "bench: $s exited 0 but wrote no $BENCH_OUT/$n.md" >>"$BENCH_OUT/$n.log"
 		rc[$n]=1
@@ -71,6 +81,8 @@ machine() {
 	echo "| machine | $(nproc) CPUs, ${cpu:-unknown CPU}, $mem memory |"
 	echo "| kernel | $(uname -r) |"
 	echo "| tree | $(git describe --always --dirty 2>/dev/null || echo unknown) |"
+	# other work on the machine moves the numbers: say how busy it was
+	echo "| load average (1, 5, 15 min) | before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg) |"
 	[ "$QUICK" != 1 ] || echo "| mode | QUICK=1: smoke run, short measurements |"
 }
 

@@ -35,14 +35,16 @@ CLASSIC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # default is a single frame on a high-resolution-timer kernel: any wake-up
 # later than one frame time (60 us at 200 Mbit/s) is then rate lost for good.
 CLASSIC_BURST_MS=${CLASSIC_BURST_MS:-4}
+# Debian's python3 when there is one: a pyenv shim costs most of a second
+CLASSIC_PYTHON=${XS_PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}
 
 # classic_tree_batch DEV DIR CAPACITY CUSTOMERS.csv: the tc -batch text.
 # DIR is down (classify by destination) or up (by source).
 classic_tree_batch() {
 	local dev=$1 dir=$2 capacity=$3 csv=$4
 	local table plan rate_col ceil_col v4_at v6_base match
-	table=$(python3 "$CLASSIC_DIR/customers.py" table "$csv") || return 1
-	plan=$(python3 "$CLASSIC_DIR/customers.py" u32 "$csv") || return 1
+	table=$("$CLASSIC_PYTHON" "$CLASSIC_DIR/customers.py" table "$csv") || return 1
+	plan=$("$CLASSIC_PYTHON" "$CLASSIC_DIR/customers.py" u32 "$csv") || return 1
 	if [ "$dir" = down ]; then
 		rate_col=5 ceil_col=6 v4_at=16 v6_base=24 match=dst
 	else

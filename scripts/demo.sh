@@ -23,7 +23,9 @@ TP_DURATION=${DEMO_SECONDS:-5}
 
 demo_cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM
+	# a second Ctrl-C (or timeout passing one on) must not cut this short
+	trap - EXIT
+	trap '' INT TERM
 	# clients of an interrupted run die with the namespaces, unreported
 	disown -a
 	tp_servers_stop

@@ -42,6 +42,12 @@
 # sent_bps is what the sender put out (UDP: the offered load).
 # Packet-rate rows go to their own file:
 #   tag seconds frames offered_pps forwarded_pps box_drops cpu_share net_rx
+# frames: how many destinations trafgen picked from; box_drops: qdisc and
+# interface drops in the box during the measurement.
+#
+# Settings: TP_DURATION (5) measured seconds after TP_OMIT (1) of warm-up;
+# TP_PORT_BASE (5300); TP_NICE (0) niceness of the iperf3 processes, for a
+# machine that others keep busy; TP_LOG a file for iperf3's messages.
 #
 # As a command, on a testbed that is up with a shaper started:
 #   scripts/throughput.sh [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both]
@@ -54,6 +60,8 @@ TP_DURATION=${TP_DURATION:-5}
 TP_OMIT=${TP_OMIT:-1}
 TP_UDP_LOAD=${TP_UDP_LOAD:-1.1x}
 TP_NICE=${TP_NICE:-0}
+# Debian's python3 when there is one: a pyenv shim costs most of a second
+TP_PYTHON=${XS_PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}
 TP_LOG=${TP_LOG:-}
 TP_SERVERS=()
 TP_HEADER=$'tag\tid\tname\tdir\tproto\tfamily\tplan_bps\tsent_bps\tgoodput_bps\tpct\tlost_pct\tstatus'
@@ -78,11 +86,11 @@ tp_box_gro() {
 }
 
 tp_customers_load() {
-	local csv=$1 table i=0 id name v4 v6 dr dc ur uc prefixes
-	table=$(python3 "$TP_DIR/customers.py" table "$csv") || return 1
+	local csv=$1 table i=0 id name v4 v6 dc uc
+	table=$("$TP_PYTHON" "$TP_DIR/customers.py" table "$csv") || return 1
 	TP_ID=() TP_NAME=() TP_V4=() TP_V6=() TP_DOWN_CEIL=() TP_UP_CEIL=()
 	declare -gA TP_INDEX=()
-	while IFS=$'\t' read -r id name v4 v6 dr dc ur uc prefixes; do
+	while IFS=$'\t' read -r id name v4 v6 _ dc _ uc _; do
 		TP_ID[i]=$id TP_NAME[i]=$name TP_V4[i]=$v4 TP_V6[i]=$v6
 		TP_DOWN_CEIL[i]=$dc TP_UP_CEIL[i]=$uc
 		TP_INDEX[$id]=$i
@@ -150,11 +158,12 @@ tp_servers_stop() {
 tp_run() {
 	local out=$1 tag=$2
 	shift 2
-	local jobs=("$@") n=$# j tmp pids=() id dir proto fam load i plan bps
+	local jobs=("$@") n=$# j tmp pids=() argv=() a id dir proto fam load i plan bps
 	local dst src args
 	[ -s "$out" ] || echo "$TP_HEADER" >"$out"
 	tp_servers_start "$n" || return 1
 	tmp=$(mktemp -d) || return 1
+	# everything worked out first, so that the clients start together
 	for ((j = 0; j < n; j++)); do
 		IFS=/ read -r id dir proto fam load <<<"${jobs[j]}"
 		i=${TP_INDEX[$id]:?unknown customer $id}
@@ -164,9 +173,9 @@ tp_run() {
 		else
 			dst=$TB_INET_V6 src=${TP_V6[i]}
 		fi
-		args=(-c "$dst" -B "$src" -p $((TP_PORT_BASE + j)) -t "$TP_DURATION"
-			-O "$TP_OMIT" -J --connect-timeout 3000)
-		if [ "$dir" = down ]; then args+=(-R); fi
+		args="-c $dst -B $src -p $((TP_PORT_BASE + j)) -t $TP_DURATION -O $TP_OMIT"
+		args+=" -J --connect-timeout 3000"
+		if [ "$dir" = down ]; then args+=" -R"; fi
 		if [ "$proto" = udp ]; then
 			load=${load:-$TP_UDP_LOAD}
 			case $load in
@@ -174,41 +183,43 @@ tp_run() {
 			*) bps=$load ;;
 			esac
 			# datagrams that fill a 1500-byte packet
-			args+=(-u -b "$bps" -l $((fam == 4 ? 1472 : 1452)))
+			args+=" -u -b $bps -l $((fam == 4 ? 1472 : 1452))"
 		fi
-		echo "$plan" >"$tmp/$j.plan"
+		argv[j]=$args
+		printf '%s\t' "$tmp/$j.json" "$plan" "$tag" "$id" "${TP_NAME[i]}" "$dir" "$proto" \
+			"$fam" >"$tmp/$j.meta"
+	done
+	for ((j = 0; j < n; j++)); do
+		read -ra a <<<"${argv[j]}"
 		ip netns exec "$TB_CUST" timeout $((TP_OMIT + TP_DURATION + 15)) \
-			nice -n "$TP_NICE" iperf3 "${args[@]}" >"$tmp/$j.json" 2>"$tmp/$j.err" &
+			nice -n "$TP_NICE" iperf3 "${a[@]}" >"$tmp/$j.json" 2>"$tmp/$j.err" &
 		pids+=($!)
 	done
 	for ((j = 0; j < n; j++)); do
 		wait "${pids[j]}"
-		echo $? >"$tmp/$j.rc"
+		echo "$?" >>"$tmp/$j.meta"
 	done
-	for ((j = 0; j < n; j++)); do
-		IFS=/ read -r id dir proto fam load <<<"${jobs[j]}"
-		i=${TP_INDEX[$id]}
-		python3 - "$tmp/$j.json" "$(cat "$tmp/$j.rc")" "$(cat "$tmp/$j.plan")" \
-			"$tag" "$id" "${TP_NAME[i]}" "$dir" "$proto" "$fam" <<-'EOF'
-			import json, sys
-			path, rc, plan = sys.argv[1], sys.argv[2], int(sys.argv[3])
-			row = sys.argv[4:] + [str(plan)]
-			try:
-			    r = json.load(open(path))
-			    if "error" in r:
-			        raise ValueError(r["error"])
-			    got = r["end"]["sum_received"]
-			    bps = got["bits_per_second"]
-			    sent = r["end"]["sum_sent"]["bits_per_second"]
-			    lost = f'{got["lost_percent"]:.1f}' if row[4] == "udp" else "-"
-			    status = "ok" if rc == "0" else "exit " + rc
-			except (OSError, ValueError, KeyError) as e:
-			    bps, sent, lost = 0, 0, "-"
-			    status = "error: " + (str(e) or "no result").replace("\t", " ")[:120]
-			row += [str(int(sent)), str(int(bps)), f"{100 * bps / plan:.1f}", lost, status]
-			print("\t".join(row))
-		EOF
-	done >>"$out"
+	for ((j = 0; j < n; j++)); do cat "$tmp/$j.meta"; done | "$TP_PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    path, plan, *row, rc = line.rstrip("\n").split("\t")
+    plan = int(plan)
+    row.append(str(plan))
+    try:
+        r = json.load(open(path))
+        if "error" in r:
+            raise ValueError(r["error"])
+        got = r["end"]["sum_received"]
+        bps = got["bits_per_second"]
+        sent = r["end"]["sum_sent"]["bits_per_second"]
+        lost = "%.1f" % got["lost_percent"] if row[4] == "udp" else "-"
+        status = "ok" if rc == "0" else "exit " + rc
+    except (OSError, ValueError, KeyError) as e:
+        bps, sent, lost = 0, 0, "-"
+        status = "error: " + (str(e) or "no result").replace("\t", " ")[:120]
+    row += [str(int(sent)), str(int(bps)), f"{100 * bps / plan:.1f}", lost, status]
+    print("\t".join(row))
+' >>"$out"
 	if [ -n "$TP_LOG" ]; then
 		for ((j = 0; j < n; j++)); do
 			{ echo "== $tag ${jobs[j]}"; cat "$tmp/$j.err"; } >>"$TP_LOG"
@@ -236,23 +247,45 @@ tp_table() {
 		}' "$out"
 }
 
-tp_cpu_sample() {
-	# softnet_stat (hex): column 1 packets processed, column 13 the CPU
-	awk '{ printf "%s:%s ", $13, $1 }' /proc/net/softnet_stat
-	echo
-	awk '$1 == "NET_RX:" { for (i = 2; i <= NF; i++) printf "%d:%s ", i - 2, $i }' /proc/softirqs
-	echo
-}
-
 tp_link_counter() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# Packets the box dropped: at the root qdiscs of lan and wan (HTB and mq
+# count what their children dropped) and at the interfaces.
+tp_box_drops() {
+	local d=0 dev n
+	for dev in lan wan; do
+		n=$(tc -n "$TB_BOX" -s qdisc show dev "$dev" root |
+			awk '/dropped/ { gsub(",", "", $7); print $7 + 0; exit }')
+		d=$((d + ${n:-0} + $(tp_link_counter "$TB_BOX" "$dev" tx_dropped) +
+			$(tp_link_counter "$TB_BOX" "$dev" rx_dropped)))
+	done
+	echo "$d"
+}
+
+# One line of counters for tp_pps; its time is the middle of the reads.
+# softnet: /proc/net/softnet_stat, CPU (column 13) and packets processed
+# (column 1), both hex; net_rx: /proc/softirqs NET_RX per CPU.
+tp_pps_sample() {
+	local t0 t1 sent dropped fwd drops
+	t0=$(date +%s.%N)
+	read -r sent dropped < <(ip netns exec "$TB_INET" cat \
+		/sys/class/net/i0/statistics/tx_packets /sys/class/net/i0/statistics/tx_dropped | xargs)
+	fwd=$(tp_link_counter "$TB_CUST" c0 rx_packets)
+	drops=$(tp_box_drops)
+	t1=$(date +%s.%N)
+	printf 't0=%s t1=%s offered=%s forwarded=%s drops=%s softnet=%s net_rx=%s\n' \
+		"$t0" "$t1" $((sent + dropped)) "$fwd" "$drops" \
+		"$(awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $13, $1 }' /proc/net/softnet_stat)" \
+		"$(awk '$1 == "NET_RX:" { for (i = 2; i <= NF; i++) printf "%s%d:%s", (i > 2 ? "," : ""), i - 2, $i }' \
+			/proc/softirqs)"
 }
 
 # tp_pps OUT.tsv TAG SECONDS: trafgen flood to random customer addresses
 # (IPv4) for SECONDS + 1; the first second is warm-up.
 tp_pps() {
-	local out=$1 tag=$2 secs=$3 tmp mac i pid
-	local o0 o1 d0 d1 f0 f1 q0 q1 c0 c1 t0 t1
+	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc
 	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
 	tmp=$(mktemp -d) || return 1
 	mac=$(tp_link_counter "$TB_BOX" wan ../address)
@@ -273,56 +306,35 @@ tp_pps() {
 		--no-cpu-stats >"$tmp/trafgen.log" 2>&1 &
 	pid=$!
 	sleep 1
-	o0=$(($(tp_link_counter "$TB_INET" i0 tx_packets) + $(tp_link_counter "$TB_INET" i0 tx_dropped)))
-	f0=$(tp_link_counter "$TB_CUST" c0 rx_packets)
-	q0=$(tp_box_drops)
-	c0=$(tp_cpu_sample)
-	t0=$(date +%s.%N)
+	s0=$(tp_pps_sample)
 	sleep "$secs"
-	o1=$(($(tp_link_counter "$TB_INET" i0 tx_packets) + $(tp_link_counter "$TB_INET" i0 tx_dropped)))
-	f1=$(tp_link_counter "$TB_CUST" c0 rx_packets)
-	q1=$(tp_box_drops)
-	c1=$(tp_cpu_sample)
-	t1=$(date +%s.%N)
+	s1=$(tp_pps_sample)
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
-	if [ $((o1 - o0)) -eq 0 ]; then
-		echo "throughput: pps: trafgen sent nothing:" >&2
-		tail -5 "$tmp/trafgen.log" >&2
-		rm -rf "$tmp"
-		return 1
-	fi
-	python3 - "$tag" "$t0" "$t1" "$((o1 - o0))" "$((f1 - f0))" "$((q1 - q0))" \
-		"$(wc -l <"$tmp/frames.cfg")" "$c0" "$c1" <<-'EOF' >>"$out"
+	"$TP_PYTHON" - "$tag" "$(wc -l <"$tmp/frames.cfg")" "$s0" "$s1" <<-'EOF' >>"$out"
 		import sys
-		tag, t0, t1, offered, fwd, drops, frames, c0, c1 = sys.argv[1:]
-		dt = float(t1) - float(t0)
-		def per_cpu(a, b, base):
-		    a = dict(x.split(":") for x in a.split())
-		    b = dict(x.split(":") for x in b.split())
-		    return {int(c, base): int(b[c], base) - int(a[c], base)
-		            for c in sorted(b, key=lambda c: int(c, base))}
-		(s0, n0), (s1, n1) = (c.split("\n") for c in (c0, c1))
-		soft = per_cpu(s0, s1, 16)
+		tag, frames, a, b = sys.argv[1:]
+		a, b = (dict(kv.split("=", 1) for kv in s.split()) for s in (a, b))
+		mid = lambda s: (float(s["t0"]) + float(s["t1"])) / 2
+		dt = mid(b) - mid(a)
+		d = {k: int(b[k]) - int(a[k]) for k in ("offered", "forwarded", "drops")}
+		if d["offered"] == 0:
+		    sys.exit("throughput: pps: trafgen sent nothing")
+		def per_cpu(k, base):
+		    x, y = ({int(c, base): int(v, base) for c, v in (p.split(":") for p in s[k].split(","))}
+		            for s in (a, b))
+		    return {c: y[c] - x.get(c, 0) for c in sorted(y)}
+		soft = per_cpu("softnet", 16)
 		total = sum(soft.values()) or 1
 		share = ",".join(f"cpu{c}={100 * v / total:.0f}%" for c, v in soft.items())
-		netrx = ",".join(f"cpu{c}={v / dt:.0f}/s" for c, v in per_cpu(n0, n1, 10).items())
-		print("\t".join([tag, f"{dt:.1f}", frames, f"{int(offered) / dt:.0f}",
-		                 f"{int(fwd) / dt:.0f}", drops, share, netrx]))
+		net_rx = ",".join(f"cpu{c}={v / dt:.0f}/s" for c, v in per_cpu("net_rx", 10).items())
+		print("\t".join([tag, f"{dt:.2f}", frames, f"{d['offered'] / dt:.0f}",
+		                 f"{d['forwarded'] / dt:.0f}", str(d["drops"]), share, net_rx]))
 	EOF
+	rc=$?
+	[ "$rc" -eq 0 ] || tail -5 "$tmp/trafgen.log" >&2
 	rm -rf "$tmp"
-}
-
-# Packets the box dropped: qdisc drops on lan and wan, plus interface drops.
-tp_box_drops() {
-	local d=0 dev n
-	for dev in lan wan; do
-		n=$(tc -n "$TB_BOX" -s qdisc show dev "$dev" |
-			awk '/dropped/ { gsub(",", "", $7); s += $7 } END { print s + 0 }')
-		d=$((d + n + $(tp_link_counter "$TB_BOX" "$dev" tx_dropped) +
-			$(tp_link_counter "$TB_BOX" "$dev" rx_dropped)))
-	done
-	echo "$d"
+	return "$rc"
 }
 
 tp_pps_table() {
@@ -350,8 +362,11 @@ tp_main() {
 	done
 	shift $((OPTIND - 1))
 	if [ $# -ne 2 ]; then
-		sed -n 's/^#   scripts\/throughput.sh/usage: scripts\/throughput.sh/p; s/^#                         /                             /p' \
-			"${BASH_SOURCE[0]}" >&2
+		cat >&2 <<-EOF
+			usage: $0 [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both] [-f 4|6|both] SUFFIX CUSTOMERS.csv
+			       $0 pps [-t S] [-o OUT] SUFFIX CUSTOMERS.csv
+			on the testbed of scripts/testbed.sh up SUFFIX, with a shaper started
+		EOF
 		return 1
 	fi
 	TB_INET=xs-inet-$1 TB_BOX=xs-box-$1 TB_CUST=xs-cust-$1
