@@ -19,7 +19,9 @@ XS_FAILED=0
 
 xs_cleanup() {
 	local rc=$? i
-	trap - EXIT INT TERM
+	# a second Ctrl-C must not cut the cleanup short
+	trap - EXIT
+	trap '' INT TERM
 	for ((i = ${#XS_CLEANUP[@]} - 1; i >= 0; i--)); do
 		eval "${XS_CLEANUP[$i]}" >/dev/null 2>&1 || true
 	done
