@@ -23,13 +23,12 @@ enum log_level log_get_level(void);
 typedef void (*log_sink_fn)(enum log_level level, const char *msg);
 void log_set_sink(log_sink_fn sink);
 
-void xs_log(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void xs_log(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void xs_vlog(enum log_level level, const char *fmt, va_list ap);
 
-#define pr_err(...) xs_log(LOG_LEVEL_ERR, __VA_ARGS__)
-#define pr_warn(...) xs_log(LOG_LEVEL_WARN, __VA_ARGS__)
-#define pr_info(...) xs_log(LOG_LEVEL_INFO, __VA_ARGS__)
+#define pr_err(...)   xs_log(LOG_LEVEL_ERR, __VA_ARGS__)
+#define pr_warn(...)  xs_log(LOG_LEVEL_WARN, __VA_ARGS__)
+#define pr_info(...)  xs_log(LOG_LEVEL_INFO, __VA_ARGS__)
 #define pr_debug(...) xs_log(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 #endif /* XSHAPER_LOG_H */

@@ -44,8 +44,8 @@ struct customer {
 	struct prefix *prefixes;
 	unsigned int nprefixes;
 	uint64_t down_rate, down_ceil; /* bit/s, shaped on lan egress */
-	uint64_t up_rate, up_ceil;     /* bit/s, shaped on wan egress */
-	unsigned int line;             /* line in the file, for messages */
+	uint64_t up_rate, up_ceil; /* bit/s, shaped on wan egress */
+	unsigned int line; /* line in the file, for messages */
 };
 
 struct customer_list {
@@ -62,14 +62,12 @@ struct customer_list {
  * bound the ceils (NULL: no capacity check). A record may be at most 64 KiB.
  * Returns 0, -EINVAL, -ENOMEM, or the -errno of reading the file.
  */
-int customers_load(const char *path, const struct xs_config *cfg,
-		   struct customer_list *out);
+int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out);
 /* The same from a buffer; name is used in messages. */
-int customers_parse(const char *name, const char *buf, size_t len,
-		    const struct xs_config *cfg, struct customer_list *out);
+int customers_parse(const char *name, const char *buf, size_t len, const struct xs_config *cfg,
+		    struct customer_list *out);
 void customers_free(struct customer_list *list);
 /* Binary search by id; NULL when absent. */
-const struct customer *customers_find(const struct customer_list *list,
-				      uint32_t id);
+const struct customer *customers_find(const struct customer_list *list, uint32_t id);
 
 #endif /* XSHAPER_CUSTOMERS_H */

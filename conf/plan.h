@@ -16,7 +16,7 @@
 struct assignment {
 	uint32_t id;
 	uint32_t cpu;
-	uint32_t txq;   /* 0-based; cpu index i owns i*queues_per_cpu .. +queues_per_cpu-1 */
+	uint32_t txq; /* 0-based; cpu index i owns i*queues_per_cpu .. +queues_per_cpu-1 */
 	uint32_t minor; /* XS_FIRST_MINOR..XS_MAX_MINOR */
 };
 

@@ -48,7 +48,7 @@ struct run {
 
 /* Per customer (by plan index), what a reload changes in place. */
 #define CHANGED_PREFIXES 1
-#define CHANGED_RATES 2
+#define CHANGED_RATES	 2
 
 /* Index 0: lan (download), 1: wan (upload). */
 static const enum tree_dir dirs[2] = { TREE_DOWN, TREE_UP };
@@ -144,8 +144,7 @@ struct summary {
  * Classify every customer. moved: its place (CPU, TX queue or minor)
  * changed; changed: same place, but a rate or a prefix differs.
  */
-static void summarize(const struct run *r, const uint8_t *changed, bool print,
-		      struct summary *s)
+static void summarize(const struct run *r, const uint8_t *changed, bool print, struct summary *s)
 {
 	size_t i;
 
@@ -156,15 +155,15 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print,
 		if (!p) {
 			s->added++;
 			if (print)
-				printf("+ %u: cpu %u txq %u classid %x:%x\n", a->id, a->cpu,
-				       a->txq, a->txq + 1, a->minor);
+				printf("+ %u: cpu %u txq %u classid %x:%x\n", a->id, a->cpu, a->txq,
+				       a->txq + 1, a->minor);
 		} else if (p->txq != a->txq || p->minor != a->minor || p->cpu != a->cpu) {
 			s->moved++;
 			if (print)
 				printf("> %u: cpu %u txq %u classid %x:%x -> cpu %u txq %u "
 				       "classid %x:%x\n",
-				       a->id, p->cpu, p->txq, p->txq + 1, p->minor, a->cpu,
-				       a->txq, a->txq + 1, a->minor);
+				       a->id, p->cpu, p->txq, p->txq + 1, p->minor, a->cpu, a->txq,
+				       a->txq + 1, a->minor);
 		} else if (changed[i]) {
 			s->changed++;
 			if (print)
@@ -180,9 +179,8 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print,
 			continue;
 		s->removed++;
 		if (print)
-			printf("- %u: cpu %u txq %u classid %x:%x\n", r->prev[i].id,
-			       r->prev[i].cpu, r->prev[i].txq, r->prev[i].txq + 1,
-			       r->prev[i].minor);
+			printf("- %u: cpu %u txq %u classid %x:%x\n", r->prev[i].id, r->prev[i].cpu,
+			       r->prev[i].txq, r->prev[i].txq + 1, r->prev[i].minor);
 	}
 }
 
@@ -279,8 +277,8 @@ static int apply(struct run *r)
 	err = steer_sync(r->steer, &r->list, &r->plan, &counts);
 	if (err)
 		return err;
-	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n",
-		 counts.added, counts.updated, counts.deleted, counts.unchanged);
+	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", counts.added,
+		 counts.updated, counts.deleted, counts.unchanged);
 	for (i = 0; i < 2; i++) {
 		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_DELETE);
 		if (err)

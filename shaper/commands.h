@@ -6,8 +6,8 @@
 enum xs_exit {
 	XS_EXIT_OK = 0,
 	XS_EXIT_INVALID = 1, /* invalid config or input; nothing was touched */
-	XS_EXIT_SYSTEM = 2,  /* netlink, BPF, missing interface */
-	XS_EXIT_LOCKED = 3,  /* another xshaper held the lock past lock_timeout */
+	XS_EXIT_SYSTEM = 2, /* netlink, BPF, missing interface */
+	XS_EXIT_LOCKED = 3, /* another xshaper held the lock past lock_timeout */
 };
 
 struct xs_config;

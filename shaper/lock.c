@@ -40,7 +40,8 @@ int lock_acquire(const char *path, unsigned int timeout)
 		}
 		if (now() >= deadline) {
 			pr_err("%s: another xshaper still holds the lock after %u s "
-			       "(lock_timeout)\n", path, timeout);
+			       "(lock_timeout)\n",
+			       path, timeout);
 			close(fd);
 			return -EWOULDBLOCK;
 		}

@@ -15,27 +15,26 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xshaper [-c FILE] [-v|-q] COMMAND [ARGS]\n"
-		"\n"
-		"  check                 validate config and customer list; touch nothing\n"
-		"  start                 load and attach programs, build trees, load customers\n"
-		"  reload [--dry-run]    re-read the customer list, apply only the difference\n"
-		"  stop                  detach and remove everything xshaper created\n"
-		"  status [--json]       what is attached where, CPUs, queues, customer count\n"
-		"  stats [--json|--prometheus] [ID...]\n"
-		"                        per-customer and per-CPU counters\n"
-		"  lookup ADDRESS        the customer, CPU, TX queue and classid of an address\n"
-		"\n"
-		"options:\n"
-		"  -c, --config FILE     config file (default " XS_DEFAULT_CONFIG ")\n"
-		"  -v, --verbose         more messages (twice: debug, with libbpf's)\n"
-		"  -q, --quiet           errors only\n"
-		"  -h, --help            this text\n"
-		"  -V, --version         print the version\n"
-		"\n"
-		"exit status: 0 done; 1 invalid config or input (nothing was touched);\n"
-		"2 system error; 3 another xshaper held the lock past lock_timeout\n");
+	fprintf(f, "usage: xshaper [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+		   "\n"
+		   "  check                 validate config and customer list; touch nothing\n"
+		   "  start                 load and attach programs, build trees, load customers\n"
+		   "  reload [--dry-run]    re-read the customer list, apply only the difference\n"
+		   "  stop                  detach and remove everything xshaper created\n"
+		   "  status [--json]       what is attached where, CPUs, queues, customer count\n"
+		   "  stats [--json|--prometheus] [ID...]\n"
+		   "                        per-customer and per-CPU counters\n"
+		   "  lookup ADDRESS        the customer, CPU, TX queue and classid of an address\n"
+		   "\n"
+		   "options:\n"
+		   "  -c, --config FILE     config file (default " XS_DEFAULT_CONFIG ")\n"
+		   "  -v, --verbose         more messages (twice: debug, with libbpf's)\n"
+		   "  -q, --quiet           errors only\n"
+		   "  -h, --help            this text\n"
+		   "  -V, --version         print the version\n"
+		   "\n"
+		   "exit status: 0 done; 1 invalid config or input (nothing was touched);\n"
+		   "2 system error; 3 another xshaper held the lock past lock_timeout\n");
 }
 
 static const struct command {
@@ -50,12 +49,9 @@ static const struct command {
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{},
+		{ "config", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    {},
 	};
 	const char *config = XS_DEFAULT_CONFIG;
 	int level = LOG_LEVEL_INFO;

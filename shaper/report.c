@@ -125,8 +125,7 @@ static struct class_stats *find_class(const struct iface_stats *is, uint32_t cla
  * HTB keeps no rate estimator unless asked (one per class is a timer per
  * class), so the current rate is measured: two reads interval seconds apart.
  */
-static int read_stats(const struct xs_config *cfg, unsigned int interval,
-		      struct iface_stats is[2])
+static int read_stats(const struct xs_config *cfg, unsigned int interval, struct iface_stats is[2])
 {
 	struct iface_stats again[2] = {};
 	struct nl_sock *sk;
@@ -178,10 +177,10 @@ static void print_class_json(const struct class_stats *s)
 		printf("null");
 		return;
 	}
-	printf("{\"classid\":\"%x:%x\",\"rate\":%" PRIu64 ",\"ceil\":%" PRIu64
-	       ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"drops\":%" PRIu64
-	       ",\"overlimits\":%" PRIu64 ",\"backlog_bytes\":%" PRIu64
-	       ",\"backlog_packets\":%" PRIu64 ",\"bps\":%" PRIu64 "}",
+	printf("{\"classid\":\"%x:%x\",\"rate\":%" PRIu64 ",\"ceil\":%" PRIu64 ",\"bytes\":%" PRIu64
+	       ",\"packets\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"overlimits\":%" PRIu64
+	       ",\"backlog_bytes\":%" PRIu64 ",\"backlog_packets\":%" PRIu64 ",\"bps\":%" PRIu64
+	       "}",
 	       s->classid >> 16, s->classid & 0xffff, s->rate, s->ceil, s->bytes, s->packets,
 	       s->drops, s->overlimits, s->backlog_bytes, s->backlog_packets, s->bps);
 }
@@ -218,7 +217,10 @@ struct metric {
 	size_t offset; /* into struct class_stats */
 };
 
-#define CLASS_METRIC(n, t, h, f) { n, t, h, offsetof(struct class_stats, f) }
+#define CLASS_METRIC(n, t, h, f)                                                                   \
+	{                                                                                          \
+		n, t, h, offsetof(struct class_stats, f)                                           \
+	}
 static const struct metric class_metrics[] = {
 	CLASS_METRIC("bytes_total", "counter", "Bytes sent by the class.", bytes),
 	CLASS_METRIC("packets_total", "counter", "Packets sent by the class.", packets),
@@ -226,8 +228,7 @@ static const struct metric class_metrics[] = {
 	CLASS_METRIC("overlimits_total", "counter", "Times the class was over its rate.",
 		     overlimits),
 	CLASS_METRIC("backlog_bytes", "gauge", "Bytes queued in the class.", backlog_bytes),
-	CLASS_METRIC("backlog_packets", "gauge", "Packets queued in the class.",
-		     backlog_packets),
+	CLASS_METRIC("backlog_packets", "gauge", "Packets queued in the class.", backlog_packets),
 	CLASS_METRIC("rate_bits", "gauge", "Guaranteed rate of the class in bit/s.", rate),
 	CLASS_METRIC("ceil_bits", "gauge", "Ceiling rate of the class in bit/s.", ceil),
 };
@@ -408,8 +409,8 @@ static void print_class_text(const char *id, const char *name, const char *dir,
 		printf("%-10s %-16.16s %-4s  (class missing)\n", id, name, dir);
 		return;
 	}
-	printf("%-10s %-16.16s %-4s %8s %8s %10s %12" PRIu64 " %8" PRIu64 " %10" PRIu64
-	       " %8" PRIu64 " %9s\n",
+	printf("%-10s %-16.16s %-4s %8s %8s %10s %12" PRIu64 " %8" PRIu64 " %10" PRIu64 " %8" PRIu64
+	       " %9s\n",
 	       id, name, dir, rate_format(s->rate, rate, sizeof(rate)),
 	       rate_format(s->ceil, ceil, sizeof(ceil)),
 	       human_bytes(s->bytes, bytes, sizeof(bytes)), s->packets, s->drops, s->overlimits,
@@ -421,8 +422,8 @@ static void stats_text(const struct stats_view *v, char **ids, int nids)
 	unsigned int cpu, d, k;
 	size_t i;
 
-	printf("%-10s %-16s %-4s %8s %8s %10s %12s %8s %10s %8s %9s\n", "id", "name", "dir",
-	       "rate", "ceil", "bytes", "packets", "drops", "overlimits", "backlog", "now");
+	printf("%-10s %-16s %-4s %8s %8s %10s %12s %8s %10s %8s %9s\n", "id", "name", "dir", "rate",
+	       "ceil", "bytes", "packets", "drops", "overlimits", "backlog", "now");
 	for (i = 0; i < v->n; i++) {
 		const struct assignment *a = &v->assignments[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
@@ -654,12 +655,13 @@ int cmd_status(const char *config, int argc, char **argv)
 		for (i = 0; i < cfg.ncpus; i++)
 			printf(" %u", cfg.cpus[i]);
 		printf(" (%u HTB tree%s per interface, %u per CPU)\n",
-		       cfg.ncpus * cfg.queues_per_cpu, cfg.ncpus * cfg.queues_per_cpu == 1 ? "" : "s",
-		       cfg.queues_per_cpu);
+		       cfg.ncpus * cfg.queues_per_cpu,
+		       cfg.ncpus * cfg.queues_per_cpu == 1 ? "" : "s", cfg.queues_per_cpu);
 		if (!started) {
 			printf("not started\n");
 		} else {
-			printf("customers: %zu\nstarted: %s\n", n, when(st.started, t1, sizeof(t1)));
+			printf("customers: %zu\nstarted: %s\n", n,
+			       when(st.started, t1, sizeof(t1)));
 			printf("last reload: %s", when(st.last_reload.time, t2, sizeof(t2)));
 			if (st.last_reload.time)
 				printf(": %u added, %u removed, %u changed, %u moved, "
@@ -699,9 +701,9 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		       m.unknown == XS_UNKNOWN_PASS ? "pass" : "shape");
 		ret = XS_EXIT_OK;
 	} else if (!err) {
-		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s\n",
-		       m.address_text, m.customer.id, m.prefix_text, m.customer.cpu,
-		       m.customer.txq, m.classid_text);
+		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s\n", m.address_text,
+		       m.customer.id, m.prefix_text, m.customer.cpu, m.customer.txq,
+		       m.classid_text);
 		ret = XS_EXIT_OK;
 	}
 	steer_close(steer);

@@ -357,9 +357,8 @@ static void test_unknown_sections_and_keys_warn(void **state)
 			 0);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
 	assert_int_equal(capture_count(LOG_LEVEL_WARN), 4);
-	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 8), "[cpus:extra]",
-					  "unknown section"),
-			 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_WARN, at(f, 8), "[cpus:extra]", "unknown section"), 1);
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 1), "stray", "outside any section"),
 			 1);
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 5), "[interfaces] wna",

@@ -347,23 +347,23 @@ static void test_equal_prefixes_are_errors(void **state)
 				      "6,f,::ffff:198.18.0.0/120,1,2,1,2\n"),
 			 -EINVAL);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 5);
-	assert_int_equal(
-		capture_matching(LOG_LEVEL_ERR, "list.csv:3: customer 2: prefix 198.18.0.0/24 is "
-						"also claimed by customer 1 on line 2"),
-		1);
-	assert_int_equal(
-		capture_matching(LOG_LEVEL_ERR, "list.csv:5: customer 4: prefix 2001:db8:1::/48 is "
-						"also claimed by customer 3 on line 4"),
-		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:3: customer 2: prefix 198.18.0.0/24 is "
+					  "also claimed by customer 1 on line 2"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:5: customer 4: prefix 2001:db8:1::/48 is "
+					  "also claimed by customer 3 on line 4"),
+			 1);
 	assert_int_equal(
 		capture_matching(LOG_LEVEL_ERR,
 				 "list.csv:6: customer 5: prefix 198.18.5.5/32 is listed twice"),
 		1);
 	/* IPv4-mapped IPv6 is the same address */
-	assert_int_equal(
-		capture_matching(LOG_LEVEL_ERR, "list.csv:7: customer 6: prefix 198.18.0.0/24 is "
-						"also claimed by customer 1 on line 2"),
-		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:7: customer 6: prefix 198.18.0.0/24 is "
+					  "also claimed by customer 1 on line 2"),
+			 1);
 	/* host bits set in line 3's prefix: warned, not an error by itself */
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: ", "host bits set",
 					  "using 198.18.0.0/24"),
@@ -454,14 +454,14 @@ static void test_rates(void **state)
 			LOG_LEVEL_ERR,
 			"list.csv:3: customer 2: up_rate 30mbit is more than up_ceil 20mbit"),
 		1);
-	assert_int_equal(
-		capture_matching(LOG_LEVEL_ERR, "list.csv:4: customer 3: down_ceil 3gbit is more "
-						"than [shaping] lan_capacity 2gbit"),
-		1);
-	assert_int_equal(
-		capture_matching(LOG_LEVEL_ERR, "list.csv:5: customer 4: up_ceil 1.5gbit is more "
-						"than [shaping] wan_capacity 1gbit"),
-		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:4: customer 3: down_ceil 3gbit is more "
+					  "than [shaping] lan_capacity 2gbit"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:5: customer 4: up_ceil 1.5gbit is more "
+					  "than [shaping] wan_capacity 1gbit"),
+			 1);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6:"), 0);
 	assert_int_equal(
 		capture_matching(LOG_LEVEL_ERR, "list.csv:7: customer 6: down_rate '0': zero"), 1);
