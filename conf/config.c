@@ -48,6 +48,19 @@ const char *leaf_qdisc_name(enum leaf_qdisc leaf)
 	return "unknown";
 }
 
+void config_resolve_queues(struct xs_config *cfg, unsigned int txqs)
+{
+	unsigned int q = cfg->ncpus ? txqs / cfg->ncpus : 1;
+
+	if (!cfg->queues_auto)
+		return;
+	if (q < 1)
+		q = 1;
+	if (q > XS_AUTO_QUEUES_MAX)
+		q = XS_AUTO_QUEUES_MAX;
+	cfg->queues_per_cpu = q;
+}
+
 unsigned int config_txqs(const struct xs_config *cfg)
 {
 	return cfg->ncpus * cfg->queues_per_cpu;
@@ -217,6 +230,7 @@ void config_defaults(struct xs_config *cfg)
 	cfg->ncpus = n > 0 ? (unsigned int)n : 0;
 	cfg->queue_size = 2048;
 	cfg->queues_per_cpu = 1;
+	cfg->queues_auto = true;
 	cfg->wan_capacity = 10000000000ULL;
 	cfg->lan_capacity = 10000000000ULL;
 	cfg->leaf_qdisc = LEAF_FQ_CODEL;
@@ -402,6 +416,11 @@ static int key_queue_size(struct load_ctx *ctx, const char *val, char *why)
 
 static int key_queues_per_cpu(struct load_ctx *ctx, const char *val, char *why)
 {
+	ctx->cfg->queues_auto = !strcasecmp(val, "auto");
+	if (ctx->cfg->queues_auto) {
+		ctx->cfg->queues_per_cpu = 1;
+		return 0;
+	}
 	if (parse_uint(val, 1, XS_MAX_TXQS, &ctx->cfg->queues_per_cpu, why)) {
 		ctx->bad_cpus = true;
 		return -EINVAL;
@@ -515,7 +534,8 @@ static const struct ini_key ini_keys[] = {
 	{ "interfaces", "xdp_mode", "native, skb", key_xdp_mode },
 	{ "cpus", "list", "online CPUs as a list such as 0-3,6", key_cpus_list },
 	{ "cpus", "queue_size", "8..16384", key_queue_size },
-	{ "cpus", "queues_per_cpu", "1..4096, at most 4096 TX queues in all", key_queues_per_cpu },
+	{ "cpus", "queues_per_cpu", "auto or 1..4096, at most 4096 TX queues in all",
+	  key_queues_per_cpu },
 	{ "shaping", "wan_capacity", RATE_ALLOWED, key_wan_capacity },
 	{ "shaping", "lan_capacity", RATE_ALLOWED, key_lan_capacity },
 	{ "shaping", "leaf_qdisc", "fq_codel, sfq, pfifo", key_leaf_qdisc },

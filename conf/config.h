@@ -41,6 +41,7 @@ struct xs_config {
 	unsigned int ncpus;
 	unsigned int queue_size;
 	unsigned int queues_per_cpu;
+	bool queues_auto; /* "auto": config_resolve_queues sets queues_per_cpu */
 
 	/* [shaping] */
 	uint64_t wan_capacity;
@@ -71,6 +72,17 @@ void config_defaults(struct xs_config *cfg);
  * known. A relative [customers] file is made relative to the INI's directory.
  */
 int config_load(const char *path, struct xs_config *cfg);
+
+/*
+ * queues_per_cpu = auto (the default): as many HTB trees per CPU as the
+ * interfaces' TX queues allow, at most XS_AUTO_QUEUES_MAX. More trees make
+ * building and changing them cheaper (each class creation walks the classes
+ * of its tree), but the gain stops at about 1,000-2,500 customers a tree,
+ * reached by 8 trees a CPU in the measurements (docs/BENCHMARKS.md).
+ * txqs is the smaller TX queue count of wan and lan (0: unknown, keep 1).
+ */
+#define XS_AUTO_QUEUES_MAX 8
+void config_resolve_queues(struct xs_config *cfg, unsigned int txqs);
 
 /* Number of TX queues the trees use: ncpus * queues_per_cpu. */
 unsigned int config_txqs(const struct xs_config *cfg);

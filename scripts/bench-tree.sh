@@ -230,7 +230,10 @@ echo "  build $(secs "$t_build") s, unchanged $(secs "$t_noop") s ($m_noop messa
 	echo "| 1% churn: $c_rm gone, $c_add new, $c_chg rate changes (each interface) | $m_churn | $(secs "$t_churn") |"
 	echo "| stop (delete both roots) | 2 | $(secs "$t_stop") |"
 	echo
-	echo "### Where the kernel time goes (perf, this kernel)"
+	echo "### Where the kernel time goes"
+	echo
+	echo "Read from the kernel source and from perf profiles taken while developing"
+	echo "(not part of this run):"
 	echo
 	echo "- Every new HTB class walks every class already in its HTB (tc_bind_tclass, a"
 	echo "  mutex per class): quadratic per tree. More trees (queues_per_cpu) divide it."
@@ -238,13 +241,13 @@ echo "  build $(secs "$t_build") s, unchanged $(secs "$t_noop") s ($m_noop messa
 	echo "  (veth, virtio_net) that goes through flow_indr_dev_setup_offload, which walks"
 	echo "  a global list of every such block in the system: quadratic in all classes of"
 	echo "  all interfaces, whatever the number of trees. It is the floor of the qpc=$QPC"
-	echo "  column (over 80% of its kernel time at 20k) and of a stop; NICs whose driver"
+	echo "  column (most of its kernel time at 20k) and of a stop; NICs whose driver"
 	echo "  has ndo_setup_tc do not take that path."
 	echo "- Every request looks its HTB up in the device's 16-bucket qdisc hash. HTB's own"
 	echo "  pfifo leaves all have handle 0 and share bucket 0 with the HTBs of majors 2, 21,"
 	echo "  42, ...: those trees are built first. Explicit leaves (tc -batch) spread over all"
-	echo "  buckets but cost a request and several lookups each; with explicit pfifo leaves"
-	echo "  xshaper took 10-12 s instead of 9 s for 2 x 20k customers on 16 trees."
+	echo "  buckets but cost a request and several lookups each, which is why xshaper"
+	echo "  sends no leaf for leaf_qdisc = pfifo."
 } >"$MD"
 
 gnuplot <<EOF

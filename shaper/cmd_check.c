@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,24 @@ int load_config(const char *config, struct xs_config *cfg)
 	return config_load(config, cfg);
 }
 
+void resolve_queues(struct xs_config *cfg)
+{
+	unsigned int wan = 0, lan = 0;
+	struct tc_sock *ts;
+
+	if (!cfg->queues_auto)
+		return;
+	/* where the interfaces are not (check on another machine), one tree a CPU */
+	if (if_nametoindex(cfg->wan) && if_nametoindex(cfg->lan) && !tc_sock_open(&ts)) {
+		tree_tx_queues(ts, cfg->wan, &wan);
+		tree_tx_queues(ts, cfg->lan, &lan);
+		tc_sock_close(ts);
+	}
+	config_resolve_queues(cfg, wan < lan ? wan : lan);
+	pr_debug("queues_per_cpu = auto: %u (TX queues: %s %u, %s %u)\n", cfg->queues_per_cpu,
+		 cfg->wan, wan, cfg->lan, lan);
+}
+
 int load_inputs(const char *config, struct xs_config *cfg, struct customer_list *list)
 {
 	int err;
@@ -25,6 +44,7 @@ int load_inputs(const char *config, struct xs_config *cfg, struct customer_list 
 	err = load_config(config, cfg);
 	if (err)
 		return err;
+	resolve_queues(cfg);
 	return customers_load(cfg->customers_file, cfg, list);
 }
 

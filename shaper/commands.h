@@ -17,6 +17,12 @@ struct customer_list;
 int load_config(const char *config, struct xs_config *cfg);
 
 /*
+ * queues_per_cpu = auto: resolve it from the TX queues of wan and lan (one
+ * tree a CPU where they do not exist here).
+ */
+void resolve_queues(struct xs_config *cfg);
+
+/*
  * Load the config and the customer list it names; every problem is
  * reported. 0, or -errno with nothing touched.
  */

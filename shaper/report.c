@@ -600,6 +600,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	}
 	if (load_config(config, &cfg))
 		return XS_EXIT_INVALID;
+	resolve_queues(&cfg);
 	if (steer_query(&cfg, &ifs[0], &ifs[1]))
 		return XS_EXIT_SYSTEM;
 	started = steer_exists(&cfg) && steer_open(&cfg, &steer) == 0;

@@ -182,6 +182,12 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 void tree_free(struct tree *t);
 void tree_diff_free(struct tree_diff *d);
 
+/*
+ * The TX queues an interface has in use (the driver's channel count when it
+ * reports one). -ENODEV when there is no such interface.
+ */
+int tree_tx_queues(struct tc_sock *ts, const char *ifname, unsigned int *n);
+
 /* The root qdisc of an interface, to be stored before start. */
 int tree_read_root(struct tc_sock *ts, const char *ifname, struct tree_root *out);
 

@@ -661,6 +661,18 @@ static int read_link(struct tc_sock *ts, const char *ifname, struct tree *t)
 	return 0;
 }
 
+int tree_tx_queues(struct tc_sock *ts, const char *ifname, unsigned int *n)
+{
+	struct tree t = {};
+	int err;
+
+	*n = 0;
+	err = read_link(ts, ifname, &t);
+	if (!err)
+		*n = t.dev_txqs;
+	return err;
+}
+
 static int read_qdiscs(struct tc_sock *ts, struct tree *t)
 {
 	struct dump_state d = { .t = t };

@@ -104,6 +104,7 @@ static void test_defaults(void **state)
 	}
 	assert_int_equal(cfg.queue_size, 2048);
 	assert_int_equal(cfg.queues_per_cpu, 1);
+	assert_true(cfg.queues_auto);
 	assert_int_equal(cfg.wan_capacity, 10000000000ULL);
 	assert_int_equal(cfg.lan_capacity, 10000000000ULL);
 	assert_int_equal(cfg.leaf_qdisc, LEAF_FQ_CODEL);
@@ -172,6 +173,7 @@ static void test_every_key_set(void **state)
 	assert_int_equal(f->cfg.cpus[0], 0);
 	assert_int_equal(f->cfg.queue_size, 4096);
 	assert_int_equal(f->cfg.queues_per_cpu, 4);
+	assert_false(f->cfg.queues_auto);
 	assert_int_equal(config_txqs(&f->cfg), 4);
 	assert_int_equal(f->cfg.wan_capacity, 2500000000ULL);
 	assert_int_equal(f->cfg.lan_capacity, 900000000ULL);
@@ -507,6 +509,32 @@ static void test_example_config(void **state)
 	capture_end();
 }
 
+/* auto: as many trees a CPU as the queues allow, between 1 and 8 */
+static void test_queues_auto(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL "[cpus]\nlist = 0\nqueues_per_cpu = AUTO\n"), 0);
+	assert_true(f->cfg.queues_auto);
+	f->cfg.ncpus = 2;
+	config_resolve_queues(&f->cfg, 4);
+	assert_int_equal(f->cfg.queues_per_cpu, 2);
+	config_resolve_queues(&f->cfg, 5);
+	assert_int_equal(f->cfg.queues_per_cpu, 2);
+	config_resolve_queues(&f->cfg, 64);
+	assert_int_equal(f->cfg.queues_per_cpu, XS_AUTO_QUEUES_MAX);
+	config_resolve_queues(&f->cfg, 1);
+	assert_int_equal(f->cfg.queues_per_cpu, 1);
+	config_resolve_queues(&f->cfg, 0);
+	assert_int_equal(f->cfg.queues_per_cpu, 1);
+
+	/* a number is a number: resolving leaves it alone */
+	assert_int_equal(load(f, MINIMAL "[cpus]\nlist = 0\nqueues_per_cpu = 3\n"), 0);
+	assert_false(f->cfg.queues_auto);
+	config_resolve_queues(&f->cfg, 64);
+	assert_int_equal(f->cfg.queues_per_cpu, 3);
+}
+
 static void test_cpulist_parse(void **state)
 {
 	static const char *const bad[] = { "",	    " ",    "a",   "3-1", "1-",	 "-1", "256",
@@ -567,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
 		cmocka_unit_test(test_example_config),
+		cmocka_unit_test_setup_teardown(test_queues_auto, setup, teardown),
 		cmocka_unit_test(test_cpulist_parse),
 		cmocka_unit_test(test_cpus_online),
 	};
