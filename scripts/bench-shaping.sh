@@ -258,6 +258,14 @@ plot() {
 	echo "(/proc/net/softnet_stat), i.e. where the work landed. none: no shaper at all."
 	echo
 	if [ -s "$pps" ]; then pps_table; else echo "_no results_"; fi
+	echo
+	echo "Reading this on veth: XDP wants 256 bytes of headroom in front of a frame, and"
+	echo "frames a veth peer sends have less, so the kernel copies every frame into a"
+	echo "new buffer before the XDP program runs (a NIC driver's XDP runs on its receive"
+	echo "buffers with no such copy); the redirected half then crosses the cpumap to CPU 1,"
+	echo "which the generator does not share. On two CPUs, one of them running the"
+	echo "generator, that copy and hop cost more than the per-CPU trees save; the row shows"
+	echo "the price of the path here, not what it scales to on a NIC with many queues."
 	if [ ${#failed[@]} -gt 0 ]; then
 		echo
 		echo "Did not run:"
