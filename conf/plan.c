@@ -33,13 +33,24 @@ struct txq_state {
 	uint32_t count;
 	uint32_t next_minor; /* lowest minor not known to be taken */
 	size_t kept, kept_end; /* its kept minors: kept_minors[kept..kept_end) */
+	size_t rsv; /* next of them to look at for a reserved one */
 };
 
 /* A customer that asks to keep its place from the previous plan. */
 struct claim {
 	uint32_t txq, minor;
-	size_t cust; /* index in the plan (and in order[]) */
+	size_t cust; /* index in the plan (and in order[]); RESERVED: nobody's now */
 };
+
+/*
+ * The minor of a customer that leaves or moves in this run stays unused in
+ * it: its class still carries the old customer's prefixes until the maps
+ * are repointed, and a new customer placed there would get that class
+ * changed in place, old counters and queued packets included. It is given
+ * out again only when a tree has no other minor left, and freely by the
+ * next run, once the class is gone.
+ */
+#define RESERVED SIZE_MAX
 
 struct builder {
 	const struct xs_config *cfg;
@@ -48,6 +59,7 @@ struct builder {
 	struct txq_state *txqs;
 	uint32_t ntxqs;
 	uint32_t *kept_minors;
+	uint8_t *kept_reserved; /* per kept_minors[]: held by nobody, spare */
 	uint32_t *heap; /* txq numbers, min-heap by (load, txq) */
 	uint32_t nheap;
 };
@@ -124,16 +136,24 @@ static void heap_down(struct builder *b, uint32_t i)
 	}
 }
 
-/* The lowest minor of the queue that no kept customer holds. */
+/*
+ * The lowest minor of the queue that no kept customer holds and nobody left
+ * in this run; when those run out, one that somebody left (the caller
+ * checked that the tree has room).
+ */
 static uint32_t take_minor(struct builder *b, struct txq_state *t)
 {
-	for (;;) {
+	while (t->next_minor <= XS_MAX_MINOR) {
 		while (t->kept < t->kept_end && b->kept_minors[t->kept] < t->next_minor)
 			t->kept++;
 		if (t->kept == t->kept_end || b->kept_minors[t->kept] != t->next_minor)
 			return t->next_minor++;
 		t->next_minor++;
 	}
+	while (t->rsv < t->kept_end && !b->kept_reserved[t->rsv])
+		t->rsv++;
+	b->kept_reserved[t->rsv] = 0;
+	return b->kept_minors[t->rsv++];
 }
 
 static int keep_previous(struct builder *b, const struct assignment *prev, size_t nprev,
@@ -154,9 +174,10 @@ static int keep_previous(struct builder *b, const struct assignment *prev, size_
 			cpu_index[cfg->cpus[i]] = (int)i;
 
 	refs = malloc((nprev ? nprev : 1) * sizeof(*refs));
-	claims = malloc((out->n ? out->n : 1) * sizeof(*claims));
-	b->kept_minors = malloc((out->n ? out->n : 1) * sizeof(*b->kept_minors));
-	if (!refs || !claims || !b->kept_minors)
+	claims = malloc((out->n + nprev + 1) * sizeof(*claims));
+	b->kept_minors = malloc((out->n + nprev + 1) * sizeof(*b->kept_minors));
+	b->kept_reserved = calloc(out->n + nprev + 1, sizeof(*b->kept_reserved));
+	if (!refs || !claims || !b->kept_minors || !b->kept_reserved)
 		goto out;
 	for (i = 0; i < nprev; i++)
 		refs[i] = (struct prev_ref){ &prev[i], i };
@@ -186,7 +207,16 @@ static int keep_previous(struct builder *b, const struct assignment *prev, size_
 			j++;
 	}
 
-	/* a minor claimed twice (a corrupt previous plan) goes to the lower id */
+	/* every previous place, kept or not, is spoken for in this run */
+	for (j = 0; j < nprev; j++)
+		if (prev[j].txq < b->ntxqs && prev[j].minor >= XS_FIRST_MINOR &&
+		    prev[j].minor <= XS_MAX_MINOR)
+			claims[nclaims++] = (struct claim){ prev[j].txq, prev[j].minor, RESERVED };
+
+	/*
+	 * A minor claimed twice (a corrupt previous plan) goes to the lower id;
+	 * a reservation sorts after the customer keeping the same minor.
+	 */
 	qsort(claims, nclaims, sizeof(*claims), claim_cmp);
 	for (i = 0; i < nclaims; i++) {
 		const struct claim *c = &claims[i];
@@ -194,10 +224,13 @@ static int keep_previous(struct builder *b, const struct assignment *prev, size_
 
 		if (i && c->txq == claims[i - 1].txq && c->minor == claims[i - 1].minor)
 			continue;
-		if (!ts->count)
-			ts->kept = ts->kept_end = nkept;
+		if (!i || c->txq != claims[i - 1].txq)
+			ts->kept = ts->kept_end = ts->rsv = nkept;
+		b->kept_reserved[nkept] = c->cust == RESERVED;
 		b->kept_minors[nkept++] = c->minor;
 		ts->kept_end = nkept;
+		if (c->cust == RESERVED)
+			continue;
 		ts->count++;
 		ts->load = sat_add(ts->load, ceil_of(&b->list->v[b->order[c->cust]]));
 		out->v[c->cust].txq = c->txq;
@@ -327,6 +360,7 @@ out:
 	free(b.order);
 	free(b.txqs);
 	free(b.kept_minors);
+	free(b.kept_reserved);
 	free(b.heap);
 	free(placed);
 	return err;

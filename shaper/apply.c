@@ -83,25 +83,26 @@ static void run_free(struct run *r)
 	lock_release(r->lock);
 }
 
-static int exit_code(int err)
-{
-	if (!err)
-		return XS_EXIT_OK;
-	if (err == -EWOULDBLOCK)
-		return XS_EXIT_LOCKED;
-	return XS_EXIT_SYSTEM;
-}
-
-/* Read config and list, check the leaf qdisc; nothing is touched. */
+/* Read config and list, check the leaf qdisc; nothing is touched. Returns an exit status. */
 static int run_load(struct run *r, const char *config)
 {
 	int err;
 
 	r->lock = -1;
-	err = load_inputs(config, &r->cfg, &r->list);
-	if (err)
-		return err;
-	return tree_check_leaf(r->cfg.leaf_qdisc);
+	if (load_inputs(config, &r->cfg, &r->list))
+		return XS_EXIT_INVALID;
+	err = tree_check_leaf(r->cfg.leaf_qdisc);
+	if (err == -EOPNOTSUPP)
+		return XS_EXIT_INVALID;
+	return err ? XS_EXIT_SYSTEM : XS_EXIT_OK;
+}
+
+static int lock(struct run *r)
+{
+	r->lock = lock_acquire(r->cfg.lock, r->cfg.lock_timeout);
+	if (r->lock >= 0)
+		return XS_EXIT_OK;
+	return r->lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
 }
 
 static const struct assignment *find_prev(const struct run *r, uint32_t id)
@@ -233,32 +234,40 @@ out:
 	return err;
 }
 
+/*
+ * Everything a run will do, worked out before anything is touched (the maps
+ * are only read, and only when they exist). Returns an exit status.
+ */
 static int plan_and_diff(struct run *r)
 {
 	int err, i;
 
-	err = steer_read_assignments(r->steer, &r->prev, &r->nprev);
-	if (err)
-		return err;
+	if (r->steer) {
+		err = steer_read_assignments(r->steer, &r->prev, &r->nprev);
+		if (err)
+			return XS_EXIT_SYSTEM;
+	}
+	/* what the config cannot hold is the operator's to fix: exit 1 */
 	err = plan_build(&r->cfg, &r->list, r->prev, r->nprev, &r->plan);
 	if (err)
-		return err;
+		return err == -ENOMEM ? XS_EXIT_SYSTEM : XS_EXIT_INVALID;
 	for (i = 0; i < 2; i++) {
 		const char *ifname = dir_ifname(&r->cfg, i);
 
 		err = tree_desired(&r->cfg, &r->list, &r->plan, dirs[i], &r->want[i]);
 		if (err)
-			return err;
+			return err == -ENOMEM ? XS_EXIT_SYSTEM : XS_EXIT_INVALID;
 		err = tree_read(r->ts, ifname, &r->live[i]);
 		if (err) {
 			pr_err("%s: cannot read the qdisc tree: %s\n", ifname, strerror(-err));
-			return err;
+			return XS_EXIT_SYSTEM;
 		}
+		/* too few TX queues, no leaf handle left: the config asks too much */
 		err = tree_diff(&r->live[i], &r->want[i], &r->diff[i]);
 		if (err)
-			return err;
+			return err == -ENOMEM ? XS_EXIT_SYSTEM : XS_EXIT_INVALID;
 	}
-	return 0;
+	return XS_EXIT_OK;
 }
 
 static int apply(struct run *r)
@@ -287,8 +296,7 @@ static int apply(struct run *r)
 	return 0;
 }
 
-static void report(struct run *r, const char *what, const struct summary *s, double seconds,
-		   bool dry_run)
+static void report(const char *what, const struct summary *s, double seconds, bool dry_run)
 {
 	char line[256];
 
@@ -322,16 +330,13 @@ static void save_summary(struct run *r, const struct summary *s, double seconds)
 	steer_state_put(r->steer, &st);
 }
 
-/* Plan, diff, report and (unless dry_run) apply: the body of start and reload. */
+/* Report and (unless dry_run) apply what plan_and_diff found. */
 static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 {
 	struct summary s;
 	uint8_t *changed;
 	int err;
 
-	err = plan_and_diff(r);
-	if (err)
-		return err;
 	changed = calloc(r->plan.n + 1, 1);
 	if (!changed)
 		return -ENOMEM;
@@ -350,7 +355,7 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 			return err;
 		save_summary(r, &s, now() - t0);
 	}
-	report(r, what, &s, now() - t0, dry_run);
+	report(what, &s, now() - t0, dry_run);
 	return 0;
 }
 
@@ -394,18 +399,20 @@ static int remember_roots(struct run *r)
 }
 
 /*
- * A reload whose config names another wan or lan: the role leaves its old
- * interface as stop would leave it (programs off, previous root qdisc and
- * XPS back) and is started on the new one. The maps, and so every
- * customer's place, stay; the new interface gets its trees from reconcile.
+ * A config that names another wan or lan than xshaper is on: the role
+ * leaves its old interface as stop would leave it (programs off, previous
+ * root qdisc and XPS back); the caller then starts it on the new one. The
+ * maps, and so every customer's place, stay. *moved tells whether any did.
  */
-static int move_interfaces(struct run *r, bool dry_run)
+static int release_moved(struct run *r, bool dry_run, bool *moved)
 {
 	static const enum xs_dir roles[2] = { XS_LAN, XS_WAN };
 	struct xs_state st;
-	bool moved = false;
 	int err, i;
 
+	*moved = false;
+	if (!r->steer)
+		return 0;
 	err = steer_state_get(r->steer, &st);
 	if (err)
 		return err;
@@ -426,55 +433,76 @@ static int move_interfaces(struct run *r, bool dry_run)
 		if (err && err != -ENODEV)
 			return err;
 		kind[0] = '\0';
-		moved = true;
+		old[0] = '\0';
+		*moved = true;
 	}
-	if (!moved)
-		return 0;
-	err = steer_state_put(r->steer, &st);
-	if (err)
-		return err;
-	steer_close(r->steer);
-	r->steer = NULL;
-	err = steer_start(&r->cfg, &r->steer);
-	if (err)
-		return err;
-	return remember_roots(r);
+	return *moved ? steer_state_put(r->steer, &st) : 0;
+}
+
+/*
+ * start and reload: load, lock, work out everything, then change. A plan
+ * the system cannot take (too many customers, too few TX queues) is found
+ * before the first change and exits 1.
+ */
+static int run(const char *config, const char *what, bool attach, bool dry_run)
+{
+	double t0 = now();
+	struct run r = {};
+	bool moved;
+	int ret, err;
+
+	ret = run_load(&r, config);
+	if (ret) {
+		if (ret == XS_EXIT_INVALID)
+			pr_err("%s: nothing was changed\n", config);
+		goto out;
+	}
+	if (!dry_run) {
+		ret = lock(&r);
+		if (ret)
+			goto out;
+	}
+	ret = XS_EXIT_SYSTEM;
+	if (attach ? steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer)
+		   : steer_open(&r.cfg, &r.steer))
+		goto out;
+	err = resolve_queues(&r.cfg);
+	if (err) {
+		pr_err("queues_per_cpu = auto: cannot read the TX queues of %s and %s: %s\n",
+		       r.cfg.wan, r.cfg.lan, strerror(-err));
+		goto out;
+	}
+	if (tc_sock_open(&r.ts))
+		goto out;
+	ret = plan_and_diff(&r);
+	if (ret) {
+		if (ret == XS_EXIT_INVALID)
+			pr_err("%s: nothing was changed\n", config);
+		goto out;
+	}
+	ret = XS_EXIT_SYSTEM;
+	if (release_moved(&r, dry_run, &moved))
+		goto out;
+	if (attach || moved) {
+		steer_close(r.steer);
+		r.steer = NULL;
+		if (steer_start(&r.cfg, &r.steer) || remember_roots(&r))
+			goto out;
+	}
+	err = reconcile(&r, what, dry_run, t0);
+	ret = err ? XS_EXIT_SYSTEM : XS_EXIT_OK;
+out:
+	run_free(&r);
+	return ret;
 }
 
 int cmd_start(const char *config, int argc, char **argv)
 {
-	double t0 = now();
-	struct run r = {};
-	int err;
-
 	if (argc > 1) {
 		pr_err("start takes no arguments\n");
 		return XS_EXIT_INVALID;
 	}
-	err = run_load(&r, config);
-	if (err) {
-		run_free(&r);
-		return XS_EXIT_INVALID;
-	}
-	r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout);
-	if (r.lock < 0) {
-		err = r.lock;
-		goto out;
-	}
-	err = tc_sock_open(&r.ts);
-	if (err)
-		goto out;
-	/* the roots before anything of ours goes on the interfaces */
-	err = steer_start(&r.cfg, &r.steer);
-	if (err)
-		goto out;
-	err = remember_roots(&r);
-	if (err)
-		goto out;
-	err = reconcile(&r, "start", false, t0);
-out:
-	run_free(&r);
-	return exit_code(err);
+	return run(config, "start", true, false);
 }
 
 int cmd_reload(const char *config, int argc, char **argv)
@@ -484,9 +512,7 @@ int cmd_reload(const char *config, int argc, char **argv)
 		{},
 	};
 	bool dry_run = false;
-	double t0 = now();
-	struct run r = {};
-	int err, opt;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "n", options, NULL)) != -1) {
@@ -500,57 +526,30 @@ int cmd_reload(const char *config, int argc, char **argv)
 		pr_err("reload: unexpected argument '%s'\n", argv[optind]);
 		return XS_EXIT_INVALID;
 	}
-	err = run_load(&r, config);
-	if (err) {
-		run_free(&r);
-		pr_err("%s: nothing was changed\n", config);
-		return XS_EXIT_INVALID;
-	}
-	if (!dry_run) {
-		r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout);
-		if (r.lock < 0) {
-			err = r.lock;
-			goto out;
-		}
-	}
-	err = steer_open(&r.cfg, &r.steer);
-	if (err)
-		goto out;
-	err = tc_sock_open(&r.ts);
-	if (err)
-		goto out;
-	err = move_interfaces(&r, dry_run);
-	if (err)
-		goto out;
-	err = reconcile(&r, "reload", dry_run, t0);
-out:
-	run_free(&r);
-	return exit_code(err);
+	return run(config, "reload", false, dry_run);
 }
 
 int cmd_stop(const char *config, int argc, char **argv)
 {
 	struct xs_state st = {};
 	struct run r = {};
-	int err, ret = 0, i;
+	int err, ret, i;
 
 	if (argc > 1) {
 		pr_err("stop takes no arguments\n");
 		return XS_EXIT_INVALID;
 	}
 	r.lock = -1;
-	err = load_config(config, &r.cfg);
-	if (err)
+	if (load_config(config, &r.cfg))
 		return XS_EXIT_INVALID;
-	r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout);
-	if (r.lock < 0) {
-		err = r.lock;
+	ret = lock(&r);
+	if (ret)
 		goto out;
-	}
 	/*
-	 * The kinds to restore are in the pinned state that steer_stop removes;
-	 * so are the interfaces xshaper is on, which are what counts when the
-	 * config was edited since.
+	 * The root kinds to restore and the interfaces xshaper is on (what
+	 * counts when the config was edited since) are in the pinned state:
+	 * the trees go first, the state last, so a stop killed half way still
+	 * knows them next time.
 	 */
 	if (steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer) == 0)
 		steer_state_get(r.steer, &st);
@@ -560,23 +559,27 @@ int cmd_stop(const char *config, int argc, char **argv)
 		snprintf(r.cfg.lan, sizeof(r.cfg.lan), "%s", st.lan_if);
 	if (st.wan_if[0])
 		snprintf(r.cfg.wan, sizeof(r.cfg.wan), "%s", st.wan_if);
-	ret = steer_stop(&r.cfg);
-	err = tc_sock_open(&r.ts);
-	if (err)
+	ret = XS_EXIT_SYSTEM;
+	if (tc_sock_open(&r.ts))
 		goto out;
+	err = 0;
 	for (i = 0; i < 2; i++) {
 		const char *prev = dirs[i] == TREE_DOWN ? st.lan_qdisc : st.wan_qdisc;
+		int e;
 
 		if (!prev[0] || !strcmp(prev, "none"))
 			prev = NULL;
-		err = tree_stop(r.ts, dir_ifname(&r.cfg, i), prev);
-		if (err && err != -ENODEV && !ret)
-			ret = err;
+		e = tree_stop(r.ts, dir_ifname(&r.cfg, i), prev);
+		if (e && e != -ENODEV && !err)
+			err = e;
 	}
-	err = ret;
 	if (!err)
+		err = steer_stop(&r.cfg);
+	if (!err) {
 		pr_info("stopped: %s and %s are as before start\n", r.cfg.wan, r.cfg.lan);
+		ret = XS_EXIT_OK;
+	}
 out:
 	run_free(&r);
-	return exit_code(err);
+	return ret;
 }

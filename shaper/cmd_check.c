@@ -19,22 +19,30 @@ int load_config(const char *config, struct xs_config *cfg)
 	return config_load(config, cfg);
 }
 
-void resolve_queues(struct xs_config *cfg)
+int resolve_queues(struct xs_config *cfg)
 {
 	unsigned int wan = 0, lan = 0;
 	struct tc_sock *ts;
+	int err;
 
 	if (!cfg->queues_auto)
-		return;
-	/* where the interfaces are not (check on another machine), one tree a CPU */
-	if (if_nametoindex(cfg->wan) && if_nametoindex(cfg->lan) && !tc_sock_open(&ts)) {
-		tree_tx_queues(ts, cfg->wan, &wan);
-		tree_tx_queues(ts, cfg->lan, &lan);
-		tc_sock_close(ts);
-	}
+		return 0;
+	config_resolve_queues(cfg, 0);
+	if (!if_nametoindex(cfg->wan) || !if_nametoindex(cfg->lan))
+		return -ENODEV;
+	err = tc_sock_open(&ts);
+	if (err)
+		return err;
+	err = tree_tx_queues(ts, cfg->wan, &wan);
+	if (!err)
+		err = tree_tx_queues(ts, cfg->lan, &lan);
+	tc_sock_close(ts);
+	if (err)
+		return err;
 	config_resolve_queues(cfg, wan < lan ? wan : lan);
 	pr_debug("queues_per_cpu = auto: %u (TX queues: %s %u, %s %u)\n", cfg->queues_per_cpu,
 		 cfg->wan, wan, cfg->lan, lan);
+	return 0;
 }
 
 int load_inputs(const char *config, struct xs_config *cfg, struct customer_list *list)
@@ -44,7 +52,6 @@ int load_inputs(const char *config, struct xs_config *cfg, struct customer_list 
 	err = load_config(config, cfg);
 	if (err)
 		return err;
-	resolve_queues(cfg);
 	return customers_load(cfg->customers_file, cfg, list);
 }
 
@@ -81,6 +88,40 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 	}
 }
 
+/*
+ * Where the interfaces exist, whether the trees fit them (enough TX
+ * queues, leaf handles): what start would refuse, found without a change.
+ */
+static int check_trees(const struct xs_config *cfg, const struct customer_list *list,
+		       const struct plan *plan)
+{
+	static const enum tree_dir dirs[2] = { TREE_DOWN, TREE_UP };
+	struct tree want = {}, live = {};
+	struct tree_diff diff = {};
+	struct tc_sock *ts;
+	int err = 0, i;
+
+	if (!if_nametoindex(cfg->wan) || !if_nametoindex(cfg->lan)) {
+		pr_info("%s and %s are not on this machine: their TX queues were not checked\n",
+			cfg->wan, cfg->lan);
+		return 0;
+	}
+	if (tc_sock_open(&ts))
+		return 0; /* not allowed to look: start will */
+	for (i = 0; i < 2 && !err; i++) {
+		err = tree_desired(cfg, list, plan, dirs[i], &want);
+		if (!err)
+			err = tree_read(ts, dirs[i] == TREE_DOWN ? cfg->lan : cfg->wan, &live);
+		if (!err)
+			err = tree_diff(&live, &want, &diff);
+		tree_diff_free(&diff);
+		tree_free(&live);
+		tree_free(&want);
+	}
+	tc_sock_close(ts);
+	return err;
+}
+
 int cmd_check(const char *config, int argc, char **argv)
 {
 	struct customer_list list = {};
@@ -95,7 +136,15 @@ int cmd_check(const char *config, int argc, char **argv)
 	err = load_inputs(config, &cfg, &list);
 	if (err)
 		goto out;
+	err = resolve_queues(&cfg);
+	if (err && err != -ENODEV)
+		pr_warn("queues_per_cpu = auto: cannot read the TX queues of %s and %s (%s); "
+			"planning with one tree a CPU\n",
+			cfg.wan, cfg.lan, strerror(-err));
 	err = plan_build(&cfg, &list, NULL, 0, &plan);
+	if (err)
+		goto out;
+	err = check_trees(&cfg, &list, &plan);
 	if (err)
 		goto out;
 	/* a leaf the kernel lacks is a config error: say so before start does */

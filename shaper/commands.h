@@ -17,10 +17,11 @@ struct customer_list;
 int load_config(const char *config, struct xs_config *cfg);
 
 /*
- * queues_per_cpu = auto: resolve it from the TX queues of wan and lan (one
- * tree a CPU where they do not exist here).
+ * queues_per_cpu = auto: resolve it from the TX queues wan and lan have in
+ * use. -ENODEV (or another -errno) when they cannot be read here; the
+ * config then plans one tree a CPU.
  */
-void resolve_queues(struct xs_config *cfg);
+int resolve_queues(struct xs_config *cfg);
 
 /*
  * Load the config and the customer list it names; every problem is

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 		   "  reload [--dry-run]    re-read the customer list, apply only the difference\n"
 		   "  stop                  detach and remove everything xshaper created\n"
 		   "  status [--json]       what is attached where, CPUs, queues, customer count\n"
-		   "  stats [--json|--prometheus] [ID...]\n"
+		   "  stats [--json|--prometheus] [--interval S] [ID...]\n"
 		   "                        per-customer and per-CPU counters\n"
 		   "  lookup ADDRESS        the customer, CPU, TX queue and classid of an address\n"
 		   "\n"

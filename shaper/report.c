@@ -504,13 +504,17 @@ int cmd_stats(const char *config, int argc, char **argv)
 		case 'p':
 			format = FORMAT_PROMETHEUS;
 			break;
-		case 'i':
-			interval = atoi(optarg);
-			if (interval < 0 || interval > 60) {
+		case 'i': {
+			char *end;
+
+			errno = 0;
+			interval = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || interval < 0 || interval > 60) {
 				pr_err("stats: --interval takes 0 to 60 seconds\n");
 				return XS_EXIT_INVALID;
 			}
 			break;
+		}
 		default:
 			pr_err("usage: xshaper stats [--json|--prometheus] [--interval S] "
 			       "[ID...]\n");
@@ -600,7 +604,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	}
 	if (load_config(config, &cfg))
 		return XS_EXIT_INVALID;
-	resolve_queues(&cfg);
+	resolve_queues(&cfg); /* for the tree count; 1 a CPU when it cannot */
 	if (steer_query(&cfg, &ifs[0], &ifs[1]))
 		return XS_EXIT_SYSTEM;
 	started = steer_exists(&cfg) && steer_open(&cfg, &steer) == 0;

@@ -15,6 +15,17 @@ id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil
 4,leaving,198.19.1.4,5mbit,10mbit,2mbit,5mbit
 EOF2
 
+# more trees than the interfaces have TX queues: refused before any change
+sed -i 's/^queues_per_cpu = 2$/queues_per_cpu = 4/' "$WF_INI"
+out=$(xs check 2>&1)
+check_eq "check: too few TX queues is exit 1" 1 "$?"
+check "check names the queues" grep -q "lan: has 4 TX queues, xshaper needs 8" <<<"$out"
+xs start >/dev/null 2>&1
+check_eq "start: too few TX queues is exit 1" 1 "$?"
+check "start touched nothing: no XDP" bash -c "! ip -n $TB_BOX link show lan | grep -q xdp"
+check "start touched nothing: nothing pinned" [ ! -e "$WF_BPFFS" ]
+sed -i 's/^queues_per_cpu = 4$/queues_per_cpu = 2/' "$WF_INI"
+
 check "start" xs start
 check "start again is idempotent" xs start
 wf_settled "after start"
@@ -114,7 +125,7 @@ check_eq "lan root back to noqueue" noqueue "$(box tc qdisc show dev lan root | 
 check_eq "lan2 has the customers' classes" "$(grep -c '^[0-9]' "$WF_CSV")" "$(wf_classes lan2 | wc -l)"
 check "wan untouched by the move" grep -q "0 added, 0 removed, 0 changed, 0 moved" <<<"$out"
 sed -i 's/^lan = lan2$/lan = lan/' "$WF_INI"
-check "and back" xs -q reload
+check "and back, by start" xs -q start
 check "XDP on lan again" bash -c "ip -n $TB_BOX link show lan | grep -q xdp"
 check "no XDP left on lan2" bash -c "! ip -n $TB_BOX link show lan2 | grep -q xdp"
 wf_settled "after lan moved away and back"

@@ -302,12 +302,46 @@ static void test_lowest_free_minor(void **state)
 	assert_valid(&cfg, &list, &plan);
 	assert_int_equal(plan_find(&plan, 1)->minor, 3);
 	assert_int_equal(plan_find(&plan, 3)->minor, 6);
-	/* 5, 7 and 9 are new: 4, 5 (2 left) and 7 */
+	/* 5, 7 and 9 are new: 4, 7 and 8; 5 is customer 2's until its class is gone */
 	assert_int_equal(plan_find(&plan, 5)->minor + plan_find(&plan, 7)->minor +
 				 plan_find(&plan, 9)->minor,
-			 4 + 5 + 7);
+			 4 + 7 + 8);
+	assert_int_not_equal(plan_find(&plan, 5)->minor, 5);
+	assert_int_not_equal(plan_find(&plan, 7)->minor, 5);
+	assert_int_not_equal(plan_find(&plan, 9)->minor, 5);
 	plan_free(&plan);
 	customers_free(&list);
+}
+
+/* A full tree hands a minor left in this run to a new customer after all. */
+static void test_full_tree_reuses_a_left_minor(void **state)
+{
+	struct assignment *prev;
+	struct customer_list list;
+	struct xs_config cfg;
+	struct plan plan;
+	size_t i, n = XS_MINORS_PER_TREE;
+
+	rng_state = 11;
+	make_cfg(&cfg, 1, 1);
+	make_list(&list, n, 1); /* ids 1, 3, 5, ... */
+	prev = calloc(n, sizeof(*prev));
+	assert_non_null(prev);
+	for (i = 0; i < n; i++)
+		prev[i] = (struct assignment){ .id = list.v[i].id,
+					       .txq = 0,
+					       .minor = XS_FIRST_MINOR + (uint32_t)i };
+	/* customer 1 leaves, 1000001 comes (the list stays sorted by id) */
+	for (i = 0; i + 1 < n; i++)
+		list.v[i].id = list.v[i + 1].id;
+	list.v[n - 1].id = 1000001;
+	assert_int_equal(plan_build(&cfg, &list, prev, n, &plan), 0);
+	assert_valid(&cfg, &list, &plan);
+	assert_int_equal(plan_find(&plan, 1000001)->minor, XS_FIRST_MINOR);
+	assert_int_equal(plan_find(&plan, 3)->minor, XS_FIRST_MINOR + 1);
+	plan_free(&plan);
+	customers_free(&list);
+	free(prev);
 }
 
 /* A customer whose CPU or queue is gone is placed again; the rest stay. */
@@ -473,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_stable_across_reload),
 		cmocka_unit_test(test_balanced),
 		cmocka_unit_test(test_lowest_free_minor),
+		cmocka_unit_test(test_full_tree_reuses_a_left_minor),
 		cmocka_unit_test(test_displaced_when_cpu_or_queue_goes),
 		cmocka_unit_test(test_bad_previous_entries),
 		cmocka_unit_test(test_too_many_customers),
