@@ -185,31 +185,77 @@ static void print_class_json(const struct class_stats *s)
 	       s->drops, s->overlimits, s->backlog_bytes, s->backlog_packets, s->bps);
 }
 
+/*
+ * Length of the valid UTF-8 sequence at s, 0 when it is not one. Names come
+ * from the operator's CSV, which may be in another encoding; JSON and the
+ * Prometheus format both require UTF-8.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * Print a name for JSON (json) or a Prometheus label value: quote and
+ * backslash escaped, control characters escaped (JSON) or newline as \n
+ * (Prometheus), a byte that is not UTF-8 as U+FFFD.
+ */
+static void print_text(const char *text, bool json)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n;
+
+	while (s && *s) {
+		n = utf8_len(s);
+		if (!n) {
+			fputs("\xef\xbf\xbd", stdout);
+			s++;
+		} else if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s++);
+		} else if (*s == '\n' && !json) {
+			fputs("\\n", stdout);
+			s++;
+		} else if (*s < 0x20 && json) {
+			printf("\\u%04x", *s++);
+		} else {
+			fwrite(s, 1, n, stdout);
+			s += n;
+		}
+	}
+}
+
 static void json_string(const char *s)
 {
 	putchar('"');
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
+	print_text(s, true);
 	putchar('"');
 }
 
-/* Prometheus label values escape backslash, quote and newline. */
 static void prom_label(const char *s)
 {
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s == '\n')
-			printf("\\n");
-		else
-			putchar(*s);
-	}
+	print_text(s, false);
 }
 
 struct metric {
