@@ -105,23 +105,6 @@ static int lock(struct run *r)
 	return r->lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
 }
 
-static const struct assignment *find_prev(const struct run *r, uint32_t id)
-{
-	size_t lo = 0, hi = r->nprev;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->prev[mid].id == id)
-			return &r->prev[mid];
-		if (r->prev[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* Flag the customers (by plan index) whose classes a diff creates or changes. */
 static void mark_rate_changes(const struct run *r, const struct tree_diff *d, uint8_t *flags)
 {
@@ -149,9 +132,12 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 {
 	size_t i;
 
+	/* the live assignments, sorted by id (steer_read_assignments) */
+	const struct plan live = { r->prev, r->nprev };
+
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < r->plan.n; i++) {
-		const struct assignment *a = &r->plan.v[i], *p = find_prev(r, a->id);
+		const struct assignment *a = &r->plan.v[i], *p = plan_find(&live, a->id);
 
 		if (!p) {
 			s->added++;

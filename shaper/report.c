@@ -57,7 +57,7 @@ static int cmp_class(const void *a, const void *b)
 
 static int read_iface_stats(struct nl_sock *sk, const char *ifname, struct iface_stats *out)
 {
-	struct nl_cache *links = NULL, *classes = NULL;
+	struct nl_cache *classes = NULL;
 	struct nl_object *obj;
 	size_t n = 0;
 	int ifindex, err;
@@ -65,10 +65,7 @@ static int read_iface_stats(struct nl_sock *sk, const char *ifname, struct iface
 	out->ifname = ifname;
 	out->v = NULL;
 	out->n = 0;
-	err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
-	if (err < 0)
-		goto nlerr;
-	ifindex = rtnl_link_name2i(links, ifname);
+	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
 		pr_err("%s: no such interface; check [interfaces]\n", ifname);
 		err = -ENODEV;
@@ -110,7 +107,6 @@ nlerr:
 	err = -EIO;
 out:
 	nl_cache_free(classes);
-	nl_cache_free(links);
 	return err;
 }
 
@@ -294,16 +290,34 @@ struct stats_view {
 	unsigned int ncpus;
 };
 
-static bool wanted(uint32_t id, char **ids, int nids)
+/*
+ * stats ID...: keep only those customers' assignments (ids checked by the
+ * caller) and say which ids are nobody's.
+ */
+static void keep_ids(struct stats_view *v, char **ids, int nids)
 {
-	int i;
+	bool found[nids];
+	uint32_t id[nids];
+	size_t i, k = 0;
+	int j;
 
-	if (!nids)
-		return true;
-	for (i = 0; i < nids; i++)
-		if (strtoul(ids[i], NULL, 10) == id)
-			return true;
-	return false;
+	for (j = 0; j < nids; j++) {
+		id[j] = (uint32_t)strtoul(ids[j], NULL, 10);
+		found[j] = false;
+	}
+	for (i = 0; i < v->n; i++) {
+		bool keep = false;
+
+		for (j = 0; j < nids; j++)
+			if (id[j] == v->assignments[i].id)
+				keep = found[j] = true;
+		if (keep)
+			v->assignments[k++] = v->assignments[i];
+	}
+	v->n = k;
+	for (j = 0; j < nids; j++)
+		if (!found[j])
+			pr_warn("stats: no customer %s is steered\n", ids[j]);
 }
 
 static const char *customer_name(const struct stats_view *v, uint32_t id)
@@ -313,7 +327,7 @@ static const char *customer_name(const struct stats_view *v, uint32_t id)
 	return c && c->name ? c->name : "";
 }
 
-static void stats_prometheus(const struct stats_view *v, char **ids, int nids)
+static void stats_prometheus(const struct stats_view *v)
 {
 	const struct metric *m;
 	unsigned int cpu, d, k;
@@ -326,8 +340,6 @@ static void stats_prometheus(const struct stats_view *v, char **ids, int nids)
 			const struct assignment *a = &v->assignments[i];
 			uint32_t classid = xs_classid(a->txq, a->minor);
 
-			if (!wanted(a->id, ids, nids))
-				continue;
 			for (d = 0; d < 2; d++) {
 				const struct class_stats *s = find_class(&v->is[d], classid);
 
@@ -374,7 +386,7 @@ static void stats_prometheus(const struct stats_view *v, char **ids, int nids)
 				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
 }
 
-static void stats_json(const struct stats_view *v, char **ids, int nids)
+static void stats_json(const struct stats_view *v)
 {
 	unsigned int cpu, d, k;
 	bool first = true;
@@ -385,8 +397,6 @@ static void stats_json(const struct stats_view *v, char **ids, int nids)
 		const struct assignment *a = &v->assignments[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
 
-		if (!wanted(a->id, ids, nids))
-			continue;
 		printf("%s{\"id\":%u,\"name\":", first ? "" : ",", a->id);
 		json_string(customer_name(v, a->id));
 		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
@@ -463,7 +473,7 @@ static void print_class_text(const char *id, const char *name, const char *dir,
 	       s->backlog_packets, s->bps ? rate_format(s->bps, now, sizeof(now)) : "0");
 }
 
-static void stats_text(const struct stats_view *v, char **ids, int nids)
+static void stats_text(const struct stats_view *v, bool only_ids)
 {
 	unsigned int cpu, d, k;
 	size_t i;
@@ -475,14 +485,12 @@ static void stats_text(const struct stats_view *v, char **ids, int nids)
 		uint32_t classid = xs_classid(a->txq, a->minor);
 		char id[12];
 
-		if (!wanted(a->id, ids, nids))
-			continue;
 		snprintf(id, sizeof(id), "%u", a->id);
 		for (d = 0; d < 2; d++)
 			print_class_text(id, customer_name(v, a->id), dir_names[d],
 					 find_class(&v->is[d], classid));
 	}
-	if (nids)
+	if (only_ids)
 		return;
 	for (d = 0; d < 2; d++)
 		for (i = 0; i < v->is[d].n; i++) {
@@ -590,6 +598,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 	err = steer_read_assignments(steer, &v.assignments, &v.n);
 	if (err)
 		goto out;
+	if (optind < argc)
+		keep_ids(&v, argv + optind, argc - optind);
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
 	if (err)
 		goto out;
@@ -597,11 +607,11 @@ int cmd_stats(const char *config, int argc, char **argv)
 	if (err)
 		goto out;
 	if (format == FORMAT_JSON)
-		stats_json(&v, argv + optind, argc - optind);
+		stats_json(&v);
 	else if (format == FORMAT_PROMETHEUS)
-		stats_prometheus(&v, argv + optind, argc - optind);
+		stats_prometheus(&v);
 	else
-		stats_text(&v, argv + optind, argc - optind);
+		stats_text(&v, optind < argc);
 	ret = XS_EXIT_OK;
 out:
 	free(v.is[0].v);
