@@ -38,8 +38,8 @@ struct {
 	__uint(max_entries, 1);
 } bench_generation SEC(".maps");
 
-static __always_inline const struct xs_customer *bench_find_lru(const __u32 *addr, int *trie,
-								const int cold)
+static __always_inline __u32 bench_find_lru(const __u32 *addr, int *trie, __u32 *cpu,
+					    const int cold)
 {
 	struct xs_cache_entry *e, fill = {};
 	const struct xs_customer *c;
@@ -47,19 +47,22 @@ static __always_inline const struct xs_customer *bench_find_lru(const __u32 *add
 
 	gen = bpf_map_lookup_elem(&bench_generation, &zero);
 	if (!gen)
-		return NULL;
+		return XS_TBL_MISS;
 	/* read the generation before the trie: a fill races a bump safely */
 	fill.generation = *gen;
 	e = bpf_map_lookup_elem(&bench_cache, addr);
-	if (e && e->generation == fill.generation && !cold)
-		return &e->customer;
+	if (e && e->generation == fill.generation && !cold) {
+		*cpu = e->customer.cpu;
+		return e->customer.classid;
+	}
 	*trie = 1;
 	c = xs_find_trie(addr);
 	if (!c)
-		return NULL; /* misses are not cached: a scan would flush the cache */
+		return XS_TBL_MISS; /* misses are not cached: a scan would flush the cache */
 	fill.customer = *c;
 	bpf_map_update_elem(&bench_cache, addr, &fill, BPF_ANY);
-	return c;
+	*cpu = c->cpu;
+	return c->classid;
 }
 
 SEC("xdp")

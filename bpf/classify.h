@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Maps, customer lookup and the bodies of the XDP and TC programs. Included
  * by xshaper.bpf.c (the product), bench_lookup.bpf.c (the lookup strategies
@@ -7,26 +8,16 @@
  * Finding the customer of an address
  * ----------------------------------
  * An LPM trie walk costs one cache line per level: ~35 ns at 1 prefix but
- * ~260 ns at 100k and ~650 ns at 1M. So the trie has an exact-match mirror,
- * keyed by {prefixlen, network} and holding the same entries, split by key
- * size into xs_hash_short and xs_hash_long (see xs_exact_kind). The
- * programs mask the address to each prefix length present in the maps,
- * longest first, and probe the mirror: the first hit is the longest match,
- * exactly what the trie would answer. Customer lists use few distinct
- * lengths (/32 and /56, maybe /24 /29 /48 /64), so this is one or two hash
- * lookups of ~10 ns whatever the number of prefixes. When an address has
- * more lengths to try than XS_MAX_PROBES, the trie, which always holds
- * everything, answers instead.
+ * ~100-260 ns at 100k and more at 1M, and every map helper call costs ~10
+ * ns here. So the programs walk xs_table instead: a multibit trie in a
+ * BPF array (layout in bpf/xshaper.h, construction in steer/table.c),
+ * whose lookups the verifier inlines into a bounds check and a load. An
+ * IPv4 address takes at most three of them, whatever the number of
+ * prefixes. Where the table's pool of chunks ran out, its entry says so
+ * and the LPM trie, which always holds every prefix, answers instead.
  *
- * The mirror never serves a stale answer: it is not a cache but a second
- * index that user space writes together with the trie. The order of the
- * writes (steer/sync.c) keeps every length bit honest: a length is
- * published in xs_settings only after all its prefixes are in the mirror,
- * and withdrawn before they are deleted. The bitmaps are read word by word
- * while user space may be rewriting them; a bit that does not change reads
- * the same from either version, and a bit that changes is either state,
- * both valid. Each entry is replaced atomically (hash updates swap whole
- * elements under RCU).
+ * The table is not a cache: user space writes it together with the trie,
+ * so it never answers with a customer the list no longer has.
  */
 #ifndef XSHAPER_BPF_CLASSIFY_H
 #define XSHAPER_BPF_CLASSIFY_H
@@ -39,9 +30,6 @@
 #include "bpf/parse.h"
 #include "bpf/xshaper.h"
 
-/* Hash probes before the trie takes over; see the comment above. */
-#define XS_MAX_PROBES 4
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -50,21 +38,24 @@ struct {
 	__uint(max_entries, XS_MAX_PREFIXES);
 } xs_prefixes SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct xs_short_key);
-	__type(value, struct xs_customer);
-	__uint(max_entries, XS_MAX_PREFIXES);
-} xs_hash_short SEC(".maps");
+/*
+ * The lookup table: one element holding every slot, so that the walk is
+ * pointer arithmetic on one map value, one lookup a packet instead of one
+ * a level. Its size, xs_tbl_nslots slots (table_slots of [system]
+ * lookup_memory), is set by user space before load; the verifier knows
+ * it from rodata and so accepts every slot below it.
+ */
+const volatile __u32 xs_tbl_nslots = XS_TBL_FIRST_CHUNK;
+/* the offset of its last slot: (xs_tbl_nslots - 1) * the bytes of a slot */
+const volatile __u64 xs_tbl_last = (XS_TBL_FIRST_CHUNK - 1ULL) << XS_TBL_SLOT_SHIFT;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct xs_lpm_key);
-	__type(value, struct xs_customer);
-	__uint(max_entries, XS_MAX_PREFIXES);
-} xs_hash_long SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, XS_TBL_FIRST_CHUNK * sizeof(struct xs_tbl_slot));
+	__uint(max_entries, 1);
+} xs_table SEC(".maps");
 
 /* max_entries: the number of possible CPUs, set by user space before load */
 struct {
@@ -91,72 +82,16 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xs_stats);
+	__type(value, struct xs_counters);
 	__uint(max_entries, 1);
 } xs_stats SEC(".maps");
 
 enum xs_find {
-	XS_FIND_FAST, /* the product: hash probes, then the trie */
+	XS_FIND_TABLE, /* the product: the table, the trie where it says so */
 	XS_FIND_TRIE, /* the trie alone (benchmark baseline) */
-	XS_FIND_LRU,  /* address cache in front of the trie (benchmark candidate) */
+	XS_FIND_LRU, /* address cache in front of the trie (benchmark candidate) */
 	XS_FIND_LRU_COLD, /* the same, every lookup a cache miss (benchmark) */
 };
-
-/*
- * Index of the highest set bit of x != 0. BPF has no clz instruction, and
- * a binary search with branches multiplies the verifier's paths by 64 per
- * probe; each step here is arithmetic: ((v + 2^k - 1) >> k) is 1 when the
- * upper half v is not zero.
- */
-static __always_inline __u32 xs_fls64(__u64 x)
-{
-	__u64 n, t;
-
-	t = (((x >> 32) + 0xffffffffULL) >> 32) << 5;
-	n = t;
-	x >>= t;
-	t = (((x >> 16) + 0xffffULL) >> 16) << 4;
-	n += t;
-	x >>= t;
-	t = (((x >> 8) + 0xffULL) >> 8) << 3;
-	n += t;
-	x >>= t;
-	t = (((x >> 4) + 0xfULL) >> 4) << 2;
-	n += t;
-	x >>= t;
-	t = (((x >> 2) + 0x3ULL) >> 2) << 1;
-	n += t;
-	x >>= t;
-	return n + (x >> 1);
-}
-
-/*
- * Network masks by prefix length, as four big-endian words: a table in
- * rodata instead of shifts and clamps, which would branch per word.
- */
-#define XS_M32(b) ((__u32)(0xffffffff00000000ULL >> ((b) < 0 ? 0 : (b) > 32 ? 32 : (b))))
-#define XS_MASK(l)                                                                          \
-	{ bpf_htonl(XS_M32(l)), bpf_htonl(XS_M32((l) - 32)), bpf_htonl(XS_M32((l) - 64)),  \
-	  bpf_htonl(XS_M32((l) - 96)) }
-#define XS_MASK4(l) XS_MASK(l), XS_MASK((l) + 1), XS_MASK((l) + 2), XS_MASK((l) + 3)
-#define XS_MASK16(l) XS_MASK4(l), XS_MASK4((l) + 4), XS_MASK4((l) + 8), XS_MASK4((l) + 12)
-#define XS_MASK64(l) XS_MASK16(l), XS_MASK16((l) + 16), XS_MASK16((l) + 32), XS_MASK16((l) + 48)
-
-static const __u32 xs_masks[129][4] = { XS_MASK64(0), XS_MASK64(64), XS_MASK(128) };
-
-static __always_inline void xs_key_set(struct xs_lpm_key *key, const __u32 *addr, __u32 len)
-{
-	__u32 *w = (__u32 *)key->addr;
-
-	len &= 0xff;
-	if (len > 128)
-		len = 128;
-	key->prefixlen = len;
-	w[0] = addr[0] & xs_masks[len][0];
-	w[1] = addr[1] & xs_masks[len][1];
-	w[2] = addr[2] & xs_masks[len][2];
-	w[3] = addr[3] & xs_masks[len][3];
-}
 
 static __always_inline int xs_addr_is_v4(const __u32 *addr)
 {
@@ -172,94 +107,86 @@ static __always_inline const struct xs_customer *xs_find_trie(const __u32 *addr)
 	return bpf_map_lookup_elem(&xs_prefixes, &key);
 }
 
-/* One exact-match probe: is addr/len a prefix in the maps? */
-static __always_inline const struct xs_customer *xs_probe(const __u32 *addr, __u32 len, int v4)
+/*
+ * The entry for byte in the chunk a child entry e points at. A chunk out
+ * of range (damage) defers to the trie. The empty asm statement keeps the
+ * compiler from turning the add into an or (the offset's low bits are
+ * zero), whose bounds the verifier only knows bit by bit.
+ */
+static __always_inline __u32 xs_tbl_step(const void *t, __u32 e, __u32 byte)
 {
-	struct xs_short_key sk;
-	struct xs_lpm_key key;
-	__u32 w;
+	__u64 off = e & XS_TBL_OFFSET_MASK;
 
-	len &= 0xff;
-	if (len > 128)
-		len = 128;
-	if (xs_exact_kind(len, v4) == XS_EXACT_LONG) {
-		xs_key_set(&key, addr, len);
-		return bpf_map_lookup_elem(&xs_hash_long, &key);
-	}
-	/* words 0-1 up to /64, else (IPv4) 2-3; without a branch per word */
-	w = ((64 - len) >> 31) << 1;
-	sk.prefixlen = len;
-	sk.net[0] = addr[w] & xs_masks[len][w];
-	sk.net[1] = addr[w + 1] & xs_masks[len][w + 1];
-	return bpf_map_lookup_elem(&xs_hash_short, &sk);
+	if (off > xs_tbl_last)
+		return XS_TBL_TRIE;
+	asm volatile("" : "+r"(off));
+	return *(const __u32 *)(t + off + (byte & 0xff) * sizeof(__u32));
 }
 
-static __always_inline const struct xs_customer *
-xs_find_fast(const __u32 *addr, const struct xs_settings *s, int *trie)
+/*
+ * The table's answer for addr (v4: an IPv4 frame's mapped address): a
+ * classid, XS_TBL_MISS or XS_TBL_TRIE; for a classid, *cpu is the CPU
+ * that owns its TX queue.
+ */
+static __always_inline __u32 xs_find_table(const __u32 *addr, int v4, __u32 *cpu)
 {
-	const struct xs_customer *c;
-	__u64 w0, w1, w2;
-	__u32 b, len;
-	int i, v4;
+	const __u8 *b = (const __u8 *)addr;
+	const struct xs_tbl_head *h;
+	const __u32 *t;
+	__u32 zero = 0, e;
+	int i;
 
-	v4 = xs_addr_is_v4(addr);
+	t = bpf_map_lookup_elem(&xs_table, &zero);
+	if (!t)
+		return XS_TBL_TRIE;
 	if (v4) {
-		/*
-		 * IPv4-mapped prefixes have lengths 96..128; of the others
-		 * only those up to /96 can contain ::ffff:0:0/96.
-		 */
-		w2 = s->lens_v4[2];
-		w1 = s->lens_v4[1] | (s->lens_v6[1] & 0x1ffffffffULL);
-		w0 = s->lens_v6[0];
+		e = t[XS_TBL_V4_ROOT * XS_TBL_SLOT_ENTRIES + (bpf_ntohl(addr[3]) >> 8)];
+		if (e >= XS_TBL_CHILD)
+			e = xs_tbl_step(t, e, b[15]);
 	} else {
-		w2 = s->lens_v6[2];
-		w1 = s->lens_v6[1];
-		w0 = s->lens_v6[0];
+		e = t[XS_TBL_V6_ROOT * XS_TBL_SLOT_ENTRIES + (bpf_ntohl(addr[0]) >> 16)];
+		for (i = 2; i < 16 && e >= XS_TBL_CHILD; i++)
+			e = xs_tbl_step(t, e, b[i]);
 	}
-
-	for (i = 0; i < XS_MAX_PROBES; i++) {
-		if (w2) {
-			len = 128;
-			w2 = 0;
-		} else if (w1) {
-			b = xs_fls64(w1);
-			w1 &= ~(1ULL << b);
-			len = 64 + b;
-		} else if (w0) {
-			b = xs_fls64(w0);
-			w0 &= ~(1ULL << b);
-			len = b;
-		} else {
-			return NULL; /* every present length probed */
-		}
-		c = xs_probe(addr, len, v4);
-		if (c)
-			return c;
-	}
-	if (!(w0 | w1 | w2))
-		return NULL;
-	*trie = 1;
-	return xs_find_trie(addr);
+	if (e >= XS_TBL_CHILD)
+		return XS_TBL_TRIE;
+	/* the major of a customer's classid is its TX queue + 1 */
+	h = (const struct xs_tbl_head *)t;
+	*cpu = h->txq_cpu[((e >> 16) - 1) & (XS_MAX_TXQS - 1)];
+	return e;
 }
 
 #ifdef XS_FIND_LRU_IMPL
 /* defined by the including object, after this header */
-static __always_inline const struct xs_customer *XS_FIND_LRU_IMPL(const __u32 *addr, int *trie,
-								  const int cold);
+static __always_inline __u32 XS_FIND_LRU_IMPL(const __u32 *addr, int *trie, __u32 *cpu,
+					      const int cold);
 #endif
 
-static __always_inline const struct xs_customer *
-xs_find(const __u32 *addr, const struct xs_settings *s, const int mode, int *trie)
+/*
+ * The classid of the customer of addr (v4: mapped from an IPv4 frame) and
+ * in *cpu the CPU that owns it, or XS_TBL_MISS; *trie: the trie was asked.
+ */
+static __always_inline __u32 xs_find(const __u32 *addr, int v4, const int mode, int *trie,
+				     __u32 *cpu)
 {
-	if (mode == XS_FIND_TRIE) {
-		*trie = 1;
-		return xs_find_trie(addr);
+	const struct xs_customer *c;
+	__u32 e;
+
+	if (mode == XS_FIND_TABLE) {
+		e = xs_find_table(addr, v4, cpu);
+		if (e != XS_TBL_TRIE)
+			return e;
 	}
 #ifdef XS_FIND_LRU_IMPL
 	if (mode == XS_FIND_LRU || mode == XS_FIND_LRU_COLD)
-		return XS_FIND_LRU_IMPL(addr, trie, mode == XS_FIND_LRU_COLD);
+		return XS_FIND_LRU_IMPL(addr, trie, cpu, mode == XS_FIND_LRU_COLD);
 #endif
-	return xs_find_fast(addr, s, trie);
+	*trie = 1;
+	c = xs_find_trie(addr);
+	if (!c)
+		return XS_TBL_MISS;
+	*cpu = c->cpu;
+	return c->classid;
 }
 
 /*
@@ -292,48 +219,46 @@ static __always_inline int xs_xdp(struct xdp_md *ctx, const int dir, const int m
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	const struct xs_settings *s;
-	const struct xs_customer *c;
-	struct xs_stats *st;
+	struct xs_counters *st;
 	struct xs_addrs a;
-	__u32 zero = 0, cpu;
+	__u32 zero = 0, cpu = 0, classid, out;
 	int r, trie = 0;
 	__u64 *n;
 
 	st = bpf_map_lookup_elem(&xs_stats, &zero);
-	s = bpf_map_lookup_elem(&xs_settings, &zero);
-	if (!st || !s)
+	if (!st)
 		return XDP_PASS;
 	n = st->xdp[dir];
 
 	r = xs_parse(data, data_end, &a);
-	if (r != XS_PARSE_IP) {
-		n[r == XS_PARSE_NON_IP ? XS_XDP_NON_IP : XS_XDP_MALFORMED]++;
+	if (r > XS_PARSE_IP6) {
+		n[r == XS_PARSE_NON_IP ? XS_XC_NON_IP : XS_XC_MALFORMED]++;
 		return XDP_PASS;
 	}
 
-	c = xs_find(dir == XS_WAN ? a.dst : a.src, s, mode, &trie);
+	classid = xs_find(dir == XS_WAN ? a.dst : a.src, r == XS_PARSE_IP4, mode, &trie, &cpu);
 	if (trie)
-		n[XS_XDP_TRIE]++;
-	if (c) {
-		n[XS_XDP_HIT]++;
-		cpu = c->cpu;
+		n[XS_XC_TRIE]++;
+	if (classid) {
+		out = XS_XC_HIT_REDIRECT;
 	} else {
-		n[XS_XDP_MISS]++;
-		if (s->unknown == XS_UNKNOWN_PASS || !s->ncpus) {
-			n[XS_XDP_UNKNOWN_PASS]++;
+		s = bpf_map_lookup_elem(&xs_settings, &zero);
+		if (!s || s->unknown == XS_UNKNOWN_PASS || !s->ncpus) {
+			n[XS_XC_MISS_PASS]++;
 			return XDP_PASS;
 		}
+		out = XS_XC_MISS_REDIRECT;
 		cpu = s->cpus[xs_scale(xs_flow_hash(&a), s->ncpus) & (XS_MAX_CPUS - 1)];
 	}
 
 	/* The cpumap hop would only queue the frame back to this CPU. */
 	if (cpu == bpf_get_smp_processor_id()) {
-		n[XS_XDP_LOCAL]++;
+		n[out + (XS_XC_HIT_LOCAL - XS_XC_HIT_REDIRECT)]++;
 		return XDP_PASS;
 	}
 	/* flags XDP_PASS: a CPU missing from the cpumap passes the frame here */
 	r = bpf_redirect_map(&xs_cpumap, cpu, XDP_PASS);
-	n[r == XDP_REDIRECT ? XS_XDP_REDIRECT : XS_XDP_REDIRECT_FAIL]++;
+	n[out + (r == XDP_REDIRECT ? 0 : XS_XC_HIT_FAIL - XS_XC_HIT_REDIRECT)]++;
 	return r;
 }
 
@@ -347,17 +272,15 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 {
 	const struct xs_cpu_queues *q;
 	const struct xs_settings *s;
-	const struct xs_customer *c;
 	void *data, *data_end;
-	struct xs_stats *st;
+	struct xs_counters *st;
 	struct xs_addrs a;
-	__u32 zero = 0, cpu, txq, h = 0;
-	int trie = 0;
+	__u32 zero = 0, cpu = 0, txq, classid, h = 0;
+	int r, trie = 0;
 	__u64 *n;
 
 	st = bpf_map_lookup_elem(&xs_stats, &zero);
-	s = bpf_map_lookup_elem(&xs_settings, &zero);
-	if (!st || !s)
+	if (!st)
 		return TC_ACT_OK;
 	n = st->tc[dir];
 
@@ -370,19 +293,26 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 		data_end = (void *)(long)skb->data_end;
 	}
 
-	if (xs_parse(data, data_end, &a) == XS_PARSE_IP) {
-		c = xs_find(dir == XS_WAN ? a.src : a.dst, s, mode, &trie);
+	r = xs_parse(data, data_end, &a);
+	if (r <= XS_PARSE_IP6) {
+		classid = xs_find(dir == XS_WAN ? a.src : a.dst, r == XS_PARSE_IP4, mode, &trie,
+				  &cpu);
 		if (trie)
 			n[XS_TC_TRIE]++;
-		if (c) {
-			skb->queue_mapping = c->txq + 1;
-			skb->priority = c->classid;
+		if (classid) {
+			skb->queue_mapping = classid >> 16; /* txq + 1 */
+			skb->priority = classid;
 			n[XS_TC_CUSTOMER]++;
 			return TC_ACT_OK;
 		}
 		h = xs_flow_hash(&a);
 	}
 
+	s = bpf_map_lookup_elem(&xs_settings, &zero);
+	if (!s) {
+		n[XS_TC_UNCLASSIFIED]++;
+		return TC_ACT_OK;
+	}
 	cpu = bpf_get_smp_processor_id();
 	q = bpf_map_lookup_elem(&xs_cpu_queues, &cpu);
 	if ((!q || !q->txq_count) && s->ncpus) {

@@ -21,7 +21,8 @@
 #define XS_PARSE_MAX (ETH_HLEN + 2 * 4 + 40)
 
 enum xs_parse {
-	XS_PARSE_IP,
+	XS_PARSE_IP4,
+	XS_PARSE_IP6,
 	XS_PARSE_NON_IP,
 	XS_PARSE_MALFORMED,
 };
@@ -84,7 +85,7 @@ static __always_inline int xs_parse(void *data, void *data_end, struct xs_addrs 
 		a->dst[1] = 0;
 		a->dst[2] = bpf_htonl(0xffff);
 		a->dst[3] = ip->daddr;
-		return XS_PARSE_IP;
+		return XS_PARSE_IP4;
 	}
 	if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = l3;
@@ -95,7 +96,7 @@ static __always_inline int xs_parse(void *data, void *data_end, struct xs_addrs 
 			return XS_PARSE_MALFORMED;
 		__builtin_memcpy(a->src, &ip6->saddr, 16);
 		__builtin_memcpy(a->dst, &ip6->daddr, 16);
-		return XS_PARSE_IP;
+		return XS_PARSE_IP6;
 	}
 	return XS_PARSE_NON_IP;
 }

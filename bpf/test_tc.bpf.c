@@ -11,7 +11,7 @@
 SEC("tc")
 int test_tc_wan(struct __sk_buff *skb)
 {
-	int ret = xs_tc(skb, XS_WAN, XS_FIND_FAST);
+	int ret = xs_tc(skb, XS_WAN, XS_FIND_TABLE);
 
 	skb->cb[0] = skb->queue_mapping;
 	return ret;
@@ -20,7 +20,7 @@ int test_tc_wan(struct __sk_buff *skb)
 SEC("tc")
 int test_tc_lan(struct __sk_buff *skb)
 {
-	int ret = xs_tc(skb, XS_LAN, XS_FIND_FAST);
+	int ret = xs_tc(skb, XS_LAN, XS_FIND_TABLE);
 
 	skb->cb[0] = skb->queue_mapping;
 	return ret;

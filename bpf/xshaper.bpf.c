@@ -34,25 +34,25 @@ struct {
 SEC("xdp")
 int xs_xdp_wan(struct xdp_md *ctx)
 {
-	return xs_xdp(ctx, XS_WAN, XS_FIND_FAST);
+	return xs_xdp(ctx, XS_WAN, XS_FIND_TABLE);
 }
 
 SEC("xdp")
 int xs_xdp_lan(struct xdp_md *ctx)
 {
-	return xs_xdp(ctx, XS_LAN, XS_FIND_FAST);
+	return xs_xdp(ctx, XS_LAN, XS_FIND_TABLE);
 }
 
 SEC("tc")
 int xs_tc_wan(struct __sk_buff *skb)
 {
-	return xs_tc(skb, XS_WAN, XS_FIND_FAST);
+	return xs_tc(skb, XS_WAN, XS_FIND_TABLE);
 }
 
 SEC("tc")
 int xs_tc_lan(struct __sk_buff *skb)
 {
-	return xs_tc(skb, XS_LAN, XS_FIND_FAST);
+	return xs_tc(skb, XS_LAN, XS_FIND_TABLE);
 }
 
 char LICENSE[] SEC("license") = "GPL";

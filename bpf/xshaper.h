@@ -18,11 +18,11 @@
 
 #include <linux/types.h>
 
-#define XS_MQ_MAJOR 0x7fffU
-#define XS_ROOT_MINOR 1U
+#define XS_MQ_MAJOR	 0x7fffU
+#define XS_ROOT_MINOR	 1U
 #define XS_DEFAULT_MINOR 2U
-#define XS_FIRST_MINOR 3U
-#define XS_MAX_MINOR 0xffffU
+#define XS_FIRST_MINOR	 3U
+#define XS_MAX_MINOR	 0xffffU
 /* minors XS_FIRST_MINOR..XS_MAX_MINOR: customer classes per HTB tree */
 #define XS_MINORS_PER_TREE (XS_MAX_MINOR - XS_FIRST_MINOR + 1)
 
@@ -45,9 +45,9 @@ struct xs_lpm_key {
 
 /* What a prefix maps to: the owning customer and its place. */
 struct xs_customer {
-	__u32 id;      /* customer id from the list */
-	__u32 cpu;     /* CPU that owns the customer (cpumap key) */
-	__u32 txq;     /* 0-based TX queue, owned by cpu */
+	__u32 id; /* customer id from the list */
+	__u32 cpu; /* CPU that owns the customer (cpumap key) */
+	__u32 txq; /* 0-based TX queue, owned by cpu */
 	__u32 classid; /* xs_classid(txq, minor) */
 };
 
@@ -58,45 +58,56 @@ struct xs_cpu_queues {
 };
 
 /*
- * Capacity of the prefix maps (the LPM trie and its exact-match mirrors).
- * They are allocated on demand (BPF_F_NO_PREALLOC), so this is a limit,
- * not memory; only the two hashes' bucket arrays (16 bytes a slot, rounded
- * up to a power of two: 16 MiB each) are allocated up front.
+ * Capacity of the LPM trie. It is allocated on demand
+ * (BPF_F_NO_PREALLOC), so this is a limit, not memory.
  */
 #define XS_MAX_PREFIXES (1U << 20)
 
 /*
- * The exact-match mirror of the trie is split by key size, because hashing
- * and comparing a 20-byte key costs about as much as everything else the
- * XDP program does. Nearly every customer prefix (IPv4 of any length, IPv6
- * delegations up to /64) fits a 12-byte key: its length and the two 32-bit
- * words of the address that hold its network bits. Only IPv6 prefixes
- * longer than /64 (and odd ones between /65 and /95) need the 20-byte key.
+ * The lookup table the programs walk instead of the trie: a multibit trie
+ * with the prefixes expanded into its entries (leaf pushing), built and
+ * kept in step with the trie by user space (steer/table.c has the why and
+ * the how). It is one BPF array element of slots, 256 entries each, that
+ * user space writes through mmap:
+ *
+ *   slots       0..7      struct xs_tbl_head
+ *   slots       8..65543  IPv4 root: an entry for each /24 (64 MiB)
+ *   slots   65544..65799  IPv6 root (all but ::ffff:0:0/96): each /16
+ *   slots   65800..       chunks: an entry for each value of the next byte
+ *
+ * An entry is a classid (the customer's class, and with its major the TX
+ * queue), XS_TBL_MISS, XS_TBL_TRIE (the pool of chunks ran out: ask the
+ * LPM trie) or XS_TBL_CHILD | the byte offset of a chunk (look at the
+ * next byte there). IPv4 takes at most 2 steps, IPv6 at most 15.
  */
-struct xs_short_key {
-	__u32 prefixlen; /* as in xs_lpm_key: 96 + n for IPv4 */
-	__u32 net[2];	 /* address words 0-1 (length <= 64) or 2-3 (IPv4) */
-};
-
-enum xs_exact {
-	XS_EXACT_LONG,	   /* struct xs_lpm_key in xs_hash_long */
-	XS_EXACT_SHORT_HI, /* xs_short_key of words 0-1 in xs_hash_short */
-	XS_EXACT_SHORT_LO, /* xs_short_key of words 2-3 in xs_hash_short */
-};
+#define XS_TBL_SLOT_ENTRIES 256
+#define XS_TBL_V4_ROOT	    8U
+#define XS_TBL_V4_ROOT_BITS 24
+#define XS_TBL_V6_ROOT	    (XS_TBL_V4_ROOT + (1U << XS_TBL_V4_ROOT_BITS) / XS_TBL_SLOT_ENTRIES)
+#define XS_TBL_V6_ROOT_BITS 16
+#define XS_TBL_FIRST_CHUNK  (XS_TBL_V6_ROOT + (1U << XS_TBL_V6_ROOT_BITS) / XS_TBL_SLOT_ENTRIES)
+#define XS_TBL_MISS	    0U
+#define XS_TBL_TRIE	    0x7fffffffU
+#define XS_TBL_CHILD	    0x80000000U
+#define XS_TBL_SLOT_SHIFT   10 /* log2 of the bytes of a slot */
+#define XS_TBL_OFFSET_MASK  0x7ffffc00U
+/* default pool: 32768 chunks, 32 MiB ([system] lookup_memory) */
+#define XS_TBL_DEFAULT_CHUNKS 32768U
+/* offsets must fit the entry */
+#define XS_TBL_MAX_SLOTS (1U << (31 - XS_TBL_SLOT_SHIFT))
 
 /*
- * Where the exact-match entry of a prefix of length len lives; v4: the
- * prefix (or the address probed) is IPv4-mapped. The one rule for the
- * programs and for user space.
+ * The head of the table: what the XDP programs need besides the walk, so
+ * that a packet of a customer costs one map lookup for all of it.
  */
-static inline int xs_exact_kind(__u32 len, int v4)
-{
-	if (len <= 64)
-		return XS_EXACT_SHORT_HI;
-	if (len >= 96 && v4)
-		return XS_EXACT_SHORT_LO;
-	return XS_EXACT_LONG;
-}
+struct xs_tbl_head {
+	/* the CPU that owns each TX queue: where a classid's packets go */
+	__u16 txq_cpu[XS_MAX_TXQS];
+};
+
+struct xs_tbl_slot {
+	__u32 e[XS_TBL_SLOT_ENTRIES];
+};
 
 /* Interface roles. Programs come in one copy per role (see xshaper.bpf.c). */
 enum xs_dir {
@@ -108,16 +119,8 @@ enum xs_dir {
 /* What the XDP programs do with an address that matches no prefix. */
 enum xs_unknown {
 	XS_UNKNOWN_SHAPE = 0, /* spread over the configured CPUs by a flow hash */
-	XS_UNKNOWN_PASS = 1,  /* XDP_PASS on the receiving CPU */
+	XS_UNKNOWN_PASS = 1, /* XDP_PASS on the receiving CPU */
 };
-
-/*
- * Prefix lengths present in the maps, as bitmaps over 0..128 (bit n of
- * word n / 64), one for IPv4-mapped prefixes (lengths 96..128) and one for
- * everything else. The XDP and TC programs probe the exact-match hash at
- * these lengths, longest first, before they fall back to the LPM trie.
- */
-#define XS_LEN_WORDS 3
 
 /*
  * Run-time settings (array map, one element). These live in a map, not in
@@ -126,36 +129,60 @@ enum xs_unknown {
  */
 struct xs_settings {
 	__u32 unknown; /* enum xs_unknown */
-	__u32 ncpus;   /* entries used in cpus[] */
+	__u32 ncpus; /* entries used in cpus[] */
 	__u32 cpus[XS_MAX_CPUS];
-	__u64 lens_v4[XS_LEN_WORDS];
-	__u64 lens_v6[XS_LEN_WORDS];
 };
 
 /* Per-CPU counters of the XDP programs, per interface role. */
 enum xs_xdp_stat {
-	XS_XDP_HIT,	      /* address matched a customer prefix */
-	XS_XDP_MISS,	      /* IP, but no customer prefix matched */
-	XS_XDP_NON_IP,	      /* ARP, LLDP, a third VLAN tag...: passed */
-	XS_XDP_MALFORMED,     /* frame ends inside a header: passed */
-	XS_XDP_REDIRECT,      /* redirected into the cpumap */
-	XS_XDP_LOCAL,	      /* already on the owning CPU: passed, no cpumap hop */
+	XS_XDP_HIT, /* address matched a customer prefix */
+	XS_XDP_MISS, /* IP, but no customer prefix matched */
+	XS_XDP_NON_IP, /* ARP, LLDP, a third VLAN tag...: passed */
+	XS_XDP_MALFORMED, /* frame ends inside a header: passed */
+	XS_XDP_REDIRECT, /* redirected into the cpumap */
+	XS_XDP_LOCAL, /* already on the owning CPU: passed, no cpumap hop */
 	XS_XDP_REDIRECT_FAIL, /* no cpumap entry for the CPU: passed here */
-	XS_XDP_UNKNOWN_PASS,  /* unknown address passed by policy */
-	XS_XDP_TRIE,	      /* lookups that needed the LPM trie */
+	XS_XDP_UNKNOWN_PASS, /* unknown address passed by policy */
+	XS_XDP_TRIE, /* lookups the table left to the LPM trie */
 	XS_XDP_STATS,
 };
 
 /* Per-CPU counters of the TC egress programs, per interface role. */
 enum xs_tc_stat {
-	XS_TC_CUSTOMER,	    /* classified into a customer class */
-	XS_TC_DEFAULT,	    /* unknown or non-IP: default class of this CPU's tree */
+	XS_TC_CUSTOMER, /* classified into a customer class */
+	XS_TC_DEFAULT, /* unknown or non-IP: default class of this CPU's tree */
 	XS_TC_UNCLASSIFIED, /* no configured CPU to take it: left alone */
-	XS_TC_TRIE,	    /* lookups that needed the LPM trie */
+	XS_TC_TRIE, /* lookups the table left to the LPM trie */
 	XS_TC_STATS,
 };
 
-/* Per-CPU array, one element; the CPU is the one that ran the program. */
+/*
+ * What the XDP programs count: one outcome a packet, so that a packet costs
+ * one increment; steer_read_stats adds them up into enum xs_xdp_stat.
+ * Each miss outcome is its hit outcome + XS_XC_MISS_REDIRECT; local and
+ * fail follow redirect at +1 and +2.
+ */
+enum xs_xdp_count {
+	XS_XC_HIT_REDIRECT,
+	XS_XC_HIT_LOCAL,
+	XS_XC_HIT_FAIL,
+	XS_XC_MISS_REDIRECT,
+	XS_XC_MISS_LOCAL,
+	XS_XC_MISS_FAIL,
+	XS_XC_MISS_PASS,
+	XS_XC_NON_IP,
+	XS_XC_MALFORMED,
+	XS_XC_TRIE, /* besides the outcome */
+	XS_XDP_COUNTS,
+};
+
+/* The counters map: per-CPU array, one element; the CPU that ran the program. */
+struct xs_counters {
+	__u64 xdp[XS_DIRS][XS_XDP_COUNTS];
+	__u64 tc[XS_DIRS][XS_TC_STATS];
+};
+
+/* The counters as user space reports them (steer_read_stats). */
 struct xs_stats {
 	__u64 xdp[XS_DIRS][XS_XDP_STATS];
 	__u64 tc[XS_DIRS][XS_TC_STATS];
@@ -165,7 +192,7 @@ struct xs_stats {
  * Small state kept across runs in a pinned array map (one element) that no
  * program reads. steer_state_get/put read and write it.
  */
-#define XS_STATE_VERSION 1
+#define XS_STATE_VERSION  1
 #define XS_QDISC_KIND_LEN 16
 
 /* flags */

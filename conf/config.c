@@ -29,9 +29,11 @@
  * stack). The kernel refuses more than 16384; below 8 the ring overflows on
  * the smallest burst a NIC delivers per NAPI poll.
  */
-#define QUEUE_SIZE_MIN	 8
-#define QUEUE_SIZE_MAX	 16384
-#define LOCK_TIMEOUT_MAX 86400
+#define QUEUE_SIZE_MIN	  8
+#define QUEUE_SIZE_MAX	  16384
+#define LOCK_TIMEOUT_MAX  86400
+#define LOOKUP_MEMORY_MIN (1ULL << 20)
+#define LOOKUP_MEMORY_MAX (256ULL << 20) /* the verifier bounds offsets into one map value */
 /* A config is a few dozen lines; anything this large is the wrong file. */
 #define INI_MAX_SIZE (1024 * 1024)
 
@@ -241,6 +243,7 @@ void config_defaults(struct xs_config *cfg)
 	copy_str(cfg->bpffs, sizeof(cfg->bpffs), "/sys/fs/bpf/xshaper");
 	copy_str(cfg->lock, sizeof(cfg->lock), "/run/xshaper.lock");
 	cfg->lock_timeout = 30;
+	cfg->lookup_chunks = XS_TBL_DEFAULT_CHUNKS;
 }
 
 /* Where a key (or, with key NULL, a section header) was last set. */
@@ -526,6 +529,52 @@ static int key_lock_timeout(struct load_ctx *ctx, const char *val, char *why)
 	return parse_uint(val, 0, LOCK_TIMEOUT_MAX, &ctx->cfg->lock_timeout, why);
 }
 
+/*
+ * A size in bytes with a binary unit: 512K, 32M, 1G (k, m, g, optionally
+ * followed by "b" or "ib"; case-insensitive); a bare number is MiB.
+ */
+static int key_lookup_memory(struct load_ctx *ctx, const char *val, char *why)
+{
+	unsigned long long v = 0, unit = 1ULL << 20;
+	const char *p = val;
+	int digits = 0;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		if (v < (1ULL << 40))
+			v = v * 10 + (unsigned long long)(*p - '0');
+	if (*p) {
+		switch (*p | 0x20) {
+		case 'k':
+			unit = 1ULL << 10;
+			break;
+		case 'm':
+			unit = 1ULL << 20;
+			break;
+		case 'g':
+			unit = 1ULL << 30;
+			break;
+		default:
+			unit = 0;
+		}
+		p++;
+		if ((*p | 0x20) == 'i')
+			p++;
+		if ((*p | 0x20) == 'b')
+			p++;
+	}
+	if (!digits || !unit || *p) {
+		snprintf(why, WHY_LEN, "not a size");
+		return -EINVAL;
+	}
+	v *= unit;
+	if (v < LOOKUP_MEMORY_MIN || v > LOOKUP_MEMORY_MAX) {
+		snprintf(why, WHY_LEN, "out of range");
+		return -EINVAL;
+	}
+	ctx->cfg->lookup_chunks = (unsigned int)(v / sizeof(struct xs_tbl_slot));
+	return 0;
+}
+
 #define RATE_ALLOWED "a rate such as 500mbit, 1.5gbit, 800kbit; a bare number is Mbit/s"
 
 static const struct ini_key ini_keys[] = {
@@ -549,6 +598,8 @@ static const struct ini_key ini_keys[] = {
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
 	{ "system", "lock_timeout", "0..86400 seconds", key_lock_timeout },
+	{ "system", "lookup_memory",
+	  "a size from 1M to 256M such as 32M or 128M; a bare number is MiB", key_lookup_memory },
 };
 
 #define NKEYS (sizeof(ini_keys) / sizeof(ini_keys[0]))

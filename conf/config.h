@@ -58,6 +58,7 @@ struct xs_config {
 	char bpffs[PATH_MAX];
 	char lock[PATH_MAX];
 	unsigned int lock_timeout; /* seconds */
+	unsigned int lookup_chunks; /* lookup_memory in 1 KiB chunks of the table */
 };
 
 /* Fill every key with its default (cpus: all online CPUs). */

@@ -9,8 +9,7 @@
 
 enum steer_map {
 	MAP_PREFIXES,
-	MAP_HASH_SHORT,
-	MAP_HASH_LONG,
+	MAP_TABLE,
 	MAP_CPUMAP,
 	MAP_CPU_QUEUES,
 	MAP_SETTINGS,
@@ -25,10 +24,15 @@ extern const char *const steer_map_names[STEER_MAPS];
 
 struct steer {
 	struct xshaper *skel; /* NULL when opened from the pins */
-	int fd[STEER_MAPS];	  /* owned only when skel is NULL */
+	int fd[STEER_MAPS]; /* owned only when skel is NULL */
 	unsigned int possible_cpus;
-	char bpffs[PATH_MAX];	  /* "" when nothing is pinned */
+	char bpffs[PATH_MAX]; /* "" when nothing is pinned */
+	struct xs_tbl_slot *table; /* xs_table mapped (steer_table_map), or NULL */
+	size_t table_slots;
 };
+
+/* Map xs_table into memory (once); steer_close unmaps it. */
+int steer_table_map(struct steer *steer);
 
 /* Route libbpf's messages through common/log.h, one level lower. */
 void steer_log_setup(void);

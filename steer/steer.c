@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -23,16 +24,16 @@
 
 #include "common/log.h"
 #include "steer/internal.h"
+#include "steer/table.h"
 #include "xshaper.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
 const char *const steer_map_names[STEER_MAPS] = {
-	[MAP_PREFIXES] = "xs_prefixes",	  [MAP_HASH_SHORT] = "xs_hash_short",
-	[MAP_HASH_LONG] = "xs_hash_long",
-	[MAP_CPUMAP] = "xs_cpumap",	  [MAP_CPU_QUEUES] = "xs_cpu_queues",
-	[MAP_SETTINGS] = "xs_settings",	  [MAP_STATS] = "xs_stats",
-	[MAP_STATE] = "xs_state",	  [MAP_XPS] = "xs_xps",
+	[MAP_PREFIXES] = "xs_prefixes", [MAP_TABLE] = "xs_table",
+	[MAP_CPUMAP] = "xs_cpumap",	[MAP_CPU_QUEUES] = "xs_cpu_queues",
+	[MAP_SETTINGS] = "xs_settings", [MAP_STATS] = "xs_stats",
+	[MAP_STATE] = "xs_state",	[MAP_XPS] = "xs_xps",
 };
 
 /* Our programs by role; a program of either name is xshaper's. */
@@ -86,6 +87,8 @@ void steer_close(struct steer *steer)
 
 	if (!steer)
 		return;
+	if (steer->table)
+		munmap(steer->table, steer->table_slots * sizeof(*steer->table));
 	if (steer->skel) {
 		xshaper__destroy(steer->skel);
 	} else {
@@ -94,6 +97,36 @@ void steer_close(struct steer *steer)
 				close(steer->fd[i]);
 	}
 	free(steer);
+}
+
+int steer_table_map(struct steer *steer)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *p;
+
+	if (steer->table)
+		return 0;
+	if (bpf_obj_get_info_by_fd(steer->fd[MAP_TABLE], &info, &len)) {
+		pr_err("xs_table: cannot read the map: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (info.max_entries != 1 || info.value_size % sizeof(struct xs_tbl_slot) ||
+	    info.value_size / sizeof(struct xs_tbl_slot) < XS_TBL_FIRST_CHUNK ||
+	    !(info.map_flags & BPF_F_MMAPABLE)) {
+		pr_err("xs_table: the map does not match this xshaper; run 'xshaper stop' and "
+		       "start again\n");
+		return -EINVAL;
+	}
+	p = mmap(NULL, info.value_size, PROT_READ | PROT_WRITE, MAP_SHARED, steer->fd[MAP_TABLE],
+		 0);
+	if (p == MAP_FAILED) {
+		pr_err("xs_table: mapping it into memory failed: %s\n", strerror(errno));
+		return -errno;
+	}
+	steer->table = p;
+	steer->table_slots = info.value_size / sizeof(struct xs_tbl_slot);
+	return 0;
 }
 
 struct xshaper *steer_skeleton(struct steer *steer)
@@ -106,10 +139,8 @@ static struct bpf_map *skel_map(struct xshaper *skel, enum steer_map m)
 	switch (m) {
 	case MAP_PREFIXES:
 		return skel->maps.xs_prefixes;
-	case MAP_HASH_SHORT:
-		return skel->maps.xs_hash_short;
-	case MAP_HASH_LONG:
-		return skel->maps.xs_hash_long;
+	case MAP_TABLE:
+		return skel->maps.xs_table;
 	case MAP_CPUMAP:
 		return skel->maps.xs_cpumap;
 	case MAP_CPU_QUEUES:
@@ -177,9 +208,41 @@ static int check_pinned(struct bpf_map *map, const char *path)
 	return 0;
 }
 
-/* Open and load the skeleton; with dir, reuse or create pins there. */
-static int skel_load(struct steer *steer, unsigned int max_prefixes, const char *dir)
+/*
+ * The table keeps the size it was pinned with: [system] lookup_memory
+ * applies from the next start after a stop.
+ */
+static unsigned int table_slots_pinned(const char *dir, unsigned int slots)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!dir || pin_path(path, sizeof(path), dir, MAP_TABLE))
+		return slots;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return slots;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	    info.value_size != slots * sizeof(struct xs_tbl_slot) &&
+	    info.value_size % sizeof(struct xs_tbl_slot) == 0 &&
+	    info.value_size / sizeof(struct xs_tbl_slot) >= XS_TBL_FIRST_CHUNK) {
+		pr_warn("[system] lookup_memory = %uK, but the running table has %zuK: the new "
+			"size applies after 'xshaper stop' and 'start'\n",
+			slots - XS_TBL_FIRST_CHUNK,
+			info.value_size / sizeof(struct xs_tbl_slot) - XS_TBL_FIRST_CHUNK);
+		slots = info.value_size / sizeof(struct xs_tbl_slot);
+	}
+	close(fd);
+	return slots;
+}
+
+/* Open and load the skeleton; with dir, reuse or create pins there. */
+static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned int chunks,
+		     const char *dir)
+{
+	unsigned int slots = table_slots_pinned(dir, table_slots(chunks));
 	char path[PATH_MAX];
 	struct xshaper *skel;
 	int ncpus, err, m;
@@ -199,9 +262,10 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, const char 
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.xs_hash_short, max_prefixes);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.xs_hash_long, max_prefixes);
+		err = bpf_map__set_value_size(skel->maps.xs_table,
+					      slots * sizeof(struct xs_tbl_slot));
+	skel->rodata->xs_tbl_nslots = slots;
+	skel->rodata->xs_tbl_last = (__u64)(slots - 1) << XS_TBL_SLOT_SHIFT;
 	if (err) {
 		pr_err("sizing the BPF maps failed: %s\n", strerror(-err));
 		goto fail;
@@ -241,7 +305,8 @@ int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct st
 	steer = steer_alloc();
 	if (!steer)
 		return -ENOMEM;
-	err = skel_load(steer, max_prefixes ? max_prefixes : XS_MAX_PREFIXES, NULL);
+	err = skel_load(steer, max_prefixes ? max_prefixes : XS_MAX_PREFIXES,
+			cfg->lookup_chunks ? cfg->lookup_chunks : XS_TBL_DEFAULT_CHUNKS, NULL);
 	if (err) {
 		free(steer);
 		return err;
@@ -385,15 +450,15 @@ static bool name_in(const char *name, const char *const names[XS_DIRS])
 }
 
 struct xdp_attached {
-	__u32 id;	  /* 0: none */
-	__u32 mode_flag;  /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	__u32 id; /* 0: none */
+	__u32 mode_flag; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 	char name[BPF_OBJ_NAME_LEN];
 	bool ours;
 };
 
 static const char *xdp_mode_text(__u32 mode_flag)
 {
-	return mode_flag == XDP_FLAGS_SKB_MODE ? "skb"
+	return mode_flag == XDP_FLAGS_SKB_MODE	? "skb"
 	       : mode_flag == XDP_FLAGS_HW_MODE ? "offload"
 						: "native";
 }
@@ -523,7 +588,8 @@ static int preflight(const struct xs_config *cfg, int ifindex[XS_DIRS])
 
 		ifindex[dir] = if_nametoindex(ifname);
 		if (!ifindex[dir]) {
-			pr_err("[interfaces] %s = %s: no such interface in this network namespace\n",
+			pr_err("[interfaces] %s = %s: no such interface in this network "
+			       "namespace\n",
 			       role_of(dir), ifname);
 			return -ENODEV;
 		}
@@ -538,7 +604,8 @@ static int preflight(const struct xs_config *cfg, int ifindex[XS_DIRS])
 		}
 		tc_query(ifindex[dir], &id, name, sizeof(name), &ours);
 		if (id && !ours) {
-			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' (id "
+			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' "
+			       "(id "
 			       "%u), not xshaper's; remove it first (tc filter del dev %s egress "
 			       "pref %u)\n",
 			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, name, id, ifname,
@@ -612,8 +679,7 @@ out:
 	return err;
 }
 
-static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog_fd,
-		     bool *created)
+static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog_fd, bool *created)
 {
 	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
 				    .handle = STEER_TC_HANDLE,
@@ -729,9 +795,10 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 {
 	struct bpf_cpumap_val val, cur;
 	struct xs_cpu_queues q;
+	struct xs_tbl_head *h;
 	struct xs_settings s;
 	bool configured;
-	__u32 cpu, i;
+	__u32 cpu, i, j;
 	int err;
 
 	if (!cpus_valid(cfg))
@@ -786,7 +853,25 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	for (i = 0; i < cfg->ncpus; i++)
 		s.cpus[i] = cfg->cpus[i];
 	s.ncpus = cfg->ncpus;
-	return settings_write(steer, &s);
+	err = settings_write(steer, &s);
+	if (err)
+		return err;
+
+	/*
+	 * The owner of each TX queue, in the head of the table. Queues no CPU
+	 * owns now keep their last owner: a prefix may point at such a
+	 * queue's class until this run's sync moves it.
+	 */
+	err = steer_table_map(steer);
+	if (err)
+		return err;
+	h = (struct xs_tbl_head *)steer->table;
+	for (i = 0; i < cfg->ncpus; i++)
+		for (j = 0; j < cfg->queues_per_cpu && i * cfg->queues_per_cpu + j < XS_MAX_TXQS;
+		     j++)
+			__atomic_store_n(&h->txq_cpu[i * cfg->queues_per_cpu + j],
+					 (__u16)cfg->cpus[i], __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* ---- start and stop ----------------------------------------------------- */
@@ -841,7 +926,9 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	if (!steer)
 		return -ENOMEM;
 	snprintf(steer->bpffs, sizeof(steer->bpffs), "%s", cfg->bpffs);
-	err = skel_load(steer, XS_MAX_PREFIXES, cfg->bpffs);
+	err = skel_load(steer, XS_MAX_PREFIXES,
+			cfg->lookup_chunks ? cfg->lookup_chunks : XS_TBL_DEFAULT_CHUNKS,
+			cfg->bpffs);
 	if (err)
 		goto fail;
 	pr_debug("%s BPF maps under %s\n", fresh ? "pinned" : "reusing", cfg->bpffs);
@@ -1035,22 +1122,56 @@ const char *steer_dir_name(enum xs_dir dir)
 	return dir == XS_WAN ? "wan" : dir == XS_LAN ? "lan" : "?";
 }
 
+/* The counters as reported, from what the programs count. */
+static void stats_of(const struct xs_counters *c, struct xs_stats *s)
+{
+	const __u64 *x;
+	__u64 *v;
+	int d;
+
+	memset(s, 0, sizeof(*s));
+	for (d = 0; d < XS_DIRS; d++) {
+		x = c->xdp[d];
+		v = s->xdp[d];
+		v[XS_XDP_HIT] = x[XS_XC_HIT_REDIRECT] + x[XS_XC_HIT_LOCAL] + x[XS_XC_HIT_FAIL];
+		v[XS_XDP_MISS] = x[XS_XC_MISS_REDIRECT] + x[XS_XC_MISS_LOCAL] + x[XS_XC_MISS_FAIL] +
+				 x[XS_XC_MISS_PASS];
+		v[XS_XDP_NON_IP] = x[XS_XC_NON_IP];
+		v[XS_XDP_MALFORMED] = x[XS_XC_MALFORMED];
+		v[XS_XDP_REDIRECT] = x[XS_XC_HIT_REDIRECT] + x[XS_XC_MISS_REDIRECT];
+		v[XS_XDP_LOCAL] = x[XS_XC_HIT_LOCAL] + x[XS_XC_MISS_LOCAL];
+		v[XS_XDP_REDIRECT_FAIL] = x[XS_XC_HIT_FAIL] + x[XS_XC_MISS_FAIL];
+		v[XS_XDP_UNKNOWN_PASS] = x[XS_XC_MISS_PASS];
+		v[XS_XDP_TRIE] = x[XS_XC_TRIE];
+		memcpy(s->tc[d], c->tc[d], sizeof(s->tc[d]));
+	}
+}
+
 int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned int *ncpus,
 		     struct xs_stats *total)
 {
+	struct xs_counters *raw;
 	struct xs_stats *v;
 	unsigned int cpu, d, i;
 	__u32 zero = 0;
 
-	/* per-CPU values come 8-byte aligned; xs_stats is all __u64 */
+	/* per-CPU values come 8-byte aligned; xs_counters is all __u64 */
+	raw = calloc(steer->possible_cpus, sizeof(*raw));
 	v = calloc(steer->possible_cpus, sizeof(*v));
-	if (!v)
+	if (!raw || !v) {
+		free(raw);
+		free(v);
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(steer->fd[MAP_STATS], &zero, v)) {
+	}
+	if (bpf_map_lookup_elem(steer->fd[MAP_STATS], &zero, raw)) {
 		pr_err("reading xs_stats failed: %s\n", strerror(errno));
+		free(raw);
 		free(v);
 		return -errno;
 	}
+	for (cpu = 0; cpu < steer->possible_cpus; cpu++)
+		stats_of(&raw[cpu], &v[cpu]);
+	free(raw);
 	if (total) {
 		memset(total, 0, sizeof(*total));
 		for (cpu = 0; cpu < steer->possible_cpus; cpu++) {

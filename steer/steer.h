@@ -18,12 +18,11 @@
  *
  * Pinned maps (names as in bpf/classify.h):
  *   xs_prefixes     LPM trie  prefix -> struct xs_customer (source of truth)
- *   xs_hash_short   hash      the same entries, exact match, 12-byte keys:
- *                             IPv4 and IPv6 up to /64 (the fast path)
- *   xs_hash_long    hash      the rest of them, 20-byte keys
+ *   xs_table        array     the same answers as a multibit trie that the
+ *                             programs walk (the fast path; mmap'd)
  *   xs_cpumap       cpumap    CPU -> queue of queue_size frames
  *   xs_cpu_queues   array     CPU -> TX queues it owns (unknown traffic)
- *   xs_settings     array     unknown policy, CPU list, prefix lengths
+ *   xs_settings     array     unknown policy, CPU list, TX queue owners
  *   xs_stats        per-CPU   counters (struct xs_stats)
  *   xs_state        array     struct xs_state, for other parts of xshaper
  *   xs_xps          hash      XPS masks from before start
@@ -48,7 +47,7 @@ struct steer;
 struct xshaper;
 
 /* TC filter (clsact egress) that xshaper owns on wan and lan. */
-#define STEER_TC_HANDLE 0x7873U /* "xs" */
+#define STEER_TC_HANDLE	  0x7873U /* "xs" */
 #define STEER_TC_PRIORITY 0x7873U
 
 /*
@@ -120,10 +119,13 @@ int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifna
 int steer_set_cpus(struct steer *steer, const struct xs_config *cfg);
 
 struct steer_counts {
-	size_t added;	  /* prefixes new in the maps */
-	size_t updated;	  /* prefixes now pointing to another customer/cpu/class */
-	size_t deleted;	  /* prefixes no longer listed */
+	size_t added; /* prefixes new in the maps */
+	size_t updated; /* prefixes now pointing to another customer/cpu/class */
+	size_t deleted; /* prefixes no longer listed */
 	size_t unchanged; /* prefixes left alone */
+	size_t table_chunks; /* chunks of xs_table in use */
+	size_t table_capacity; /* chunks it has ([system] lookup_memory) */
+	size_t table_fallbacks; /* entries left to the trie: no chunk was free */
 };
 
 /*
@@ -162,14 +164,15 @@ int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *
 
 /* What an address maps to (steer_lookup). */
 struct steer_match {
-	bool known;		    /* a prefix matched */
-	struct prefix prefix;	    /* the matched prefix (when known) */
-	char prefix_text[64];	    /* "198.19.1.0/24", "2001:db8:1::/56" */
-	char address_text[64];	    /* the address looked up, normalised */
+	bool known; /* a prefix matched */
+	struct prefix prefix; /* the matched prefix (when known) */
+	char prefix_text[64]; /* "198.19.1.0/24", "2001:db8:1::/56" */
+	char address_text[64]; /* the address looked up, normalised */
 	struct xs_customer customer; /* id, cpu, txq, classid (when known) */
-	uint32_t minor;		    /* classid & 0xffff */
-	char classid_text[16];	    /* "3:1f", as tc prints it */
-	enum xs_unknown unknown;    /* the policy that applies when !known */
+	uint32_t minor; /* classid & 0xffff */
+	char classid_text[16]; /* "3:1f", as tc prints it */
+	enum xs_unknown unknown; /* the policy that applies when !known */
+	bool via_trie; /* the lookup table leaves this address to the trie */
 };
 
 /*
@@ -200,8 +203,8 @@ struct steer_iface {
 	unsigned int ifindex; /* 0: the interface does not exist */
 	uint32_t xdp_prog_id; /* 0: no XDP program */
 	enum xdp_mode xdp_mode;
-	bool xdp_ours;	      /* xs_xdp_wan or xs_xdp_lan */
-	uint32_t tc_prog_id;  /* at xshaper's handle/priority on egress; 0: none */
+	bool xdp_ours; /* xs_xdp_wan or xs_xdp_lan */
+	uint32_t tc_prog_id; /* at xshaper's handle/priority on egress; 0: none */
 	bool tc_ours;
 };
 

@@ -3,29 +3,29 @@
  * The prefix maps: making them equal to the customer list (steer_sync),
  * reading them back (steer_read_assignments, steer_lookup).
  *
- * The same entries are in the LPM trie xs_prefixes, the source of truth,
- * and in its exact-match mirror, xs_hash_short and xs_hash_long (split by
- * key size, see xs_exact_kind), which the programs probe at the prefix
- * lengths published in xs_settings (bpf/classify.h).
- * A sync orders its writes so that no packet ever meets a state that is
- * neither the old list nor the new one:
+ * Every prefix is in the LPM trie xs_prefixes, the source of truth, which
+ * the programs ask only where the lookup table xs_table says so (its pool
+ * ran out); the table holds the same answers expanded for a fast walk
+ * (steer/table.c). A sync orders its writes so that no packet ever meets a
+ * state that is neither the old list nor the new one:
  *
- *   1. write new and changed entries, trie then hash (overwrites are
- *      atomic per entry: a changed prefix is never absent);
- *   2. publish the prefix lengths of the new list: a length appears only
- *      now that all its entries are in the hash, and a length that goes
- *      away is withdrawn before its entries are deleted;
- *   3. delete the entries no longer listed, trie and hash;
+ *   1. write new and changed trie entries (overwrites are atomic per
+ *      entry: a changed prefix is never absent);
+ *   2. bring the table to the new list (children before the entries that
+ *      point at them, each entry one atomic store);
+ *   3. delete the trie entries no longer listed;
  *   4. remove cpumap entries of CPUs no configuration or customer uses.
  *
- * Each map is diffed on its own against the wanted set, so a run that was
- * killed halfway, leaving the two maps different, is repaired by the next.
+ * The trie is diffed against the wanted set and the table rebuilt from
+ * it and compared with what is live, so a run that was killed halfway is
+ * repaired by the next.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,6 +33,7 @@
 #include "common/crashpoint.h"
 #include "common/log.h"
 #include "steer/internal.h"
+#include "steer/table.h"
 
 /* entries per batch syscall when reading */
 #define BATCH 4096
@@ -99,57 +100,20 @@ static int grow(struct entry **v, size_t *cap, size_t need)
 
 static bool batch_unsupported(int err)
 {
-	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP || err == -524 /* ENOTSUPP */;
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP ||
+	       err == -524 /* ENOTSUPP */;
 }
 
-/*
- * A prefix map: the trie and xs_hash_long take struct xs_lpm_key,
- * xs_hash_short takes struct xs_short_key. Entries are handled as
- * xs_lpm_key everywhere else and converted at the map.
- */
+/* A prefix map (the trie): struct xs_lpm_key to struct xs_customer. */
 struct pmap {
 	int fd;
 	const char *name;
-	bool short_keys;
 };
-
-union pkey {
-	struct xs_lpm_key l;
-	struct xs_short_key s;
-};
-
-static int exact_kind(const struct xs_lpm_key *k)
-{
-	return xs_exact_kind(k->prefixlen, key_is_v4(k));
-}
-
-static void key_put(const struct pmap *m, const struct xs_lpm_key *k, union pkey *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (!m->short_keys) {
-		out->l = *k;
-		return;
-	}
-	out->s.prefixlen = k->prefixlen;
-	memcpy(out->s.net, k->addr + (exact_kind(k) == XS_EXACT_SHORT_HI ? 0 : 8), 8);
-}
-
-static void key_get(const struct pmap *m, const union pkey *in, struct xs_lpm_key *k)
-{
-	if (!m->short_keys) {
-		*k = in->l;
-		return;
-	}
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = in->s.prefixlen;
-	/* up to /64 the network is in words 0-1; past it only IPv4 is short */
-	memcpy(k->addr + (in->s.prefixlen <= 64 ? 0 : 8), in->s.net, 8);
-}
 
 /* Every entry of a prefix map, by get_next_key; for kernels without batches. */
 static int dump_iter(const struct pmap *m, struct entry **v, size_t *n, size_t *cap)
 {
-	union pkey key, next;
+	struct xs_lpm_key key, next;
 	bool first = true;
 	int err;
 
@@ -161,7 +125,7 @@ static int dump_iter(const struct pmap *m, struct entry **v, size_t *n, size_t *
 			return err;
 		if (bpf_map_lookup_elem(m->fd, &key, &(*v)[*n].val))
 			continue; /* deleted meanwhile */
-		key_get(m, &key, &(*v)[*n].key);
+		(*v)[*n].key = key;
 		(*n)++;
 	}
 	return errno == ENOENT ? 0 : -errno;
@@ -171,11 +135,9 @@ static int dump_iter(const struct pmap *m, struct entry **v, size_t *n, size_t *
 static int map_dump(const struct pmap *m, struct entry **out, size_t *nout, size_t *capout)
 {
 	struct bpf_map_batch_opts opts = { .sz = sizeof(struct bpf_map_batch_opts) };
-	size_t ksz = m->short_keys ? sizeof(struct xs_short_key) : sizeof(struct xs_lpm_key);
-	size_t chunk = BATCH, i;
+	size_t ksz = sizeof(struct xs_lpm_key), chunk = BATCH, i;
 	struct xs_customer *vals = NULL;
 	char *keys = NULL, in[64], next[64];
-	union pkey key;
 	bool first = true;
 	__u32 count;
 	int err;
@@ -217,9 +179,7 @@ static int map_dump(const struct pmap *m, struct entry **out, size_t *nout, size
 			goto out;
 		}
 		for (i = 0; i < count; i++) {
-			memset(&key, 0, sizeof(key));
-			memcpy(&key, keys + i * ksz, ksz);
-			key_get(m, &key, &(*out)[*nout + i].key);
+			memcpy(&(*out)[*nout + i].key, keys + i * ksz, ksz);
 			(*out)[*nout + i].val = vals[i];
 		}
 		*nout += count;
@@ -240,19 +200,17 @@ out:
 	return err;
 }
 
-/* Every entry of some prefix maps together, sorted by key. */
-static int maps_dump(const struct pmap *maps, int nmaps, struct entry **out, size_t *nout)
+/* Every entry of a prefix map, sorted by key. */
+static int maps_dump(const struct pmap *m, struct entry **out, size_t *nout)
 {
 	size_t n = 0, cap = 0;
 	struct entry *v = NULL;
-	int i, err;
+	int err;
 
-	for (i = 0; i < nmaps; i++) {
-		err = map_dump(&maps[i], &v, &n, &cap);
-		if (err) {
-			free(v);
-			return err;
-		}
+	err = map_dump(m, &v, &n, &cap);
+	if (err) {
+		free(v);
+		return err;
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), entry_cmp);
@@ -261,90 +219,54 @@ static int maps_dump(const struct pmap *maps, int nmaps, struct entry **out, siz
 	return 0;
 }
 
-/* The map of maps[] (trie, or the two exact-match maps) that holds k. */
-static const struct pmap *map_for(const struct pmap *maps, int nmaps, const struct xs_lpm_key *k)
-{
-	bool want_short = nmaps > 1 && exact_kind(k) != XS_EXACT_LONG;
-	int i;
-
-	for (i = 0; i < nmaps; i++)
-		if (maps[i].short_keys == want_short)
-			return &maps[i];
-	return &maps[0];
-}
-
 #define CHUNK 256
 
-/*
- * Write (insert or overwrite) or delete entries, each in the map of maps[]
- * that holds it, in batches where the kernel can.
- */
-static int maps_apply(const struct pmap *maps, int nmaps, const struct entry *v, size_t n,
-		      bool del)
+/* Write (insert or overwrite) or delete entries, in batches where the kernel can. */
+static int maps_apply(const struct pmap *m, const struct entry *v, size_t n, bool del)
 {
 	struct bpf_map_batch_opts opts = { .sz = sizeof(struct bpf_map_batch_opts),
 					   .elem_flags = del ? 0 : BPF_ANY };
-	union pkey keys[CHUNK];
+	struct xs_lpm_key keys[CHUNK];
 	struct xs_customer vals[CHUNK];
-	const struct pmap *m;
-	size_t i, j, c, ksz;
 	bool batch = true;
+	size_t i, c = 0;
 	char text[64];
-	__u32 count;
-	int mi, err;
+	__u32 count = 0;
+	int err;
 
-	for (mi = 0; mi < nmaps; mi++) {
-		m = &maps[mi];
-		ksz = m->short_keys ? sizeof(struct xs_short_key) : sizeof(struct xs_lpm_key);
-		for (i = 0; i < n; i += c) {
-			/* a run of entries for this map, packed at key size */
-			char packed[CHUNK * sizeof(union pkey)];
-
-			for (c = 0, j = i; j < n && c < CHUNK; j++) {
-				if (map_for(maps, nmaps, &v[j].key) != m)
-					continue;
-				key_put(m, &v[j].key, &keys[c]);
-				memcpy(packed + c * ksz, &keys[c], ksz);
-				vals[c++] = v[j].val;
-			}
-			i = j - c; /* so that i += c lands on j */
-			if (!c)
-				break;
-			if (batch) {
-				count = c;
-				err = del ? bpf_map_delete_batch(m->fd, packed, &count, &opts)
-					  : bpf_map_update_batch(m->fd, packed, vals, &count, &opts);
-				if (!err) {
-					crashpoint();
-					continue;
-				}
-				if (!(count == 0 && batch_unsupported(err)) && !(del && err == -ENOENT))
-					goto fail;
-				/* unsupported, or an entry already gone: one by one */
-				batch = del && err == -ENOENT;
-			}
-			for (count = 0; count < c; count++) {
-				err = del ? bpf_map_delete_elem(m->fd, &keys[count])
-					  : bpf_map_update_elem(m->fd, &keys[count], &vals[count],
-								BPF_ANY);
-				if (err && !(del && errno == ENOENT)) {
-					err = -errno;
-					goto fail;
-				}
+	for (i = 0; i < n; i += c) {
+		for (c = 0; i + c < n && c < CHUNK; c++) {
+			keys[c] = v[i + c].key;
+			vals[c] = v[i + c].val;
+		}
+		if (batch) {
+			count = c;
+			err = del ? bpf_map_delete_batch(m->fd, keys, &count, &opts)
+				  : bpf_map_update_batch(m->fd, keys, vals, &count, &opts);
+			if (!err) {
 				crashpoint();
+				continue;
 			}
+			if (!(count == 0 && batch_unsupported(err)) && !(del && err == -ENOENT))
+				goto fail;
+			/* unsupported, or an entry already gone: one by one */
+			batch = del && err == -ENOENT;
+		}
+		for (count = 0; count < c; count++) {
+			err = del ? bpf_map_delete_elem(m->fd, &keys[count])
+				  : bpf_map_update_elem(m->fd, &keys[count], &vals[count], BPF_ANY);
+			if (err && !(del && errno == ENOENT)) {
+				err = -errno;
+				goto fail;
+			}
+			crashpoint();
 		}
 	}
 	return 0;
 fail:
-	{
-		struct xs_lpm_key k;
-
-		key_get(m, &keys[count < c ? count : 0], &k);
-		pr_err("%s: %s prefix %s failed: %s%s\n", m->name, del ? "deleting" : "writing",
-		       key_format(&k, text, sizeof(text)), strerror(-err),
-		       err == -E2BIG || err == -ENOSPC ? " (map full)" : "");
-	}
+	pr_err("%s: %s prefix %s failed: %s%s\n", m->name, del ? "deleting" : "writing",
+	       key_format(&keys[count < c ? count : 0], text, sizeof(text)), strerror(-err),
+	       err == -E2BIG || err == -ENOSPC ? " (map full)" : "");
 	return err;
 }
 
@@ -487,23 +409,6 @@ out:
 	return 0;
 }
 
-static void lens_of(const struct entry *v, size_t n, __u64 v4[XS_LEN_WORDS],
-		    __u64 v6[XS_LEN_WORDS])
-{
-	size_t i;
-	__u32 len;
-
-	memset(v4, 0, XS_LEN_WORDS * sizeof(__u64));
-	memset(v6, 0, XS_LEN_WORDS * sizeof(__u64));
-	for (i = 0; i < n; i++) {
-		len = v[i].key.prefixlen;
-		if (key_is_v4(&v[i].key))
-			v4[len / 64] |= 1ULL << (len % 64);
-		else
-			v6[len / 64] |= 1ULL << (len % 64);
-	}
-}
-
 /* cpumap entries of CPUs neither configured nor used by a customer go. */
 static int prune_cpumap(struct steer *steer, const struct xs_settings *s, const struct entry *v,
 			size_t n)
@@ -541,34 +446,96 @@ static void trie_map(struct steer *steer, struct pmap *m)
 {
 	m->fd = steer->fd[MAP_PREFIXES];
 	m->name = steer_map_names[MAP_PREFIXES];
-	m->short_keys = false;
 }
 
-static void exact_maps(struct steer *steer, struct pmap m[2])
+/*
+ * An RCU grace period: programs that started before have finished. The
+ * kernel waits for one on every update of a map-in-map, so that user space
+ * knows no program still sees the old inner map; a throwaway one serves.
+ */
+static int grace(void *arg)
 {
-	m[0].fd = steer->fd[MAP_HASH_SHORT];
-	m[0].name = steer_map_names[MAP_HASH_SHORT];
-	m[0].short_keys = true;
-	m[1].fd = steer->fd[MAP_HASH_LONG];
-	m[1].name = steer_map_names[MAP_HASH_LONG];
-	m[1].short_keys = false;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer = -1, err = 0;
+	__u32 zero = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), sizeof(__u32), 1, NULL);
+	if (inner >= 0) {
+		opts.inner_map_fd = inner;
+		outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, sizeof(__u32),
+				       sizeof(__u32), 1, &opts);
+	}
+	if (inner < 0 || outer < 0 || bpf_map_update_elem(outer, &zero, &inner, BPF_ANY)) {
+		err = -errno;
+		pr_err("xs_table: waiting for the programs to leave freed chunks failed: %s\n",
+		       strerror(-err));
+	}
+	if (outer >= 0)
+		close(outer);
+	if (inner >= 0)
+		close(inner);
+	return err;
+}
+
+static void table_changed(void *arg)
+{
+	crashpoint();
+}
+
+static int table_write(struct steer *steer, const struct entry *want, size_t nwant,
+		       struct steer_counts *counts)
+{
+	struct table_hooks hooks = { .grace = grace, .changed = table_changed };
+	struct table_prefix *v;
+	struct table_counts tc;
+	size_t i;
+	int err;
+
+	err = steer_table_map(steer);
+	if (err)
+		return err;
+	v = malloc((nwant ? nwant : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < nwant; i++) {
+		memcpy(v[i].addr, want[i].key.addr, sizeof(v[i].addr));
+		v[i].len = want[i].key.prefixlen;
+		v[i].classid = want[i].val.classid;
+	}
+	err = table_sync(steer->table, steer->table_slots, v, nwant, &hooks, &tc);
+	free(v);
+	if (err) {
+		if (err == -ENOMEM)
+			pr_err("xs_table: out of memory building the lookup table\n");
+		return err;
+	}
+	pr_debug("xs_table: %zu of %zu chunks in use, %zu new, %zu released, %zu entries "
+		 "written\n",
+		 tc.chunks, tc.capacity, tc.created, tc.released, tc.writes);
+	if (tc.fallbacks)
+		pr_warn("xs_table: its %zu chunks ([system] lookup_memory = %zuK) are all in use; "
+			"%zu entries ask the LPM trie instead, which is slower. Raise "
+			"lookup_memory (it applies after 'xshaper stop' and 'start')\n",
+			tc.capacity, tc.capacity * sizeof(struct xs_tbl_slot) / 1024, tc.fallbacks);
+	counts->table_chunks = tc.chunks;
+	counts->table_capacity = tc.capacity;
+	counts->table_fallbacks = tc.fallbacks;
+	return 0;
 }
 
 int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
 	       struct steer_counts *counts)
 {
-	struct entry *want = NULL, *trie = NULL, *hash = NULL;
-	struct entry *put_t = NULL, *del_t = NULL, *put_h = NULL, *del_h = NULL;
-	size_t nwant, ntrie = 0, nhash = 0, nput_t, ndel_t, nput_h, ndel_h;
-	struct steer_counts c, hc;
+	struct entry *want = NULL, *trie = NULL, *put = NULL, *del = NULL;
+	size_t nwant, ntrie = 0, nput, ndel;
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info), zero = 0;
-	struct pmap tm, em[2];
+	struct steer_counts c;
 	struct xs_settings s;
+	struct pmap tm;
 	int err;
 
 	trie_map(steer, &tm);
-	exact_maps(steer, em);
 	err = build_wanted(list, plan, &want, &nwant);
 	if (err)
 		return err;
@@ -579,40 +546,23 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 		err = -ENOSPC;
 		goto out;
 	}
-	err = maps_dump(&tm, 1, &trie, &ntrie);
+	err = maps_dump(&tm, &trie, &ntrie);
 	if (!err)
-		err = maps_dump(em, 2, &hash, &nhash);
-	if (!err)
-		err = diff(want, nwant, trie, ntrie, &put_t, &nput_t, &del_t, &ndel_t, &c);
-	if (!err)
-		err = diff(want, nwant, hash, nhash, &put_h, &nput_h, &del_h, &ndel_h, &hc);
+		err = diff(want, nwant, trie, ntrie, &put, &nput, &del, &ndel, &c);
 	if (!err && bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, &s))
 		err = -errno;
 	if (err)
 		goto out;
 
-	err = maps_apply(&tm, 1, put_t, nput_t, false);
+	err = maps_apply(&tm, put, nput, false);
 	if (!err)
-		err = maps_apply(em, 2, put_h, nput_h, false);
-	if (err)
-		goto out;
-	lens_of(want, nwant, s.lens_v4, s.lens_v6);
-	if (bpf_map_update_elem(steer->fd[MAP_SETTINGS], &zero, &s, BPF_EXIST)) {
-		err = -errno;
-		pr_err("xs_settings: publishing prefix lengths failed: %s\n", strerror(-err));
-		goto out;
-	}
-	err = maps_apply(&tm, 1, del_t, ndel_t, true);
+		err = table_write(steer, want, nwant, &c);
 	if (!err)
-		err = maps_apply(em, 2, del_h, ndel_h, true);
+		err = maps_apply(&tm, del, ndel, true);
 	if (!err)
 		err = prune_cpumap(steer, &s, want, nwant);
 	if (err)
 		goto out;
-	if (nput_h != nput_t || ndel_h != ndel_t)
-		pr_info("the exact-match maps were out of step with %s (%zu written, %zu "
-			"deleted); repaired\n",
-			tm.name, nput_h, ndel_h);
 	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", c.added,
 		 c.updated, c.deleted, c.unchanged);
 	if (counts)
@@ -620,11 +570,8 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 out:
 	free(want);
 	free(trie);
-	free(hash);
-	free(put_t);
-	free(del_t);
-	free(put_h);
-	free(del_h);
+	free(put);
+	free(del);
 	return err;
 }
 
@@ -640,7 +587,7 @@ int steer_read_assignments(struct steer *steer, struct assignment **out, size_t 
 	*out = NULL;
 	*nout = 0;
 	trie_map(steer, &tm);
-	err = maps_dump(&tm, 1, &v, &n);
+	err = maps_dump(&tm, &v, &n);
 	if (err || !n)
 		goto out;
 	a = malloc(n * sizeof(*a));
@@ -680,7 +627,7 @@ int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *
 	*out = NULL;
 	*nout = 0;
 	trie_map(steer, &tm);
-	err = maps_dump(&tm, 1, &v, &n);
+	err = maps_dump(&tm, &v, &n);
 	if (err || !n)
 		goto out;
 	p = malloc(n * sizeof(*p));
@@ -737,16 +684,15 @@ static bool key_contains(const struct xs_lpm_key *p, const struct xs_lpm_key *ad
 
 int steer_lookup(struct steer *steer, const char *address, struct steer_match *match)
 {
-	struct xs_customer trie_val, hash_val;
-	struct xs_lpm_key key, probe, found;
-	bool in_trie, in_hash = false;
-	struct pmap tm, em[2];
-	char text[64];
+	struct xs_lpm_key key, found;
+	struct xs_customer val;
 	struct entry *v = NULL;
 	struct xs_settings s;
+	struct pmap tm;
+	char text[64];
 	size_t n = 0, i;
-	__u32 zero = 0;
-	int len, err;
+	__u32 zero = 0, table = XS_TBL_TRIE;
+	int err;
 
 	memset(match, 0, sizeof(*match));
 	if (parse_address(address, &key)) {
@@ -759,53 +705,39 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 	if (bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, &s) == 0)
 		match->unknown = s.unknown;
 
-	/* the trie answers which customer, as the programs' fallback would */
-	in_trie = bpf_map_lookup_elem(steer->fd[MAP_PREFIXES], &key, &trie_val) == 0;
-	/* the exact-match maps tell which prefix: the longest length there */
-	exact_maps(steer, em);
-	for (len = 128; len >= 0 && !in_hash; len--) {
-		const struct pmap *m;
-		union pkey pk;
-
-		probe = key;
-		probe.prefixlen = len;
-		key_mask(&probe);
-		m = map_for(em, 2, &probe);
-		key_put(m, &probe, &pk);
-		if (bpf_map_lookup_elem(m->fd, &pk, &hash_val) == 0) {
-			in_hash = true;
-			found = probe;
-		}
-	}
-	if (!in_trie && !in_hash)
+	/* what the programs find, and where */
+	if (steer_table_map(steer) == 0)
+		table = table_find(steer->table, steer->table_slots, key.addr);
+	match->via_trie = table == XS_TBL_TRIE;
+	if (bpf_map_lookup_elem(steer->fd[MAP_PREFIXES], &key, &val)) {
+		if (table != XS_TBL_MISS && table != XS_TBL_TRIE)
+			pr_warn("%s: xs_table maps %s to class %x:%x, but no prefix does; a "
+				"reload repairs the table\n",
+				steer->bpffs, match->address_text, table >> 16, table & 0xffff);
 		return 0;
-	if (in_trie && (!in_hash || memcmp(&trie_val, &hash_val, sizeof(trie_val)))) {
-		/* the maps disagree (a sync died halfway): find the trie's prefix */
-		pr_warn("%s: %s and the exact-match maps disagree about %s; a reload repairs "
-			"them\n",
-			steer->bpffs, steer_map_names[MAP_PREFIXES], match->address_text);
-		trie_map(steer, &tm);
-		err = maps_dump(&tm, 1, &v, &n);
-		if (err)
-			return err;
-		in_hash = false;
-		for (i = 0; i < n; i++) {
-			if (key_contains(&v[i].key, &key) &&
-			    (!in_hash || v[i].key.prefixlen > found.prefixlen)) {
-				found = v[i].key;
-				in_hash = true;
-			}
-		}
-		free(v);
-		if (!in_hash)
-			found = key; /* the trie matched, yet no prefix contains it */
-		hash_val = trie_val;
 	}
+	if (table != XS_TBL_TRIE && table != val.classid)
+		pr_warn("%s: xs_table and %s disagree about %s; a reload repairs them\n",
+			steer->bpffs, steer_map_names[MAP_PREFIXES], match->address_text);
+
+	/* the trie does not say which prefix matched: the longest that contains it */
+	trie_map(steer, &tm);
+	err = maps_dump(&tm, &v, &n);
+	if (err)
+		return err;
+	found = key;
+	found.prefixlen = 0;
+	for (i = 0; i < n; i++)
+		if (key_contains(&v[i].key, &key) && v[i].key.prefixlen >= found.prefixlen &&
+		    !memcmp(&v[i].val, &val, sizeof(val)))
+			found = v[i].key;
+	free(v);
+	key_mask(&found);
 	match->known = true;
-	match->customer = hash_val;
-	match->minor = hash_val.classid & 0xffff;
-	snprintf(match->classid_text, sizeof(match->classid_text), "%x:%x",
-		 hash_val.classid >> 16, match->minor);
+	match->customer = val;
+	match->minor = val.classid & 0xffff;
+	snprintf(match->classid_text, sizeof(match->classid_text), "%x:%x", val.classid >> 16,
+		 match->minor);
 	match->prefix.len = found.prefixlen;
 	memcpy(match->prefix.addr, found.addr, 16);
 	key_format(&found, match->prefix_text, sizeof(match->prefix_text));

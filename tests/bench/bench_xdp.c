@@ -43,7 +43,7 @@
 #include "steer/steer.h"
 #include "xshaper.skel.h"
 
-#define ADDRS 8
+#define ADDRS	8
 #define UNKNOWN 2
 
 /*
@@ -63,10 +63,19 @@ static const struct mix {
 	struct kind kinds[6];
 } mixes[] = {
 	{ "hosts", "IPv4 /32 only", 1, { { false, 32 } } },
-	{ "isp", "half IPv4 /32, half IPv6 /56 (a dual-stack customer each)", 2,
+	{ "isp",
+	  "half IPv4 /32, half IPv6 /56 (a dual-stack customer each)",
+	  2,
 	  { { false, 32 }, { true, 56 } } },
-	{ "mixed", "IPv4 /24 /29 /32 and IPv6 /48 /56 /64, a sixth each", 6,
-	  { { false, 24 }, { false, 29 }, { false, 32 }, { true, 48 }, { true, 56 }, { true, 64 } } },
+	{ "mixed",
+	  "IPv4 /24 /29 /32 and IPv6 /48 /56 /64, a sixth each",
+	  6,
+	  { { false, 24 },
+	    { false, 29 },
+	    { false, 32 },
+	    { true, 48 },
+	    { true, 56 },
+	    { true, 64 } } },
 };
 
 static void set_bits(uint8_t *addr, unsigned int from, unsigned int nbits, uint32_t v)
@@ -253,8 +262,9 @@ int main(int argc, char **argv)
 			mix_filter = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench_xdp [--repeat N] [--rounds N] [--sizes A,B,..] "
-					"[--mixes hosts,isp,mixed]\n");
+			fprintf(stderr,
+				"usage: bench_xdp [--repeat N] [--rounds N] [--sizes A,B,..] "
+				"[--mixes hosts,isp,mixed]\n");
 			return 1;
 		}
 	}
@@ -289,8 +299,7 @@ int main(int argc, char **argv)
 		return 2;
 	/* the candidates read the very maps xshaper's program reads */
 	if (bpf_map__reuse_fd(cand->maps.xs_prefixes, bpf_map__fd(skel->maps.xs_prefixes)) ||
-	    bpf_map__reuse_fd(cand->maps.xs_hash_short, bpf_map__fd(skel->maps.xs_hash_short)) ||
-	    bpf_map__reuse_fd(cand->maps.xs_hash_long, bpf_map__fd(skel->maps.xs_hash_long)) ||
+	    bpf_map__reuse_fd(cand->maps.xs_table, bpf_map__fd(skel->maps.xs_table)) ||
 	    bpf_map__reuse_fd(cand->maps.xs_cpumap, bpf_map__fd(skel->maps.xs_cpumap)) ||
 	    bpf_map__reuse_fd(cand->maps.xs_cpu_queues, bpf_map__fd(skel->maps.xs_cpu_queues)) ||
 	    bpf_map__reuse_fd(cand->maps.xs_settings, bpf_map__fd(skel->maps.xs_settings)) ||
@@ -306,7 +315,8 @@ int main(int argc, char **argv)
 	fds[P_LRU_COLD] = bpf_program__fd(cand->progs.bench_lru_cold);
 	fds[P_XSHAPER] = bpf_program__fd(skel->progs.xs_xdp_wan);
 
-	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | LRU miss ns | xshaper ns "
+	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | LRU miss ns | xshaper "
+	       "ns "
 	       "| xshaper / parse | trie / parse | xshaper unknown ns | sync s |\n");
 	printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	for (mi = 0; mi < sizeof(mixes) / sizeof(mixes[0]); mi++) {
@@ -347,7 +357,8 @@ int main(int argc, char **argv)
 					best[i] = 1e12;
 				for (r = 0; r < rounds; r++) {
 					static const int verdict[PROGS] = { XDP_PASS, XDP_REDIRECT,
-									    XDP_REDIRECT, XDP_REDIRECT,
+									    XDP_REDIRECT,
+									    XDP_REDIRECT,
 									    XDP_REDIRECT };
 
 					for (i = 0; i < PROGS; i++) {
@@ -383,11 +394,12 @@ int main(int argc, char **argv)
 			for (i = 0; i < PROGS; i++)
 				ns[i] /= ADDRS;
 			unknown /= UNKNOWN;
-			printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | "
+			printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f "
+			       "| "
 			       "%.2f |\n",
-			       m->name, sizes[si], ns[P_PARSE], ns[P_TRIE], ns[P_LRU], ns[P_LRU_COLD],
-			       ns[P_XSHAPER], ns[P_XSHAPER] / ns[P_PARSE], ns[P_TRIE] / ns[P_PARSE],
-			       unknown, t_sync);
+			       m->name, sizes[si], ns[P_PARSE], ns[P_TRIE], ns[P_LRU],
+			       ns[P_LRU_COLD], ns[P_XSHAPER], ns[P_XSHAPER] / ns[P_PARSE],
+			       ns[P_TRIE] / ns[P_PARSE], unknown, t_sync);
 			fflush(stdout);
 		}
 	}

@@ -2,7 +2,8 @@
 /*
  * The steering programs on crafted frames (BPF_PROG_TEST_RUN), with the
  * maps filled through steer_sync as xshaper fills them, and steer_sync
- * itself: the maps hold exactly the wanted prefixes after every change,
+ * itself: the trie holds exactly the wanted prefixes after every change,
+ * the lookup table answers as the trie would at the edges of every prefix,
  * and the programs never answer with a customer that is gone.
  *
  * Needs root (BPF). The process is pinned to CPU 0, so a customer of CPU 0
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -163,7 +165,7 @@ static void ip_frame(struct frame *f, const uint16_t *tags, const char *src, con
 	if (v6) {
 		p[0] = 0x60;
 		put16(p + 4, 8 + 18); /* payload length */
-		p[6] = 17;	      /* UDP */
+		p[6] = 17; /* UDP */
 		p[7] = 64;
 		assert_int_equal(inet_pton(AF_INET6, src, p + 8), 1);
 		assert_int_equal(inet_pton(AF_INET6, dst, p + 24), 1);
@@ -205,8 +207,7 @@ static struct xs_stats stats_now(void)
 
 static int run_xdp(int dir, const struct frame *f)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
-		    .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len, .repeat = 1);
 
 	assert_int_equal(bpf_prog_test_run_opts(xdp_fd[dir], &opts), 0);
 	return opts.retval;
@@ -214,9 +215,9 @@ static int run_xdp(int dir, const struct frame *f)
 
 static uint32_t tc_run(int fd, const struct frame *f, struct __sk_buff *ctx)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
-		    .ctx_in = ctx, .ctx_size_in = sizeof(*ctx), .ctx_out = ctx,
-		    .ctx_size_out = sizeof(*ctx), .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len, .ctx_in = ctx,
+		    .ctx_size_in = sizeof(*ctx), .ctx_out = ctx, .ctx_size_out = sizeof(*ctx),
+		    .repeat = 1);
 
 	memset(ctx, 0, sizeof(*ctx));
 	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
@@ -231,14 +232,15 @@ static uint32_t tc_run(int fd, const struct frame *f, struct __sk_buff *ctx)
 static void run_tc(int dir, const struct frame *f, uint32_t *priority, uint32_t *queue_mapping)
 {
 	int stats_fd = bpf_map__fd(steer_skeleton(steer)->maps.xs_stats);
-	struct xs_stats *saved;
+	struct xs_counters *saved;
 	struct __sk_buff ctx;
-	unsigned int ncpus;
 	__u32 zero = 0;
 
 	assert_int_equal(tc_run(tc_fd[dir], f, &ctx), TC_ACT_OK);
 	*priority = ctx.priority;
-	assert_int_equal(steer_read_stats(steer, &saved, &ncpus, NULL), 0);
+	saved = calloc(libbpf_num_possible_cpus(), sizeof(*saved));
+	assert_non_null(saved);
+	assert_int_equal(bpf_map_lookup_elem(stats_fd, &zero, saved), 0);
 	assert_int_equal(tc_run(peek_fd[dir], f, &ctx), TC_ACT_OK);
 	assert_int_equal(bpf_map_update_elem(stats_fd, &zero, saved, BPF_ANY), 0);
 	free(saved);
@@ -246,7 +248,7 @@ static void run_tc(int dir, const struct frame *f, uint32_t *priority, uint32_t 
 	*queue_mapping = ctx.cb[0];
 }
 
-#define DELTA(after, before, dir, stat) ((after).xdp[dir][stat] - (before).xdp[dir][stat])
+#define DELTA(after, before, dir, stat)	   ((after).xdp[dir][stat] - (before).xdp[dir][stat])
 #define TC_DELTA(after, before, dir, stat) ((after).tc[dir][stat] - (before).tc[dir][stat])
 
 /* One frame through XDP: its verdict and which counters moved by one. */
@@ -312,19 +314,19 @@ static int group_setup(void **state)
 		return -1;
 	{
 		struct xshaper *skel = steer_skeleton(steer);
-		struct bpf_map *mine[] = { skel->maps.xs_prefixes,   skel->maps.xs_hash_short,
-					   skel->maps.xs_hash_long,  skel->maps.xs_cpumap,
-					   skel->maps.xs_cpu_queues, skel->maps.xs_settings,
-					   skel->maps.xs_stats };
-		struct bpf_map *theirs[] = { peek->maps.xs_prefixes,   peek->maps.xs_hash_short,
-					     peek->maps.xs_hash_long,  peek->maps.xs_cpumap,
-					     peek->maps.xs_cpu_queues, peek->maps.xs_settings,
-					     peek->maps.xs_stats };
+		struct bpf_map *mine[] = { skel->maps.xs_prefixes, skel->maps.xs_table,
+					   skel->maps.xs_cpumap,   skel->maps.xs_cpu_queues,
+					   skel->maps.xs_settings, skel->maps.xs_stats };
+		struct bpf_map *theirs[] = { peek->maps.xs_prefixes, peek->maps.xs_table,
+					     peek->maps.xs_cpumap,   peek->maps.xs_cpu_queues,
+					     peek->maps.xs_settings, peek->maps.xs_stats };
 		size_t i;
 
 		for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 			if (bpf_map__reuse_fd(theirs[i], bpf_map__fd(mine[i])))
 				return -1;
+		peek->rodata->xs_tbl_nslots = skel->rodata->xs_tbl_nslots;
+		peek->rodata->xs_tbl_last = skel->rodata->xs_tbl_last;
 	}
 	if (test_tc__load(peek))
 		return -1;
@@ -587,43 +589,120 @@ static int kv_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct xs_lpm_key));
 }
 
-/*
- * Every entry of a map, read with get_next_key (independent of steer/),
- * appended at out[n]; short keys are turned back into xs_lpm_key.
- */
-static size_t read_map(int fd, bool short_keys, struct kv *out, size_t n, size_t max)
+/* Every entry of the trie, read with get_next_key (independent of steer/). */
+static size_t read_trie(int fd, struct kv *out, size_t max)
 {
-	union {
-		struct xs_lpm_key l;
-		struct xs_short_key s;
-	} key, next;
+	struct xs_lpm_key key, next;
 	bool first = true;
+	size_t n = 0;
 
 	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
 		assert_true(n < max);
-		memset(&out[n].key, 0, sizeof(out[n].key));
-		if (short_keys) {
-			out[n].key.prefixlen = key.s.prefixlen;
-			memcpy(out[n].key.addr + (key.s.prefixlen <= 64 ? 0 : 8), key.s.net, 8);
-		} else {
-			out[n].key = key.l;
-		}
+		out[n].key = key;
 		assert_int_equal(bpf_map_lookup_elem(fd, &key, &out[n].val), 0);
 		n++;
 	}
 	return n;
 }
 
-/* The trie and the two exact-match maps together hold exactly s. */
+static bool prefix_has(const struct prefix *p, const uint8_t *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->len; i++)
+		if ((p->addr[i / 8] ^ a[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+/* What the TC program must answer for a: the longest prefix of s, or the default. */
+static uint32_t classid_for(const struct spec *s, size_t ns, const uint8_t *a)
+{
+	uint32_t best = xs_classid(0, XS_DEFAULT_MINOR);
+	int best_len = -1;
+	struct prefix p;
+	size_t i, j;
+
+	for (i = 0; i < ns; i++) {
+		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
+			prefix_from(s[i].prefixes[j], &p);
+			if (prefix_has(&p, a) && (int)p.len > best_len) {
+				best_len = p.len;
+				best = xs_classid(s[i].txq, s[i].minor);
+			}
+		}
+	}
+	return best;
+}
+
+/* a + d (d = -1 or 1) in 128 bits; false when it wraps */
+static bool addr_step(uint8_t *a, int d)
+{
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		a[i] += d;
+		if (a[i] != (d > 0 ? 0x00 : 0xff))
+			return true;
+	}
+	return false;
+}
+
+static void probe_tc(int fd, const struct spec *s, size_t ns, const uint8_t *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool v4 = memcmp(a, mapped, sizeof(mapped)) == 0;
+	char text[INET6_ADDRSTRLEN];
+	struct __sk_buff ctx;
+	struct frame f;
+
+	if (v4)
+		inet_ntop(AF_INET, a + 12, text, sizeof(text));
+	else
+		inet_ntop(AF_INET6, a, text, sizeof(text));
+	ip_frame(&f, NULL, v4 ? "198.18.0.1" : "2001:db8:ff::1", text);
+	assert_int_equal(tc_run(fd, &f, &ctx), TC_ACT_OK);
+	if (ctx.priority != classid_for(s, ns, a))
+		fail_msg("%s: classid %x, expected %x", text, ctx.priority, classid_for(s, ns, a));
+}
+
+/*
+ * The programs answer as the list says at the edges of every prefix and
+ * just outside them: the first and last address, and their neighbours.
+ */
+static void probe_edges(int fd, const struct spec *s, size_t ns)
+{
+	uint8_t a[16];
+	struct prefix p;
+	size_t i, j, k;
+
+	for (i = 0; i < ns; i++) {
+		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
+			prefix_from(s[i].prefixes[j], &p);
+			memcpy(a, p.addr, 16);
+			probe_tc(fd, s, ns, a);
+			if (addr_step(a, -1))
+				probe_tc(fd, s, ns, a);
+			memcpy(a, p.addr, 16);
+			for (k = p.len; k < 128; k++)
+				a[k / 8] |= 0x80 >> (k % 8);
+			probe_tc(fd, s, ns, a);
+			if (addr_step(a, 1))
+				probe_tc(fd, s, ns, a);
+		}
+	}
+}
+
+/* The trie holds exactly s, and the table answers every edge of it alone. */
 static void assert_maps_equal(const struct spec *s, size_t ns)
 {
 	struct xshaper *skel = steer_skeleton(steer);
 	struct kv want[64], have[64];
+	struct xs_stats before, after;
 	size_t n = 0, i, j, m;
 	struct prefix p;
-	int k;
 
 	for (i = 0; i < ns; i++) {
 		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
@@ -637,20 +716,17 @@ static void assert_maps_equal(const struct spec *s, size_t ns)
 		}
 	}
 	qsort(want, n, sizeof(*want), kv_cmp);
-	for (k = 0; k < 2; k++) {
-		if (k == 0) {
-			m = read_map(bpf_map__fd(skel->maps.xs_prefixes), false, have, 0, 64);
-		} else {
-			m = read_map(bpf_map__fd(skel->maps.xs_hash_short), true, have, 0, 64);
-			m = read_map(bpf_map__fd(skel->maps.xs_hash_long), false, have, m, 64);
-		}
-		qsort(have, m, sizeof(*have), kv_cmp);
-		assert_int_equal(m, n);
-		for (i = 0; i < n; i++) {
-			assert_memory_equal(&have[i].key, &want[i].key, sizeof(want[i].key));
-			assert_memory_equal(&have[i].val, &want[i].val, sizeof(want[i].val));
-		}
+	m = read_trie(bpf_map__fd(skel->maps.xs_prefixes), have, 64);
+	qsort(have, m, sizeof(*have), kv_cmp);
+	assert_int_equal(m, n);
+	for (i = 0; i < n; i++) {
+		assert_memory_equal(&have[i].key, &want[i].key, sizeof(want[i].key));
+		assert_memory_equal(&have[i].val, &want[i].val, sizeof(want[i].val));
 	}
+	before = stats_now();
+	probe_edges(tc_fd[XS_LAN], s, ns);
+	after = stats_now();
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
 }
 
 static void expect_counts(const struct steer_counts *c, size_t added, size_t updated,
@@ -707,20 +783,20 @@ static void test_sync_exact(void **state)
 	assert_maps_equal(NULL, 0);
 }
 
-/* More prefix lengths than the programs probe: the trie answers the rest. */
+/* Prefixes nested eight deep, of every kind of length: the table alone answers. */
 static void test_many_lengths(void **state)
 {
 	static const struct spec nested[] = {
-		{ 2001, 1, 1, 10, { "198.19.8.0/21" } },  { 2002, 1, 1, 11, { "198.19.8.0/22" } },
-		{ 2003, 1, 1, 12, { "198.19.8.0/23" } },  { 2004, 1, 1, 13, { "198.19.8.0/24" } },
-		{ 2005, 1, 1, 14, { "198.19.8.0/25" } },  { 2006, 1, 1, 15, { "198.19.8.0/26" } },
-		{ 2007, 1, 1, 16, { "198.19.8.0/32" } },  { 2008, 1, 1, 17, { "::/0" } },
+		{ 2001, 1, 1, 10, { "198.19.8.0/21" } }, { 2002, 1, 1, 11, { "198.19.8.0/22" } },
+		{ 2003, 1, 1, 12, { "198.19.8.0/23" } }, { 2004, 1, 1, 13, { "198.19.8.0/24" } },
+		{ 2005, 1, 1, 14, { "198.19.8.0/25" } }, { 2006, 1, 1, 15, { "198.19.8.0/26" } },
+		{ 2007, 1, 1, 16, { "198.19.8.0/32" } }, { 2008, 1, 1, 17, { "::/0" } },
 	};
 	static const struct {
 		const char *addr;
 		uint32_t minor;
 	} cases[] = {
-		{ "198.19.8.0", 16 },  { "198.19.8.1", 15 },  { "198.19.8.64", 14 },
+		{ "198.19.8.0", 16 },	{ "198.19.8.1", 15 },  { "198.19.8.64", 14 },
 		{ "198.19.8.128", 13 }, { "198.19.9.1", 12 },  { "198.19.10.1", 11 },
 		{ "198.19.12.1", 10 },	{ "198.19.16.1", 17 }, { "2001:db8::1", 17 },
 	};
@@ -743,48 +819,95 @@ static void test_many_lengths(void **state)
 				 xs_classid(1, cases[i].minor));
 	}
 	after = stats_now();
-	/* 8 lengths for IPv4 (7 + /0 of ::/0): some lookups needed the trie */
-	assert_true(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE) > 0);
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
 }
 
-/* IPv4 prefix text to its key in xs_hash_short */
-static struct xs_short_key short_key(const char *text)
+/* The live table, as user space writes it. */
+static uint32_t *table_map(size_t *size)
 {
-	struct xs_short_key k = { 0 };
-	struct prefix p;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_map__fd(steer_skeleton(steer)->maps.xs_table);
+	void *t;
 
-	prefix_from(text, &p);
-	k.prefixlen = p.len;
-	memcpy(k.net, p.addr + 8, 8);
-	return k;
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	t = mmap(NULL, info.value_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(t != MAP_FAILED);
+	*size = info.value_size;
+	return t;
 }
 
-/* Exact-match maps that drifted from the trie (a killed run) are put back in step. */
-static void test_sync_repairs_hash(void **state)
+static uint32_t *v4_root(uint32_t *t, uint8_t a, uint8_t b, uint8_t c)
 {
-	struct xshaper *skel = steer_skeleton(steer);
-	int hs = bpf_map__fd(skel->maps.xs_hash_short), hl = bpf_map__fd(skel->maps.xs_hash_long);
-	struct xs_customer bogus = { 9999, 1, 1, xs_classid(1, 99) }, val;
-	struct xs_lpm_key lk = { .prefixlen = 128 };
-	struct xs_short_key sk;
+	return &t[XS_TBL_V4_ROOT * XS_TBL_SLOT_ENTRIES + ((uint32_t)a << 16 | b << 8 | c)];
+}
+
+/* A table that lies (a killed run, a stray write) is made true again. */
+static void test_sync_repairs_table(void **state)
+{
 	struct steer_counts c;
-	struct prefix p;
+	uint32_t *t, prio, qm;
+	struct frame f;
+	size_t size;
 
-	sk = short_key("198.19.2.10/32");
-	assert_int_equal(bpf_map_delete_elem(hs, &sk), 0);
-	sk = short_key("198.19.3.3/32");
-	assert_int_equal(bpf_map_update_elem(hs, &sk, &bogus, BPF_ANY), 0);
-	prefix_from("2001:db8:102::1/128", &p);
-	memcpy(lk.addr, p.addr, 16);
-	assert_int_equal(bpf_map_update_elem(hl, &lk, &bogus, BPF_ANY), 0);
-	sk = short_key("198.19.1.77/32");
-	assert_int_equal(bpf_map_update_elem(hs, &sk, &bogus, BPF_ANY), 0);
+	t = table_map(&size);
+	*v4_root(t, 198, 19, 1) = xs_classid(1, 99); /* a wrong class */
+	*v4_root(t, 198, 19, 2) = XS_TBL_CHILD | XS_TBL_OFFSET_MASK; /* past the end */
+	t[XS_TBL_V6_ROOT * XS_TBL_SLOT_ENTRIES + 0x2001] = XS_TBL_MISS; /* lost */
+
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.1.5");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 99)); /* the programs believe the table */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 4)); /* out of range: the trie answers */
 
 	sync_to(base, 3, &c);
 	expect_counts(&c, 0, 0, 0, 5); /* the trie was right all along */
 	assert_maps_equal(base, 3);
-	assert_int_equal(bpf_map_lookup_elem(hs, &sk, &val), 0);
-	assert_int_equal(val.id, 1002);
+	munmap(t, size);
+}
+
+/* A pool too small: what does not fit is left to the trie, and comes back. */
+static void test_table_full(void **state)
+{
+	static const struct spec v4only[] = {
+		{ 1002, 0, 0, 3, { "198.19.1.77/32" } },
+	};
+	struct xs_config small = cfg;
+	struct customer_list list;
+	struct steer_counts c;
+	struct xs_stats before, after;
+	struct steer *s;
+	struct plan plan;
+	int fd;
+
+	small.lookup_chunks = 2; /* base needs 2 for IPv4, 7 for IPv6 */
+	assert_int_equal(steer_load(&small, 4096, &s), 0);
+	assert_int_equal(steer_set_cpus(s, &small), 0);
+	fd = bpf_program__fd(steer_skeleton(s)->progs.xs_tc_lan);
+
+	build(base, 3, &list, &plan);
+	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
+	release(&list, &plan);
+	assert_int_equal(c.table_capacity, 2);
+	assert_int_equal(c.table_chunks, 2);
+	assert_true(c.table_fallbacks > 0);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
+	probe_edges(fd, base, 3);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
+	assert_true(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE) > 0);
+
+	build(v4only, 1, &list, &plan);
+	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
+	release(&list, &plan);
+	assert_int_equal(c.table_fallbacks, 0);
+	assert_int_equal(c.table_chunks, 1);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
+	probe_edges(fd, v4only, 1);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
+	steer_close(s);
 }
 
 static void test_sync_refuses(void **state)
@@ -890,7 +1013,8 @@ int main(void)
 		cmocka_unit_test_setup(test_tc_unknown, setup),
 		cmocka_unit_test_setup(test_sync_exact, setup),
 		cmocka_unit_test_setup(test_many_lengths, setup),
-		cmocka_unit_test_setup(test_sync_repairs_hash, setup),
+		cmocka_unit_test_setup(test_sync_repairs_table, setup),
+		cmocka_unit_test_setup(test_table_full, setup),
 		cmocka_unit_test_setup(test_sync_refuses, setup),
 		cmocka_unit_test_setup(test_lookup, setup),
 		cmocka_unit_test_setup(test_read_assignments, setup),
