@@ -12,6 +12,7 @@
 #include "conf/rate.h"
 #include "shaper/commands.h"
 #include "shaper/tree.h"
+#include "steer/table.h"
 
 int load_config(const char *config, struct xs_config *cfg)
 {
@@ -55,6 +56,36 @@ int load_inputs(const char *config, struct xs_config *cfg, struct customer_list 
 	return customers_load(cfg->customers_file, cfg, list);
 }
 
+/* The programs' lookup table for this list, against [system] lookup_memory. */
+static void print_table_need(const struct xs_config *cfg, const struct customer_list *list)
+{
+	size_t n = list->nprefixes_v4 + list->nprefixes_v6, i, j, k = 0;
+	struct table_prefix *v;
+	long need;
+
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return;
+	for (i = 0; i < list->n; i++) {
+		for (j = 0; j < list->v[i].nprefixes && k < n; j++, k++) {
+			memcpy(v[k].addr, list->v[i].prefixes[j].addr, sizeof(v[k].addr));
+			v[k].len = list->v[i].prefixes[j].len;
+			v[k].classid = 1;
+		}
+	}
+	need = table_chunks_needed(v, k);
+	free(v);
+	if (need < 0)
+		return;
+	printf("lookup table: %ld of %u chunks of [system] lookup_memory\n", need,
+	       cfg->lookup_chunks);
+	if ((unsigned long)need > cfg->lookup_chunks)
+		pr_warn("the lookup table needs %ld KiB, more than [system] lookup_memory = %uK: "
+			"the addresses that do not fit are looked up in the slower LPM trie; "
+			"raise lookup_memory (it applies after 'xshaper stop' and 'start')\n",
+			need, cfg->lookup_chunks);
+}
+
 static void print_summary(const struct xs_config *cfg, const struct customer_list *list,
 			  const struct plan *plan)
 {
@@ -86,6 +117,7 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 		       count[i] ? rate_format(down_sum[i], down, sizeof(down)) : "-",
 		       count[i] ? rate_format(up_sum[i], up, sizeof(up)) : "-");
 	}
+	print_table_need(cfg, list);
 }
 
 /*

@@ -644,6 +644,7 @@ int cmd_status(const char *config, int argc, char **argv)
 {
 	struct steer_iface ifs[2];
 	struct assignment *assignments = NULL;
+	struct steer_table_usage tu = {};
 	struct steer *steer = NULL;
 	struct xs_state st = {};
 	struct xs_config cfg;
@@ -667,6 +668,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	if (started) {
 		steer_state_get(steer, &st);
 		steer_read_assignments(steer, &assignments, &n);
+		steer_table_usage(steer, &tu);
 	}
 	if (json) {
 		printf("{\"started\":%s,\"interfaces\":[", started ? "true" : "false");
@@ -685,12 +687,13 @@ int cmd_status(const char *config, int argc, char **argv)
 		printf("],\"queues_per_cpu\":%u,\"trees\":%u,\"customers\":%zu,"
 		       "\"started_at\":%llu,\"last_reload\":{\"time\":%llu,\"added\":%u,"
 		       "\"removed\":%u,\"changed\":%u,\"moved\":%u,\"unchanged\":%u,"
-		       "\"seconds\":%.3f}}\n",
+		       "\"seconds\":%.3f},\"lookup_table\":{\"chunks\":%zu,\"capacity\":%zu,"
+		       "\"trie_entries\":%zu}}\n",
 		       cfg.queues_per_cpu, cfg.ncpus * cfg.queues_per_cpu, n,
 		       (unsigned long long)st.started, (unsigned long long)st.last_reload.time,
 		       st.last_reload.added, st.last_reload.removed, st.last_reload.changed,
 		       st.last_reload.moved, st.last_reload.unchanged,
-		       st.last_reload.msec / 1000.0);
+		       st.last_reload.msec / 1000.0, tu.chunks, tu.capacity, tu.fallbacks);
 	} else {
 		for (i = 0; i < 2; i++) {
 			const struct steer_iface *f = &ifs[i];
@@ -731,6 +734,13 @@ int cmd_status(const char *config, int argc, char **argv)
 				       st.last_reload.changed, st.last_reload.moved,
 				       st.last_reload.unchanged, st.last_reload.msec / 1000.0);
 			printf("\n");
+			printf("lookup table: %zu of %zu chunks (%zu KiB) in use", tu.chunks,
+			       tu.capacity, tu.capacity * sizeof(struct xs_tbl_slot) / 1024);
+			if (tu.fallbacks)
+				printf(", FULL: %zu entries left to the LPM trie; raise [system] "
+				       "lookup_memory",
+				       tu.fallbacks);
+			printf("\n");
 		}
 	}
 	free(assignments);
@@ -762,9 +772,10 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		       m.unknown == XS_UNKNOWN_PASS ? "pass" : "shape");
 		ret = XS_EXIT_OK;
 	} else if (!err) {
-		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s\n", m.address_text,
-		       m.customer.id, m.prefix_text, m.customer.cpu, m.customer.txq,
-		       m.classid_text);
+		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s%s\n",
+		       m.address_text, m.customer.id, m.prefix_text, m.customer.cpu,
+		       m.customer.txq, m.classid_text,
+		       m.via_trie ? " (from the LPM trie: the lookup table is full here)" : "");
 		ret = XS_EXIT_OK;
 	}
 	steer_close(steer);

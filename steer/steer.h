@@ -182,6 +182,15 @@ struct steer_match {
  */
 int steer_lookup(struct steer *steer, const char *address, struct steer_match *match);
 
+/* How full the lookup table is (struct xs_tbl_slot chunks). */
+struct steer_table_usage {
+	size_t chunks;	  /* in use */
+	size_t capacity;  /* [system] lookup_memory, as the table was created */
+	size_t fallbacks; /* entries left to the trie: the pool was full */
+};
+
+int steer_table_usage(struct steer *steer, struct steer_table_usage *usage);
+
 /*
  * Per-CPU counters: per_cpu[cpu] for every possible CPU (*ncpus of them,
  * malloc'd: free it) and their sum in *total. per_cpu may be NULL when

@@ -682,6 +682,22 @@ static bool key_contains(const struct xs_lpm_key *p, const struct xs_lpm_key *ad
 	return memcmp(m.addr, p->addr, 16) == 0;
 }
 
+int steer_table_usage(struct steer *steer, struct steer_table_usage *usage)
+{
+	struct table_counts c;
+	int err;
+
+	memset(usage, 0, sizeof(*usage));
+	err = steer_table_map(steer);
+	if (err)
+		return err;
+	table_usage(steer->table, steer->table_slots, &c);
+	usage->chunks = c.chunks;
+	usage->capacity = c.capacity;
+	usage->fallbacks = c.fallbacks;
+	return 0;
+}
+
 int steer_lookup(struct steer *steer, const char *address, struct steer_match *match)
 {
 	struct xs_lpm_key key, found;

@@ -341,42 +341,33 @@ static void mark_all(struct build *b)
 	     XS_TBL_V6_ROOT_BITS);
 }
 
-int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix *v, size_t n,
-	       const struct table_hooks *hooks, struct table_counts *counts)
+/* The prefixes as the IPv4 and the IPv6 table see them (unsorted). */
+static int split(const struct table_prefix *v, size_t n, struct tin **v4, size_t *n4,
+		 struct tin **v6, size_t *n6)
 {
-	struct build b = { .mem = mem,
-			   .nslots = nslots,
-			   .next = XS_TBL_FIRST_CHUNK,
-			   .hooks = hooks,
-			   .counts = counts };
-	struct tin *v4 = NULL, *v6 = NULL, *t;
-	size_t n4 = 0, n6 = 0, i;
-	int err = -ENOMEM;
+	struct tin *t;
+	size_t i;
 
-	memset(counts, 0, sizeof(*counts));
-	if (nslots < XS_TBL_FIRST_CHUNK || nslots > XS_TBL_MAX_SLOTS)
-		return -EINVAL;
-	counts->capacity = nslots - XS_TBL_FIRST_CHUNK;
-	b.state = calloc(nslots, 1);
+	*n4 = *n6 = 0;
 	/* a prefix covering ::ffff:0:0/96 also goes into the IPv4 table */
-	v4 = malloc((n ? n : 1) * sizeof(*v4));
-	v6 = malloc((n ? n : 1) * sizeof(*v6));
-	if (!b.state || !v4 || !v6)
-		goto out;
-
-	mark_all(&b);
-
+	*v4 = malloc((n ? n : 1) * sizeof(**v4));
+	*v6 = malloc((n ? n : 1) * sizeof(**v6));
+	if (!*v4 || !*v6) {
+		free(*v4);
+		free(*v6);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		uint32_t len = v[i].len > 128 ? 128 : v[i].len;
 
 		if (is_mapped(v[i].addr, len)) {
-			t = &v4[n4++];
+			t = &(*v4)[(*n4)++];
 			memset(t, 0, sizeof(*t));
 			memcpy(t->a, v[i].addr + 12, 4);
 			t->len = len - 96;
 			mask(t->a, 4, t->len);
 		} else {
-			t = &v6[n6++];
+			t = &(*v6)[(*n6)++];
 			memcpy(t->a, v[i].addr, 16);
 			t->len = len;
 			mask(t->a, 16, len);
@@ -384,14 +375,37 @@ int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix
 				/* all of IPv4, below every IPv4 prefix */
 				t->rank = len;
 				t->classid = v[i].classid;
-				t = &v4[n4++];
+				t = &(*v4)[(*n4)++];
 				memset(t, 0, sizeof(*t));
 			}
 		}
 		t->rank = len;
 		t->classid = v[i].classid;
 	}
+	return 0;
+}
 
+int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix *v, size_t n,
+	       const struct table_hooks *hooks, struct table_counts *counts)
+{
+	struct build b = { .mem = mem, .nslots = nslots, .next = XS_TBL_FIRST_CHUNK,
+			   .hooks = hooks, .counts = counts };
+	struct tin *v4 = NULL, *v6 = NULL;
+	size_t n4, n6, i;
+	int err;
+
+	memset(counts, 0, sizeof(*counts));
+	if (nslots < XS_TBL_FIRST_CHUNK || nslots > XS_TBL_MAX_SLOTS)
+		return -EINVAL;
+	counts->capacity = nslots - XS_TBL_FIRST_CHUNK;
+	b.state = calloc(nslots, 1);
+	if (!b.state)
+		return -ENOMEM;
+	err = split(v, n, &v4, &n4, &v6, &n6);
+	if (err)
+		goto out;
+
+	mark_all(&b);
 	err = build_table(&b, XS_TBL_V4_ROOT, XS_TBL_V4_ROOT_BITS, 32, v4, n4);
 	if (!err)
 		err = build_table(&b, XS_TBL_V6_ROOT, XS_TBL_V6_ROOT_BITS, 128, v6, n6);
@@ -399,11 +413,46 @@ int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix
 		counts->chunks += b.state[i] == SLOT_KEPT;
 		counts->released += b.state[i] == SLOT_LINKED;
 	}
-out:
-	free(b.state);
 	free(v4);
 	free(v6);
+out:
+	free(b.state);
 	return err;
+}
+
+/* Chunks of one table: a distinct network at each chunk level some prefix passes. */
+static size_t chunks_of(struct tin *v, size_t n, unsigned int root_bits, unsigned int bits)
+{
+	unsigned int start;
+	size_t i, prev, count = 0;
+
+	if (n)
+		qsort(v, n, sizeof(*v), tin_cmp);
+	for (start = root_bits; start < bits; start += CHUNK_BITS) {
+		prev = n;
+		for (i = 0; i < n; i++) {
+			if (v[i].len <= start)
+				continue;
+			if (prev == n || memcmp(v[prev].a, v[i].a, start / 8))
+				count++;
+			prev = i;
+		}
+	}
+	return count;
+}
+
+long table_chunks_needed(const struct table_prefix *v, size_t n)
+{
+	struct tin *v4, *v6;
+	size_t n4, n6, count;
+
+	if (split(v, n, &v4, &n4, &v6, &n6))
+		return -ENOMEM;
+	count = chunks_of(v4, n4, XS_TBL_V4_ROOT_BITS, 32) +
+		chunks_of(v6, n6, XS_TBL_V6_ROOT_BITS, 128);
+	free(v4);
+	free(v6);
+	return (long)count;
 }
 
 uint32_t table_find(const struct xs_tbl_slot *mem, size_t nslots, const uint8_t addr[16])

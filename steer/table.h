@@ -57,6 +57,9 @@ static inline size_t table_slots(size_t chunks)
 int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix *v, size_t n,
 	       const struct table_hooks *hooks, struct table_counts *counts);
 
+/* The chunks a table of v needs (what table_sync would use), or -ENOMEM. */
+long table_chunks_needed(const struct table_prefix *v, size_t n);
+
 /* What the programs would find for addr: a classid, XS_TBL_MISS or XS_TBL_TRIE. */
 uint32_t table_find(const struct xs_tbl_slot *mem, size_t nslots, const uint8_t addr[16]);
 

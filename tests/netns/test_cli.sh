@@ -53,6 +53,22 @@ EOF2
 expect_exit "check of a good config and list" 0 "$X" -c "$D/ok.ini" check
 check "check: counts" grep -q "3 customers, 4 prefixes (3 IPv4, 1 IPv6)" "$D/out"
 check "check: warns about a nested prefix" grep -q "warning: .*198.19.2.7" "$D/out"
+# 198.19.1.0/24 and 198.19.2.0/24 hold /32s (a chunk each); the /56 passes 5 bytes
+check "check: the lookup table it needs" grep -q "lookup table: 7 of 32768 chunks" "$D/out"
+
+# 600 IPv6 /64s in distinct /48s: 1206 chunks (6 shared, 2 a /64), more than 1M holds
+sed 's/^bpffs = .*/&\nlookup_memory = 1M/' "$D/ok.ini" >"$D/small.ini"
+cp "$D/customers.csv" "$D/customers.good"
+{
+	echo "id,prefixes,down_rate,down_ceil,up_rate,up_ceil"
+	for i in $(seq 1 600); do
+		printf '%d,2001:db8:%x:%x::/64,1,2,1,2\n' "$i" "$i" "$i"
+	done
+} >"$D/customers.csv"
+expect_exit "check of a list the lookup table cannot hold" 0 "$X" -c "$D/small.ini" check
+check "check: warns that the table is too small" \
+	grep -q "warning: the lookup table needs 1206 KiB, more than .*lookup_memory = 1024K" "$D/out"
+cp "$D/customers.good" "$D/customers.csv"
 
 printf 'id,prefixes,down_rate,down_ceil,up_rate,up_ceil\n1,198.19.1.1,5,1,1,1\n2,banana,1,1,1,1\n3,198.19.1.3,1,1,1,1\n3,198.19.1.4,1,1,1,1\n' \
 	>"$D/customers.csv"

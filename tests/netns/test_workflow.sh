@@ -33,6 +33,8 @@ st=$(xs status)
 check "status: XDP and TC on wan" grep -q "^wan: wan, XDP native prog [0-9]*, TC egress prog" <<<"$st"
 check "status: XDP and TC on lan" grep -q "^lan: lan, XDP native prog [0-9]*, TC egress prog" <<<"$st"
 check "status: 4 customers" grep -q "^customers: 4" <<<"$st"
+check "status: the lookup table in use, nothing left to the trie" \
+	grep -qE "^lookup table: [1-9][0-9]* of 32768 chunks \(32768 KiB\) in use$" <<<"$st"
 check_eq "lookup v4" 1 "$(wf_lookup 198.19.1.1)"
 check_eq "lookup v6" 1 "$(wf_lookup 2001:db8:100::1)"
 check_eq "lookup unknown" none "$(wf_lookup 198.19.1.30)"
@@ -117,7 +119,7 @@ check "prometheus: bytes of customer 1 downstream" grep -qE '^xshaper_customer_b
 check "prometheus: per-CPU XDP counters" grep -qE '^xshaper_xdp_packets_total\{cpu="[0-9]+",interface="wan",outcome="hit"\} [0-9]+$' <<<"$prom"
 check "stats for one customer" grep -qE '^1 +steady +down' <(xs stats --interval 0 1)
 check "stats --json parses" python3 -c 'import json,sys; json.load(sys.stdin)' < <(xs stats --json --interval 0)
-check "status --json parses" python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["started"] and s["customers"] == 4' < <(xs status --json)
+check "status --json parses" python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["started"] and s["customers"] == 4; t=s["lookup_table"]; assert t["capacity"] == 32768 and 0 < t["chunks"] < 100 and t["trie_entries"] == 0' < <(xs status --json)
 
 # lan moves to another interface: the old one is left as stop leaves it
 ip -n "$TB_BOX" link add lan2 numtxqueues 4 numrxqueues 4 type veth peer name lan2p \

@@ -115,6 +115,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.bpffs, "/sys/fs/bpf/xshaper");
 	assert_string_equal(cfg.lock, "/run/xshaper.lock");
 	assert_int_equal(cfg.lock_timeout, 30);
+	assert_int_equal(cfg.lookup_chunks, 32768); /* 32M */
 	assert_int_equal(config_txqs(&cfg), cfg.ncpus);
 }
 
@@ -162,7 +163,8 @@ static void test_every_key_set(void **state)
 		 "[system]\n"
 		 "bpffs = /sys/fs/bpf/xs-test\n"
 		 "lock = /run/xs-test.lock\n"
-		 "lock_timeout = 0\n");
+		 "lock_timeout = 0\n"
+		 "lookup_memory = 128M\n");
 	assert_int_equal(load(f, text), 0);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
 	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
@@ -186,6 +188,29 @@ static void test_every_key_set(void **state)
 	assert_string_equal(f->cfg.bpffs, "/sys/fs/bpf/xs-test");
 	assert_string_equal(f->cfg.lock, "/run/xs-test.lock");
 	assert_int_equal(f->cfg.lock_timeout, 0);
+	assert_int_equal(f->cfg.lookup_chunks, 128 * 1024);
+}
+
+static void test_lookup_memory_units(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned int chunks;
+	} ok[] = {
+		{ "64", 65536 }, { "64M", 65536 }, { "64mib", 65536 }, { "64MB", 65536 },
+		{ "1024k", 1024 }, { "1M", 1024 }, { "256M", 262144 }, { "2048K", 2048 },
+	};
+	struct fixture *f = *state;
+	char text[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), MINIMAL "[system]\nlookup_memory = %s\n", ok[i].text);
+		assert_int_equal(load(f, text), 0);
+		if (f->cfg.lookup_chunks != ok[i].chunks)
+			fail_msg("lookup_memory = %s: %u chunks, expected %u", ok[i].text,
+				 f->cfg.lookup_chunks, ok[i].chunks);
+	}
 }
 
 static void test_enum_values(void **state)
@@ -254,6 +279,12 @@ static void test_each_bad_value_is_reported(void **state)
 		{ "system", "lock_timeout", "-1", "not a whole number" },
 		{ "system", "lock_timeout", "86401", "out of range" },
 		{ "system", "lock_timeout", "30s", "not a whole number" },
+		{ "system", "lookup_memory", "512K", "out of range" },
+		{ "system", "lookup_memory", "1G", "out of range" },
+		{ "system", "lookup_memory", "32T", "not a size" },
+		{ "system", "lookup_memory", "M", "not a size" },
+		{ "system", "lookup_memory", "32 M", "not a size" },
+		{ "system", "lookup_memory", "", "not a size" },
 	};
 	struct fixture *f = *state;
 	unsigned int i;
@@ -576,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test_setup_teardown(test_minimal_file_keeps_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_key_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_memory_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enum_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_bad_value_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interface_names, setup, teardown),

@@ -234,6 +234,7 @@ static void test_random_lists(void **state)
 		table_usage(t.mem, t.nslots, &u);
 		assert_int_equal(u.chunks, c.chunks);
 		assert_int_equal(u.fallbacks, 0);
+		assert_int_equal(table_chunks_needed(v, n), (long)c.chunks);
 	}
 	/* and empty again: every chunk released, every entry a miss */
 	sync_ok(&t, v, 0, &c);
