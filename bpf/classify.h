@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Maps, customer lookup and the bodies of the XDP and TC programs. Included
  * by xshaper.bpf.c (the product), bench_lookup.bpf.c (the lookup strategies
@@ -139,7 +138,8 @@ static __always_inline __u32 xs_find_table(const __u32 *addr, int v4, __u32 *cpu
 	t = bpf_map_lookup_elem(&xs_table, &zero);
 	if (!t)
 		return XS_TBL_TRIE;
-	if (v4) {
+	/* an IPv6 frame to ::ffff:a.b.c.d: the trie would answer as for IPv4 */
+	if (v4 || xs_addr_is_v4(addr)) {
 		e = t[XS_TBL_V4_ROOT * XS_TBL_SLOT_ENTRIES + (bpf_ntohl(addr[3]) >> 8)];
 		if (e >= XS_TBL_CHILD)
 			e = xs_tbl_step(t, e, b[15]);

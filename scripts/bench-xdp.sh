@@ -70,7 +70,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "- **sync s**: steer_sync loading the list into empty maps (trie and table,"
 	echo "  with the RCU grace period before chunks are reused)"
 	echo "- **table MiB**: the chunks of the lookup table the list takes ([system]"
-	echo "  lookup_memory = ${lookup}M here; besides the roots, 64.5 MiB; \"full\": the"
+	echo "  lookup_memory = ${lookup}M here; besides the roots, 64.3 MiB; \"full\": the"
 	echo "  rest was left to the trie)"
 	echo
 	echo "Address mixes (one prefix per customer, each kind in its own region, 20-bit"

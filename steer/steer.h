@@ -19,11 +19,12 @@
  * Pinned maps (names as in bpf/classify.h):
  *   xs_prefixes     LPM trie  prefix -> struct xs_customer (source of truth)
  *   xs_table        array     the same answers as a multibit trie that the
- *                             programs walk (the fast path; mmap'd)
+ *                             programs walk (the fast path; mmap'd), and
+ *                             the CPU that owns each TX queue
  *   xs_cpumap       cpumap    CPU -> queue of queue_size frames
  *   xs_cpu_queues   array     CPU -> TX queues it owns (unknown traffic)
- *   xs_settings     array     unknown policy, CPU list, TX queue owners
- *   xs_stats        per-CPU   counters (struct xs_stats)
+ *   xs_settings     array     unknown policy, CPU list
+ *   xs_stats        per-CPU   counters (struct xs_counters)
  *   xs_state        array     struct xs_state, for other parts of xshaper
  *   xs_xps          hash      XPS masks from before start
  *

@@ -503,6 +503,12 @@ static int table_write(struct steer *steer, const struct entry *want, size_t nwa
 		v[i].classid = want[i].val.classid;
 	}
 	err = table_sync(steer->table, steer->table_slots, v, nwant, &hooks, &tc);
+	/*
+	 * Chunks this run let go are not reused by it; when they are what the
+	 * pool lacked, a second pass (after a grace period) takes them.
+	 */
+	if (!err && tc.fallbacks && tc.released)
+		err = table_sync(steer->table, steer->table_slots, v, nwant, &hooks, &tc);
 	free(v);
 	if (err) {
 		if (err == -ENOMEM)
@@ -722,9 +728,10 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 		match->unknown = s.unknown;
 
 	/* what the programs find, and where */
-	if (steer_table_map(steer) == 0)
+	if (steer_table_map(steer) == 0) {
 		table = table_find(steer->table, steer->table_slots, key.addr);
-	match->via_trie = table == XS_TBL_TRIE;
+		match->via_trie = table == XS_TBL_TRIE;
+	}
 	if (bpf_map_lookup_elem(steer->fd[MAP_PREFIXES], &key, &val)) {
 		if (table != XS_TBL_MISS && table != XS_TBL_TRIE)
 			pr_warn("%s: xs_table maps %s to class %x:%x, but no prefix does; a "

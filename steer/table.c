@@ -169,6 +169,10 @@ static size_t alloc(struct build *b)
 {
 	int err;
 
+	while (b->next < b->nslots && b->state[b->next] != SLOT_FREE)
+		b->next++;
+	if (b->next >= b->nslots)
+		return 0; /* full: no grace period needed either */
 	if (!b->graced) {
 		err = b->hooks && b->hooks->grace ? b->hooks->grace(b->hooks->arg) : 0;
 		if (err) {
@@ -177,10 +181,6 @@ static size_t alloc(struct build *b)
 		}
 		b->graced = true;
 	}
-	while (b->next < b->nslots && b->state[b->next] != SLOT_FREE)
-		b->next++;
-	if (b->next >= b->nslots)
-		return 0;
 	b->state[b->next] = SLOT_KEPT;
 	return b->next++;
 }

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "steer/steer.h"
 #include "test_tc.skel.h"
+#include "unit/helpers.h"
 #include "xshaper.skel.h"
 
 #define MAX_PREFIXES 8
@@ -529,6 +530,24 @@ static void test_tc_customer(void **state)
 	assert_int_equal(TC_DELTA(after, before, XS_WAN, XS_TC_CUSTOMER), 1);
 }
 
+/* An IPv6 frame to ::ffff:a.b.c.d is answered as the trie answers: as IPv4. */
+static void test_mapped_in_ipv6(void **state)
+{
+	struct xs_stats before = stats_now(), after;
+	uint32_t prio, qm;
+	struct frame f;
+
+	ip_frame(&f, NULL, "2001:db8:ff::1", "::ffff:198.19.1.5");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 3)); /* 1001's 198.19.1.0/24 */
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, HIT_REDIRECT);
+	ip_frame(&f, NULL, "2001:db8:ff::1", "::ffff:198.19.1.77");
+	run_tc(XS_LAN, &f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, 3)); /* 1002's /32 inside it */
+	after = stats_now();
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
+}
+
 /* queue_mapping is the TX queue + 1, and the classid's major the same */
 static void test_tc_queue_mapping(void **state)
 {
@@ -607,16 +626,6 @@ static size_t read_trie(int fd, struct kv *out, size_t max)
 	return n;
 }
 
-static bool prefix_has(const struct prefix *p, const uint8_t *a)
-{
-	unsigned int i;
-
-	for (i = 0; i < p->len; i++)
-		if ((p->addr[i / 8] ^ a[i / 8]) & (0x80 >> (i % 8)))
-			return false;
-	return true;
-}
-
 /* What the TC program must answer for a: the longest prefix of s, or the default. */
 static uint32_t classid_for(const struct spec *s, size_t ns, const uint8_t *a)
 {
@@ -628,26 +637,13 @@ static uint32_t classid_for(const struct spec *s, size_t ns, const uint8_t *a)
 	for (i = 0; i < ns; i++) {
 		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
 			prefix_from(s[i].prefixes[j], &p);
-			if (prefix_has(&p, a) && (int)p.len > best_len) {
+			if (addr_in(p.addr, p.len, a) && (int)p.len > best_len) {
 				best_len = p.len;
 				best = xs_classid(s[i].txq, s[i].minor);
 			}
 		}
 	}
 	return best;
-}
-
-/* a + d (d = -1 or 1) in 128 bits; false when it wraps */
-static bool addr_step(uint8_t *a, int d)
-{
-	int i;
-
-	for (i = 15; i >= 0; i--) {
-		a[i] += d;
-		if (a[i] != (d > 0 ? 0x00 : 0xff))
-			return true;
-	}
-	return false;
 }
 
 static void probe_tc(int fd, const struct spec *s, size_t ns, const uint8_t *a)
@@ -874,6 +870,10 @@ static void test_table_full(void **state)
 	static const struct spec v4only[] = {
 		{ 1002, 0, 0, 3, { "198.19.1.77/32" } },
 	};
+	static const struct spec elsewhere[] = {
+		{ 1002, 0, 0, 3, { "198.19.7.77/32" } },
+		{ 1003, 1, 1, 4, { "198.19.8.10/32" } },
+	};
 	struct xs_config small = cfg;
 	struct customer_list list;
 	struct steer_counts c;
@@ -905,6 +905,17 @@ static void test_table_full(void **state)
 	assert_int_equal(c.table_chunks, 1);
 	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
 	probe_edges(fd, v4only, 1);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
+	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
+
+	/* all of it moves: the chunks let go are taken again in the same reload */
+	build(elsewhere, 2, &list, &plan);
+	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
+	release(&list, &plan);
+	assert_int_equal(c.table_fallbacks, 0);
+	assert_int_equal(c.table_chunks, 2);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
+	probe_edges(fd, elsewhere, 2);
 	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
 	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
 	steer_close(s);
@@ -1009,6 +1020,7 @@ int main(void)
 		cmocka_unit_test_setup(test_redirect_fail, setup),
 		cmocka_unit_test_setup(test_non_ip, setup),
 		cmocka_unit_test_setup(test_tc_customer, setup),
+		cmocka_unit_test_setup(test_mapped_in_ipv6, setup),
 		cmocka_unit_test_setup(test_tc_queue_mapping, setup),
 		cmocka_unit_test_setup(test_tc_unknown, setup),
 		cmocka_unit_test_setup(test_sync_exact, setup),

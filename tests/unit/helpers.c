@@ -150,3 +150,35 @@ void scratch_remove(char *dir)
 		nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
 }
+
+uint64_t rng_state = 1;
+
+uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+bool addr_in(const uint8_t *net, unsigned int len, const uint8_t *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < len && i < 128; i++)
+		if ((net[i / 8] ^ a[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+bool addr_step(uint8_t *a, int d)
+{
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		a[i] += d;
+		if (a[i] != (d > 0 ? 0x00 : 0xff))
+			return true;
+	}
+	return false;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/log.h"
 
@@ -31,5 +32,14 @@ char *scratch_dir(void);
 char *scratch_file(const char *dir, const char *name, const char *content, size_t len);
 /* Remove the directory and everything in it, and free the path. */
 void scratch_remove(char *dir);
+
+/* xorshift64: the same numbers for the same seed, everywhere */
+extern uint64_t rng_state;
+uint64_t rng(void);
+
+/* Addresses as 16 bytes, IPv4 mapped: is a inside net/len? */
+bool addr_in(const uint8_t *net, unsigned int len, const uint8_t *a);
+/* a + d (d = -1 or 1) in 128 bits; false when it wraps */
+bool addr_step(uint8_t *a, int d);
 
 #endif /* XSHAPER_TEST_HELPERS_H */

@@ -16,16 +16,6 @@
 #include "conf/plan.h"
 #include "unit/helpers.h"
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 /* A config with CPUs 0..ncpus-1, not read from any file. */
 static void make_cfg(struct xs_config *cfg, unsigned int ncpus, unsigned int qpc)
 {

@@ -20,18 +20,9 @@
 #include <cmocka.h>
 
 #include "steer/table.h"
+#include "unit/helpers.h"
 
 #define MAX_PREFIXES 600
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 struct table {
 	struct xs_tbl_slot *mem;
@@ -122,16 +113,6 @@ static size_t random_list(struct table_prefix *v, size_t max)
 	return random_list_from(v, 0, max);
 }
 
-static bool has(const struct table_prefix *p, const uint8_t *a)
-{
-	unsigned int i;
-
-	for (i = 0; i < p->len; i++)
-		if ((p->addr[i / 8] ^ a[i / 8]) & (0x80 >> (i % 8)))
-			return false;
-	return true;
-}
-
 /* The answer of an LPM trie holding v. */
 static uint32_t lpm(const struct table_prefix *v, size_t n, const uint8_t *a)
 {
@@ -140,25 +121,12 @@ static uint32_t lpm(const struct table_prefix *v, size_t n, const uint8_t *a)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (has(&v[i], a) && (int)v[i].len > len) {
+		if (addr_in(v[i].addr, v[i].len, a) && (int)v[i].len > len) {
 			len = v[i].len;
 			best = v[i].classid;
 		}
 	}
 	return best;
-}
-
-/* a + d (d = -1 or 1) in 128 bits; false when it wraps */
-static bool step(uint8_t *a, int d)
-{
-	int i;
-
-	for (i = 15; i >= 0; i--) {
-		a[i] += d;
-		if (a[i] != (d > 0 ? 0x00 : 0xff))
-			return true;
-	}
-	return false;
 }
 
 /* The first and last address of every prefix of v and w and their neighbours. */
@@ -173,14 +141,14 @@ static size_t probes(const struct table_prefix *v, size_t n, const struct table_
 		p = i < n ? &v[i] : &w[i - n];
 		memcpy(out[k++], p->addr, 16);
 		memcpy(out[k], p->addr, 16);
-		if (step(out[k], -1))
+		if (addr_step(out[k], -1))
 			k++;
 		memcpy(out[k], p->addr, 16);
 		for (b = p->len; b < 128; b++)
 			out[k][b / 8] |= 0x80 >> (b % 8);
 		k++;
 		memcpy(out[k], out[k - 1], 16);
-		if (step(out[k], 1))
+		if (addr_step(out[k], 1))
 			k++;
 	}
 	return k;
