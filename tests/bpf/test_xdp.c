@@ -864,6 +864,26 @@ static void test_sync_repairs_table(void **state)
 	munmap(t, size);
 }
 
+/* Sync s to spec, probe every edge through its TC program: the sync's counts, *trie lookups. */
+static struct steer_counts sync_probe(struct steer *s, const struct spec *spec, size_t n,
+				      uint64_t *trie)
+{
+	int fd = bpf_program__fd(steer_skeleton(s)->progs.xs_tc_lan);
+	struct xs_stats before, after;
+	struct customer_list list;
+	struct steer_counts c;
+	struct plan plan;
+
+	build(spec, n, &list, &plan);
+	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
+	release(&list, &plan);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
+	probe_edges(fd, spec, n);
+	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
+	*trie = TC_DELTA(after, before, XS_LAN, XS_TC_TRIE);
+	return c;
+}
+
 /* A pool too small: what does not fit is left to the trie, and comes back. */
 static void test_table_full(void **state)
 {
@@ -875,49 +895,30 @@ static void test_table_full(void **state)
 		{ 1003, 1, 1, 4, { "198.19.8.10/32" } },
 	};
 	struct xs_config small = cfg;
-	struct customer_list list;
 	struct steer_counts c;
-	struct xs_stats before, after;
 	struct steer *s;
-	struct plan plan;
-	int fd;
+	uint64_t trie;
 
 	small.lookup_chunks = 2; /* base needs 2 for IPv4, 7 for IPv6 */
 	assert_int_equal(steer_load(&small, 4096, &s), 0);
 	assert_int_equal(steer_set_cpus(s, &small), 0);
-	fd = bpf_program__fd(steer_skeleton(s)->progs.xs_tc_lan);
 
-	build(base, 3, &list, &plan);
-	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
-	release(&list, &plan);
+	c = sync_probe(s, base, 3, &trie);
 	assert_int_equal(c.table_capacity, 2);
 	assert_int_equal(c.table_chunks, 2);
 	assert_true(c.table_fallbacks > 0);
-	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
-	probe_edges(fd, base, 3);
-	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
-	assert_true(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE) > 0);
+	assert_true(trie > 0);
 
-	build(v4only, 1, &list, &plan);
-	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
-	release(&list, &plan);
+	c = sync_probe(s, v4only, 1, &trie);
 	assert_int_equal(c.table_fallbacks, 0);
 	assert_int_equal(c.table_chunks, 1);
-	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
-	probe_edges(fd, v4only, 1);
-	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
-	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
+	assert_int_equal(trie, 0);
 
 	/* all of it moves: the chunks let go are taken again in the same reload */
-	build(elsewhere, 2, &list, &plan);
-	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
-	release(&list, &plan);
+	c = sync_probe(s, elsewhere, 2, &trie);
 	assert_int_equal(c.table_fallbacks, 0);
 	assert_int_equal(c.table_chunks, 2);
-	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
-	probe_edges(fd, elsewhere, 2);
-	assert_int_equal(steer_read_stats(s, NULL, NULL, &after), 0);
-	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
+	assert_int_equal(trie, 0);
 	steer_close(s);
 }
 
