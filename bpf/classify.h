@@ -8,12 +8,13 @@
  * ----------------------------------
  * An LPM trie walk costs one cache line per level: ~35 ns at 1 prefix but
  * ~100-260 ns at 100k and more at 1M, and every map helper call costs ~10
- * ns here. So the programs walk xs_table instead: a multibit trie in a
- * BPF array (layout in bpf/xshaper.h, construction in steer/table.c),
- * whose lookups the verifier inlines into a bounds check and a load. An
- * IPv4 address takes at most three of them, whatever the number of
- * prefixes. Where the table's pool of chunks ran out, its entry says so
- * and the LPM trie, which always holds every prefix, answers instead.
+ * ns here. So the programs walk xs_table instead: a multibit trie in one
+ * BPF array element (layout in bpf/xshaper.h, construction in
+ * steer/table.c), one map lookup a packet and then plain loads, each
+ * bounds-checked against the table's size. An IPv4 address takes one or
+ * two loads, whatever the number of prefixes. Where the table's pool of
+ * chunks ran out, its entry says so and the LPM trie, which always holds
+ * every prefix, answers instead.
  *
  * The table is not a cache: user space writes it together with the trie,
  * so it never answers with a customer the list no longer has.
@@ -40,12 +41,10 @@ struct {
 /*
  * The lookup table: one element holding every slot, so that the walk is
  * pointer arithmetic on one map value, one lookup a packet instead of one
- * a level. Its size, xs_tbl_nslots slots (table_slots of [system]
- * lookup_memory), is set by user space before load; the verifier knows
- * it from rodata and so accepts every slot below it.
+ * a level. Its size (table_slots of [system] lookup_memory) is set by user
+ * space before load, with the offset of its last slot here in rodata: the
+ * verifier knows that value and so accepts every slot up to it.
  */
-const volatile __u32 xs_tbl_nslots = XS_TBL_FIRST_CHUNK;
-/* the offset of its last slot: (xs_tbl_nslots - 1) * the bytes of a slot */
 const volatile __u64 xs_tbl_last = (XS_TBL_FIRST_CHUNK - 1ULL) << XS_TBL_SLOT_SHIFT;
 
 struct {

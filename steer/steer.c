@@ -264,7 +264,6 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.xs_table,
 					      slots * sizeof(struct xs_tbl_slot));
-	skel->rodata->xs_tbl_nslots = slots;
 	skel->rodata->xs_tbl_last = (__u64)(slots - 1) << XS_TBL_SLOT_SHIFT;
 	if (err) {
 		pr_err("sizing the BPF maps failed: %s\n", strerror(-err));

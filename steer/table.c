@@ -105,14 +105,39 @@ static int tin_cmp(const void *x, const void *y)
 	return p->rank < q->rank ? -1 : p->rank > q->rank;
 }
 
-/* The entry of a in the node whose index bits start at start (a root at 0). */
-static size_t node_index(const uint8_t *a, unsigned int start, unsigned int stride)
+/* Bits start .. start + n - 1 of a (both multiples of 8, n at most 24). */
+static size_t bits_at(const uint8_t *a, unsigned int start, unsigned int n)
 {
-	if (start)
-		return a[start / 8];
-	if (stride == 24)
-		return (size_t)a[0] << 16 | (size_t)a[1] << 8 | a[2];
-	return (size_t)a[0] << 8 | a[1];
+	size_t v = 0;
+	unsigned int i;
+
+	for (i = start / 8; i < (start + n) / 8; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+/*
+ * want[] of the node whose index bits are start .. end - 1: inherited,
+ * then each prefix of v from min_len to end long over the entries it
+ * covers. v is sorted by address, then length: a prefix comes before
+ * every prefix nested in it, so painting in this order lets the longest
+ * win.
+ */
+static void paint(uint32_t *want, unsigned int start, unsigned int end, unsigned int min_len,
+		  uint32_t inherited, const struct tin *v, size_t n)
+{
+	size_t width = (size_t)1 << (end - start), i, j, lo, cnt;
+
+	for (i = 0; i < width; i++)
+		want[i] = inherited;
+	for (j = 0; j < n; j++) {
+		if (v[j].len < min_len || v[j].len > end)
+			continue;
+		cnt = (size_t)1 << (end - v[j].len);
+		lo = bits_at(v[j].a, start, end - start) & ~(cnt - 1);
+		for (i = lo; i < lo + cnt; i++)
+			want[i] = v[j].classid;
+	}
 }
 
 /* A root: slots in a row, indexed as one array. */
@@ -209,36 +234,24 @@ static uint32_t child(struct build *b, unsigned int start, uint32_t old, uint32_
 		      const struct tin *v, size_t n);
 
 /*
- * The wanted entries of the node whose index bits start at start, given
- * the live entries cur (NULL for a new node) and the answer inherited
- * from above. v: the prefixes inside the node, sorted; children are built
- * and written on the way.
+ * The wanted entries of the node (a byte) whose index bits start at start,
+ * given the live entries cur (NULL for a new node) and the answer
+ * inherited from above. v: the prefixes inside the node, sorted; children
+ * are built and written on the way.
  */
-static void node(struct build *b, unsigned int start, unsigned int stride, const uint32_t *cur,
-		 uint32_t *want, uint32_t inherited, const struct tin *v, size_t n)
+static void node(struct build *b, unsigned int start, const uint32_t *cur, uint32_t *want,
+		 uint32_t inherited, const struct tin *v, size_t n)
 {
-	size_t width = (size_t)1 << stride, i, j, k, lo, cnt;
-	unsigned int end = start + stride;
+	unsigned int end = start + CHUNK_BITS;
+	size_t i, j, k;
 	bool deeper;
 
-	for (i = 0; i < width; i++)
-		want[i] = inherited;
-	/*
-	 * Sorted by address, then length: a prefix comes before every prefix
-	 * nested in it, so painting in this order lets the longest win.
-	 */
-	for (j = 0; j < n; j++) {
-		if ((start && v[j].len <= start) || v[j].len > end)
-			continue; /* the parent's, or a child's */
-		cnt = (size_t)1 << (end - (v[j].len > start ? v[j].len : start));
-		lo = node_index(v[j].a, start, stride) & ~(cnt - 1);
-		for (i = lo; i < lo + cnt; i++)
-			want[i] = v[j].classid;
-	}
+	/* shorter prefixes are in inherited; longer ones in the children */
+	paint(want, start, end, start + 1, inherited, v, n);
 	for (j = 0; j < n; j = k) {
-		i = node_index(v[j].a, start, stride);
+		i = v[j].a[start / 8];
 		deeper = false;
-		for (k = j; k < n && node_index(v[k].a, start, stride) == i; k++)
+		for (k = j; k < n && v[k].a[start / 8] == i; k++)
 			deeper |= v[k].len > end;
 		if (deeper)
 			want[i] = child(b, end, cur ? cur[i] : XS_TBL_MISS, want[i], v + j, k - j);
@@ -268,7 +281,7 @@ static uint32_t child(struct build *b, unsigned int start, uint32_t old, uint32_
 			return XS_TBL_TRIE;
 		}
 	}
-	node(b, start, CHUNK_BITS, reuse ? b->mem[slot].e : NULL, want, inherited, v, n);
+	node(b, start, reuse ? b->mem[slot].e : NULL, want, inherited, v, n);
 	if (b->err)
 		return old;
 	store(b, b->mem[slot].e, want, CHUNK_WIDTH, !reuse);
@@ -297,7 +310,7 @@ static int build_table(struct build *b, size_t root, unsigned int root_bits, uns
 		       struct tin *v, size_t n)
 {
 	unsigned int hi = root_bits - CHUNK_BITS;
-	size_t slots = (size_t)1 << hi, s, i, j, k, lo, cnt;
+	size_t slots = (size_t)1 << hi, s, j, k;
 	uint32_t want[CHUNK_WIDTH], *inherit, *cur;
 
 	inherit = malloc(slots * sizeof(*inherit));
@@ -306,24 +319,15 @@ static int build_table(struct build *b, size_t root, unsigned int root_bits, uns
 	if (n)
 		qsort(v, n, sizeof(*v), tin_cmp);
 	b->bits = bits;
-	/* prefixes of whole slots, longest last (see node) */
-	for (i = 0; i < slots; i++)
-		inherit[i] = XS_TBL_MISS;
-	for (j = 0; j < n; j++) {
-		if (v[j].len > hi)
-			continue;
-		cnt = (size_t)1 << (hi - v[j].len);
-		lo = (node_index(v[j].a, 0, root_bits) >> CHUNK_BITS) & ~(cnt - 1);
-		for (i = lo; i < lo + cnt; i++)
-			inherit[i] = v[j].classid;
-	}
+	/* the prefixes of whole slots */
+	paint(inherit, 0, hi, 0, XS_TBL_MISS, v, n);
 	for (s = 0, j = 0; s < slots && !b->err; s++, j = k) {
-		for (k = j; k < n && node_index(v[k].a, 0, root_bits) >> CHUNK_BITS == s; k++)
+		for (k = j; k < n && bits_at(v[k].a, 0, hi) == s; k++)
 			;
 		cur = b->mem[root + s].e;
 		if (j == k && slot_is(cur, inherit[s]))
 			continue;
-		node(b, hi, CHUNK_BITS, cur, want, inherit[s], v + j, k - j);
+		node(b, hi, cur, want, inherit[s], v + j, k - j);
 		if (!b->err)
 			store(b, cur, want, CHUNK_WIDTH, false);
 	}
@@ -465,10 +469,10 @@ uint32_t table_find(const struct xs_tbl_slot *mem, size_t nslots, const uint8_t 
 	if (nslots < XS_TBL_FIRST_CHUNK)
 		return XS_TBL_TRIE;
 	if (v4) {
-		e = root_of(mem, XS_TBL_V4_ROOT)[node_index(a, 0, XS_TBL_V4_ROOT_BITS)];
+		e = root_of(mem, XS_TBL_V4_ROOT)[bits_at(a, 0, XS_TBL_V4_ROOT_BITS)];
 		i = 3;
 	} else {
-		e = root_of(mem, XS_TBL_V6_ROOT)[node_index(a, 0, XS_TBL_V6_ROOT_BITS)];
+		e = root_of(mem, XS_TBL_V6_ROOT)[bits_at(a, 0, XS_TBL_V6_ROOT_BITS)];
 		i = 2;
 	}
 	for (; i < bytes && (e & XS_TBL_CHILD); i++) {

@@ -324,7 +324,6 @@ int main(int argc, char **argv)
 	if (!parse || !cand)
 		return 2;
 	/* the candidates read the very maps xshaper's program reads */
-	cand->rodata->xs_tbl_nslots = skel->rodata->xs_tbl_nslots;
 	cand->rodata->xs_tbl_last = skel->rodata->xs_tbl_last;
 	if (bpf_map__reuse_fd(cand->maps.xs_prefixes, bpf_map__fd(skel->maps.xs_prefixes)) ||
 	    bpf_map__reuse_fd(cand->maps.xs_table, bpf_map__fd(skel->maps.xs_table)) ||

@@ -326,7 +326,6 @@ static int group_setup(void **state)
 		for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 			if (bpf_map__reuse_fd(theirs[i], bpf_map__fd(mine[i])))
 				return -1;
-		peek->rodata->xs_tbl_nslots = skel->rodata->xs_tbl_nslots;
 		peek->rodata->xs_tbl_last = skel->rodata->xs_tbl_last;
 	}
 	if (test_tc__load(peek))
