@@ -244,6 +244,8 @@ void config_defaults(struct xs_config *cfg)
 	copy_str(cfg->lock, sizeof(cfg->lock), "/run/xshaper.lock");
 	cfg->lock_timeout = 30;
 	cfg->lookup_chunks = XS_TBL_DEFAULT_CHUNKS;
+	cfg->max_removed = 10;
+	cfg->max_removed_percent = true;
 }
 
 /* Where a key (or, with key NULL, a section header) was last set. */
@@ -514,6 +516,26 @@ static int key_customers_file(struct load_ctx *ctx, const char *val, char *why)
 	return 0;
 }
 
+/* "10%" (of the live customers) or a count; 0 turns the guard off */
+static int key_max_removed(struct load_ctx *ctx, const char *val, char *why)
+{
+	size_t n = strlen(val);
+	bool percent = n && val[n - 1] == '%';
+	char num[32];
+
+	if (n >= sizeof(num)) {
+		snprintf(why, WHY_LEN, "too long");
+		return -EINVAL;
+	}
+	memcpy(num, val, n + 1);
+	if (percent)
+		num[n - 1] = '\0';
+	if (parse_uint(num, 0, percent ? 100 : UINT_MAX, &ctx->cfg->max_removed, why))
+		return -EINVAL;
+	ctx->cfg->max_removed_percent = percent;
+	return 0;
+}
+
 static int key_bpffs(struct load_ctx *ctx, const char *val, char *why)
 {
 	return parse_abspath(val, ctx->cfg->bpffs, why);
@@ -595,6 +617,9 @@ static const struct ini_key ini_keys[] = {
 	{ "shaping", "unknown", "shape, pass", key_unknown },
 	{ "customers", "file", "a path; a relative one starts at the directory of the INI file",
 	  key_customers_file },
+	{ "customers", "max_removed",
+	  "a share of the live customers such as 10%, a count, or 0 for no limit",
+	  key_max_removed },
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
 	{ "system", "lock_timeout", "0..86400 seconds", key_lock_timeout },

@@ -53,6 +53,13 @@ struct xs_config {
 
 	/* [customers] */
 	char customers_file[PATH_MAX];
+	/*
+	 * A reload that would remove more live customers than this is refused
+	 * (a truncated list is not an instruction to unshape everyone): a count,
+	 * or with max_removed_percent a share of the live customers; 0: no limit.
+	 */
+	unsigned int max_removed;
+	bool max_removed_percent;
 
 	/* [system] */
 	char bpffs[PATH_MAX];

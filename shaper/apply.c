@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/pkt_sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/problems.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
@@ -44,6 +46,8 @@ struct run {
 	struct tree want[2], live[2];
 	struct tree_diff diff[2];
 	int lock;
+	bool force; /* past [customers] max_removed */
+	size_t repaired; /* what the data path lacked, found before the diff */
 };
 
 /* Per customer (by plan index), what a reload changes in place. */
@@ -121,7 +125,7 @@ static void mark_rate_changes(const struct run *r, const struct tree_diff *d, ui
 }
 
 struct summary {
-	size_t added, removed, changed, moved, unchanged;
+	size_t added, removed, changed, moved, unchanged, repaired;
 };
 
 /*
@@ -282,22 +286,28 @@ static int apply(struct run *r)
 	return 0;
 }
 
+/* What a run did, for syslog. */
+static void syslog_line(const char *line)
+{
+	openlog("xshaper", LOG_PID, LOG_DAEMON);
+	syslog(LOG_INFO, "%s", line);
+	closelog();
+}
+
 static void report(const char *what, const struct summary *s, double seconds, bool dry_run)
 {
 	char line[256];
 
 	snprintf(line, sizeof(line),
 		 "%s%s: %zu added, %zu removed, %zu changed, %zu moved, %zu unchanged, "
-		 "%.2f s",
+		 "%zu %s, %.2f s",
 		 what, dry_run ? " (dry run, nothing changed)" : "", s->added, s->removed,
-		 s->changed, s->moved, s->unchanged, seconds);
+		 s->changed, s->moved, s->unchanged, s->repaired,
+		 dry_run ? "to repair" : "repaired", seconds);
 	if (log_get_level() >= LOG_LEVEL_INFO || dry_run)
 		printf("%s\n", line);
-	if (dry_run)
-		return;
-	openlog("xshaper", LOG_PID, LOG_DAEMON);
-	syslog(LOG_INFO, "%s", line);
-	closelog();
+	if (!dry_run)
+		syslog_line(line);
 }
 
 static void save_summary(struct run *r, const struct summary *s, double seconds)
@@ -316,7 +326,94 @@ static void save_summary(struct run *r, const struct summary *s, double seconds)
 	steer_state_put(r->steer, &st);
 }
 
-/* Report and (unless dry_run) apply what plan_and_diff found. */
+/*
+ * What a diff rebuilds that the last run had left in place: the mq root (its
+ * trees come with it), a tree that held live customers, a root or default
+ * class of a kept tree, a class of a customer who stays where it was.
+ */
+static size_t tree_repairs(const struct run *r, const struct tree_diff *d)
+{
+	const struct plan live = { r->prev, r->nprev };
+	bool rebuilt[XS_MAX_TXQS] = {};
+	const struct assignment *p;
+	size_t i, j, n = 0;
+
+	if (!r->nprev)
+		return 0; /* nothing was there to lose */
+	for (i = 0; i < d->ncreate; i++) {
+		const struct tree_op *op = &d->create[i];
+		uint32_t txq = TC_H_MAJ(op->type == TREE_OP_HTB ? op->handle : op->cls.classid);
+
+		txq = (txq >> 16) - 1;
+		switch (op->type) {
+		case TREE_OP_ROOT:
+			return 1;
+		case TREE_OP_HTB:
+			rebuilt[txq] = true;
+			for (j = 0; j < r->nprev && r->prev[j].txq != txq; j++)
+				;
+			n += j < r->nprev;
+			break;
+		case TREE_OP_CLASS_CREATE:
+			if (rebuilt[txq])
+				break;
+			if (!op->cls.id) {
+				n++; /* root or default class */
+				break;
+			}
+			p = plan_find(&live, op->cls.id);
+			n += p && xs_classid(p->txq, p->minor) == op->cls.classid;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+/*
+ * [customers] max_removed, before anything is touched: a list that would
+ * remove more of the live customers than that is refused (exit 1) unless
+ * --force. Returns an exit status.
+ */
+static int check_removed(const struct run *r, const char *what, bool dry_run)
+{
+	const struct xs_config *cfg = &r->cfg;
+	size_t removed = 0, i;
+	char limit[32];
+
+	for (i = 0; i < r->nprev; i++)
+		removed += !plan_find(&r->plan, r->prev[i].id);
+	if (!cfg->max_removed || !removed)
+		return XS_EXIT_OK;
+	if (cfg->max_removed_percent ? removed * 100 <= (size_t)cfg->max_removed * r->nprev
+				     : removed <= cfg->max_removed)
+		return XS_EXIT_OK;
+	snprintf(limit, sizeof(limit), "%u%s", cfg->max_removed,
+		 cfg->max_removed_percent ? "%" : "");
+	if (r->force) {
+		pr_warn("%s --force: removing %zu of %zu live customers, past [customers] "
+			"max_removed = %s\n",
+			what, removed, r->nprev, limit);
+		return XS_EXIT_OK;
+	}
+	if (dry_run) {
+		pr_warn("%s would remove %zu of %zu live customers, more than [customers] "
+			"max_removed = %s: without --force it is refused\n",
+			what, removed, r->nprev, limit);
+		return XS_EXIT_OK;
+	}
+	pr_err("%s: %s would remove %zu of %zu live customers, more than [customers] "
+	       "max_removed = %s: refused, nothing was changed; check the list (cut short?), "
+	       "or run '%s --force' to apply it\n",
+	       cfg->customers_file, what, removed, r->nprev, limit, what);
+	return XS_EXIT_INVALID;
+}
+
+/*
+ * Report and (unless dry_run) apply what plan_and_diff found. Returns an
+ * exit status.
+ */
 static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 {
 	struct summary s;
@@ -325,24 +422,25 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 
 	changed = calloc(r->plan.n + 1, 1);
 	if (!changed)
-		return -ENOMEM;
+		return XS_EXIT_SYSTEM;
 	err = mark_prefix_changes(r, changed);
 	if (err) {
 		free(changed);
-		return err;
+		return XS_EXIT_SYSTEM;
 	}
 	mark_rate_changes(r, &r->diff[0], changed);
 	mark_rate_changes(r, &r->diff[1], changed);
 	summarize(r, changed, dry_run, &s);
 	free(changed);
+	s.repaired = r->repaired + tree_repairs(r, &r->diff[0]) + tree_repairs(r, &r->diff[1]);
 	if (!dry_run) {
 		err = apply(r);
 		if (err)
-			return err;
+			return XS_EXIT_SYSTEM;
 		save_summary(r, &s, now() - t0);
 	}
 	report(what, &s, now() - t0, dry_run);
-	return 0;
+	return XS_EXIT_OK;
 }
 
 /* Keep the root qdisc kinds from before the first start, for stop. */
@@ -426,14 +524,70 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
 }
 
 /*
+ * reload: the data path must be what start left, or customers go unshaped
+ * while the trees look right. What start sets up again is repaired by
+ * taking the start path (*attach); what it cannot (another's program, a
+ * missing interface) fails the run before anything changes. Returns an exit
+ * status.
+ */
+static int check_data_path(struct run *r, bool dry_run, bool *attach)
+{
+	struct problems p = {};
+	unsigned int i;
+
+	if (steer_verify(r->steer, &r->cfg, &p))
+		return XS_EXIT_SYSTEM;
+	for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
+		if (!p.v[i].fixable)
+			pr_err("%s\n", p.v[i].text);
+		else if (dry_run)
+			pr_info("to repair: %s\n", p.v[i].text);
+		else
+			pr_debug("repairing: %s\n", p.v[i].text);
+	}
+	if (p.n > XS_PROBLEMS_KEPT)
+		pr_err("... and %u more problems\n", p.n - XS_PROBLEMS_KEPT);
+	if (p.n > p.fixable) {
+		pr_err("%s: %u problem(s) above are not xshaper's to repair; nothing was "
+		       "changed\n",
+		       r->cfg.path, p.n - p.fixable);
+		return XS_EXIT_SYSTEM;
+	}
+	r->repaired += p.fixable;
+	if (p.fixable && !dry_run)
+		*attach = true;
+	return XS_EXIT_OK;
+}
+
+/*
+ * A reload that finds no pins, though the state file says xshaper runs:
+ * the maps were lost under running programs. It rebuilds them as start
+ * does (attach), from the list.
+ */
+static bool pins_lost(struct run *r, const char *what)
+{
+	struct xs_state st;
+	bool from_file;
+
+	if (steer_exists(&r->cfg) || steer_saved_state(&r->cfg, &st, &from_file) || !from_file)
+		return false;
+	pr_warn("%s: no pinned maps, but the state file says xshaper runs on %s and %s: %s "
+		"rebuilds them as start does\n",
+		r->cfg.bpffs, st.wan_if[0] ? st.wan_if : "?", st.lan_if[0] ? st.lan_if : "?",
+		what);
+	r->repaired++;
+	return true;
+}
+
+/*
  * start and reload: load, lock, work out everything, then change. A plan
  * the system cannot take (too many customers, too few TX queues) is found
  * before the first change and exits 1.
  */
-static int run(const char *config, const char *what, bool attach, bool dry_run)
+static int run(const char *config, const char *what, bool attach, bool dry_run, bool force)
 {
 	double t0 = now();
-	struct run r = {};
+	struct run r = { .force = force };
 	bool moved;
 	int ret, err;
 
@@ -449,6 +603,8 @@ static int run(const char *config, const char *what, bool attach, bool dry_run)
 			goto out;
 	}
 	ret = XS_EXIT_SYSTEM;
+	if (!attach && pins_lost(&r, what))
+		attach = true;
 	if (attach ? steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer)
 		   : steer_open(&r.cfg, &r.steer))
 		goto out;
@@ -461,10 +617,17 @@ static int run(const char *config, const char *what, bool attach, bool dry_run)
 	if (tc_sock_open(&r.ts))
 		goto out;
 	ret = plan_and_diff(&r);
+	if (!ret)
+		ret = check_removed(&r, what, dry_run);
 	if (ret) {
 		if (ret == XS_EXIT_INVALID)
 			pr_err("%s: nothing was changed\n", config);
 		goto out;
+	}
+	if (!attach) {
+		ret = check_data_path(&r, dry_run, &attach);
+		if (ret)
+			goto out;
 	}
 	ret = XS_EXIT_SYSTEM;
 	if (release_moved(&r, dry_run, &moved))
@@ -475,50 +638,67 @@ static int run(const char *config, const char *what, bool attach, bool dry_run)
 		if (steer_start(&r.cfg, &r.steer) || remember_roots(&r))
 			goto out;
 	}
-	err = reconcile(&r, what, dry_run, t0);
-	ret = err ? XS_EXIT_SYSTEM : XS_EXIT_OK;
+	ret = reconcile(&r, what, dry_run, t0);
 out:
 	run_free(&r);
 	return ret;
 }
 
-int cmd_start(const char *config, int argc, char **argv)
+/* start [--force] and reload [--dry-run] [--force]: their options. */
+static int parse_run_options(const char *what, bool allow_dry_run, int argc, char **argv,
+			     bool *dry_run, bool *force)
 {
-	if (argc > 1) {
-		pr_err("start takes no arguments\n");
+	static const struct option options[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{},
+	};
+	int opt;
+
+	*dry_run = *force = false;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, allow_dry_run ? "nf" : "f", options, NULL)) != -1) {
+		if (opt == 'f') {
+			*force = true;
+		} else if (opt == 'n' && allow_dry_run) {
+			*dry_run = true;
+		} else {
+			pr_err("usage: xshaper %s\n",
+			       allow_dry_run ? "reload [--dry-run] [--force]" : "start [--force]");
+			return XS_EXIT_INVALID;
+		}
+	}
+	if (optind < argc) {
+		pr_err("%s: unexpected argument '%s'\n", what, argv[optind]);
 		return XS_EXIT_INVALID;
 	}
-	return run(config, "start", true, false);
+	return XS_EXIT_OK;
+}
+
+int cmd_start(const char *config, int argc, char **argv)
+{
+	bool dry_run, force;
+
+	if (parse_run_options("start", false, argc, argv, &dry_run, &force))
+		return XS_EXIT_INVALID;
+	return run(config, "start", true, false, force);
 }
 
 int cmd_reload(const char *config, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{},
-	};
-	bool dry_run = false;
-	int opt;
+	bool dry_run, force;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "n", options, NULL)) != -1) {
-		if (opt != 'n') {
-			pr_err("usage: xshaper reload [--dry-run]\n");
-			return XS_EXIT_INVALID;
-		}
-		dry_run = true;
-	}
-	if (optind < argc) {
-		pr_err("reload: unexpected argument '%s'\n", argv[optind]);
+	if (parse_run_options("reload", true, argc, argv, &dry_run, &force))
 		return XS_EXIT_INVALID;
-	}
-	return run(config, "reload", false, dry_run);
+	return run(config, "reload", false, dry_run, force);
 }
 
 int cmd_stop(const char *config, int argc, char **argv)
 {
 	struct xs_state st = {};
 	struct run r = {};
+	bool from_file = false;
+	char line[160];
 	int err, ret, i;
 
 	if (argc > 1) {
@@ -533,14 +713,26 @@ int cmd_stop(const char *config, int argc, char **argv)
 		goto out;
 	/*
 	 * The root kinds to restore and the interfaces xshaper is on (what
-	 * counts when the config was edited since) are in the pinned state:
-	 * the trees go first, the state last, so a stop killed half way still
-	 * knows them next time.
+	 * counts when the config was edited since) are in the pinned state, or
+	 * in the state file when the pins are gone: the trees go first, the
+	 * state last, so a stop killed half way still knows them next time.
 	 */
-	if (steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer) == 0)
-		steer_state_get(r.steer, &st);
-	steer_close(r.steer);
-	r.steer = NULL;
+	if (steer_saved_state(&r.cfg, &st, &from_file)) {
+		/*
+		 * No pins and no state file: this config never started (or has
+		 * stopped). An mq root or programs on its interfaces are another
+		 * instance's, whatever their names: leave them.
+		 */
+		pr_info("nothing of this xshaper (bpffs %s) to stop\n", r.cfg.bpffs);
+		ret = steer_stop(&r.cfg) ? XS_EXIT_SYSTEM : XS_EXIT_OK;
+		goto out;
+	}
+	if (from_file)
+		pr_warn("%s: no pinned maps; stopping what the state file records: wan %s (root "
+			"before start: %s), lan %s (%s)\n",
+			r.cfg.bpffs, st.wan_if[0] ? st.wan_if : "?",
+			st.wan_qdisc[0] ? st.wan_qdisc : "?", st.lan_if[0] ? st.lan_if : "?",
+			st.lan_qdisc[0] ? st.lan_qdisc : "?");
 	if (st.lan_if[0])
 		snprintf(r.cfg.lan, sizeof(r.cfg.lan), "%s", st.lan_if);
 	if (st.wan_if[0])
@@ -562,7 +754,10 @@ int cmd_stop(const char *config, int argc, char **argv)
 	if (!err)
 		err = steer_stop(&r.cfg);
 	if (!err) {
-		pr_info("stopped: %s and %s are as before start\n", r.cfg.wan, r.cfg.lan);
+		snprintf(line, sizeof(line), "stopped: %s and %s are as before start", r.cfg.wan,
+			 r.cfg.lan);
+		pr_info("%s\n", line);
+		syslog_line(line);
 		ret = XS_EXIT_OK;
 	}
 out:

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/problems.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
@@ -640,6 +641,34 @@ static const char *xdp_mode_name(enum xdp_mode mode)
 	return mode == XDP_MODE_SKB ? "skb" : "native";
 }
 
+/* The trees of wan and lan against the customers in the maps. */
+static int verify_trees(const struct xs_config *cfg, const struct assignment *a, size_t n,
+			struct problems *p)
+{
+	const char *ifs[2] = { cfg->wan, cfg->lan };
+	struct tc_sock *ts;
+	struct tree live;
+	int err, i;
+
+	err = tc_sock_open(&ts);
+	if (err)
+		return err;
+	for (i = 0; i < 2 && !err; i++) {
+		memset(&live, 0, sizeof(live));
+		err = tree_read(ts, ifs[i], &live);
+		if (err == -ENODEV) {
+			err = 0; /* steer_verify says it */
+		} else if (err) {
+			pr_err("%s: cannot read the qdisc tree: %s\n", ifs[i], strerror(-err));
+		} else {
+			tree_verify(&live, cfg, a, n, p);
+		}
+		tree_free(&live);
+	}
+	tc_sock_close(ts);
+	return err;
+}
+
 int cmd_status(const char *config, int argc, char **argv)
 {
 	struct steer_iface ifs[2];
@@ -648,7 +677,9 @@ int cmd_status(const char *config, int argc, char **argv)
 	struct steer *steer = NULL;
 	struct xs_state st = {};
 	struct xs_config cfg;
-	bool json = false, started;
+	struct problems p = {};
+	bool json = false, started, from_file;
+	int ret = XS_EXIT_OK;
 	size_t n = 0;
 	char t1[32], t2[32];
 	unsigned int i;
@@ -669,7 +700,16 @@ int cmd_status(const char *config, int argc, char **argv)
 		steer_state_get(steer, &st);
 		steer_read_assignments(steer, &assignments, &n);
 		steer_table_usage(steer, &tu);
+		if (verify_trees(&cfg, assignments, n, &p) || steer_verify(steer, &cfg, &p))
+			ret = XS_EXIT_SYSTEM;
+	} else if (steer_saved_state(&cfg, &st, &from_file) == 0 && from_file) {
+		problem_add(&p, true,
+			    "%s: no pinned maps, but the state file says xshaper runs on %s and "
+			    "%s: the customers are not steered as listed",
+			    cfg.bpffs, st.wan_if, st.lan_if);
 	}
+	if (p.n)
+		ret = XS_EXIT_SYSTEM;
 	if (json) {
 		printf("{\"started\":%s,\"interfaces\":[", started ? "true" : "false");
 		for (i = 0; i < 2; i++) {
@@ -688,12 +728,19 @@ int cmd_status(const char *config, int argc, char **argv)
 		       "\"started_at\":%llu,\"last_reload\":{\"time\":%llu,\"added\":%u,"
 		       "\"removed\":%u,\"changed\":%u,\"moved\":%u,\"unchanged\":%u,"
 		       "\"seconds\":%.3f},\"lookup_table\":{\"chunks\":%zu,\"capacity\":%zu,"
-		       "\"trie_entries\":%zu}}\n",
+		       "\"trie_entries\":%zu},\"problems\":[",
 		       cfg.queues_per_cpu, cfg.ncpus * cfg.queues_per_cpu, n,
 		       (unsigned long long)st.started, (unsigned long long)st.last_reload.time,
 		       st.last_reload.added, st.last_reload.removed, st.last_reload.changed,
 		       st.last_reload.moved, st.last_reload.unchanged,
 		       st.last_reload.msec / 1000.0, tu.chunks, tu.capacity, tu.fallbacks);
+		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
+			printf("%s{\"repairable\":%s,\"text\":", i ? "," : "",
+			       p.v[i].fixable ? "true" : "false");
+			json_string(p.v[i].text);
+			printf("}");
+		}
+		printf("],\"problem_count\":%u}\n", p.n);
 	} else {
 		for (i = 0; i < 2; i++) {
 			const struct steer_iface *f = &ifs[i];
@@ -743,9 +790,18 @@ int cmd_status(const char *config, int argc, char **argv)
 			printf("\n");
 		}
 	}
+	if (!json) {
+		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++)
+			printf("problem: %s (%s)\n", p.v[i].text,
+			       p.v[i].fixable ? "reload repairs it" : "the operator's to fix");
+		if (p.n > XS_PROBLEMS_KEPT)
+			printf("problem: ... and %u more\n", p.n - XS_PROBLEMS_KEPT);
+		if (started && !p.n)
+			printf("data path: as start left it\n");
+	}
 	free(assignments);
 	steer_close(steer);
-	return XS_EXIT_OK;
+	return ret;
 }
 
 int cmd_lookup(const char *config, int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <netlink/utils.h>
 
 #include "common/log.h"
+#include "common/problems.h"
 #include "shaper/tree.h"
 
 /* An Ethernet frame at the usual MTU: the unit bursts and quanta are floored to. */
@@ -562,19 +563,75 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
 	return 0;
 }
 
-static int check_queues(const struct tree *live, const struct tree *want)
+/* Whether the device has TX queues enough for ntxq trees; if not, why and the fix in buf. */
+static bool queues_short(const struct tree *live, unsigned int ntxq, unsigned int ncpus,
+			 unsigned int queues_per_cpu, char *buf, size_t len)
 {
 	/* the mq root needs a multiqueue device even for a single tree */
-	unsigned int need = want->ntxq < 2 ? 2 : want->ntxq;
+	unsigned int need = ntxq < 2 ? 2 : ntxq;
 
 	if (live->dev_txqs >= need)
+		return false;
+	snprintf(buf, len,
+		 "%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u%s): raise "
+		 "them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
+		 "'numtxqueues %u' when it is created), or lower queues_per_cpu",
+		 live->ifname, live->dev_txqs, need, ncpus, queues_per_cpu,
+		 ntxq < 2 ? ", and mq at least 2" : "", live->ifname, need, need, need);
+	return true;
+}
+
+static int check_queues(const struct tree *live, const struct tree *want)
+{
+	char why[XS_PROBLEM_LEN];
+
+	if (!queues_short(live, want->ntxq, want->ncpus, want->queues_per_cpu, why, sizeof(why)))
 		return 0;
-	pr_err("%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u%s): raise "
-	       "them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
-	       "'numtxqueues %u' when it is created), or lower queues_per_cpu\n",
-	       live->ifname, live->dev_txqs, need, want->ncpus, want->queues_per_cpu,
-	       want->ntxq < 2 ? ", and mq at least 2" : "", live->ifname, need, need, need);
+	pr_err("%s\n", why);
 	return -EINVAL;
+}
+
+void tree_verify(const struct tree *live, const struct xs_config *cfg,
+		 const struct assignment *a, size_t n, struct problems *p)
+{
+	unsigned int ntxq = config_txqs(cfg), txq, missing = 0;
+	char why[XS_PROBLEM_LEN], id[16];
+	const struct tree_qdisc *q;
+	size_t i;
+
+	if (queues_short(live, ntxq, cfg->ncpus, cfg->queues_per_cpu, why, sizeof(why)))
+		problem_add(p, false, "%s", why);
+	if (!root_is_ours(live)) {
+		problem_add(p, true, "%s: the root qdisc is not xshaper's mq: every customer is "
+			    "unshaped", live->ifname);
+		return;
+	}
+	for (txq = 0; txq < ntxq; txq++) {
+		uint32_t major = TC_H_MAKE((txq + 1) << 16, 0);
+
+		q = find_qdisc(live, major);
+		if (!q || q->parent != TC_H_MAKE(XS_MQ_MAJOR << 16, txq + 1) ||
+		    !tree_intact(live, q, txq) || !find_class(live, major | XS_ROOT_MINOR) ||
+		    !find_class(live, major | XS_DEFAULT_MINOR))
+			problem_add(p, true, "%s: the HTB tree of TX queue %u is missing or broken",
+				    live->ifname, txq);
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t classid = xs_classid(a[i].txq, a[i].minor);
+
+		if (find_class(live, classid))
+			continue;
+		if (missing++ < 4) {
+			snprintf(id, sizeof(id), "%x:%x", TC_H_MAJ(classid) >> 16, TC_H_MIN(classid));
+			problem_add(p, true,
+				    "%s: class %s of customer %u is missing: its packets fall into "
+				    "the default class",
+				    live->ifname, id, a[i].id);
+		}
+	}
+	if (missing > 4)
+		problem_add(p, true, "%s: and %u more customers' classes are missing",
+			    live->ifname, missing - 4);
 }
 
 struct tree_range {

@@ -179,6 +179,16 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
  */
 int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase phase);
 
+/*
+ * Whether a live tree is what the last run left for the customers of the
+ * maps (a, n): TX queues enough for cfg, xshaper's mq root, every tree
+ * intact with its root and default class, every customer's class. One
+ * line a problem into p; too few TX queues is the operator's to fix.
+ */
+struct problems;
+void tree_verify(const struct tree *live, const struct xs_config *cfg,
+		 const struct assignment *a, size_t n, struct problems *p);
+
 void tree_free(struct tree *t);
 void tree_diff_free(struct tree_diff *d);
 

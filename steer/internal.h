@@ -29,6 +29,8 @@ struct steer {
 	char bpffs[PATH_MAX]; /* "" when nothing is pinned */
 	struct xs_tbl_slot *table; /* xs_table mapped (steer_table_map), or NULL */
 	size_t table_slots;
+	bool recovered; /* steer_start found the pins lost and the state file there */
+	__u32 old_owner; /* xs_stats id of the lost maps, while steer_start moves off them */
 };
 
 /* Map xs_table into memory (once); steer_close unmaps it. */
@@ -44,5 +46,47 @@ void steer_log_setup(void);
  */
 int xps_clear(int xps_fd, const char *ifname);
 int xps_restore(int xps_fd, const char *ifname);
+
+/* One saved XPS mask (the xs_xps map's key and value). */
+struct steer_xps {
+	struct xs_xps_key key;
+	struct xs_xps_masks masks;
+};
+
+/* Put saved masks back on ifname (those of other interfaces are skipped). */
+int xps_restore_saved(const char *ifname, const struct steer_xps *v, size_t n);
+
+/*
+ * Whether XPS is off on every TX queue of ifname: 0 and *first_on = -1
+ * when it is, else the first TX queue with a mask (its masks in *masks).
+ */
+int xps_check(const char *ifname, int *first_on, struct xs_xps_masks *masks);
+
+/*
+ * The state file (steer/statefile.c): struct xs_state, the saved XPS masks
+ * and the id of the instance's xs_stats map, under XS_STATE_DIR.
+ */
+#define XS_STATE_DIR "/run/xshaper"
+
+#define XS_STATE_MAP_IDS 2
+
+struct statefile {
+	char bpffs[PATH_MAX];
+	/* xs_stats of the instance: what its programs use (a second one, of lost maps, while a start moves off them) */
+	__u32 map_id[XS_STATE_MAP_IDS];
+	struct xs_state state;
+	struct steer_xps *xps;
+	size_t nxps;
+};
+
+int statefile_path(const char *bpffs, char *buf, size_t len);
+/* 0; -ENOENT when there is none; -EINVAL (warned) when it is not ours. */
+int statefile_read(const char *bpffs, struct statefile *sf);
+int statefile_read_path(const char *path, struct statefile *sf);
+int statefile_write(const struct statefile *sf);
+int statefile_remove(const char *bpffs);
+void statefile_free(struct statefile *sf);
+/* The bpffs of the instance whose map is one of map_ids; -ENOENT: none known. */
+int statefile_find_owner(const __u32 *map_ids, __u32 n, char *bpffs, size_t len);
 
 #endif /* XSHAPER_STEER_INTERNAL_H */

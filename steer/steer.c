@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
+#include "common/problems.h"
 #include "steer/internal.h"
 #include "steer/table.h"
 #include "xshaper.skel.h"
@@ -422,25 +423,93 @@ static int bpffs_prepare(const char *dir)
 
 /* ---- who owns what is attached ------------------------------------------ */
 
-/* Name of program id into name[16]; an fd to it in *fd when fd != NULL. */
-static int prog_name(__u32 id, char *name, size_t len, int *fd)
+/*
+ * A program is this instance's when it uses this instance's xs_stats map
+ * (every program counts into it). Names prove nothing: a second config with
+ * its own bpffs loads programs of the same names, and so could anyone. The
+ * map's id comes from the pin, or from the state file when the pins are
+ * gone while the programs still run; 0 (no instance yet) owns nothing.
+ */
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * The map ids that make a program ours: the pinned xs_stats, and those the
+ * state file names (two while a start that found the pins lost moves the
+ * programs from the old maps to the new ones).
+ */
+struct owner {
+	__u32 id[1 + XS_STATE_MAP_IDS];
+};
+
+static struct owner instance_owner(const struct xs_config *cfg)
+{
+	struct owner o = {};
+	struct statefile sf;
+	char path[PATH_MAX];
+	int fd, i;
+
+	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_STATS) == 0) {
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			o.id[0] = map_id_of(fd);
+			close(fd);
+		}
+	}
+	if (statefile_read(cfg->bpffs, &sf) == 0) {
+		for (i = 0; i < XS_STATE_MAP_IDS; i++)
+			o.id[1 + i] = sf.map_id[i];
+		statefile_free(&sf);
+	}
+	return o;
+}
+
+#define PROG_MAX_MAPS 64
+
+/* Name and map ids of program id. */
+struct prog_desc {
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 map_ids[PROG_MAX_MAPS];
+	__u32 nmaps;
+};
+
+static int prog_describe(__u32 id, struct prog_desc *d)
 {
 	struct bpf_prog_info info = {};
-	__u32 info_len = sizeof(info);
-	int pfd, err = 0;
+	__u32 len = sizeof(info);
+	int fd, err = 0;
 
-	pfd = bpf_prog_get_fd_by_id(id);
-	if (pfd < 0)
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "?");
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
 		return -errno;
-	if (bpf_obj_get_info_by_fd(pfd, &info, &info_len))
+	info.nr_map_ids = PROG_MAX_MAPS;
+	info.map_ids = (__u64)(unsigned long)d->map_ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
-	else
-		snprintf(name, len, "%s", info.name);
-	if (err || !fd)
-		close(pfd);
-	else
-		*fd = pfd;
+	} else {
+		snprintf(d->name, sizeof(d->name), "%s", info.name);
+		d->nmaps = info.nr_map_ids < PROG_MAX_MAPS ? info.nr_map_ids : PROG_MAX_MAPS;
+	}
+	close(fd);
 	return err;
+}
+
+static bool prog_owned(const struct prog_desc *d, const struct owner *owner)
+{
+	__u32 i, j;
+
+	for (i = 0; i < d->nmaps; i++)
+		for (j = 0; j < sizeof(owner->id) / sizeof(owner->id[0]); j++)
+			if (owner->id[j] && d->map_ids[i] == owner->id[j])
+				return true;
+	return false;
 }
 
 static bool name_in(const char *name, const char *const names[XS_DIRS])
@@ -448,10 +517,25 @@ static bool name_in(const char *name, const char *const names[XS_DIRS])
 	return strcmp(name, names[0]) == 0 || strcmp(name, names[1]) == 0;
 }
 
+/* Who a program that is not ours belongs to, for the refusal. */
+static void foreign_owner(const struct prog_desc *d, const char *const names[XS_DIRS], char *buf,
+			  size_t len)
+{
+	char bpffs[PATH_MAX];
+
+	if (statefile_find_owner(d->map_ids, d->nmaps, bpffs, sizeof(bpffs)) == 0)
+		snprintf(buf, len, "another xshaper instance (bpffs %s)", bpffs);
+	else if (name_in(d->name, names))
+		snprintf(buf, len, "another xshaper instance (no state file in %s names it)",
+			 XS_STATE_DIR);
+	else
+		snprintf(buf, len, "not xshaper's");
+}
+
 struct xdp_attached {
 	__u32 id; /* 0: none */
 	__u32 mode_flag; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
-	char name[BPF_OBJ_NAME_LEN];
+	struct prog_desc prog;
 	bool ours;
 };
 
@@ -462,7 +546,8 @@ static const char *xdp_mode_text(__u32 mode_flag)
 						: "native";
 }
 
-static int xdp_query(const char *ifname, int ifindex, struct xdp_attached *att)
+static int xdp_query(const char *ifname, int ifindex, const struct owner *owner,
+		     struct xdp_attached *att)
 {
 	struct bpf_xdp_query_opts q = { .sz = sizeof(struct bpf_xdp_query_opts) };
 	int err;
@@ -485,9 +570,8 @@ static int xdp_query(const char *ifname, int ifindex, struct xdp_attached *att)
 	}
 	if (!att->id)
 		return 0;
-	if (prog_name(att->id, att->name, sizeof(att->name), NULL))
-		snprintf(att->name, sizeof(att->name), "?");
-	att->ours = att->mode_flag != XDP_FLAGS_HW_MODE && name_in(att->name, xdp_names);
+	prog_describe(att->id, &att->prog);
+	att->ours = att->mode_flag != XDP_FLAGS_HW_MODE && prog_owned(&att->prog, owner);
 	return 0;
 }
 
@@ -499,8 +583,15 @@ static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_atta
 	hook->attach_point = point;
 }
 
-/* The program at our handle/priority on egress; *id 0 when none. */
-static void tc_query(int ifindex, __u32 *id, char *name, size_t len, bool *ours)
+struct tc_attached {
+	__u32 id; /* 0: none at our handle/priority */
+	struct prog_desc prog;
+	bool ours;
+	bool clsact; /* a clsact qdisc is there */
+};
+
+/* The program at our handle/priority on egress. */
+static void tc_query(int ifindex, const struct owner *owner, struct tc_attached *att)
 {
 	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
 				    .handle = STEER_TC_HANDLE,
@@ -508,9 +599,7 @@ static void tc_query(int ifindex, __u32 *id, char *name, size_t len, bool *ours)
 	struct bpf_tc_hook hook;
 	int err;
 
-	*id = 0;
-	*ours = false;
-	name[0] = '\0';
+	memset(att, 0, sizeof(*att));
 	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
 	/* fails when there is no clsact qdisc or no such filter: nothing there */
 	libbpf_quiet = true;
@@ -518,17 +607,17 @@ static void tc_query(int ifindex, __u32 *id, char *name, size_t len, bool *ours)
 	libbpf_quiet = false;
 	if (err)
 		return;
-	*id = opts.prog_id;
-	if (prog_name(*id, name, len, NULL))
-		snprintf(name, len, "?");
-	*ours = name_in(name, tc_names);
+	att->id = opts.prog_id;
+	prog_describe(att->id, &att->prog);
+	att->ours = prog_owned(&att->prog, owner);
 }
 
 int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan)
 {
 	struct steer_iface *ifs[XS_DIRS] = { wan, lan };
+	struct owner owner = instance_owner(cfg);
 	struct xdp_attached att;
-	char name[BPF_OBJ_NAME_LEN];
+	struct tc_attached tc;
 	int dir, err;
 
 	steer_log_setup();
@@ -540,13 +629,15 @@ int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct ste
 		f->ifindex = if_nametoindex(f->name);
 		if (!f->ifindex)
 			continue;
-		err = xdp_query(f->name, f->ifindex, &att);
+		err = xdp_query(f->name, f->ifindex, &owner, &att);
 		if (err)
 			return err;
 		f->xdp_prog_id = att.id;
 		f->xdp_mode = att.mode_flag == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 		f->xdp_ours = att.ours;
-		tc_query(f->ifindex, &f->tc_prog_id, name, sizeof(name), &f->tc_ours);
+		tc_query(f->ifindex, &owner, &tc);
+		f->tc_prog_id = tc.id;
+		f->tc_ours = tc.ours;
 	}
 	return 0;
 }
@@ -567,12 +658,11 @@ static bool cpus_valid(const struct xs_config *cfg)
  * Before start touches anything: both interfaces exist, are distinct, and
  * carry no program of someone else where ours would go.
  */
-static int preflight(const struct xs_config *cfg, int ifindex[XS_DIRS])
+static int preflight(const struct xs_config *cfg, const struct owner *owner, int ifindex[XS_DIRS])
 {
 	struct xdp_attached att;
-	char name[BPF_OBJ_NAME_LEN];
-	bool ours;
-	__u32 id;
+	struct tc_attached tc;
+	char who[PATH_MAX + 64];
 	int dir, err;
 
 	if (!cpus_valid(cfg))
@@ -592,22 +682,25 @@ static int preflight(const struct xs_config *cfg, int ifindex[XS_DIRS])
 			       role_of(dir), ifname);
 			return -ENODEV;
 		}
-		err = xdp_query(ifname, ifindex[dir], &att);
+		err = xdp_query(ifname, ifindex[dir], owner, &att);
 		if (err)
 			return err;
 		if (att.id && !att.ours) {
-			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is not "
-			       "xshaper's; detach it first (ip link set dev %s xdp off)\n",
-			       ifname, att.name, att.id, xdp_mode_text(att.mode_flag), ifname);
+			foreign_owner(&att.prog, xdp_names, who, sizeof(who));
+			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; "
+			       "stop it or detach it first (ip link set dev %s xdp off)\n",
+			       ifname, att.prog.name, att.id, xdp_mode_text(att.mode_flag), who,
+			       ifname);
 			return -EBUSY;
 		}
-		tc_query(ifindex[dir], &id, name, sizeof(name), &ours);
-		if (id && !ours) {
+		tc_query(ifindex[dir], owner, &tc);
+		if (tc.id && !tc.ours) {
+			foreign_owner(&tc.prog, tc_names, who, sizeof(who));
 			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' "
-			       "(id "
-			       "%u), not xshaper's; remove it first (tc filter del dev %s egress "
-			       "pref %u)\n",
-			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, name, id, ifname,
+			       "(id %u) of %s; stop it or remove it first (tc filter del dev %s "
+			       "egress pref %u)\n",
+			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, tc.prog.name, tc.id,
+			       strncmp(who, "not ", 4) ? who : "someone else", ifname,
 			       STEER_TC_PRIORITY);
 			return -EBUSY;
 		}
@@ -617,7 +710,8 @@ static int preflight(const struct xs_config *cfg, int ifindex[XS_DIRS])
 
 /* ---- attach and detach ------------------------------------------------- */
 
-static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, int prog_fd)
+static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const struct owner *owner,
+		      int prog_fd)
 {
 	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	const char *ifname = iface_of(cfg, dir);
@@ -626,12 +720,12 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, int pro
 	int err, old_fd = -1;
 	__u32 flags = mode;
 
-	err = xdp_query(ifname, ifindex, &att);
+	err = xdp_query(ifname, ifindex, owner, &att);
 	if (err)
 		return err;
 	if (att.id && !att.ours) {
 		pr_err("%s: XDP program '%s' (id %u) appeared while starting; not replacing it\n",
-		       ifname, att.name, att.id);
+		       ifname, att.prog.name, att.id);
 		return -EBUSY;
 	}
 	if (att.id) {
@@ -706,17 +800,17 @@ static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog
 }
 
 /* Detach our XDP program from ifindex, whatever mode it is in. */
-static int xdp_detach_ours(const char *ifname, int ifindex)
+static int xdp_detach_ours(const char *ifname, int ifindex, const struct owner *owner)
 {
 	struct xdp_attached att;
 	int err, fd;
 
-	err = xdp_query(ifname, ifindex, &att);
+	err = xdp_query(ifname, ifindex, owner, &att);
 	if (err || !att.id)
 		return err;
 	if (!att.ours) {
-		pr_info("%s: XDP program '%s' (id %u) is not xshaper's; left attached\n", ifname,
-			att.name, att.id);
+		pr_info("%s: XDP program '%s' (id %u) is not this xshaper's; left attached\n",
+			ifname, att.prog.name, att.id);
 		return 0;
 	}
 	fd = bpf_prog_get_fd_by_id(att.id);
@@ -727,34 +821,34 @@ static int xdp_detach_ours(const char *ifname, int ifindex)
 	err = bpf_xdp_detach(ifindex, att.mode_flag | XDP_FLAGS_REPLACE, &opts);
 	close(fd);
 	if (err && err != -EEXIST) /* -EEXIST: replaced meanwhile, not ours now */
-		pr_err("%s: detaching XDP program %s failed: %s\n", ifname, att.name,
+		pr_err("%s: detaching XDP program %s failed: %s\n", ifname, att.prog.name,
 		       strerror(-err));
 	return err == -EEXIST ? 0 : err;
 }
 
-static int tc_detach_ours(const char *ifname, int ifindex, bool destroy_clsact)
+static int tc_detach_ours(const char *ifname, int ifindex, const struct owner *owner,
+			  bool destroy_clsact)
 {
 	struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts),
 				    .handle = STEER_TC_HANDLE,
 				    .priority = STEER_TC_PRIORITY };
-	char name[BPF_OBJ_NAME_LEN];
 	struct bpf_tc_hook hook;
-	bool ours;
-	__u32 id;
+	struct tc_attached tc;
 	int err = 0;
 
-	tc_query(ifindex, &id, name, sizeof(name), &ours);
+	tc_query(ifindex, owner, &tc);
 	tc_hook_init(&hook, ifindex, BPF_TC_EGRESS);
-	if (id && ours) {
+	if (tc.id && tc.ours) {
 		err = bpf_tc_detach(&hook, &opts);
 		if (err && err != -ENOENT) {
 			pr_err("%s: detaching TC egress program failed: %s\n", ifname,
 			       strerror(-err));
 			return err;
 		}
-	} else if (id) {
-		pr_info("%s: TC egress program '%s' (id %u) is not xshaper's; left attached\n",
-			ifname, name, id);
+	} else if (tc.id) {
+		pr_info("%s: TC egress program '%s' (id %u) is not this xshaper's; left "
+			"attached\n",
+			ifname, tc.prog.name, tc.id);
 		return 0;
 	}
 	if (destroy_clsact) {
@@ -886,6 +980,51 @@ int steer_state_get(struct steer *steer, struct xs_state *state)
 	return 0;
 }
 
+/* The saved XPS masks in the xs_xps map (of every interface). */
+static int xps_saved(int xps_fd, struct steer_xps **out, size_t *n)
+{
+	struct xs_xps_key key, next, *prev = NULL;
+	struct steer_xps *v = NULL, *tmp;
+	size_t cap = 0;
+
+	*n = 0;
+	while (bpf_map_get_next_key(xps_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			tmp = realloc(v, cap * sizeof(*v));
+			if (!tmp) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = tmp;
+		}
+		v[*n].key = key;
+		if (bpf_map_lookup_elem(xps_fd, &key, &v[*n].masks) == 0)
+			(*n)++;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Mirror the pinned state into the state file; a failure is warned about only. */
+static void statefile_sync(struct steer *steer, const struct xs_state *state)
+{
+	struct statefile sf = {};
+
+	if (!steer->bpffs[0])
+		return; /* loaded for a test, nothing pinned */
+	snprintf(sf.bpffs, sizeof(sf.bpffs), "%s", steer->bpffs);
+	sf.map_id[0] = map_id_of(steer->fd[MAP_STATS]);
+	if (steer->old_owner != sf.map_id[0])
+		sf.map_id[1] = steer->old_owner;
+	sf.state = *state;
+	if (xps_saved(steer->fd[MAP_XPS], &sf.xps, &sf.nxps) == 0)
+		statefile_write(&sf);
+	statefile_free(&sf);
+}
+
 int steer_state_put(struct steer *steer, const struct xs_state *state)
 {
 	struct xs_state s = *state;
@@ -896,6 +1035,41 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
 		pr_err("writing xs_state failed: %s\n", strerror(errno));
 		return -errno;
 	}
+	statefile_sync(steer, &s);
+	return 0;
+}
+
+/*
+ * New pins while the state file still describes a running instance: the
+ * pinned maps were lost (bpffs removed or remounted) and the programs of
+ * the old maps may still be attached. What stop must restore comes from
+ * the file, not from the interfaces as they are now (our mq, XPS off).
+ */
+static int recover_state(struct steer *steer, const struct xs_config *cfg, struct xs_state *state,
+			 bool *recovered)
+{
+	char path[PATH_MAX];
+	struct statefile sf;
+	size_t i;
+
+	*recovered = false;
+	if (statefile_read(cfg->bpffs, &sf))
+		return 0;
+	statefile_path(cfg->bpffs, path, sizeof(path));
+	pr_warn("%s: the pinned maps were gone; xshaper was started (state file %s): keeping "
+		"its record of the interfaces (wan %s root %s, lan %s root %s) and %zu XPS "
+		"masks for stop\n",
+		cfg->bpffs, path, sf.state.wan_if[0] ? sf.state.wan_if : "-",
+		sf.state.wan_qdisc[0] ? sf.state.wan_qdisc : "-",
+		sf.state.lan_if[0] ? sf.state.lan_if : "-",
+		sf.state.lan_qdisc[0] ? sf.state.lan_qdisc : "-", sf.nxps);
+	*state = sf.state;
+	state->last_reload.time = 0;
+	for (i = 0; i < sf.nxps; i++)
+		bpf_map_update_elem(steer->fd[MAP_XPS], &sf.xps[i].key, &sf.xps[i].masks,
+				    BPF_NOEXIST);
+	statefile_free(&sf);
+	*recovered = true;
 	return 0;
 }
 
@@ -903,14 +1077,15 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 {
 	struct bpf_program *xdp[XS_DIRS], *tc[XS_DIRS];
 	int ifindex[XS_DIRS], dir, err;
+	struct owner owner = instance_owner(cfg);
 	char path[PATH_MAX];
 	struct steer *steer;
 	struct xs_state state;
-	bool fresh, created;
+	bool fresh, created, recovered = false;
 
 	steer_log_setup();
 	*out = NULL;
-	err = preflight(cfg, ifindex);
+	err = preflight(cfg, &owner, ifindex);
 	if (err)
 		return err;
 	err = bpffs_prepare(cfg->bpffs);
@@ -933,13 +1108,24 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	pr_debug("%s BPF maps under %s\n", fresh ? "pinned" : "reusing", cfg->bpffs);
 
 	err = steer_state_get(steer, &state);
+	if (!err && !state.version)
+		err = recover_state(steer, cfg, &state, &recovered);
 	if (err)
 		goto fail;
+	/* a failure now must not undo what the state file describes */
+	fresh = fresh && !recovered;
+	steer->recovered = recovered;
+	/* until both are attached, the old programs stay ours in the file too */
+	steer->old_owner = owner.id[1];
 	if (!state.version) {
 		state.version = XS_STATE_VERSION;
 		state.started = (__u64)time(NULL);
 	}
 	err = steer_set_cpus(steer, cfg);
+	if (err)
+		goto fail;
+	/* from here the state file names the new maps: the programs are ours */
+	err = steer_state_put(steer, &state);
 	if (err)
 		goto fail;
 
@@ -961,10 +1147,11 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 			goto fail_state;
 	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		err = xdp_attach(cfg, dir, ifindex[dir], bpf_program__fd(xdp[dir]));
+		err = xdp_attach(cfg, dir, ifindex[dir], &owner, bpf_program__fd(xdp[dir]));
 		if (err)
 			goto fail_state;
 	}
+	steer->old_owner = 0;
 	err = steer_state_put(steer, &state);
 	if (err)
 		goto fail;
@@ -988,27 +1175,69 @@ fail:
 	return err;
 }
 
-/* The state element and the XPS map of a pinned xshaper; either may be missing. */
-static void open_state(const struct xs_config *cfg, struct xs_state *state, int *state_fd,
-		       int *xps_fd)
+bool steer_recovered(const struct steer *steer)
+{
+	return steer->recovered;
+}
+
+/*
+ * What stop and release work from: the pinned state and XPS map, or, when
+ * the pins are gone, the state file. *from_file says which.
+ */
+struct saved {
+	struct xs_state state;
+	struct owner owner;
+	int state_fd, xps_fd; /* pinned; -1 when missing */
+	struct statefile file; /* when the pins are gone */
+	bool from_file;
+};
+
+static void saved_open(const struct xs_config *cfg, struct saved *sv)
 {
 	char path[PATH_MAX];
 	__u32 zero = 0;
 
-	memset(state, 0, sizeof(*state));
-	*state_fd = *xps_fd = -1;
+	memset(sv, 0, sizeof(*sv));
+	sv->state_fd = sv->xps_fd = -1;
 	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_STATE) == 0) {
-		*state_fd = bpf_obj_get(path);
-		if (*state_fd >= 0 && bpf_map_lookup_elem(*state_fd, &zero, state))
-			memset(state, 0, sizeof(*state));
+		sv->state_fd = bpf_obj_get(path);
+		if (sv->state_fd >= 0 && bpf_map_lookup_elem(sv->state_fd, &zero, &sv->state))
+			memset(&sv->state, 0, sizeof(sv->state));
 	}
 	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_XPS) == 0)
-		*xps_fd = bpf_obj_get(path);
+		sv->xps_fd = bpf_obj_get(path);
+	sv->owner = instance_owner(cfg);
+	if (sv->state.version || statefile_read(cfg->bpffs, &sv->file))
+		return;
+	sv->from_file = true;
+	sv->state = sv->file.state;
+}
+
+static void saved_close(struct saved *sv)
+{
+	if (sv->state_fd >= 0)
+		close(sv->state_fd);
+	if (sv->xps_fd >= 0)
+		close(sv->xps_fd);
+	statefile_free(&sv->file);
+}
+
+int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool *from_file)
+{
+	struct saved sv;
+
+	steer_log_setup();
+	saved_open(cfg, &sv);
+	*state = sv.state;
+	*from_file = sv.from_file;
+	saved_close(&sv);
+	return state->version ? 0 : -ENOENT;
 }
 
 /* Take xshaper's programs, clsact and XPS setting off one interface. */
-static int release_iface(const char *ifname, int dir, __u32 flags, int xps_fd)
+static int release_iface(const char *ifname, int dir, const struct saved *sv)
 {
+	__u32 flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
 	int ifindex, err, ret = 0;
 
 	ifindex = if_nametoindex(ifname);
@@ -1016,72 +1245,72 @@ static int release_iface(const char *ifname, int dir, __u32 flags, int xps_fd)
 		pr_info("%s: no such interface; nothing to detach there\n", ifname);
 		return 0;
 	}
-	err = xdp_detach_ours(ifname, ifindex);
+	err = xdp_detach_ours(ifname, ifindex, &sv->owner);
 	if (err && !ret)
 		ret = err;
-	err = tc_detach_ours(ifname, ifindex,
-			     flags & (dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN));
+	err = tc_detach_ours(ifname, ifindex, &sv->owner, sv->state.flags & flag);
 	if (err && !ret)
 		ret = err;
-	if (xps_fd >= 0)
-		xps_restore(xps_fd, ifname);
+	if (sv->from_file)
+		xps_restore_saved(ifname, sv->file.xps, sv->file.nxps);
+	else if (sv->xps_fd >= 0)
+		xps_restore(sv->xps_fd, ifname);
 	return ret;
 }
 
 int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifname)
 {
 	__u32 zero = 0, flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
-	struct xs_state state;
-	int state_fd, xps_fd, err;
+	struct saved sv;
+	int err;
 
 	steer_log_setup();
-	open_state(cfg, &state, &state_fd, &xps_fd);
-	err = release_iface(ifname, dir, state.flags, xps_fd);
-	if (!err && state_fd >= 0 && state.version && (state.flags & flag)) {
-		state.flags &= ~flag;
-		bpf_map_update_elem(state_fd, &zero, &state, BPF_EXIST);
+	saved_open(cfg, &sv);
+	err = release_iface(ifname, dir, &sv);
+	if (!err && sv.state_fd >= 0 && sv.state.version && (sv.state.flags & flag)) {
+		sv.state.flags &= ~flag;
+		bpf_map_update_elem(sv.state_fd, &zero, &sv.state, BPF_EXIST);
 	}
-	if (state_fd >= 0)
-		close(state_fd);
-	if (xps_fd >= 0)
-		close(xps_fd);
+	saved_close(&sv);
 	return err;
 }
 
 int steer_stop(const struct xs_config *cfg)
 {
-	int dir, m, err, ret = 0, state_fd, xps_fd;
-	struct xs_state state;
+	int dir, m, err, ret = 0;
 	char path[PATH_MAX];
+	struct saved sv;
 
 	steer_log_setup();
-	open_state(cfg, &state, &state_fd, &xps_fd);
+	saved_open(cfg, &sv);
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		err = release_iface(iface_of(cfg, dir), dir, state.flags, xps_fd);
+		err = release_iface(iface_of(cfg, dir), dir, &sv);
 		if (err && !ret)
 			ret = err;
 	}
-	if (state_fd >= 0)
-		close(state_fd);
-	if (xps_fd >= 0)
-		close(xps_fd);
+	saved_close(&sv);
 
 	for (m = 0; m < STEER_MAPS; m++) {
 		if (pin_path(path, sizeof(path), cfg->bpffs, m))
 			break;
 		if (unlink(path) && errno != ENOENT) {
-			pr_err("%s: unpinning failed: %s\n", path, strerror(errno));
+			err = -errno;
+			pr_err("%s: unpinning failed: %s\n", path, strerror(-err));
 			if (!ret)
-				ret = -errno;
+				ret = err;
 		}
 	}
 	if (rmdir(cfg->bpffs) && errno != ENOENT) {
-		if (errno == ENOTEMPTY)
+		err = -errno;
+		if (err == -ENOTEMPTY)
 			pr_warn("%s: holds files that are not xshaper's; directory left in place\n",
 				cfg->bpffs);
 		else if (!ret)
-			ret = -errno;
+			ret = err;
 	}
+	/* last: a stop that failed before here still finds it next time */
+	if (!ret)
+		statefile_remove(cfg->bpffs);
 	return ret;
 }
 
@@ -1188,5 +1417,90 @@ int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned in
 		*per_cpu = v;
 	else
 		free(v);
+	return 0;
+}
+
+/* ---- is the data path what start left? --------------------------------- */
+
+int steer_verify(struct steer *steer, const struct xs_config *cfg, struct problems *p)
+{
+	struct owner owner = { .id = { map_id_of(steer->fd[MAP_STATS]) } };
+	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	struct bpf_cpumap_val val;
+	struct xdp_attached att;
+	struct xs_xps_masks masks;
+	struct tc_attached tc;
+	char who[PATH_MAX + 64];
+	int dir, ifindex, txq, err;
+	unsigned int i;
+
+	steer_log_setup();
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		const char *ifname = iface_of(cfg, dir);
+
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex) {
+			problem_add(p, false, "[interfaces] %s = %s: no such interface", role_of(dir),
+				    ifname);
+			continue;
+		}
+		err = xdp_query(ifname, ifindex, &owner, &att);
+		if (err)
+			return err;
+		if (!att.id) {
+			problem_add(p, true,
+				    "%s: no XDP program: its customers are not steered to their "
+				    "CPUs",
+				    ifname);
+		} else if (!att.ours) {
+			foreign_owner(&att.prog, xdp_names, who, sizeof(who));
+			problem_add(p, false,
+				    "%s: XDP program '%s' (id %u) is %s, not this xshaper's: "
+				    "detach it (ip link set dev %s xdp off), then reload",
+				    ifname, att.prog.name, att.id, who, ifname);
+		} else if (att.mode_flag != mode) {
+			problem_add(p, true, "%s: XDP program in %s mode, the config says %s",
+				    ifname, xdp_mode_text(att.mode_flag), xdp_mode_text(mode));
+		}
+		tc_query(ifindex, &owner, &tc);
+		if (!tc.id) {
+			problem_add(p, true,
+				    "%s: no TC egress program: its customers fall into the default "
+				    "class, unshaped",
+				    ifname);
+		} else if (!tc.ours) {
+			foreign_owner(&tc.prog, tc_names, who, sizeof(who));
+			problem_add(p, false,
+				    "%s: TC egress filter pref %u holds '%s' (id %u), %s: remove it "
+				    "(tc filter del dev %s egress pref %u), then reload",
+				    ifname, STEER_TC_PRIORITY, tc.prog.name, tc.id, who, ifname,
+				    STEER_TC_PRIORITY);
+		}
+		err = xps_check(ifname, &txq, &masks);
+		if (err) {
+			pr_err("%s: reading the XPS masks failed: %s\n", ifname, strerror(-err));
+			return err;
+		}
+		if (txq >= 0)
+			problem_add(p, true,
+				    "%s: XPS is on (TX queue %d: xps_cpus %s, xps_rxqs %s): packets "
+				    "may leave through another CPU's tree",
+				    ifname, txq, masks.cpus[0] ? masks.cpus : "-",
+				    masks.rxqs[0] ? masks.rxqs : "-");
+	}
+	for (i = 0; i < cfg->ncpus; i++) {
+		__u32 cpu = cfg->cpus[i];
+
+		if (cpu >= steer->possible_cpus)
+			continue; /* steer_set_cpus refuses the config */
+		if (bpf_map_lookup_elem(steer->fd[MAP_CPUMAP], &cpu, &val))
+			problem_add(p, true,
+				    "cpumap: no entry for CPU %u: its customers' packets stay on "
+				    "the CPU they arrive on",
+				    cpu);
+		else if (val.qsize != cfg->queue_size)
+			problem_add(p, true, "cpumap: CPU %u has queue size %u, the config says %u",
+				    cpu, val.qsize, cfg->queue_size);
+	}
 	return 0;
 }

@@ -218,6 +218,26 @@ struct steer_iface {
 	bool tc_ours;
 };
 
+/*
+ * Whether the data path is what steer_start left: on wan and lan (of cfg)
+ * this instance's XDP program in cfg's mode and TC egress program, XPS off
+ * on every TX queue, and a cpumap entry of queue_size for every configured
+ * CPU. One line a problem into p; fixable ones are what steer_start sets up
+ * again, the others (a missing interface, another's program) need the
+ * operator. Returns 0 or -errno when the checks themselves fail.
+ */
+struct problems;
+int steer_verify(struct steer *steer, const struct xs_config *cfg, struct problems *p);
+
+/* steer_start found the pins gone and took the state file's record instead. */
+bool steer_recovered(const struct steer *steer);
+
+/*
+ * What stop restores: the pinned state, or the state file (*from_file)
+ * when the pins are gone. -ENOENT when there is neither.
+ */
+int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool *from_file);
+
 /* Fill wan and lan from the interfaces of cfg; works whether started or not. */
 int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan);
 

@@ -278,3 +278,57 @@ int xps_restore(int xps_fd, const char *ifname)
 	free(restore);
 	return 0;
 }
+
+int xps_restore_saved(const char *ifname, const struct steer_xps *v, size_t n)
+{
+	struct xps_record *restore, *old = NULL;
+	size_t i, k = 0, nold;
+	int err;
+
+	restore = calloc(n ? n : 1, sizeof(*restore));
+	if (!restore)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (strncmp(v[i].key.ifname, ifname, sizeof(v[i].key.ifname)))
+			continue;
+		restore[k].txq = v[i].key.txq;
+		restore[k++].masks = v[i].masks;
+	}
+	err = k ? xps_exchange(ifname, restore, k, false, &old, &nold) : 0;
+	free(old);
+	free(restore);
+	if (err)
+		pr_warn("%s: restoring XPS masks failed: %s; they stay off\n", ifname,
+			strerror(-err));
+	return err;
+}
+
+/* A mask is off when it has no bit set: "0", "00,00000000", or no file. */
+static bool mask_on(const char *mask)
+{
+	for (; *mask; mask++)
+		if (*mask != '0' && *mask != ',')
+			return true;
+	return false;
+}
+
+int xps_check(const char *ifname, int *first_on, struct xs_xps_masks *masks)
+{
+	struct xps_record *now;
+	size_t n, i;
+	int err;
+
+	*first_on = -1;
+	/* neither clear nor restore: the child only reads */
+	err = xps_exchange(ifname, NULL, 0, false, &now, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && *first_on < 0; i++) {
+		if (mask_on(now[i].masks.cpus) || mask_on(now[i].masks.rxqs)) {
+			*first_on = now[i].txq;
+			*masks = now[i].masks;
+		}
+	}
+	free(now);
+	return 0;
+}

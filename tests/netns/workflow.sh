@@ -29,6 +29,8 @@ lan_capacity = 1gbit
 leaf_qdisc = pfifo
 [customers]
 file = customers.csv
+; the workflow tests churn lists of a few customers; test_repair.sh tests the guard
+max_removed = ${WF_MAX_REMOVED:-0}
 [system]
 bpffs = $WF_BPFFS
 lock = $WF_DIR/lock
