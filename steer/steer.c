@@ -687,20 +687,19 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 			return err;
 		if (att.id && !att.ours) {
 			foreign_owner(&att.prog, xdp_names, who, sizeof(who));
-			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; "
-			       "stop it or detach it first (ip link set dev %s xdp off)\n",
+			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; %s "
+			       "first (ip link set dev %s xdp off)\n",
 			       ifname, att.prog.name, att.id, xdp_mode_text(att.mode_flag), who,
-			       ifname);
+			       strncmp(who, "not ", 4) ? "stop that instance" : "detach it", ifname);
 			return -EBUSY;
 		}
 		tc_query(ifindex[dir], owner, &tc);
 		if (tc.id && !tc.ours) {
 			foreign_owner(&tc.prog, tc_names, who, sizeof(who));
 			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' "
-			       "(id %u) of %s; stop it or remove it first (tc filter del dev %s "
-			       "egress pref %u)\n",
-			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, tc.prog.name, tc.id,
-			       strncmp(who, "not ", 4) ? who : "someone else", ifname,
+			       "(id %u), %s; %s first (tc filter del dev %s egress pref %u)\n",
+			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, tc.prog.name, tc.id, who,
+			       strncmp(who, "not ", 4) ? "stop that instance" : "remove it", ifname,
 			       STEER_TC_PRIORITY);
 			return -EBUSY;
 		}
