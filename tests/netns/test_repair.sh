@@ -152,6 +152,12 @@ check "pins lost: reload counts the repair" grep -qE "^reload: .* [1-9][0-9]* re
 status_ok "pins rebuilt"
 wf_settled "pins rebuilt"
 rm -rf "$WF_BPFFS"
+out=$(xs start 2>&1)
+check_eq "pins lost again: start exit 0" 0 "$?"
+check "pins lost again: start says what it kept from the state file" \
+	grep -q "the pinned maps were gone; xshaper was started (state file .*): keeping its record of the interfaces (wan wan root noqueue, lan lan root pfifo_fast)" <<<"$out"
+status_ok "pins rebuilt by start"
+rm -rf "$WF_BPFFS"
 out=$(xs stop 2>&1)
 check_eq "pins lost: stop exit 0" 0 "$?"
 check "pins lost: stop says it works from the state file" grep -q "stopping what the state file records" <<<"$out"
