@@ -45,6 +45,7 @@ struct run {
 	struct tc_sock *ts;
 	struct tree want[2], live[2];
 	struct tree_diff diff[2];
+	bool moved[2]; /* the role of diff[i] moves to another interface */
 	int lock;
 	bool force; /* past [customers] max_removed */
 	size_t repaired; /* what the data path lacked, found before the diff */
@@ -418,7 +419,7 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 {
 	struct summary s;
 	uint8_t *changed;
-	int err;
+	int err, i;
 
 	changed = calloc(r->plan.n + 1, 1);
 	if (!changed)
@@ -432,7 +433,10 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 	mark_rate_changes(r, &r->diff[1], changed);
 	summarize(r, changed, dry_run, &s);
 	free(changed);
-	s.repaired = r->repaired + tree_repairs(r, &r->diff[0]) + tree_repairs(r, &r->diff[1]);
+	s.repaired = r->repaired;
+	for (i = 0; i < 2; i++)
+		if (!r->moved[i]) /* a new interface's tree is no repair */
+			s.repaired += tree_repairs(r, &r->diff[i]);
 	if (!dry_run) {
 		err = apply(r);
 		if (err)
@@ -519,6 +523,7 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
 		kind[0] = '\0';
 		old[0] = '\0';
 		*moved = true;
+		r->moved[i] = true;
 	}
 	return *moved ? steer_state_put(r->steer, &st) : 0;
 }
@@ -533,8 +538,15 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
 static int check_data_path(struct run *r, bool dry_run, bool *attach)
 {
 	struct problems p = {};
+	struct xs_state st;
 	unsigned int i;
 
+	if (steer_state_get(r->steer, &st))
+		return XS_EXIT_SYSTEM;
+	/* a role that moves gets everything anew on its new interface */
+	if ((st.wan_if[0] && strcmp(st.wan_if, r->cfg.wan)) ||
+	    (st.lan_if[0] && strcmp(st.lan_if, r->cfg.lan)))
+		return XS_EXIT_OK;
 	if (steer_verify(r->steer, &r->cfg, &p))
 		return XS_EXIT_SYSTEM;
 	for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
@@ -557,26 +569,6 @@ static int check_data_path(struct run *r, bool dry_run, bool *attach)
 	if (p.fixable && !dry_run)
 		*attach = true;
 	return XS_EXIT_OK;
-}
-
-/*
- * A reload that finds no pins, though the state file says xshaper runs:
- * the maps were lost under running programs. It rebuilds them as start
- * does (attach), from the list.
- */
-static bool pins_lost(struct run *r, const char *what)
-{
-	struct xs_state st;
-	bool from_file;
-
-	if (steer_exists(&r->cfg) || steer_saved_state(&r->cfg, &st, &from_file) || !from_file)
-		return false;
-	pr_warn("%s: no pinned maps, but the state file says xshaper runs on %s and %s: %s "
-		"rebuilds them as start does\n",
-		r->cfg.bpffs, st.wan_if[0] ? st.wan_if : "?", st.lan_if[0] ? st.lan_if : "?",
-		what);
-	r->repaired++;
-	return true;
 }
 
 /*
@@ -603,10 +595,7 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 			goto out;
 	}
 	ret = XS_EXIT_SYSTEM;
-	if (!attach && pins_lost(&r, what))
-		attach = true;
-	if (attach ? steer_exists(&r.cfg) && steer_open(&r.cfg, &r.steer)
-		   : steer_open(&r.cfg, &r.steer))
+	if (attach ? steer_open_started(&r.cfg, &r.steer) : steer_open(&r.cfg, &r.steer))
 		goto out;
 	err = resolve_queues(&r.cfg);
 	if (err) {

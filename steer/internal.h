@@ -29,8 +29,7 @@ struct steer {
 	char bpffs[PATH_MAX]; /* "" when nothing is pinned */
 	struct xs_tbl_slot *table; /* xs_table mapped (steer_table_map), or NULL */
 	size_t table_slots;
-	bool recovered; /* steer_start found the pins lost and the state file there */
-	__u32 old_owner; /* xs_stats id of the lost maps, while steer_start moves off them */
+	unsigned int unpinned; /* maps (1 << enum steer_map) found through the programs */
 };
 
 /* Map xs_table into memory (once); steer_close unmaps it. */
@@ -44,14 +43,17 @@ void steer_log_setup(void);
  * than the one /sys was mounted in, so the sysfs files are reached from a
  * child process with a private mount of sysfs for the current namespace.
  */
-int xps_clear(int xps_fd, const char *ifname);
-int xps_restore(int xps_fd, const char *ifname);
-
 /* One saved XPS mask (the xs_xps map's key and value). */
 struct steer_xps {
 	struct xs_xps_key key;
 	struct xs_xps_masks masks;
 };
+
+int xps_clear(int xps_fd, const char *ifname);
+int xps_restore(int xps_fd, const char *ifname);
+
+/* Every mask saved in the xs_xps map, *out malloc'd. */
+int xps_saved(int xps_fd, struct steer_xps **out, size_t *n);
 
 /* Put saved masks back on ifname (those of other interfaces are skipped). */
 int xps_restore_saved(const char *ifname, const struct steer_xps *v, size_t n);
@@ -68,17 +70,15 @@ int xps_check(const char *ifname, int *first_on, struct xs_xps_masks *masks);
  */
 #define XS_STATE_DIR "/run/xshaper"
 
-#define XS_STATE_MAP_IDS 2
-
 struct statefile {
 	char bpffs[PATH_MAX];
-	/* xs_stats of the instance: what its programs use (a second one, of lost maps, while a start moves off them) */
-	__u32 map_id[XS_STATE_MAP_IDS];
+	__u32 map_id; /* xs_stats of the instance: what its programs use */
 	struct xs_state state;
 	struct steer_xps *xps;
 	size_t nxps;
 };
 
+/* XS_STATE_DIR/<bpffs, escaped>.state; -ENAMETOOLONG past NAME_MAX. */
 int statefile_path(const char *bpffs, char *buf, size_t len);
 /* 0; -ENOENT when there is none; -EINVAL (warned) when it is not ours. */
 int statefile_read(const char *bpffs, struct statefile *sf);

@@ -7,11 +7,13 @@
  * program attached to an interface is known to be this instance's even
  * when the pins are gone (steer.c, "who owns what is attached").
  *
- * One file per instance, named after its bpffs directory, so that two
- * configs with their own bpffs never share one, and a start refused for a
- * foreign program can name the instance that owns it. Plain text, one
- * record a line, written to a temporary file and renamed over the old one:
- * a run killed while writing leaves the previous file whole.
+ * One file per instance, named after its bpffs directory ('/' as '-', every
+ * other byte but a letter, digit, '.' or '_' as %XX, so two directories
+ * never share a name), and a start refused for a foreign program can name the instance
+ * that owns it. Plain text, one record a line; ':' stands for an empty
+ * field (no interface name, qdisc kind or mask holds one). Written to a
+ * temporary file and renamed over the old one: a run killed while writing
+ * leaves the previous file whole.
  *
  *   xshaper-state 1
  *   bpffs /sys/fs/bpf/xshaper
@@ -19,8 +21,8 @@
  *   flags 3
  *   started 1764620000
  *   wan eth0 mq
- *   lan eth1 noqueue
- *   xps eth0 0 3 -
+ *   lan eth1 :
+ *   xps eth0 0 3 :
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,32 +43,36 @@
 
 int statefile_path(const char *bpffs, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "%s/", XS_STATE_DIR);
-	const char *p;
+	size_t n = (size_t)snprintf(buf, len, "%s/", XS_STATE_DIR), start = n;
+	const unsigned char *p;
 
-	for (p = bpffs; *p == '/'; p++)
-		;
-	for (; *p && n + 1 < len; p++)
-		buf[n++] = *p == '/' ? '-' : (*p == '.' || *p == '_' || *p == '-' ||
-					      (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-					      (*p >= 'A' && *p <= 'Z'))
-						     ? *p
-						     : '_';
-	if (n + sizeof(".state") > len)
+	for (p = (const unsigned char *)bpffs; *p && n + 4 < len; p++) {
+		/* /a//b/ and /a/b are one directory */
+		if (*p == '/' && (p[1] == '/' || p[1] == '\0' || n == start))
+			continue;
+		if (*p == '/')
+			buf[n++] = '-';
+		else if ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+			 *p == '.' || *p == '_')
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
+	}
+	if (*p || n - start + sizeof(".state") - 1 > NAME_MAX || n + sizeof(".state") > len)
 		return -ENAMETOOLONG;
 	memcpy(buf + n, ".state", sizeof(".state"));
 	return 0;
 }
 
-static const char *or_dash(const char *s)
+static const char *field(const char *s)
 {
-	return s[0] ? s : "-";
+	return s[0] ? s : ":";
 }
 
 /* s fits: the sscanf widths below match the fields */
-static void from_dash(char *dst, size_t len, const char *s)
+static void unfield(char *dst, size_t len, const char *s)
 {
-	size_t n = strcmp(s, "-") ? strnlen(s, len - 1) : 0;
+	size_t n = strcmp(s, ":") ? strnlen(s, len - 1) : 0;
 
 	memcpy(dst, s, n);
 	dst[n] = '\0';
@@ -83,16 +89,14 @@ static int write_all(FILE *f, const struct statefile *sf)
 	const struct xs_state *st = &sf->state;
 	size_t i;
 
-	fprintf(f, "%s %d\nbpffs %s\n", STATE_MAGIC, XS_STATE_VERSION, sf->bpffs);
-	for (i = 0; i < XS_STATE_MAP_IDS; i++)
-		if (sf->map_id[i])
-			fprintf(f, "map_id %u\n", sf->map_id[i]);
-	fprintf(f, "flags %u\nstarted %llu\n", st->flags, (unsigned long long)st->started);
-	fprintf(f, "wan %s %s\nlan %s %s\n", or_dash(st->wan_if), or_dash(st->wan_qdisc),
-		or_dash(st->lan_if), or_dash(st->lan_qdisc));
+	fprintf(f, "%s %d\nbpffs %s\nmap_id %u\nflags %u\nstarted %llu\n", STATE_MAGIC,
+		XS_STATE_VERSION, sf->bpffs, sf->map_id, st->flags,
+		(unsigned long long)st->started);
+	fprintf(f, "wan %s %s\nlan %s %s\n", field(st->wan_if), field(st->wan_qdisc),
+		field(st->lan_if), field(st->lan_qdisc));
 	for (i = 0; i < sf->nxps; i++)
 		fprintf(f, "xps %s %u %s %s\n", sf->xps[i].key.ifname, sf->xps[i].key.txq,
-			or_dash(sf->xps[i].masks.cpus), or_dash(sf->xps[i].masks.rxqs));
+			field(sf->xps[i].masks.cpus), field(sf->xps[i].masks.rxqs));
 	return fflush(f) || ferror(f) || fsync(fileno(f)) ? -EIO : 0;
 }
 
@@ -148,10 +152,10 @@ static int add_xps(struct statefile *sf, const char *ifname, unsigned int txq, c
 	}
 	v = &sf->xps[sf->nxps++];
 	memset(v, 0, sizeof(*v));
-	from_dash(v->key.ifname, sizeof(v->key.ifname), ifname);
+	unfield(v->key.ifname, sizeof(v->key.ifname), ifname);
 	v->key.txq = txq;
-	from_dash(v->masks.cpus, sizeof(v->masks.cpus), cpus);
-	from_dash(v->masks.rxqs, sizeof(v->masks.rxqs), rxqs);
+	unfield(v->masks.cpus, sizeof(v->masks.cpus), cpus);
+	unfield(v->masks.rxqs, sizeof(v->masks.rxqs), rxqs);
 	return 0;
 }
 
@@ -161,19 +165,23 @@ static int parse_line(struct statefile *sf, const char *line)
 	char a[XS_XPS_MASK_LEN], b[XS_XPS_MASK_LEN], c[XS_XPS_MASK_LEN];
 	struct xs_state *st = &sf->state;
 	unsigned long long u;
-	unsigned int txq, id;
+	unsigned int txq;
 	int version;
 
 	if (sscanf(line, STATE_MAGIC " %d", &version) == 1)
 		return version == XS_STATE_VERSION ? 0 : -EINVAL;
-	if (sscanf(line, "bpffs %4095s", sf->bpffs) == 1)
-		return 0;
-	if (sscanf(line, "map_id %u", &id) == 1) {
-		if (sf->map_id[0] && sf->map_id[1])
+	if (!strncmp(line, "bpffs ", 6)) {
+		/* the rest of the line: a path may hold spaces */
+		size_t n = strcspn(line + 6, "\n");
+
+		if (n >= sizeof(sf->bpffs))
 			return -EINVAL;
-		sf->map_id[sf->map_id[0] ? 1 : 0] = id;
+		memcpy(sf->bpffs, line + 6, n);
+		sf->bpffs[n] = '\0';
 		return 0;
 	}
+	if (sscanf(line, "map_id %u", &sf->map_id) == 1)
+		return 0;
 	if (sscanf(line, "flags %u", &st->flags) == 1)
 		return 0;
 	if (sscanf(line, "started %llu", &u) == 1) {
@@ -181,13 +189,13 @@ static int parse_line(struct statefile *sf, const char *line)
 		return 0;
 	}
 	if (sscanf(line, "wan %15s %15s", a, b) == 2) {
-		from_dash(st->wan_if, sizeof(st->wan_if), a);
-		from_dash(st->wan_qdisc, sizeof(st->wan_qdisc), b);
+		unfield(st->wan_if, sizeof(st->wan_if), a);
+		unfield(st->wan_qdisc, sizeof(st->wan_qdisc), b);
 		return 0;
 	}
 	if (sscanf(line, "lan %15s %15s", a, b) == 2) {
-		from_dash(st->lan_if, sizeof(st->lan_if), a);
-		from_dash(st->lan_qdisc, sizeof(st->lan_qdisc), b);
+		unfield(st->lan_if, sizeof(st->lan_if), a);
+		unfield(st->lan_qdisc, sizeof(st->lan_qdisc), b);
 		return 0;
 	}
 	if (sscanf(line, "xps %15s %u %127s %127s", a, &txq, b, c) == 4)
@@ -197,7 +205,7 @@ static int parse_line(struct statefile *sf, const char *line)
 
 int statefile_read_path(const char *path, struct statefile *sf)
 {
-	char line[512];
+	char line[PATH_MAX + 16];
 	struct stat stb;
 	FILE *f;
 	int fd, err = 0;
@@ -222,7 +230,7 @@ int statefile_read_path(const char *path, struct statefile *sf)
 	while (!err && fgets(line, sizeof(line), f))
 		err = parse_line(sf, line);
 	fclose(f);
-	if (!err && (!sf->map_id[0] || !sf->bpffs[0]))
+	if (!err && (!sf->map_id || !sf->bpffs[0]))
 		err = -EINVAL;
 	if (err) {
 		pr_warn("%s: not a state file of this xshaper version; ignored\n", path);
@@ -242,12 +250,7 @@ int statefile_read(const char *bpffs, struct statefile *sf)
 	err = statefile_path(bpffs, path, sizeof(path));
 	if (err)
 		return err;
-	err = statefile_read_path(path, sf);
-	if (!err && strcmp(sf->bpffs, bpffs)) {
-		statefile_free(sf);
-		return -ENOENT; /* two paths that escape alike: not this instance's */
-	}
-	return err;
+	return statefile_read_path(path, sf);
 }
 
 int statefile_remove(const char *bpffs)
@@ -287,7 +290,7 @@ int statefile_find_owner(const __u32 *map_ids, __u32 n, char *bpffs, size_t len)
 		if (statefile_read_path(path, &sf))
 			continue;
 		for (i = 0; i < n && !found; i++)
-			found = map_ids[i] == sf.map_id[0] || (sf.map_id[1] && map_ids[i] == sf.map_id[1]);
+			found = map_ids[i] == sf.map_id;
 		if (found)
 			snprintf(bpffs, len, "%s", sf.bpffs);
 		statefile_free(&sf);

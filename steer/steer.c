@@ -315,18 +315,20 @@ int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct st
 	return 0;
 }
 
-bool steer_exists(const struct xs_config *cfg)
-{
-	char path[PATH_MAX];
+static int programs_maps(const struct xs_config *cfg, int fd[STEER_MAPS]);
 
-	return pin_path(path, sizeof(path), cfg->bpffs, 0) == 0 && access(path, F_OK) == 0;
-}
-
-int steer_open(const struct xs_config *cfg, struct steer **out)
+/*
+ * Open the maps: from their pins, or, for pins that are gone while this
+ * instance's programs still run on the maps, from the programs. xs_state
+ * and xs_xps are read by no program: without their pins they are gone, and
+ * the state file stands in for them (fd -1).
+ */
+static int open_maps(const struct xs_config *cfg, bool report, struct steer **out)
 {
+	int err = 0, m, ncpus, found[STEER_MAPS];
 	char path[PATH_MAX];
 	struct steer *steer;
-	int err, m, ncpus;
+	bool any_pin = false;
 
 	steer_log_setup();
 	*out = NULL;
@@ -343,23 +345,69 @@ int steer_open(const struct xs_config *cfg, struct steer **out)
 		if (err)
 			goto fail;
 		steer->fd[m] = bpf_obj_get(path);
-		if (steer->fd[m] < 0) {
+		if (steer->fd[m] >= 0) {
+			any_pin = true;
+		} else if (errno != ENOENT) {
 			err = -errno;
-			if (err == -ENOENT)
-				pr_err("%s: no pinned maps: xshaper is not started (run 'xshaper "
-				       "start')\n",
-				       path);
-			else
-				pr_err("%s: opening the pinned map failed: %s\n", path,
-				       strerror(-err));
+			pr_err("%s: opening the pinned map failed: %s\n", path, strerror(-err));
 			goto fail;
 		}
 	}
+	for (m = 0; m < STEER_MAPS; m++)
+		if (steer->fd[m] < 0)
+			break;
+	if (m == STEER_MAPS)
+		goto done;
+	err = programs_maps(cfg, found);
+	for (m = 0; m < STEER_MAPS; m++) {
+		if (steer->fd[m] >= 0) {
+			if (found[m] >= 0)
+				close(found[m]);
+			continue;
+		}
+		steer->fd[m] = found[m];
+		steer->unpinned |= 1U << m;
+		if (found[m] < 0 && m != MAP_STATE && m != MAP_XPS)
+			err = -ENOENT;
+	}
+	if (err) {
+		if (err == -ENOENT && report)
+			pr_err("%s: %s: xshaper is not started (run 'xshaper start')\n",
+			       cfg->bpffs, any_pin ? "pinned maps missing" : "no pinned maps");
+		goto fail;
+	}
+done:
 	*out = steer;
 	return 0;
 fail:
 	steer_close(steer);
 	return err;
+}
+
+int steer_open(const struct xs_config *cfg, struct steer **out)
+{
+	return open_maps(cfg, true, out);
+}
+
+int steer_open_started(const struct xs_config *cfg, struct steer **out)
+{
+	int err = open_maps(cfg, false, out);
+
+	return err == -ENOENT ? 0 : err;
+}
+
+unsigned int steer_unpinned(const struct steer *steer, char *names, size_t len)
+{
+	size_t n = 0;
+	int m;
+
+	if (len)
+		names[0] = '\0';
+	for (m = 0; m < STEER_MAPS; m++)
+		if (steer->unpinned & (1U << m) && n < len)
+			n += (size_t)snprintf(names + n, len - n, "%s%s", n ? ", " : "",
+					      steer_map_names[m]);
+	return steer->unpinned;
 }
 
 /* ---- bpffs -------------------------------------------------------------- */
@@ -439,12 +487,11 @@ static __u32 map_id_of(int fd)
 }
 
 /*
- * The map ids that make a program ours: the pinned xs_stats, and those the
- * state file names (two while a start that found the pins lost moves the
- * programs from the old maps to the new ones).
+ * The map ids that make a program ours: the pinned xs_stats, and the one
+ * the state file names (the same, unless the pin was lost or replaced).
  */
 struct owner {
-	__u32 id[1 + XS_STATE_MAP_IDS];
+	__u32 id[2];
 };
 
 static struct owner instance_owner(const struct xs_config *cfg)
@@ -452,7 +499,7 @@ static struct owner instance_owner(const struct xs_config *cfg)
 	struct owner o = {};
 	struct statefile sf;
 	char path[PATH_MAX];
-	int fd, i;
+	int fd;
 
 	if (pin_path(path, sizeof(path), cfg->bpffs, MAP_STATS) == 0) {
 		fd = bpf_obj_get(path);
@@ -462,8 +509,7 @@ static struct owner instance_owner(const struct xs_config *cfg)
 		}
 	}
 	if (statefile_read(cfg->bpffs, &sf) == 0) {
-		for (i = 0; i < XS_STATE_MAP_IDS; i++)
-			o.id[1 + i] = sf.map_id[i];
+		o.id[1] = sf.map_id;
 		statefile_free(&sf);
 	}
 	return o;
@@ -517,19 +563,28 @@ static bool name_in(const char *name, const char *const names[XS_DIRS])
 	return strcmp(name, names[0]) == 0 || strcmp(name, names[1]) == 0;
 }
 
-/* Who a program that is not ours belongs to, for the refusal. */
-static void foreign_owner(const struct prog_desc *d, const char *const names[XS_DIRS], char *buf,
-			  size_t len)
+enum foreign {
+	FOREIGN_OTHER, /* not xshaper's */
+	FOREIGN_INSTANCE, /* another xshaper instance */
+};
+
+/* Who a program that is not ours belongs to, in buf, for the refusal. */
+static enum foreign foreign_owner(const struct prog_desc *d, const char *const names[XS_DIRS],
+				  char *buf, size_t len)
 {
 	char bpffs[PATH_MAX];
 
-	if (statefile_find_owner(d->map_ids, d->nmaps, bpffs, sizeof(bpffs)) == 0)
+	if (statefile_find_owner(d->map_ids, d->nmaps, bpffs, sizeof(bpffs)) == 0) {
 		snprintf(buf, len, "another xshaper instance (bpffs %s)", bpffs);
-	else if (name_in(d->name, names))
+		return FOREIGN_INSTANCE;
+	}
+	if (name_in(d->name, names)) {
 		snprintf(buf, len, "another xshaper instance (no state file in %s names it)",
 			 XS_STATE_DIR);
-	else
-		snprintf(buf, len, "not xshaper's");
+		return FOREIGN_INSTANCE;
+	}
+	snprintf(buf, len, "not xshaper's");
+	return FOREIGN_OTHER;
 }
 
 struct xdp_attached {
@@ -642,6 +697,105 @@ int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct ste
 	return 0;
 }
 
+/* Take the fds of prog's maps that are xshaper's by name into fd[]. */
+static void adopt_maps(const struct prog_desc *prog, int fd[STEER_MAPS])
+{
+	struct bpf_map_info info;
+	__u32 i, len;
+	int m, mfd;
+
+	for (i = 0; i < prog->nmaps; i++) {
+		mfd = bpf_map_get_fd_by_id(prog->map_ids[i]);
+		if (mfd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		m = STEER_MAPS;
+		if (bpf_obj_get_info_by_fd(mfd, &info, &len) == 0)
+			for (m = 0; m < STEER_MAPS; m++)
+				if (fd[m] < 0 && !strcmp(info.name, steer_map_names[m]))
+					break;
+		if (m < STEER_MAPS)
+			fd[m] = mfd;
+		else
+			close(mfd);
+	}
+}
+
+/*
+ * The maps this instance's programs use, found through the programs on
+ * the interfaces of cfg and of the state file: fd[m], or -1. -ENOENT when
+ * no program of this instance is attached.
+ */
+static int programs_maps(const struct xs_config *cfg, int fd[STEER_MAPS])
+{
+	struct owner owner = instance_owner(cfg);
+	char ifs[4][IF_NAMESIZE] = {};
+	struct xdp_attached att;
+	struct tc_attached tc;
+	struct statefile sf;
+	bool any = false;
+	int i, m, ifindex;
+
+	for (m = 0; m < STEER_MAPS; m++)
+		fd[m] = -1;
+	snprintf(ifs[0], sizeof(ifs[0]), "%s", cfg->wan);
+	snprintf(ifs[1], sizeof(ifs[1]), "%s", cfg->lan);
+	if (statefile_read(cfg->bpffs, &sf) == 0) {
+		snprintf(ifs[2], sizeof(ifs[2]), "%s", sf.state.wan_if);
+		snprintf(ifs[3], sizeof(ifs[3]), "%s", sf.state.lan_if);
+		statefile_free(&sf);
+	}
+	for (i = 0; i < 4; i++) {
+		ifindex = ifs[i][0] ? (int)if_nametoindex(ifs[i]) : 0;
+		if (!ifindex)
+			continue;
+		if (xdp_query(ifs[i], ifindex, &owner, &att) == 0 && att.ours) {
+			adopt_maps(&att.prog, fd);
+			any = true;
+		}
+		tc_query(ifindex, &owner, &tc);
+		if (tc.ours) {
+			adopt_maps(&tc.prog, fd);
+			any = true;
+		}
+	}
+	return any ? 0 : -ENOENT;
+}
+
+/*
+ * Pins lost while the programs run: pin their maps again, so that start
+ * goes on with the same maps (every customer stays steered, counters and
+ * all) instead of new, empty ones. Returns how many it pinned.
+ */
+static int repin(const struct xs_config *cfg)
+{
+	char path[PATH_MAX], names[256];
+	struct steer *steer;
+	int m, n = 0;
+
+	if (open_maps(cfg, false, &steer))
+		return 0;
+	for (m = 0; m < STEER_MAPS; m++) {
+		if (!(steer->unpinned & (1U << m)) || steer->fd[m] < 0 ||
+		    pin_path(path, sizeof(path), cfg->bpffs, m))
+			continue;
+		if (bpf_obj_pin(steer->fd[m], path))
+			pr_warn("%s: pinning the running map again failed: %s\n", path,
+				strerror(errno));
+		else
+			n++;
+	}
+	if (steer->unpinned) {
+		steer_unpinned(steer, names, sizeof(names));
+		pr_warn("%s: pins were missing (%s); the running programs' maps are pinned again "
+			"(%d)\n",
+			cfg->bpffs, names, n);
+	}
+	steer_close(steer);
+	return n;
+}
+
 static bool cpus_valid(const struct xs_config *cfg)
 {
 	if (cfg->ncpus == 0 || cfg->ncpus > XS_MAX_CPUS || cfg->queues_per_cpu == 0 ||
@@ -663,6 +817,7 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 	struct xdp_attached att;
 	struct tc_attached tc;
 	char who[PATH_MAX + 64];
+	enum foreign kind;
 	int dir, err;
 
 	if (!cpus_valid(cfg))
@@ -686,20 +841,20 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 		if (err)
 			return err;
 		if (att.id && !att.ours) {
-			foreign_owner(&att.prog, xdp_names, who, sizeof(who));
+			kind = foreign_owner(&att.prog, xdp_names, who, sizeof(who));
 			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; %s "
 			       "first (ip link set dev %s xdp off)\n",
 			       ifname, att.prog.name, att.id, xdp_mode_text(att.mode_flag), who,
-			       strncmp(who, "not ", 4) ? "stop that instance" : "detach it", ifname);
+			       kind == FOREIGN_INSTANCE ? "stop that instance" : "detach it", ifname);
 			return -EBUSY;
 		}
 		tc_query(ifindex[dir], owner, &tc);
 		if (tc.id && !tc.ours) {
-			foreign_owner(&tc.prog, tc_names, who, sizeof(who));
+			kind = foreign_owner(&tc.prog, tc_names, who, sizeof(who));
 			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' "
 			       "(id %u), %s; %s first (tc filter del dev %s egress pref %u)\n",
 			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, tc.prog.name, tc.id, who,
-			       strncmp(who, "not ", 4) ? "stop that instance" : "remove it", ifname,
+			       kind == FOREIGN_INSTANCE ? "stop that instance" : "remove it", ifname,
 			       STEER_TC_PRIORITY);
 			return -EBUSY;
 		}
@@ -970,40 +1125,21 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 
 int steer_state_get(struct steer *steer, struct xs_state *state)
 {
+	struct statefile sf;
 	__u32 zero = 0;
 
+	if (steer->fd[MAP_STATE] < 0) {
+		/* its pin is gone: the state file has the same */
+		memset(state, 0, sizeof(*state));
+		if (statefile_read(steer->bpffs, &sf) == 0)
+			*state = sf.state;
+		statefile_free(&sf);
+		return 0;
+	}
 	if (bpf_map_lookup_elem(steer->fd[MAP_STATE], &zero, state)) {
 		pr_err("reading xs_state failed: %s\n", strerror(errno));
 		return -errno;
 	}
-	return 0;
-}
-
-/* The saved XPS masks in the xs_xps map (of every interface). */
-static int xps_saved(int xps_fd, struct steer_xps **out, size_t *n)
-{
-	struct xs_xps_key key, next, *prev = NULL;
-	struct steer_xps *v = NULL, *tmp;
-	size_t cap = 0;
-
-	*n = 0;
-	while (bpf_map_get_next_key(xps_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 16;
-			tmp = realloc(v, cap * sizeof(*v));
-			if (!tmp) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = tmp;
-		}
-		v[*n].key = key;
-		if (bpf_map_lookup_elem(xps_fd, &key, &v[*n].masks) == 0)
-			(*n)++;
-	}
-	*out = v;
 	return 0;
 }
 
@@ -1014,13 +1150,17 @@ static void statefile_sync(struct steer *steer, const struct xs_state *state)
 
 	if (!steer->bpffs[0])
 		return; /* loaded for a test, nothing pinned */
+	if (steer->fd[MAP_XPS] < 0) {
+		/* the pin is gone: the masks the file has are all there is */
+		if (statefile_read(steer->bpffs, &sf))
+			memset(&sf, 0, sizeof(sf));
+	} else if (xps_saved(steer->fd[MAP_XPS], &sf.xps, &sf.nxps)) {
+		return;
+	}
 	snprintf(sf.bpffs, sizeof(sf.bpffs), "%s", steer->bpffs);
-	sf.map_id[0] = map_id_of(steer->fd[MAP_STATS]);
-	if (steer->old_owner != sf.map_id[0])
-		sf.map_id[1] = steer->old_owner;
+	sf.map_id = map_id_of(steer->fd[MAP_STATS]);
 	sf.state = *state;
-	if (xps_saved(steer->fd[MAP_XPS], &sf.xps, &sf.nxps) == 0)
-		statefile_write(&sf);
+	statefile_write(&sf);
 	statefile_free(&sf);
 }
 
@@ -1030,7 +1170,8 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
 	__u32 zero = 0;
 
 	s.version = XS_STATE_VERSION;
-	if (bpf_map_update_elem(steer->fd[MAP_STATE], &zero, &s, BPF_EXIST)) {
+	if (steer->fd[MAP_STATE] >= 0 &&
+	    bpf_map_update_elem(steer->fd[MAP_STATE], &zero, &s, BPF_EXIST)) {
 		pr_err("writing xs_state failed: %s\n", strerror(errno));
 		return -errno;
 	}
@@ -1044,18 +1185,17 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
  * the old maps may still be attached. What stop must restore comes from
  * the file, not from the interfaces as they are now (our mq, XPS off).
  */
-static int recover_state(struct steer *steer, const struct xs_config *cfg, struct xs_state *state,
-			 bool *recovered)
+static void recover_state(struct steer *steer, const struct xs_config *cfg,
+			  struct xs_state *state)
 {
 	char path[PATH_MAX];
 	struct statefile sf;
 	size_t i;
 
-	*recovered = false;
 	if (statefile_read(cfg->bpffs, &sf))
-		return 0;
+		return;
 	statefile_path(cfg->bpffs, path, sizeof(path));
-	pr_warn("%s: the pinned maps were gone; xshaper was started (state file %s): keeping "
+	pr_warn("%s: the pinned state was gone; xshaper was started (state file %s): keeping "
 		"its record of the interfaces (wan %s root %s, lan %s root %s) and %zu XPS "
 		"masks for stop\n",
 		cfg->bpffs, path, sf.state.wan_if[0] ? sf.state.wan_if : "-",
@@ -1068,8 +1208,6 @@ static int recover_state(struct steer *steer, const struct xs_config *cfg, struc
 		bpf_map_update_elem(steer->fd[MAP_XPS], &sf.xps[i].key, &sf.xps[i].masks,
 				    BPF_NOEXIST);
 	statefile_free(&sf);
-	*recovered = true;
-	return 0;
 }
 
 int steer_start(const struct xs_config *cfg, struct steer **out)
@@ -1080,7 +1218,7 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	char path[PATH_MAX];
 	struct steer *steer;
 	struct xs_state state;
-	bool fresh, created, recovered = false;
+	bool fresh, created;
 
 	steer_log_setup();
 	*out = NULL;
@@ -1090,10 +1228,12 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	err = bpffs_prepare(cfg->bpffs);
 	if (err)
 		return err;
-	err = pin_path(path, sizeof(path), cfg->bpffs, MAP_STATE);
+	err = pin_path(path, sizeof(path), cfg->bpffs, MAP_STATS);
 	if (err)
 		return err;
-	fresh = access(path, F_OK) != 0;
+	/* nothing of this instance anywhere: a failure undoes it all */
+	fresh = access(path, F_OK) != 0 && !owner.id[1];
+	repin(cfg);
 
 	steer = steer_alloc();
 	if (!steer)
@@ -1107,15 +1247,10 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	pr_debug("%s BPF maps under %s\n", fresh ? "pinned" : "reusing", cfg->bpffs);
 
 	err = steer_state_get(steer, &state);
-	if (!err && !state.version)
-		err = recover_state(steer, cfg, &state, &recovered);
 	if (err)
 		goto fail;
-	/* a failure now must not undo what the state file describes */
-	fresh = fresh && !recovered;
-	steer->recovered = recovered;
-	/* until both are attached, the old programs stay ours in the file too */
-	steer->old_owner = owner.id[1];
+	if (!state.version)
+		recover_state(steer, cfg, &state);
 	if (!state.version) {
 		state.version = XS_STATE_VERSION;
 		state.started = (__u64)time(NULL);
@@ -1123,7 +1258,7 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	err = steer_set_cpus(steer, cfg);
 	if (err)
 		goto fail;
-	/* from here the state file names the new maps: the programs are ours */
+	/* the state file names the maps before any program uses them */
 	err = steer_state_put(steer, &state);
 	if (err)
 		goto fail;
@@ -1150,7 +1285,6 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 		if (err)
 			goto fail_state;
 	}
-	steer->old_owner = 0;
 	err = steer_state_put(steer, &state);
 	if (err)
 		goto fail;
@@ -1172,11 +1306,6 @@ fail:
 		pr_info("the previous xshaper state under %s is left in place\n", cfg->bpffs);
 	}
 	return err;
-}
-
-bool steer_recovered(const struct steer *steer)
-{
-	return steer->recovered;
 }
 
 /*
@@ -1425,15 +1554,21 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 {
 	struct owner owner = { .id = { map_id_of(steer->fd[MAP_STATS]) } };
 	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	char who[PATH_MAX + 64], names[256];
 	struct bpf_cpumap_val val;
 	struct xdp_attached att;
 	struct xs_xps_masks masks;
+	struct xs_settings s;
 	struct tc_attached tc;
-	char who[PATH_MAX + 64];
 	int dir, ifindex, txq, err;
 	unsigned int i;
 
 	steer_log_setup();
+	if (steer_unpinned(steer, names, sizeof(names)))
+		problem_add(p, true,
+			    "%s: pins missing (%s) while the programs run: no command finds those "
+			    "maps",
+			    steer->bpffs, names);
 	for (dir = 0; dir < XS_DIRS; dir++) {
 		const char *ifname = iface_of(cfg, dir);
 
@@ -1487,19 +1622,19 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 				    ifname, txq, masks.cpus[0] ? masks.cpus : "-",
 				    masks.rxqs[0] ? masks.rxqs : "-");
 	}
-	for (i = 0; i < cfg->ncpus; i++) {
-		__u32 cpu = cfg->cpus[i];
+	/* the CPUs the last run set up; a changed [cpus] is no problem but a change */
+	err = settings_read(steer, &s);
+	if (err)
+		return err;
+	for (i = 0; i < s.ncpus && i < XS_MAX_CPUS; i++) {
+		__u32 cpu = s.cpus[i];
 
-		if (cpu >= steer->possible_cpus)
-			continue; /* steer_set_cpus refuses the config */
-		if (bpf_map_lookup_elem(steer->fd[MAP_CPUMAP], &cpu, &val))
+		if (cpu < steer->possible_cpus &&
+		    bpf_map_lookup_elem(steer->fd[MAP_CPUMAP], &cpu, &val))
 			problem_add(p, true,
 				    "cpumap: no entry for CPU %u: its customers' packets stay on "
 				    "the CPU they arrive on",
 				    cpu);
-		else if (val.qsize != cfg->queue_size)
-			problem_add(p, true, "cpumap: CPU %u has queue size %u, the config says %u",
-				    cpu, val.qsize, cfg->queue_size);
 	}
 	return 0;
 }

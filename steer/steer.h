@@ -70,11 +70,15 @@ struct xshaper;
 int steer_start(const struct xs_config *cfg, struct steer **out);
 
 /*
- * Open the pinned maps of a running xshaper (reload, status, stats,
- * lookup). -ENOENT, with a message saying to run start, when there are
- * none.
+ * Open the maps of a running xshaper (reload, status, stats, lookup): the
+ * pinned ones, and for pins that are gone while this instance's programs
+ * still run, the programs' maps (steer_unpinned). -ENOENT, with a message
+ * saying to run start, when xshaper is not started.
  */
 int steer_open(const struct xs_config *cfg, struct steer **out);
+
+/* The same, quietly, with *out NULL and 0 when xshaper is not started. */
+int steer_open_started(const struct xs_config *cfg, struct steer **out);
 
 /*
  * Load the programs and create the maps, pinning and attaching nothing:
@@ -83,8 +87,6 @@ int steer_open(const struct xs_config *cfg, struct steer **out);
  */
 int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct steer **out);
 
-/* Whether xshaper's maps are pinned under cfg->bpffs (started). */
-bool steer_exists(const struct xs_config *cfg);
 
 /* Free the handle; what is pinned and attached stays. NULL is fine. */
 void steer_close(struct steer *steer);
@@ -229,8 +231,12 @@ struct steer_iface {
 struct problems;
 int steer_verify(struct steer *steer, const struct xs_config *cfg, struct problems *p);
 
-/* steer_start found the pins gone and took the state file's record instead. */
-bool steer_recovered(const struct steer *steer);
+/*
+ * The maps steer_open found through the running programs because their
+ * pins were gone (1 << map index), their names in names. reload and start
+ * pin them again.
+ */
+unsigned int steer_unpinned(const struct steer *steer, char *names, size_t len);
 
 /*
  * What stop restores: the pinned state, or the state file (*from_file)

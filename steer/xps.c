@@ -232,51 +232,49 @@ int xps_clear(int xps_fd, const char *ifname)
 	return 0;
 }
 
-int xps_restore(int xps_fd, const char *ifname)
+int xps_saved(int xps_fd, struct steer_xps **out, size_t *n)
 {
-	struct xps_record *restore = NULL, *tmp, *old = NULL;
 	struct xs_xps_key key, next, *prev = NULL;
-	size_t n = 0, cap = 0, nold, i;
-	int err = 0;
+	struct steer_xps *v = NULL, *tmp;
+	size_t cap = 0;
 
-	/* collect this interface's entries */
+	*out = NULL;
+	*n = 0;
 	while (bpf_map_get_next_key(xps_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (strncmp(key.ifname, ifname, sizeof(key.ifname)))
-			continue;
-		if (n == cap) {
+		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
-			tmp = realloc(restore, cap * sizeof(*restore));
+			tmp = realloc(v, cap * sizeof(*v));
 			if (!tmp) {
-				free(restore);
+				free(v);
 				return -ENOMEM;
 			}
-			restore = tmp;
+			v = tmp;
 		}
-		restore[n].txq = key.txq;
-		if (bpf_map_lookup_elem(xps_fd, &key, &restore[n].masks))
-			continue;
-		n++;
+		v[*n].key = key;
+		if (bpf_map_lookup_elem(xps_fd, &key, &v[*n].masks) == 0)
+			(*n)++;
 	}
-	if (n) {
-		err = xps_exchange(ifname, restore, n, false, &old, &nold);
-		free(old);
-		if (err) {
-			pr_warn("%s: restoring XPS masks failed: %s; they stay off\n", ifname,
-				strerror(-err));
-			free(restore);
-			return err;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		memset(&key, 0, sizeof(key));
-		snprintf(key.ifname, sizeof(key.ifname), "%s", ifname);
-		key.txq = restore[i].txq;
-		bpf_map_delete_elem(xps_fd, &key);
-	}
-	free(restore);
+	*out = v;
 	return 0;
+}
+
+int xps_restore(int xps_fd, const char *ifname)
+{
+	struct steer_xps *v;
+	size_t n, i;
+	int err;
+
+	err = xps_saved(xps_fd, &v, &n);
+	if (err)
+		return err;
+	err = xps_restore_saved(ifname, v, n);
+	for (i = 0; !err && i < n; i++)
+		if (!strncmp(v[i].key.ifname, ifname, sizeof(v[i].key.ifname)))
+			bpf_map_delete_elem(xps_fd, &v[i].key);
+	free(v);
+	return err;
 }
 
 int xps_restore_saved(const char *ifname, const struct steer_xps *v, size_t n)

@@ -140,22 +140,54 @@ check "reload --force removes them" grep -q "^reload: 0 added, 3 removed" <<<"$o
 cp "$WF_DIR/full.csv" "$WF_CSV"
 check "the list back" xs reload
 
-# Pins lost while the data path runs
+# A change of [cpus] is a change, not a repair
+sed -i 's/^list = 0-1$/list = 0/' "$WF_INI"
+out=$(xs reload 2>&1)
+check "one CPU less: a reload, no repair" grep -qE "^reload: .* 0 repaired" <<<"$out"
+sed -i 's/^list = 0$/list = 0-1/' "$WF_INI"
+out=$(xs reload 2>&1)
+check "the CPU back: a reload, no repair" grep -qE "^reload: .* 0 repaired" <<<"$out"
+wf_settled "CPUs back"
+
+# Pins lost while the data path runs: the programs' maps are found again,
+# customers stay steered on them, and the list guard still holds
 rm -rf "$WF_BPFFS"
+check_eq "pins lost: customer 1 still looked up (from the running programs)" 1 "$(wf_lookup 198.19.1.1)"
+progs=$(box ip -d link show lan | grep -o 'prog/xdp id [0-9]*')
+out=$(xs reload --dry-run 2>&1)
+check_eq "pins lost: dry run exit 0" 0 "$?"
+check "pins lost: dry run sees the customers where they are" \
+	grep -q "^reload (dry run, nothing changed): 0 added, 0 removed, 0 changed, 0 moved, 3 unchanged, 1 to repair" <<<"$out"
+check_eq "pins lost: dry run pinned nothing" "" "$(ls "$WF_BPFFS" 2>/dev/null)"
+check_eq "pins lost: dry run replaced no program" "$progs" "$(box ip -d link show lan | grep -o 'prog/xdp id [0-9]*')"
+head -1 "$WF_DIR/full.csv" >"$WF_CSV"
+out=$(xs reload 2>&1)
+check_eq "pins lost, header-only list: reload exit 1" 1 "$?"
+check "pins lost, header-only list: refused with the numbers" grep -q "would remove 3 of 3 live customers" <<<"$out"
+cp "$WF_DIR/full.csv" "$WF_CSV"
+before=$(class_bytes)
 out=$(xs status 2>&1)
 check_eq "pins lost: status exit 2" 2 "$?"
-check "pins lost: status says so" grep -q "no pinned maps, but the state file says xshaper runs on wan and lan" <<<"$out"
+check "pins lost: status says so" grep -q "^problem: $WF_BPFFS: pins missing (xs_prefixes, .*) while the programs run" <<<"$out"
 out=$(xs reload 2>&1)
 check_eq "pins lost: reload exit 0" 0 "$?"
-check "pins lost: reload says what it found" grep -q "no pinned maps, but the state file says" <<<"$out"
-check "pins lost: reload counts the repair" grep -qE "^reload: .* [1-9][0-9]* repaired" <<<"$out"
+check "pins lost: reload says what it found and did" grep -q "pins were missing (xs_prefixes, .*); the running programs' maps are pinned again" <<<"$out"
+check "pins lost: reload counts the repair, nobody added" \
+	grep -qE "^reload: 0 added, 0 removed, 0 changed, 0 moved, 3 unchanged, [1-9][0-9]* repaired" <<<"$out"
+check "pins lost: the class kept its counters (same maps, same classes)" \
+	[ "$(class_bytes)" -ge "${before:-1}" ]
 status_ok "pins rebuilt"
 wf_settled "pins rebuilt"
+rm -f "$WF_BPFFS/xs_stats" "$WF_BPFFS/xs_prefixes"
+out=$(xs status 2>&1)
+check_eq "two pins lost: status exit 2" 2 "$?"
+check "two pins lost: status names them" grep -q "pins missing (xs_prefixes, xs_stats) while the programs run" <<<"$out"
 rm -rf "$WF_BPFFS"
 out=$(xs start 2>&1)
 check_eq "pins lost again: start exit 0" 0 "$?"
 check "pins lost again: start says what it kept from the state file" \
-	grep -q "the pinned maps were gone; xshaper was started (state file .*): keeping its record of the interfaces (wan wan root noqueue, lan lan root pfifo_fast)" <<<"$out"
+	grep -q "the pinned state was gone; xshaper was started (state file .*): keeping its record of the interfaces (wan wan root noqueue, lan lan root pfifo_fast)" <<<"$out"
+check "pins lost again: start pinned the running maps again" grep -q "the running programs' maps are pinned again" <<<"$out"
 status_ok "pins rebuilt by start"
 rm -rf "$WF_BPFFS"
 out=$(xs stop 2>&1)
@@ -165,7 +197,24 @@ check "stop: the operator's root qdisc is back" bash -c "ip netns exec $TB_BOX t
 check "stop: the XPS mask is back" bash -c "ip netns exec $TB_BOX cat /sys/class/net/lan/queues/tx-0/xps_cpus | grep -qx '0*1'"
 check "stop: no clsact left" bash -c "! ip netns exec $TB_BOX tc qdisc show dev lan | grep -q clsact"
 check "stop: no XDP left" bash -c "! ip -n $TB_BOX link show lan | grep -q xdp"
-check "stop: the state file is gone" bash -c "! ls /run/xshaper/*xs-test-$XS_SUFFIX* 2>/dev/null | grep -q ."
+check "stop: the state file is gone" bash -c "! ls /run/xshaper/*xs%2Dtest%2D$XS_SUFFIX* 2>/dev/null | grep -q ."
+
+# A stop killed before it removed the state file: a stale file starts nothing
+check "start for the stale-file case" xs start
+sf=$(ls /run/xshaper/*xs%2Dtest%2D$XS_SUFFIX.state)
+cp "$sf" "$WF_DIR/stale.state"
+check "stop" xs stop
+cp "$WF_DIR/stale.state" "$sf"
+on_exit "rm -f '$sf'"
+out=$(xs reload 2>&1)
+check_eq "stale state file: reload exit 2 (not started)" 2 "$?"
+check "stale state file: reload says not started" grep -q "not started" <<<"$out"
+check "stale state file: nothing attached" bash -c "! ip -n $TB_BOX link show lan | grep -q xdp"
+out=$(xs status 2>&1)
+check_eq "stale state file: status exit 0" 0 "$?"
+check "stale state file: status says not started" grep -q "^not started" <<<"$out"
+check "stale state file: stop removes it" xs stop
+check "stale state file: gone" [ ! -e "$sf" ]
 
 # Programs that carry xshaper's names but belong to another instance are
 # foreign: the second instance runs, the first one's start is refused.

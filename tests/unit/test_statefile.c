@@ -2,7 +2,7 @@
 /*
  * The state file: what stop needs when the pins are gone comes back as it
  * was written, a file that is not one is refused at once, and two bpffs
- * paths never share a file.
+ * directories never share a file.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -41,14 +41,14 @@ static void test_round_trip(void **state)
 	struct statefile sf = {}, back;
 
 	snprintf(sf.bpffs, sizeof(sf.bpffs), "%s", bpffs);
-	sf.map_id[0] = 4242;
-	sf.map_id[1] = 17;
+	sf.map_id = 4242;
 	sf.state.flags = XS_STATE_CLSACT_LAN;
 	sf.state.started = 1764620000;
 	snprintf(sf.state.wan_if, sizeof(sf.state.wan_if), "eth0");
 	snprintf(sf.state.wan_qdisc, sizeof(sf.state.wan_qdisc), "pfifo_fast");
-	snprintf(sf.state.lan_if, sizeof(sf.state.lan_if), "eth1.100");
-	/* lan_qdisc left empty: "none recorded" must stay empty */
+	snprintf(sf.state.lan_if, sizeof(sf.state.lan_if), "-");
+	/* lan_qdisc left empty: "none recorded" must stay empty; "-" is a name */
+	snprintf(sf.state.lan_qdisc, sizeof(sf.state.lan_qdisc), "%s", "");
 	snprintf(xps[0].key.ifname, sizeof(xps[0].key.ifname), "eth0");
 	xps[0].key.txq = 0;
 	snprintf(xps[0].masks.cpus, sizeof(xps[0].masks.cpus), "00000000,00000003");
@@ -63,25 +63,24 @@ static void test_round_trip(void **state)
 
 	assert_int_equal(statefile_read(bpffs, &back), 0);
 	assert_string_equal(back.bpffs, bpffs);
-	assert_int_equal(back.map_id[0], 4242);
-	assert_int_equal(back.map_id[1], 17);
+	assert_int_equal(back.map_id, 4242);
 	assert_int_equal(back.state.version, XS_STATE_VERSION);
 	assert_int_equal(back.state.flags, XS_STATE_CLSACT_LAN);
 	assert_int_equal(back.state.started, 1764620000);
 	assert_string_equal(back.state.wan_if, "eth0");
 	assert_string_equal(back.state.wan_qdisc, "pfifo_fast");
-	assert_string_equal(back.state.lan_if, "eth1.100");
+	assert_string_equal(back.state.lan_if, "-");
 	assert_string_equal(back.state.lan_qdisc, "");
 	assert_int_equal(back.nxps, 3);
 	assert_memory_equal(back.xps, xps, sizeof(xps));
 	statefile_free(&back);
 
 	/* rewritten in place: the new one wins, no temporary file left */
-	sf.map_id[1] = 0;
+	sf.map_id = 7;
 	sf.nxps = 0;
 	assert_int_equal(statefile_write(&sf), 0);
 	assert_int_equal(statefile_read(bpffs, &back), 0);
-	assert_int_equal(back.map_id[1], 0);
+	assert_int_equal(back.map_id, 7);
 	assert_int_equal(back.nxps, 0);
 	statefile_free(&back);
 	{
@@ -123,14 +122,6 @@ static void test_not_a_state_file(void **state)
 	big[sizeof(big) - 1] = '\0';
 	write_file(big);
 	assert_int_equal(statefile_read(bpffs, &sf), -EINVAL);
-	/* a file of another bpffs that escapes to the same name is not ours */
-	{
-		char text[PATH_MAX + 64];
-
-		snprintf(text, sizeof(text), "xshaper-state 1\nbpffs %s.other\nmap_id 3\n", bpffs);
-		write_file(text);
-		assert_int_equal(statefile_read(bpffs, &sf), -ENOENT);
-	}
 	/* a FIFO is refused at once, never waited on */
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0600), 0);
@@ -146,15 +137,39 @@ static void test_not_a_state_file(void **state)
 
 static void test_names(void **state)
 {
-	char a[PATH_MAX], b[PATH_MAX];
+	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX];
+	struct statefile sf = {}, back;
+	char longer[300];
 
 	assert_int_equal(statefile_path("/sys/fs/bpf/xshaper", a, sizeof(a)), 0);
 	assert_string_equal(a, XS_STATE_DIR "/sys-fs-bpf-xshaper.state");
+	/* one directory, one name */
+	assert_int_equal(statefile_path("//sys/fs//bpf/xshaper/", b, sizeof(b)), 0);
+	assert_string_equal(a, b);
+	/* two directories, two names: '-' and '/' never meet */
+	assert_int_equal(statefile_path("/sys/fs/bpf/xs-a/b", a, sizeof(a)), 0);
+	assert_int_equal(statefile_path("/sys/fs/bpf/xs/a-b", b, sizeof(b)), 0);
+	assert_string_not_equal(a, b);
+	assert_string_equal(a, XS_STATE_DIR "/sys-fs-bpf-xs%2Da-b.state");
 	/* nothing outside the directory, whatever the path holds */
-	assert_int_equal(statefile_path("/sys/fs/bpf/../../etc/x y", b, sizeof(b)), 0);
-	assert_string_equal(b, XS_STATE_DIR "/sys-fs-bpf-..-..-etc-x_y.state");
-	assert_null(strchr(b + sizeof(XS_STATE_DIR), '/'));
+	assert_int_equal(statefile_path("/sys/fs/bpf/../../etc/x y", c, sizeof(c)), 0);
+	assert_string_equal(c, XS_STATE_DIR "/sys-fs-bpf-..-..-etc-x%20y.state");
+	assert_null(strchr(c + sizeof(XS_STATE_DIR), '/'));
 	assert_int_equal(statefile_path("/sys/fs/bpf/xshaper", a, 20), -ENAMETOOLONG);
+	/* a name longer than a directory entry can be */
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[0] = '/';
+	longer[sizeof(longer) - 1] = '\0';
+	assert_int_equal(statefile_path(longer, a, sizeof(a)), -ENAMETOOLONG);
+
+	/* a bpffs with a space comes back whole */
+	snprintf(sf.bpffs, sizeof(sf.bpffs), "/sys/fs/bpf/xs unit %d", (int)getpid());
+	sf.map_id = 9;
+	assert_int_equal(statefile_write(&sf), 0);
+	assert_int_equal(statefile_read(sf.bpffs, &back), 0);
+	assert_string_equal(back.bpffs, sf.bpffs);
+	statefile_free(&back);
+	assert_int_equal(statefile_remove(sf.bpffs), 0);
 }
 
 int main(void)
