@@ -48,7 +48,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	/* libbpf's debug output is below anything we print */
 	if (level == LIBBPF_DEBUG || libbpf_quiet)
 		return 0;
-	xs_vlog(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
+	xs_vlog_lines(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
 	return 0;
 }
 

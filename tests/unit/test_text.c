@@ -2,7 +2,7 @@
 /*
  * Text on its way to a terminal or a log: control characters and bytes
  * that are not UTF-8 come out as escapes that say which bytes were there,
- * valid UTF-8 passes untouched.
+ * valid UTF-8 passes untouched, and every message goes through it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "common/text.h"
 #include "unit/helpers.h"
 
@@ -201,6 +202,72 @@ static void test_fputs(void **state)
 	free(buf);
 }
 
+/* --- the logger --------------------------------------------------------- */
+
+static void test_log_escapes_messages(void **state)
+{
+	capture_begin();
+	/* a quoted CSV field with a newline cannot forge a line of its own */
+	pr_err("c.csv:2: id '%s' is not a whole number\n", "1\nreload: 9 added");
+	assert_string_equal(capture_msg(LOG_LEVEL_ERR, 0),
+			    "c.csv:2: id '1\\nreload: 9 added' is not a whole number\n");
+	pr_warn("name %s\n", "\x1b]0;PWNED\x07\x1b[2J");
+	assert_string_equal(capture_msg(LOG_LEVEL_WARN, 0), "name \\x1b]0;PWNED\\x07\\x1b[2J\n");
+	/* only the one trailing newline is the message's own */
+	pr_info("two\n\n");
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 0), "two\\n\n");
+	pr_info("no newline");
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 1), "no newline");
+	pr_info("M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac\n");
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 2),
+			    "M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac\n");
+	capture_end();
+}
+
+static void test_log_bounded(void **state)
+{
+	char big[3000];
+	const char *m;
+
+	memset(big, '\x1b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	capture_begin();
+	pr_err("%s\n", big);
+	m = capture_msg(LOG_LEVEL_ERR, 0);
+	/* 1024 bytes, each escaped to 4, and the mark */
+	assert_int_equal(strlen(m), 1024 * 4 + strlen(" [cut]\n"));
+	assert_string_equal(m + 1024 * 4, " [cut]\n");
+	/* a cut leaves out a character it would split */
+	memset(big, 'a', 1023);
+	memcpy(big + 1023, "\xe6\x9d\xb1", 4);
+	pr_err("%s\n", big);
+	m = capture_msg(LOG_LEVEL_ERR, 1);
+	assert_int_equal(strlen(m), 1023 + strlen(" [cut]\n"));
+	assert_null(strchr(m, '\\'));
+	capture_end();
+}
+
+static void lines(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	xs_vlog_lines(LOG_LEVEL_INFO, fmt, ap);
+	va_end(ap);
+}
+
+static void test_log_lines(void **state)
+{
+	capture_begin();
+	lines("-- BEGIN --\n%s-- END --\n", "0: r0 = 1\n\x1b\n");
+	assert_int_equal(capture_count(LOG_LEVEL_INFO), 4);
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 0), "-- BEGIN --\n");
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 1), "0: r0 = 1\n");
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 2), "\\x1b\n");
+	assert_string_equal(capture_msg(LOG_LEVEL_INFO, 3), "-- END --\n");
+	capture_end();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +279,9 @@ int main(void)
 		cmocka_unit_test(test_cut_whole),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_fputs),
+		cmocka_unit_test(test_log_escapes_messages),
+		cmocka_unit_test(test_log_bounded),
+		cmocka_unit_test(test_log_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
