@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
@@ -103,9 +104,9 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 		up_sum[i] += c->up_ceil;
 		count[i]++;
 	}
-	printf("%s: %zu customers, %zu prefixes (%zu IPv4, %zu IPv6)\n", cfg->customers_file,
-	       list->n, list->nprefixes_v4 + list->nprefixes_v6, list->nprefixes_v4,
-	       list->nprefixes_v6);
+	text_fputs(cfg->customers_file, stdout);
+	printf(": %zu customers, %zu prefixes (%zu IPv4, %zu IPv6)\n", list->n,
+	       list->nprefixes_v4 + list->nprefixes_v6, list->nprefixes_v4, list->nprefixes_v6);
 	printf("%-5s %-11s %10s %14s %14s\n", "cpu", "txqs", "customers", "down ceil sum",
 	       "up ceil sum");
 	for (i = 0; i < cfg->ncpus; i++) {

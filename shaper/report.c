@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
@@ -182,53 +183,27 @@ static void print_class_json(const struct class_stats *s)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s, 0 when it is not one. Names come
- * from the operator's CSV, which may be in another encoding; JSON and the
- * Prometheus format both require UTF-8.
- */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/*
  * Print a name for JSON (json) or a Prometheus label value: quote and
  * backslash escaped, control characters escaped (JSON) or newline as \n
- * (Prometheus), a byte that is not UTF-8 as U+FFFD.
+ * (Prometheus), a byte that is not UTF-8 as U+FFFD. Names come from the
+ * operator's CSV, which may be in another encoding; JSON and the
+ * Prometheus format both require UTF-8.
  */
 static void print_text(const char *text, bool json)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t n;
+	size_t left = text ? strlen(text) : 0, n;
 
-	while (s && *s) {
-		n = utf8_len(s);
+	while (left) {
+		n = text_utf8_len(s, left);
 		if (!n) {
 			fputs("\xef\xbf\xbd", stdout);
 			s++;
-		} else if (*s == '"' || *s == '\\') {
+			left--;
+			continue;
+		}
+		left -= n;
+		if (*s == '"' || *s == '\\') {
 			printf("\\%c", *s++);
 		} else if (*s == '\n' && !json) {
 			fputs("\\n", stdout);
@@ -483,12 +458,14 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 	for (i = 0; i < v->n; i++) {
 		const struct assignment *a = &v->assignments[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
-		char id[12];
+		const char *raw = customer_name(v, a->id);
+		char id[12], name[17];
 
 		snprintf(id, sizeof(id), "%u", a->id);
+		/* the column holds 16 bytes: cut at a whole character or escape */
+		text_escape(name, sizeof(name), raw, strlen(raw));
 		for (d = 0; d < 2; d++)
-			print_class_text(id, customer_name(v, a->id), dir_names[d],
-					 find_class(&v->is[d], classid));
+			print_class_text(id, name, dir_names[d], find_class(&v->is[d], classid));
 	}
 	if (only_ids)
 		return;
@@ -698,7 +675,8 @@ int cmd_status(const char *config, int argc, char **argv)
 		for (i = 0; i < 2; i++) {
 			const struct steer_iface *f = &ifs[i];
 
-			printf("%s: %s", i ? "lan" : "wan", f->name);
+			printf("%s: ", i ? "lan" : "wan");
+			text_fputs(f->name, stdout);
 			if (!f->ifindex) {
 				printf(" (missing)\n");
 				continue;
