@@ -266,20 +266,42 @@ struct stats_view {
 };
 
 /*
- * stats ID...: keep only those customers' assignments (ids checked by the
- * caller) and say which ids are nobody's.
+ * A customer id on the command line, exactly as the customer list takes it
+ * (conf/customers.c): decimal digits only, 1 to 4294967295. No sign, no
+ * blanks, no trailing text, and nothing past 32 bits wraps around to
+ * another customer's id.
  */
-static void keep_ids(struct stats_view *v, char **ids, int nids)
+static int parse_customer_id(const char *s, uint32_t *id)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (!v)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * stats ID...: keep only those customers' assignments (ids parsed by the
+ * caller; names the ids as given) and say which ids are nobody's.
+ */
+static void keep_ids(struct stats_view *v, const uint32_t *id, char **names, int nids)
 {
 	bool found[nids];
-	uint32_t id[nids];
 	size_t i, k = 0;
 	int j;
 
-	for (j = 0; j < nids; j++) {
-		id[j] = (uint32_t)strtoul(ids[j], NULL, 10);
+	for (j = 0; j < nids; j++)
 		found[j] = false;
-	}
 	for (i = 0; i < v->n; i++) {
 		bool keep = false;
 
@@ -292,7 +314,7 @@ static void keep_ids(struct stats_view *v, char **ids, int nids)
 	v->n = k;
 	for (j = 0; j < nids; j++)
 		if (!found[j])
-			pr_warn("stats: no customer %s is steered\n", ids[j]);
+			pr_warn("stats: no customer %s is steered\n", names[j]);
 }
 
 static const char *customer_name(const struct stats_view *v, uint32_t id)
@@ -524,6 +546,7 @@ int cmd_stats(const char *config, int argc, char **argv)
 	struct steer *steer = NULL;
 	struct xs_stats total;
 	struct xs_config cfg;
+	uint32_t *ids;
 	int i;
 
 	optind = 1;
@@ -552,20 +575,30 @@ int cmd_stats(const char *config, int argc, char **argv)
 			return XS_EXIT_INVALID;
 		}
 	}
+	ids = calloc(argc - optind + 1, sizeof(*ids));
+	if (!ids)
+		return XS_EXIT_SYSTEM;
 	for (i = optind; i < argc; i++) {
-		char *end;
-
-		errno = 0;
-		if (strtoul(argv[i], &end, 10) == 0 || *end || errno) {
-			pr_err("stats: '%s' is not a customer id\n", argv[i]);
+		err = parse_customer_id(argv[i], &ids[i - optind]);
+		if (err == -ERANGE) {
+			pr_err("stats: no such customer '%s': ids go up to 4294967295\n", argv[i]);
+		} else if (err) {
+			pr_err("stats: '%s' is not a customer id (a whole number from 1 to "
+			       "4294967295)\n",
+			       argv[i]);
+		}
+		if (err) {
+			free(ids);
 			return XS_EXIT_INVALID;
 		}
 	}
 	/* Prometheus computes rates from the counters itself. */
 	if (interval < 0)
 		interval = format == FORMAT_PROMETHEUS ? 0 : 1;
-	if (load_config(config, &cfg))
+	if (load_config(config, &cfg)) {
+		free(ids);
 		return XS_EXIT_INVALID;
+	}
 	load_names(&cfg, &list);
 	v.cfg = &cfg;
 	v.list = &list;
@@ -576,7 +609,7 @@ int cmd_stats(const char *config, int argc, char **argv)
 	if (err)
 		goto out;
 	if (optind < argc)
-		keep_ids(&v, argv + optind, argc - optind);
+		keep_ids(&v, ids, argv + optind, argc - optind);
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
 	if (err)
 		goto out;
@@ -595,6 +628,7 @@ out:
 	free(v.is[1].v);
 	free(v.per_cpu);
 	free(v.assignments);
+	free(ids);
 	steer_close(steer);
 	customers_free(&list);
 	return ret;

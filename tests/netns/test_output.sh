@@ -4,7 +4,8 @@
 # What xshaper shows of what it is given. A customer's name with terminal
 # control sequences cannot retitle or clear the operator's terminal from
 # `stats`; a quoted CSV field with a newline cannot forge a line of its own
-# on stderr; valid UTF-8 names are shown as they are.
+# on stderr; valid UTF-8 names are shown as they are; ids on the command
+# line are taken exactly (no 32-bit wrap-around onto another customer).
 source "$(dirname "$0")/workflow.sh"
 wf_up
 
@@ -51,4 +52,15 @@ check "no line on stderr starts with reload:" bash -c "! grep -qE '^(xshaper: )?
 check "nothing on stdout" [ ! -s "$WF_DIR/out" ]
 cp "$WF_DIR/good.csv" "$WF_CSV"
 
+# ids exactly: 4294968297 is 2^32 + 1001, not customer 1001
+for id in 4294968297 18446744073709552617 " 1001" "+1001" "-1001" "1001x" "0" ""; do
+	xs stats --interval 0 "$id" >"$WF_DIR/out" 2>"$WF_DIR/err"
+	check_eq "stats '$id': exit 1" 1 "$?"
+	check "stats '$id': not shown as customer 1001" bash -c "! grep -q '^1001 ' '$WF_DIR/out'"
+done
+check "stats 4294968297: no such customer" \
+	grep -q "stats: no such customer '4294968297'" <(xs stats --interval 0 4294968297 2>&1)
+check "stats ' 1001': not a customer id" \
+	grep -q "stats: ' 1001' is not a customer id" <(xs stats --interval 0 " 1001" 2>&1)
+check "stats 1001 still shows 1001" grep -q '^1001 ' <(xs stats --interval 0 1001)
 check "stop" xs -q stop
