@@ -99,7 +99,7 @@ static int run_load(struct run *r, const char *config)
 
 static int lock(struct run *r)
 {
-	r->lock = lock_acquire(r->cfg.lock, r->cfg.lock_timeout);
+	r->lock = lock_acquire(r->cfg.lock, r->cfg.lock_timeout, 0);
 	if (r->lock >= 0)
 		return XS_EXIT_OK;
 	return r->lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
@@ -528,9 +528,12 @@ int cmd_stop(const char *config, int argc, char **argv)
 	r.lock = -1;
 	if (load_config(config, &r.cfg))
 		return XS_EXIT_INVALID;
-	ret = lock(&r);
-	if (ret)
+	/* stop works on a read-only /run too: without the lock, and says so */
+	r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout, LOCK_OPTIONAL);
+	if (r.lock < 0 && r.lock != -ENOLCK) {
+		ret = r.lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
 		goto out;
+	}
 	/*
 	 * The root kinds to restore and the interfaces xshaper is on (what
 	 * counts when the config was edited since) are in the pinned state:
