@@ -13,6 +13,7 @@
 #include "conf/rate.h"
 #include "shaper/commands.h"
 #include "shaper/tree.h"
+#include "steer/steer.h"
 #include "steer/table.h"
 
 int load_config(const char *config, struct xs_config *cfg)
@@ -167,6 +168,10 @@ int cmd_check(const char *config, int argc, char **argv)
 		return XS_EXIT_INVALID;
 	}
 	err = load_inputs(config, &cfg, &list);
+	if (err)
+		goto out;
+	/* where start would pin the maps: looked at, nothing made */
+	err = steer_bpffs_check(cfg.bpffs);
 	if (err)
 		goto out;
 	err = resolve_queues(&cfg);

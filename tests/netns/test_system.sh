@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# [system]: the lock file is opened safely (a symbolic link or anything but
-# a regular file at its path is refused, never followed; the file is mode
-# 0600), and stop still stops where the lock file cannot be created (a
-# read-only /run), saying that it ran without the lock.
+# [system]: bpffs must be on a BPF filesystem (or below /sys/fs/bpf, where
+# start mounts one), which check reports and start refuses before it
+# creates anything; the lock file is opened safely (a symbolic link or
+# anything but a regular file at its path is refused, never followed; the
+# file is mode 0600), and stop still stops where the lock file cannot be
+# created (a read-only /run), saying that it ran without the lock.
 source "$(dirname "$0")/workflow.sh"
 wf_up
 
@@ -20,6 +22,26 @@ run() {
 	xs "$@" >"$WF_DIR/out" 2>&1
 	rc=$?
 }
+
+# --- [system] bpffs not on a BPF filesystem -------------------------------
+PINS=$WF_DIR/pins/xshaper
+sed "s|^bpffs = .*|bpffs = $PINS|" "$WF_INI" >"$WF_DIR/tmp.ini"
+xs -c "$WF_DIR/tmp.ini" check >"$WF_DIR/out" 2>&1
+check_eq "check: bpffs on a tmpfs is exit 1" 1 "$?"
+check "check says where and why" \
+	grep -q "\[system\] bpffs = $PINS: not on a BPF filesystem" "$WF_DIR/out"
+check "check created nothing" [ ! -e "$WF_DIR/pins" ]
+xs -c "$WF_DIR/tmp.ini" start >"$WF_DIR/out" 2>&1
+check_eq "start: bpffs on a tmpfs is refused" 2 "$?"
+check "start says the same" \
+	grep -q "\[system\] bpffs = $PINS: not on a BPF filesystem" "$WF_DIR/out"
+check "start created no directory" [ ! -e "$WF_DIR/pins" ]
+check "start attached nothing" bash -c "! ip -n $TB_BOX link show lan | grep -q xdp"
+quiet_check() {
+	xs -q check >/dev/null
+}
+check "check of a place below /sys/fs/bpf" quiet_check
+rm -f "$LOCK"
 
 # --- a symbolic link at the lock path --------------------------------------
 ln -s "$TARGET" "$LOCK"
