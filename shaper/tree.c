@@ -562,19 +562,38 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
 	return 0;
 }
 
+/*
+ * One HTB tree for each TX queue in use, all under an mq root; and the
+ * kernel takes mq only on a multiqueue device, one that can have two TX
+ * queues or more (num_tx_queues), however many are in use. So one CPU with
+ * one tree works where one queue of several is in use ('ethtool -L tx 1'),
+ * and not on a device that has only one (docs/operator-guide.md).
+ */
 static int check_queues(const struct tree *live, const struct tree *want)
 {
-	/* the mq root needs a multiqueue device even for a single tree */
-	unsigned int need = want->ntxq < 2 ? 2 : want->ntxq;
+	unsigned int max = live->dev_max_txqs ? live->dev_max_txqs : live->dev_txqs;
+	const char *fewer = want->queues_per_cpu > 1 ? ", or lower queues_per_cpu"
+			    : want->ncpus > 1	     ? ", or list fewer [cpus]"
+						     : "";
 
-	if (live->dev_txqs >= need)
-		return 0;
-	pr_err("%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u%s): raise "
-	       "them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
-	       "'numtxqueues %u' when it is created), or lower queues_per_cpu\n",
-	       live->ifname, live->dev_txqs, need, want->ncpus, want->queues_per_cpu,
-	       want->ntxq < 2 ? ", and mq at least 2" : "", live->ifname, need, need, need);
-	return -EINVAL;
+	if (live->dev_txqs < want->ntxq) {
+		pr_err("%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u): "
+		       "raise them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
+		       "'numtxqueues %u' when it is created)%s\n",
+		       live->ifname, live->dev_txqs, want->ntxq, want->ncpus, want->queues_per_cpu,
+		       live->ifname, want->ntxq, want->ntxq, want->ntxq, fewer);
+		return -EINVAL;
+	}
+	if (max < 2) {
+		pr_err("%s: can have only %u TX queue; xshaper needs a device that can have 2 (one "
+		       "may be in use): its trees hang under an mq root, which the kernel takes "
+		       "only on a multiqueue device. A veth takes 'numtxqueues 2' when it is "
+		       "created; a NIC or a virtio_net device needs a second queue from its "
+		       "driver or hypervisor\n",
+		       live->ifname, max);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 struct tree_range {
