@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
+#include "common/text.h"
+
+/* Longer messages are cut (at a character) and marked so. */
+#define LOG_MAX 1024
+#define LOG_CUT " [cut]"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static log_sink_fn current_sink;
@@ -21,18 +29,82 @@ void log_set_sink(log_sink_fn sink)
 	current_sink = sink;
 }
 
-void xs_vlog(enum log_level level, const char *fmt, va_list ap)
+/* Leave out a UTF-8 character that a cut at len split. */
+static size_t cut_at_char(const char *s, size_t len)
 {
-	char msg[1024];
+	size_t k = len;
 
-	if (level > current_level)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	while (k && len - k < 3 && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k && (unsigned char)s[k - 1] >= 0xc0 &&
+	    !text_utf8_len((const unsigned char *)s + k - 1, len - k + 1))
+		return k - 1;
+	return len;
+}
+
+/*
+ * Write one message of len bytes (at most LOG_MAX; cut: it was longer),
+ * escaped: text from a customer list or a command line can neither drive
+ * the terminal nor start a line of its own. The one trailing newline is
+ * the message's own and stays.
+ */
+static void emit(enum log_level level, const char *raw, size_t len, bool cut)
+{
+	char msg[TEXT_ESCAPE_MAX * LOG_MAX + sizeof(LOG_CUT) + 2];
+	bool nl = len && raw[len - 1] == '\n';
+	size_t n;
+
+	if (nl)
+		len--;
+	else if (cut)
+		len = cut_at_char(raw, len);
+	text_escape(msg, sizeof(msg), raw, len);
+	n = strlen(msg);
+	if (cut) {
+		memcpy(msg + n, LOG_CUT, sizeof(LOG_CUT) - 1);
+		n += sizeof(LOG_CUT) - 1;
+	}
+	if (nl || cut)
+		msg[n++] = '\n';
+	msg[n] = '\0';
 	if (current_sink) {
 		current_sink(level, msg);
 		return;
 	}
 	fprintf(stderr, "xshaper: %s%s", level == LOG_LEVEL_WARN ? "warning: " : "", msg);
+}
+
+void xs_vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char raw[LOG_MAX + 1];
+	int r;
+
+	if (level > current_level)
+		return;
+	r = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (r < 0)
+		return;
+	emit(level, raw, strlen(raw), (size_t)r > LOG_MAX);
+}
+
+void xs_vlog_lines(enum log_level level, const char *fmt, va_list ap)
+{
+	char *text, *p, *eol;
+	size_t len;
+
+	if (level > current_level)
+		return;
+	if (vasprintf(&text, fmt, ap) < 0)
+		return;
+	for (p = text; *p; p += len) {
+		eol = strchr(p, '\n');
+		len = eol ? (size_t)(eol - p) + 1 : strlen(p);
+		if (len > LOG_MAX)
+			emit(level, p, LOG_MAX, true);
+		else
+			emit(level, p, len, false);
+	}
+	free(text);
 }
 
 void xs_log(enum log_level level, const char *fmt, ...)

@@ -18,13 +18,21 @@ enum log_level log_get_level(void);
 /*
  * Where messages go; default writes "xshaper: " + message to stderr.
  * Tests install their own sink to assert on what was reported.
- * NULL restores the default.
+ * NULL restores the default. The sink gets the message as it is written:
+ * control characters escaped (common/text.h), one trailing newline, at
+ * most 1024 bytes before escaping (a longer one is cut and ends in
+ * " [cut]").
  */
 typedef void (*log_sink_fn)(enum log_level level, const char *msg);
 void log_set_sink(log_sink_fn sink);
 
 void xs_log(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void xs_vlog(enum log_level level, const char *fmt, va_list ap);
+/*
+ * For text that is several lines by design (libbpf's verifier log): each
+ * line a message of its own. Never for text from the operator's files.
+ */
+void xs_vlog_lines(enum log_level level, const char *fmt, va_list ap);
 
 #define pr_err(...)   xs_log(LOG_LEVEL_ERR, __VA_ARGS__)
 #define pr_warn(...)  xs_log(LOG_LEVEL_WARN, __VA_ARGS__)

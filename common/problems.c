@@ -4,17 +4,17 @@
 
 #include "common/problems.h"
 
-void problem_add(struct problems *p, bool fixable, const char *fmt, ...)
+void problem_add(struct problems *p, bool repairable, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (p->n < XS_PROBLEMS_KEPT) {
-		p->v[p->n].fixable = fixable;
+		p->v[p->n].repairable = repairable;
 		va_start(ap, fmt);
 		vsnprintf(p->v[p->n].text, sizeof(p->v[p->n].text), fmt, ap);
 		va_end(ap);
 	}
 	p->n++;
-	if (fixable)
-		p->fixable++;
+	if (repairable)
+		p->repairable++;
 }

@@ -14,14 +14,14 @@
 
 struct problems {
 	unsigned int n; /* found */
-	unsigned int fixable; /* of them, what start sets up and so reload repairs */
+	unsigned int repairable; /* of them, what start sets up and so reload repairs */
 	struct {
-		bool fixable;
+		bool repairable;
 		char text[XS_PROBLEM_LEN];
 	} v[XS_PROBLEMS_KEPT];
 };
 
-void problem_add(struct problems *p, bool fixable, const char *fmt, ...)
+void problem_add(struct problems *p, bool repairable, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif /* XSHAPER_PROBLEMS_H */

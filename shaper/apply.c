@@ -104,7 +104,7 @@ static int run_load(struct run *r, const char *config)
 
 static int lock(struct run *r)
 {
-	r->lock = lock_acquire(r->cfg.lock, r->cfg.lock_timeout);
+	r->lock = lock_acquire(r->cfg.lock, r->cfg.lock_timeout, 0);
 	if (r->lock >= 0)
 		return XS_EXIT_OK;
 	return r->lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
@@ -550,7 +550,7 @@ static int check_data_path(struct run *r, bool dry_run, bool *attach)
 	if (steer_verify(r->steer, &r->cfg, &p))
 		return XS_EXIT_SYSTEM;
 	for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
-		if (!p.v[i].fixable)
+		if (!p.v[i].repairable)
 			pr_err("%s\n", p.v[i].text);
 		else if (dry_run)
 			pr_info("to repair: %s\n", p.v[i].text);
@@ -559,14 +559,14 @@ static int check_data_path(struct run *r, bool dry_run, bool *attach)
 	}
 	if (p.n > XS_PROBLEMS_KEPT)
 		pr_err("... and %u more problems\n", p.n - XS_PROBLEMS_KEPT);
-	if (p.n > p.fixable) {
+	if (p.n > p.repairable) {
 		pr_err("%s: %u problem(s) above are not xshaper's to repair; nothing was "
 		       "changed\n",
-		       r->cfg.path, p.n - p.fixable);
+		       r->cfg.path, p.n - p.repairable);
 		return XS_EXIT_SYSTEM;
 	}
-	r->repaired += p.fixable;
-	if (p.fixable && !dry_run)
+	r->repaired += p.repairable;
+	if (p.repairable && !dry_run)
 		*attach = true;
 	return XS_EXIT_OK;
 }
@@ -697,9 +697,12 @@ int cmd_stop(const char *config, int argc, char **argv)
 	r.lock = -1;
 	if (load_config(config, &r.cfg))
 		return XS_EXIT_INVALID;
-	ret = lock(&r);
-	if (ret)
+	/* stop works on a read-only /run too: without the lock, and says so */
+	r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout, LOCK_OPTIONAL);
+	if (r.lock < 0 && r.lock != -ENOLCK) {
+		ret = r.lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
 		goto out;
+	}
 	/*
 	 * The root kinds to restore and the interfaces xshaper is on (what
 	 * counts when the config was edited since) are in the pinned state, or

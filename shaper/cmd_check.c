@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
 #include "conf/rate.h"
 #include "shaper/commands.h"
 #include "shaper/tree.h"
+#include "steer/steer.h"
 #include "steer/table.h"
 
 int load_config(const char *config, struct xs_config *cfg)
@@ -103,9 +105,9 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 		up_sum[i] += c->up_ceil;
 		count[i]++;
 	}
-	printf("%s: %zu customers, %zu prefixes (%zu IPv4, %zu IPv6)\n", cfg->customers_file,
-	       list->n, list->nprefixes_v4 + list->nprefixes_v6, list->nprefixes_v4,
-	       list->nprefixes_v6);
+	text_fputs(cfg->customers_file, stdout);
+	printf(": %zu customers, %zu prefixes (%zu IPv4, %zu IPv6)\n", list->n,
+	       list->nprefixes_v4 + list->nprefixes_v6, list->nprefixes_v4, list->nprefixes_v6);
 	printf("%-5s %-11s %10s %14s %14s\n", "cpu", "txqs", "customers", "down ceil sum",
 	       "up ceil sum");
 	for (i = 0; i < cfg->ncpus; i++) {
@@ -166,6 +168,10 @@ int cmd_check(const char *config, int argc, char **argv)
 		return XS_EXIT_INVALID;
 	}
 	err = load_inputs(config, &cfg, &list);
+	if (err)
+		goto out;
+	/* where start would pin the maps: looked at, nothing made */
+	err = steer_bpffs_check(cfg.bpffs);
 	if (err)
 		goto out;
 	err = resolve_queues(&cfg);

@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/problems.h"
+#include "common/text.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
@@ -183,53 +184,27 @@ static void print_class_json(const struct class_stats *s)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s, 0 when it is not one. Names come
- * from the operator's CSV, which may be in another encoding; JSON and the
- * Prometheus format both require UTF-8.
- */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/*
  * Print a name for JSON (json) or a Prometheus label value: quote and
  * backslash escaped, control characters escaped (JSON) or newline as \n
- * (Prometheus), a byte that is not UTF-8 as U+FFFD.
+ * (Prometheus), a byte that is not UTF-8 as U+FFFD. Names come from the
+ * operator's CSV, which may be in another encoding; JSON and the
+ * Prometheus format both require UTF-8.
  */
 static void print_text(const char *text, bool json)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t n;
+	size_t left = text ? strlen(text) : 0, n;
 
-	while (s && *s) {
-		n = utf8_len(s);
+	while (left) {
+		n = text_utf8_len(s, left);
 		if (!n) {
 			fputs("\xef\xbf\xbd", stdout);
 			s++;
-		} else if (*s == '"' || *s == '\\') {
+			left--;
+			continue;
+		}
+		left -= n;
+		if (*s == '"' || *s == '\\') {
 			printf("\\%c", *s++);
 		} else if (*s == '\n' && !json) {
 			fputs("\\n", stdout);
@@ -292,20 +267,42 @@ struct stats_view {
 };
 
 /*
- * stats ID...: keep only those customers' assignments (ids checked by the
- * caller) and say which ids are nobody's.
+ * A customer id on the command line, exactly as the customer list takes it
+ * (conf/customers.c): decimal digits only, 1 to 4294967295. No sign, no
+ * blanks, no trailing text, and nothing past 32 bits wraps around to
+ * another customer's id.
  */
-static void keep_ids(struct stats_view *v, char **ids, int nids)
+static int parse_customer_id(const char *s, uint32_t *id)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (!v)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * stats ID...: keep only those customers' assignments (ids parsed by the
+ * caller; names the ids as given) and say which ids are nobody's.
+ */
+static void keep_ids(struct stats_view *v, const uint32_t *id, char **names, int nids)
 {
 	bool found[nids];
-	uint32_t id[nids];
 	size_t i, k = 0;
 	int j;
 
-	for (j = 0; j < nids; j++) {
-		id[j] = (uint32_t)strtoul(ids[j], NULL, 10);
+	for (j = 0; j < nids; j++)
 		found[j] = false;
-	}
 	for (i = 0; i < v->n; i++) {
 		bool keep = false;
 
@@ -318,7 +315,7 @@ static void keep_ids(struct stats_view *v, char **ids, int nids)
 	v->n = k;
 	for (j = 0; j < nids; j++)
 		if (!found[j])
-			pr_warn("stats: no customer %s is steered\n", ids[j]);
+			pr_warn("stats: no customer %s is steered\n", names[j]);
 }
 
 static const char *customer_name(const struct stats_view *v, uint32_t id)
@@ -484,12 +481,14 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 	for (i = 0; i < v->n; i++) {
 		const struct assignment *a = &v->assignments[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
-		char id[12];
+		const char *raw = customer_name(v, a->id);
+		char id[12], name[17];
 
 		snprintf(id, sizeof(id), "%u", a->id);
+		/* the column holds 16 bytes: cut at a whole character or escape */
+		text_escape(name, sizeof(name), raw, strlen(raw));
 		for (d = 0; d < 2; d++)
-			print_class_text(id, customer_name(v, a->id), dir_names[d],
-					 find_class(&v->is[d], classid));
+			print_class_text(id, name, dir_names[d], find_class(&v->is[d], classid));
 	}
 	if (only_ids)
 		return;
@@ -548,6 +547,7 @@ int cmd_stats(const char *config, int argc, char **argv)
 	struct steer *steer = NULL;
 	struct xs_stats total;
 	struct xs_config cfg;
+	uint32_t *ids;
 	int i;
 
 	optind = 1;
@@ -576,20 +576,30 @@ int cmd_stats(const char *config, int argc, char **argv)
 			return XS_EXIT_INVALID;
 		}
 	}
+	ids = calloc(argc - optind + 1, sizeof(*ids));
+	if (!ids)
+		return XS_EXIT_SYSTEM;
 	for (i = optind; i < argc; i++) {
-		char *end;
-
-		errno = 0;
-		if (strtoul(argv[i], &end, 10) == 0 || *end || errno) {
-			pr_err("stats: '%s' is not a customer id\n", argv[i]);
+		err = parse_customer_id(argv[i], &ids[i - optind]);
+		if (err == -ERANGE) {
+			pr_err("stats: no such customer '%s': ids go up to 4294967295\n", argv[i]);
+		} else if (err) {
+			pr_err("stats: '%s' is not a customer id (a whole number from 1 to "
+			       "4294967295)\n",
+			       argv[i]);
+		}
+		if (err) {
+			free(ids);
 			return XS_EXIT_INVALID;
 		}
 	}
 	/* Prometheus computes rates from the counters itself. */
 	if (interval < 0)
 		interval = format == FORMAT_PROMETHEUS ? 0 : 1;
-	if (load_config(config, &cfg))
+	if (load_config(config, &cfg)) {
+		free(ids);
 		return XS_EXIT_INVALID;
+	}
 	load_names(&cfg, &list);
 	v.cfg = &cfg;
 	v.list = &list;
@@ -600,7 +610,7 @@ int cmd_stats(const char *config, int argc, char **argv)
 	if (err)
 		goto out;
 	if (optind < argc)
-		keep_ids(&v, argv + optind, argc - optind);
+		keep_ids(&v, ids, argv + optind, argc - optind);
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
 	if (err)
 		goto out;
@@ -619,6 +629,7 @@ out:
 	free(v.is[1].v);
 	free(v.per_cpu);
 	free(v.assignments);
+	free(ids);
 	steer_close(steer);
 	customers_free(&list);
 	return ret;
@@ -733,7 +744,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		       st.last_reload.msec / 1000.0, tu.chunks, tu.capacity, tu.fallbacks);
 		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 			printf("%s{\"repairable\":%s,\"text\":", i ? "," : "",
-			       p.v[i].fixable ? "true" : "false");
+			       p.v[i].repairable ? "true" : "false");
 			json_string(p.v[i].text);
 			printf("}");
 		}
@@ -742,7 +753,8 @@ int cmd_status(const char *config, int argc, char **argv)
 		for (i = 0; i < 2; i++) {
 			const struct steer_iface *f = &ifs[i];
 
-			printf("%s: %s", i ? "lan" : "wan", f->name);
+			printf("%s: ", i ? "lan" : "wan");
+			text_fputs(f->name, stdout);
 			if (!f->ifindex) {
 				printf(" (missing)\n");
 				continue;
@@ -789,8 +801,12 @@ int cmd_status(const char *config, int argc, char **argv)
 	}
 	if (!json) {
 		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++)
-			printf("problem: %s (%s)\n", p.v[i].text,
-			       p.v[i].fixable ? "reload repairs it" : "the operator's to fix");
+		{
+			printf("problem: ");
+			text_fputs(p.v[i].text, stdout);
+			printf(" (%s)\n", p.v[i].repairable ? "reload repairs it"
+							    : "the operator's to fix");
+		}
 		if (p.n > XS_PROBLEMS_KEPT)
 			printf("problem: ... and %u more\n", p.n - XS_PROBLEMS_KEPT);
 		if (started && !p.n)

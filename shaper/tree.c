@@ -563,22 +563,42 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
 	return 0;
 }
 
-/* Whether the device has TX queues enough for ntxq trees; if not, why and the fix in buf. */
+/*
+ * One HTB tree for each TX queue in use, all under an mq root; and the
+ * kernel takes mq only on a multiqueue device, one that can have two TX
+ * queues or more (num_tx_queues), however many are in use. So one CPU with
+ * one tree works where one queue of several is in use ('ethtool -L tx 1'),
+ * and not on a device that has only one (docs/operator-guide.md). Whether
+ * the device falls short for ntxq trees; if so, why and the fix in buf.
+ */
 static bool queues_short(const struct tree *live, unsigned int ntxq, unsigned int ncpus,
 			 unsigned int queues_per_cpu, char *buf, size_t len)
 {
-	/* the mq root needs a multiqueue device even for a single tree */
-	unsigned int need = ntxq < 2 ? 2 : ntxq;
+	unsigned int max = live->dev_max_txqs ? live->dev_max_txqs : live->dev_txqs;
+	const char *fewer = queues_per_cpu > 1 ? ", or lower queues_per_cpu"
+			    : ncpus > 1	       ? ", or list fewer [cpus]"
+					       : "";
 
-	if (live->dev_txqs >= need)
-		return false;
-	snprintf(buf, len,
-		 "%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u%s): raise "
-		 "them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
-		 "'numtxqueues %u' when it is created), or lower queues_per_cpu",
-		 live->ifname, live->dev_txqs, need, ncpus, queues_per_cpu,
-		 ntxq < 2 ? ", and mq at least 2" : "", live->ifname, need, need, need);
-	return true;
+	if (live->dev_txqs < ntxq) {
+		snprintf(buf, len,
+			 "%s: has %u TX queues, xshaper needs %u (%u CPUs x queues_per_cpu %u): "
+			 "raise them with 'ethtool -L %s tx %u' (or 'combined %u'; a veth takes "
+			 "'numtxqueues %u' when it is created)%s",
+			 live->ifname, live->dev_txqs, ntxq, ncpus, queues_per_cpu, live->ifname,
+			 ntxq, ntxq, ntxq, fewer);
+		return true;
+	}
+	if (max < 2) {
+		snprintf(buf, len,
+			 "%s: can have only %u TX queue; xshaper needs a device that can have 2 "
+			 "(one may be in use): its trees hang under an mq root, which the kernel "
+			 "takes only on a multiqueue device. A veth takes 'numtxqueues 2' when it "
+			 "is created; a NIC or a virtio_net device needs a second queue from its "
+			 "driver or hypervisor",
+			 live->ifname, max);
+		return true;
+	}
+	return false;
 }
 
 static int check_queues(const struct tree *live, const struct tree *want)

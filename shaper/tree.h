@@ -86,6 +86,7 @@ struct tree {
 	/* live only */
 	int ifindex;
 	unsigned int dev_txqs; /* TX queues the device has in use */
+	unsigned int dev_max_txqs; /* it can have (num_tx_queues); 0: as dev_txqs */
 	unsigned int mtu;
 	struct tree_qdisc *qdiscs; /* sorted by handle */
 	size_t nqdiscs;

@@ -654,6 +654,7 @@ static int read_link(struct tc_sock *ts, const char *ifname, struct tree *t)
 	t->ifindex = rtnl_link_get_ifindex(link);
 	t->mtu = rtnl_link_get_mtu(link);
 	t->dev_txqs = rtnl_link_get_num_tx_queues(link);
+	t->dev_max_txqs = t->dev_txqs;
 	rtnl_link_put(link);
 	active = active_txqs(ifname);
 	if (active && active < t->dev_txqs)

@@ -7,6 +7,9 @@
 
 #include "steer/steer.h"
 
+/* Where systemd mounts the BPF filesystem, and start does without it. */
+#define STEER_BPFFS_ROOT "/sys/fs/bpf"
+
 enum steer_map {
 	MAP_PREFIXES,
 	MAP_TABLE,

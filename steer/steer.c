@@ -28,7 +28,7 @@
 #include "steer/table.h"
 #include "xshaper.skel.h"
 
-#define BPFFS_ROOT "/sys/fs/bpf"
+#define BPFFS_ROOT STEER_BPFFS_ROOT
 
 const char *const steer_map_names[STEER_MAPS] = {
 	[MAP_PREFIXES] = "xs_prefixes", [MAP_TABLE] = "xs_table",
@@ -49,7 +49,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	/* libbpf's debug output is below anything we print */
 	if (level == LIBBPF_DEBUG || libbpf_quiet)
 		return 0;
-	xs_vlog(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
+	xs_vlog_lines(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
 	return 0;
 }
 
@@ -426,12 +426,16 @@ static bool on_bpffs(const char *path)
 static int bpffs_prepare(const char *dir)
 {
 	char tmp[PATH_MAX], *p;
+	int err;
 
 	if (dir[0] != '/' || strlen(dir) >= sizeof(tmp)) {
 		pr_err("[system] bpffs = %s: must be an absolute path\n", dir);
 		return -EINVAL;
 	}
-	if (strncmp(dir, BPFFS_ROOT "/", sizeof(BPFFS_ROOT)) == 0 && !on_bpffs(BPFFS_ROOT)) {
+	err = steer_bpffs_check(dir);
+	if (err)
+		return err;
+	if (steer_bpffs_mount_needed(dir)) {
 		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 			pr_err("%s: mounting the BPF filesystem failed: %s\n", BPFFS_ROOT,
 			       strerror(errno));

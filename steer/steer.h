@@ -88,6 +88,17 @@ int steer_open_started(const struct xs_config *cfg, struct steer **out);
 int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct steer **out);
 
 
+/*
+ * [system] bpffs = dir is on a BPF filesystem, or will be once start has
+ * mounted one: the deepest part of it that exists is on one, or it lies
+ * below /sys/fs/bpf where nothing is mounted yet. Only looks (check's
+ * rule, and start's before it mounts or creates anything): 0, or -EINVAL
+ * reported. A part it may not look at is a warning: start will see.
+ */
+int steer_bpffs_check(const char *dir);
+/* start mounts bpffs on /sys/fs/bpf for dir: dir is below it, nothing is mounted there */
+bool steer_bpffs_mount_needed(const char *dir);
+
 /* Free the handle; what is pinned and attached stays. NULL is fine. */
 void steer_close(struct steer *steer);
 

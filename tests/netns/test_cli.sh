@@ -56,6 +56,13 @@ check "check: warns about a nested prefix" grep -q "warning: .*198.19.2.7" "$D/o
 # 198.19.1.0/24 and 198.19.2.0/24 hold /32s (a chunk each); the /56 passes 5 bytes
 check "check: the lookup table it needs" grep -q "lookup table: 7 of 32768 chunks" "$D/out"
 
+# [system] bpffs where no BPF filesystem is or will be: an error, nothing made
+sed "s|^bpffs = .*|bpffs = $D/pins/xshaper|" "$D/ok.ini" >"$D/pins.ini"
+expect_exit "check: bpffs not on a BPF filesystem" 1 "$X" -c "$D/pins.ini" check
+check "check: names bpffs and why" \
+	grep -q "\[system\] bpffs = $D/pins/xshaper: not on a BPF filesystem" "$D/out"
+check "check: created nothing for it" [ ! -e "$D/pins" ]
+
 # 600 IPv6 /64s in distinct /48s: 1206 chunks (6 shared, 2 a /64), more than 1M holds
 sed 's/^bpffs = .*/&\nlookup_memory = 1M/' "$D/ok.ini" >"$D/small.ini"
 cp "$D/customers.csv" "$D/customers.good"

@@ -399,14 +399,22 @@ static void test_diff_errors(void **state)
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
 	assert_non_null(strstr(last_err, "lan0: has 4 TX queues, xshaper needs 6"));
 	assert_non_null(strstr(last_err, "ethtool -L lan0 tx 6"));
+	assert_non_null(strstr(last_err, "or lower queues_per_cpu"));
 	tree_free(&want);
+	/* one CPU, one tree: one TX queue in use will do, on a multiqueue device */
 	cfg.ncpus = 1;
 	cfg.queues_per_cpu = 1;
 	assert_int_equal(tree_desired(&cfg, &list, &(struct plan){ 0 }, TREE_DOWN, &want), 0);
 	live.dev_txqs = 1;
+	live.dev_max_txqs = 1;
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
-	assert_non_null(strstr(last_err, "has 1 TX queues, xshaper needs 2"));
-	assert_non_null(strstr(last_err, "mq at least 2"));
+	assert_non_null(strstr(last_err, "lan0: can have only 1 TX queue; xshaper needs a device "
+					 "that can have 2"));
+	assert_non_null(strstr(last_err, "mq root"));
+	assert_null(strstr(last_err, "lower queues_per_cpu"));
+	live.dev_max_txqs = 2; /* 'ethtool -L lan0 tx 1' */
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	tree_diff_free(&d);
 	live.dev_txqs = 2;
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	tree_diff_free(&d);
