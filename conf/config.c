@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "conf/config.h"
+#include "conf/input.h"
 #include "conf/rate.h"
 
 #define CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
@@ -943,8 +944,11 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 	}
 }
 
-/* The file iniparser is reading, for ini_error(); iniparser gives no context. */
-static const char *ini_path;
+/* What ini_error() needs; iniparser's callback gives no context. */
+static struct {
+	const char *path; /* the file, for messages */
+	const char *name; /* what iniparser was given to open */
+} ini_run;
 
 /*
  * iniparser reports syntax errors through a printf-like callback, as
@@ -966,7 +970,7 @@ static int ini_error(const char *fmt, ...)
 	if (text)
 		text += 4;
 	what[strcspn(what, "\n")] = '\0';
-	snprintf(needle, sizeof(needle), " in %s (", ini_path ? ini_path : "");
+	snprintf(needle, sizeof(needle), " in %s (", ini_run.name ? ini_run.name : "");
 	at = strstr(what, needle);
 	if (!at) {
 		pr_err("%s\n", what);
@@ -977,112 +981,84 @@ static int ini_error(const char *fmt, ...)
 	if (text) {
 		text[strcspn(text, "\n")] = '\0';
 		pr_err("%s:%lu: %s: '%s'; write key = value, or comment the line out with ';'\n",
-		       ini_path, line, what, text);
+		       ini_run.path, line, what, text);
 	} else {
-		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n", ini_path,
-		       line, what);
+		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n",
+		       ini_run.path, line, what);
 	}
 	return 0;
 }
 
-static int read_file(const char *path, char **out, size_t *size)
+/*
+ * iniparser 4.1 (Debian 12; iniparser_load_file() came in 4.2) opens the
+ * file by name. It is given the descriptor already opened and checked,
+ * through /proc/self/fd, so that no rename in between can hand it a FIFO
+ * or another file; without /proc, the path, if it still names that file.
+ */
+static int ini_parse(const char *path, int fd, dictionary **out)
 {
-	struct stat st;
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap;
-	ssize_t r;
-	int fd, err;
+	char name[32];
+	struct stat st, by_name;
+	const char *open_as = name;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	*out = NULL;
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
 	if (fstat(fd, &st)) {
 		err = -errno;
-		goto out;
+		pr_err("%s: cannot read the config: %s\n", path, strerror(-err));
+		return err;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto out;
-	}
-	/* st_size is a hint (0 for a pipe or /proc); the loop grows the buffer */
-	cap = st.st_size > 0 && st.st_size < INI_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			cap *= 2;
-			nbuf = realloc(buf, cap + 1);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nbuf;
+	if (stat(name, &by_name) || by_name.st_dev != st.st_dev || by_name.st_ino != st.st_ino) {
+		if (stat(path, &by_name) || by_name.st_dev != st.st_dev ||
+		    by_name.st_ino != st.st_ino) {
+			pr_err("%s: replaced while it was read; run again\n", path);
+			return -EAGAIN;
 		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-		if (len > INI_MAX_SIZE) {
-			err = -EFBIG;
-			goto out;
-		}
+		open_as = path;
 	}
-	buf[len] = '\0';
-	*out = buf;
-	*size = len;
-	buf = NULL;
-	err = 0;
-out:
-	free(buf);
-	close(fd);
-	return err;
+	ini_run.path = path;
+	ini_run.name = open_as;
+	iniparser_set_error_callback(ini_error);
+	*out = iniparser_load(open_as);
+	iniparser_set_error_callback(NULL);
+	ini_run.path = ini_run.name = NULL;
+	return *out ? 0 : -EINVAL;
 }
 
 int config_load(const char *path, struct xs_config *cfg)
 {
+	static const struct input_kind kind = {
+		.what = "the config",
+		.hint = "pass the right file with -c",
+		.max_size = INI_MAX_SIZE,
+		.max_text = "1 MiB",
+	};
 	struct load_ctx ctx = { .path = path, .cfg = cfg };
 	dictionary *d = NULL;
 	char *buf = NULL;
 	size_t size = 0, i;
-	int err;
+	int fd, err;
 
 	if (strlen(path) >= sizeof(cfg->path)) {
 		pr_err("%s: config path longer than %zu characters\n", path, sizeof(cfg->path) - 1);
 		return -ENAMETOOLONG;
 	}
 	copy_str(cfg->path, sizeof(cfg->path), path);
-	err = read_file(path, &buf, &size);
+	fd = input_open(path, &kind);
+	if (fd < 0)
+		return fd;
+	err = input_read(fd, path, &kind, &buf, &size);
 	if (err) {
-		if (err == -EFBIG)
-			pr_err("%s: larger than %d bytes; is this the config file?\n", path,
-			       INI_MAX_SIZE);
-		else
-			pr_err("%s: cannot read the config: %s; pass the right file with -c\n",
-			       path, strerror(-err));
-		return err;
+		close(fd);
+		return err; /* reported */
 	}
 	err = scan_lines(&ctx, buf, size);
 	free(buf);
+	if (!err)
+		err = ini_parse(path, fd, &d);
 	if (err)
 		goto out;
-	ini_path = path;
-	iniparser_set_error_callback(ini_error);
-	d = iniparser_load(path);
-	iniparser_set_error_callback(NULL);
-	ini_path = NULL;
-	if (!d) {
-		err = -EINVAL;
-		goto out;
-	}
 	warn_repeated(&ctx);
 	for (i = 0; i < (size_t)d->size; i++)
 		if (d->key[i])
@@ -1095,5 +1071,6 @@ out:
 	if (d)
 		iniparser_freedict(d);
 	lines_free(&ctx);
+	close(fd);
 	return err;
 }

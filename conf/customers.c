@@ -13,17 +13,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "conf/customers.h"
+#include "conf/input.h"
 #include "conf/rate.h"
 
 /*
@@ -32,8 +30,11 @@
  * or a binary file from becoming one huge field.
  */
 #define CSV_MAX_RECORD (64 * 1024)
-/* Larger is not a customer list; refuse it before reading it into memory. */
-#define LIST_MAX_SIZE (1024L * 1024 * 1024)
+/*
+ * Larger is not a customer list; refuse it before reading it into memory.
+ * A million customers of about 100 bytes a row is 100 MiB.
+ */
+#define LIST_MAX_SIZE (256UL << 20)
 /*
  * Warnings do not refuse the list, and one sloppy /8 can nest a hundred
  * thousand prefixes: show this many, then count the rest.
@@ -880,76 +881,22 @@ out:
 
 int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap;
-	ssize_t r;
-	int fd, err;
+	static const struct input_kind kind = {
+		.what = "the customer list",
+		.hint = "check [customers] file",
+		.max_size = LIST_MAX_SIZE,
+		.max_text = "256 MiB",
+	};
+	char *buf;
+	size_t len;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = -errno;
-		pr_err("%s: cannot read the customer list: %s; check [customers] file\n", path,
-		       strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		pr_err("%s: is a directory; [customers] file must name the CSV file\n", path);
-		goto out;
-	}
-	if (st.st_size > LIST_MAX_SIZE) {
-		err = -EFBIG;
-		pr_err("%s: larger than %ld bytes; is this the customer list?\n", path,
-		       LIST_MAX_SIZE);
-		goto out;
-	}
-	/* st_size is a hint: the file may grow while read, or be a pipe */
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto oom;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *nbuf;
-
-			if (cap > (size_t)LIST_MAX_SIZE) {
-				err = -EFBIG;
-				pr_err("%s: larger than %ld bytes; is this the customer list?\n",
-				       path, LIST_MAX_SIZE);
-				goto out;
-			}
-			nbuf = realloc(buf, cap * 2);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto oom;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			pr_err("%s: cannot read the customer list: %s\n", path, strerror(errno));
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
+	err = input_load(path, &kind, &buf, &len);
+	if (err)
+		return err;
 	err = customers_parse(path, buf, len, cfg, out);
-	goto out;
-oom:
-	pr_err("%s: out of memory reading the customer list\n", path);
-out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return err;
 }
 

@@ -4,6 +4,7 @@
  * FILE:LINE and what is allowed, all of them in one run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf/config.h"
@@ -524,6 +527,42 @@ static void test_unreadable_file(void **state)
 	assert_int_equal(config_load(f->dir, &cfg), -EISDIR);
 }
 
+/* A FIFO, a device, a file over 1 MiB: refused at once; a symlink to a file is fine. */
+static void test_only_regular_files(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_config cfg;
+	char path[4096];
+	int fd;
+
+	alarm(10); /* a FIFO blocked here before */
+	config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/fifo.ini", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(config_load(path, &cfg), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ": is a FIFO (named pipe)",
+					  "the config must be a regular file", "-c"),
+			 1);
+	assert_int_equal(config_load("/dev/zero", &cfg), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "/dev/zero: is a character device"), 1);
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	snprintf(path, sizeof(path), "%s/link.ini", f->dir);
+	assert_int_equal(symlink(f->ini, path), 0);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(path, &cfg), 0);
+	assert_string_equal(cfg.lan, "eth1");
+
+	snprintf(path, sizeof(path), "%s/huge.ini", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (1 << 20) + 1), 0);
+	close(fd);
+	assert_int_equal(config_load(path, &cfg), -EFBIG);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, "1048577 bytes", "the 1 MiB"), 1);
+	alarm(0);
+}
+
 /* The example shipped as /etc/xshaper/xshaper.ini loads without a word. */
 static void test_example_config(void **state)
 {
@@ -626,6 +665,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_regular_files, setup, teardown),
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test_setup_teardown(test_queues_auto, setup, teardown),
 		cmocka_unit_test(test_cpulist_parse),

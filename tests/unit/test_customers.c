@@ -4,6 +4,7 @@
  * reported as FILE:LINE so the operator fixes them all in one pass.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf/customers.h"
@@ -631,6 +634,50 @@ static void test_load_from_file(void **state)
 	scratch_remove(dir);
 }
 
+/*
+ * Only a regular file is read (a FIFO would block a cron run forever,
+ * /dev/zero would be read to the cap), and none over the cap.
+ */
+static void test_load_only_regular_files(void **state)
+{
+	char *dir = scratch_dir(), *real, path[4096];
+	int fd;
+
+	alarm(10); /* a FIFO blocked here before */
+	snprintf(path, sizeof(path), "%s/fifo.csv", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(customers_load(path, &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ": is a FIFO (named pipe)",
+					  "must be a regular file"),
+			 1);
+	assert_int_equal(customers_load("/dev/zero", &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "/dev/zero: is a character device"), 1);
+
+	/* a symlink to a list is a list */
+	real = scratch_file(dir, "real.csv", HEADER "1001,a,198.18.1.1,1,2,1,2\n", (size_t)-1);
+	snprintf(path, sizeof(path), "%s/link.csv", dir);
+	assert_int_equal(symlink(real, path), 0);
+	assert_int_equal(customers_load(path, &cfg, &list), 0);
+	assert_int_equal(list.n, 1);
+	customers_free(&list);
+	free(real);
+
+	/* over 256 MiB: refused before a byte is read (the file is sparse) */
+	snprintf(path, sizeof(path), "%s/huge.csv", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (256 << 20) + 1), 0);
+	close(fd);
+	capture_begin();
+	assert_int_equal(customers_load(path, &cfg, &list), -EFBIG);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, path, "268435457 bytes", "more than the 256 MiB"),
+		1);
+	assert_int_equal(list.n, 0);
+	alarm(0);
+	scratch_remove(dir);
+}
+
 /* The example shipped as /etc/xshaper/customers.csv is valid and quiet. */
 static void test_example_list(void **state)
 {
@@ -668,6 +715,7 @@ int main(void)
 		T(test_warnings_are_capped),
 		T(test_prefix_parse_format_contains),
 		T(test_load_from_file),
+		T(test_load_only_regular_files),
 		T(test_example_list),
 	};
 #undef T
