@@ -56,11 +56,12 @@ struct customer_list {
 
 /*
  * Read and validate a customer list (DESIGN.md "Customer list"). Every bad
- * row is reported with pr_err as "FILE:LINE: reason"; if any row is bad the
- * whole list is refused (-EINVAL) and *out is left empty. Nested prefixes
- * across customers are reported with pr_warn. cfg gives the capacities that
- * bound the ceils (NULL: no capacity check). A record may be at most 64 KiB,
- * the file (a regular one: conf/input.h) 256 MiB.
+ * row is reported with pr_err as "FILE:LINE: reason" (the first 100 by
+ * line, then one line with how many more and on which lines); if any row is
+ * bad the whole list is refused (-EINVAL) and *out is left empty. Nested
+ * prefixes across customers are reported with pr_warn. cfg gives the
+ * capacities that bound the ceils (NULL: no capacity check). A record may
+ * be at most 64 KiB, the file (a regular one: conf/input.h) 256 MiB.
  * Returns 0, -EINVAL, -ENOMEM, or the -errno of reading the file.
  */
 int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out);

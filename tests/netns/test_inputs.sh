@@ -3,7 +3,8 @@
 #
 # What check does with inputs that are not what they should be: a FIFO or
 # a device as the config or the customer list (refused at once, not read
-# forever), files over the caps. No namespace needed.
+# forever), files over the caps, a million bad rows (a screenful of errors
+# in bounded memory). No namespace needed.
 source "$(dirname "$0")/lib.sh"
 
 X=$XS_BIN
@@ -78,3 +79,26 @@ check "names the cap" grep -q "huge.csv: 268435457 bytes, more than the 256 MiB"
 truncate -s $((1024 * 1024 + 1)) "$D/huge-config.ini"
 run_timed "a config over 1 MiB" 1 1000 "$X" -c "$D/huge-config.ini" check
 check "names the cap" grep -q "huge-config.ini: 1048577 bytes, more than the 1 MiB" "$D/out"
+
+# a million rows with a bad rate (ids and prefixes valid: they still take part in
+# the duplicate checks): 100 errors, a count of the rest, bounded memory
+awk 'BEGIN {
+	print "id,prefixes,down_rate,down_ceil,up_rate,up_ceil"
+	for (i = 1; i <= 1000000; i++)
+		printf "%d,2001:db8:%x:%x::/64,1,2,1,fast\n", i, int(i / 65536), i % 65536
+}' >"$D/bad.csv"
+ini "$D/bad.ini" bad.csv
+start=$(date +%s%N)
+/usr/bin/time -o "$D/rss" -f %M timeout 60 "$X" -c "$D/bad.ini" check >"$D/out" 2>&1
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+rss=$(tail -1 "$D/rss")
+check_eq "a million bad rows: exit 1 (in $ms ms)" 1 "$rc"
+lines=$(wc -l <"$D/out")
+check "a million bad rows: $lines lines of output, at most 103" [ "$lines" -le 103 ]
+check_eq "a million bad rows: 100 errors shown" 100 "$(grep -c 'bad.csv:[0-9]*: ' "$D/out")"
+check "a million bad rows: the rest counted with their lines" \
+	grep -q "bad.csv: 999900 more errors (lines 102-1000001) not shown" "$D/out"
+check "a million bad rows: all of them in the summary" \
+	grep -q "bad.csv: 1000000 problems found; the customer list was not used" "$D/out"
+check "a million bad rows: peak RSS ${rss} KB, under 200 MB" [ "$rss" -lt 204800 ]

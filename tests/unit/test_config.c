@@ -563,6 +563,41 @@ static void test_only_regular_files(void **state)
 	alarm(0);
 }
 
+/* A file that is not INI at all: 100 errors and a count, not one a line. */
+static void test_messages_are_capped(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 0, cap = 64 * 1024;
+	char *text = malloc(cap);
+	unsigned int i;
+
+	assert_non_null(text);
+	len += (size_t)snprintf(text, cap, MINIMAL);
+	for (i = 0; i < 500; i++)
+		len += (size_t)snprintf(text + len, cap - len, "garbage %u\n", i);
+	assert_true(len < cap);
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 101);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "syntax error"), 100);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, f->ini,
+					  ": 400 more errors (lines 104-503) "
+					  "not shown"),
+			 1);
+
+	/* unknown keys only warn, and as many */
+	capture_begin();
+	len = (size_t)snprintf(text, cap, MINIMAL "[shaping]\n");
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len, "key%u = 1\n", i);
+	assert_int_equal(load(f, text), 0);
+	free(text);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 101);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, f->ini,
+					  ": 200 more warnings (lines "
+					  "105-304) not shown"),
+			 1);
+}
+
 /* The example shipped as /etc/xshaper/xshaper.ini loads without a word. */
 static void test_example_config(void **state)
 {
@@ -666,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_regular_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_are_capped, setup, teardown),
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test_setup_teardown(test_queues_auto, setup, teardown),
 		cmocka_unit_test(test_cpulist_parse),

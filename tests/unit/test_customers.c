@@ -518,6 +518,45 @@ static void test_every_bad_row_is_reported_in_order(void **state)
 	assert_int_equal(list.n, 0);
 }
 
+/*
+ * A generated list with a bad column: the first errors by line, a count of
+ * the rest with their lines, and the summary; not a line a row.
+ */
+static void test_errors_are_capped(void **state)
+{
+	size_t len = 0, cap = 64 * 1024;
+	char *text = malloc(cap);
+	unsigned int i, line, last = 0;
+	const char *msg;
+
+	assert_non_null(text);
+	/* line 3 repeats line 2's id: found after all rows were read, shown first */
+	len += (size_t)sprintf(text, HEADER "1,a,198.18.0.1,1,2,1,2\n"
+					    "1,b,198.18.0.2,1,2,1,2\n");
+	/* lines 4..1003: three bad rates each */
+	for (i = 0; i < 1000; i++)
+		len += (size_t)sprintf(text + len, "%u,c,198.19.%u.%u,x,y,z,2\n", i + 2, i / 256,
+				       i % 256);
+	assert_true(len < cap);
+	assert_int_equal(parse(text), -EINVAL);
+	free(text);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 100 + 2);
+	assert_non_null(strstr(capture_msg(LOG_LEVEL_ERR, 0),
+			       "list.csv:3: customer id 1 is already used on line 2"));
+	for (i = 0; i < 100; i++) {
+		msg = capture_msg(LOG_LEVEL_ERR, i);
+		assert_int_equal(sscanf(msg, "list.csv:%u:", &line), 1);
+		assert_true(line >= last);
+		last = line;
+	}
+	/* 1 + 33 rows x 3 shown: lines 3..36 */
+	assert_int_equal(last, 36);
+	assert_non_null(strstr(capture_msg(LOG_LEVEL_ERR, 100),
+			       "list.csv: 2901 more errors (lines 37-1003) not shown"));
+	assert_non_null(strstr(capture_msg(LOG_LEVEL_ERR, 101), "list.csv: 3001 problems found"));
+	assert_int_equal(list.n, 0);
+}
+
 static void test_warnings_are_capped(void **state)
 {
 	size_t len = 0, cap = 4096 * 40;
@@ -712,6 +751,7 @@ int main(void)
 		T(test_rates),
 		T(test_no_config_means_no_capacity_check),
 		T(test_every_bad_row_is_reported_in_order),
+		T(test_errors_are_capped),
 		T(test_warnings_are_capped),
 		T(test_prefix_parse_format_contains),
 		T(test_load_from_file),
