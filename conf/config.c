@@ -778,6 +778,12 @@ static int scan_lines(struct load_ctx *ctx, const char *buf, size_t size)
 		if (!eol)
 			eol = end;
 		line++;
+		if (memchr(p, '\0', (size_t)(eol - p))) {
+			ctx->errors++;
+			if (shown_take(&ctx->errors_shown, line))
+				pr_err("%s:%u: NUL byte in the line; is this a text file?\n",
+				       ctx->path, line);
+		}
 		p = eol + 1;
 		e = eol;
 		while (s < e && is_space(*s))
@@ -1103,6 +1109,9 @@ int config_load(const char *path, struct xs_config *cfg)
 	}
 	err = scan_lines(&ctx, buf, size);
 	free(buf);
+	/* iniparser would call a NUL byte a line too long */
+	if (!err && ctx.errors)
+		err = -EINVAL;
 	if (!err)
 		err = ini_parse(path, fd, &d);
 	if (err)

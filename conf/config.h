@@ -71,9 +71,9 @@ void config_defaults(struct xs_config *cfg);
  * Returns 0, -ENOENT/-EACCES (or another -errno) when the file cannot be
  * read, -EISDIR/-EINVAL/-EFBIG for a directory, another kind of file than a
  * regular one, or one over 1 MiB (conf/input.h), or -EINVAL when any value
- * is bad or a line is not INI syntax. Messages carry FILE:LINE where the
- * line is known. A relative [customers] file is made relative to the INI's
- * directory.
+ * is bad or a line is not INI syntax (or holds a NUL byte). Messages carry
+ * FILE:LINE where the line is known. A relative [customers] file is made
+ * relative to the INI's directory.
  */
 int config_load(const char *path, struct xs_config *cfg);
 

@@ -527,6 +527,22 @@ static void test_unreadable_file(void **state)
 	assert_int_equal(config_load(f->dir, &cfg), -EISDIR);
 }
 
+/* iniparser would call a line with a NUL byte too long; say what it is. */
+static void test_nul_byte(void **state)
+{
+	static const char text[] = MINIMAL "[customers]\nfile = /srv/a\0b.csv\n";
+	struct fixture *f = *state;
+	struct xs_config cfg;
+
+	free(f->ini);
+	f->ini = scratch_file(f->dir, "xshaper.ini", text, sizeof(text) - 1);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(f->ini, &cfg), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 5), "NUL byte in the line"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "too long"), 0);
+}
+
 /* A FIFO, a device, a file over 1 MiB: refused at once; a symlink to a file is fine. */
 static void test_only_regular_files(void **state)
 {
@@ -700,6 +716,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_regular_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_are_capped, setup, teardown),
 		cmocka_unit_test(test_example_config),
