@@ -246,7 +246,9 @@ static void diag_flush(struct diags *d)
 
 /* --- prefixes --------------------------------------------------------- */
 
-static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits, const char **why)
+/* *v6: written as IPv6 (an IPv4-mapped one included) */
+static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits, bool *v6,
+			       const char **why)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
@@ -254,6 +256,7 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 	unsigned int len, max, base, i;
 
 	*host_bits = false;
+	*v6 = false;
 	memset(p, 0, sizeof(*p));
 	if (!alen || alen >= sizeof(addr)) {
 		*why = "not an IPv4 or IPv6 address";
@@ -268,6 +271,7 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 		}
 		max = 128;
 		base = 0;
+		*v6 = true;
 	} else {
 		if (inet_pton(AF_INET, addr, p->addr + 12) != 1) {
 			*why = strchr(addr, '.') ? "not an IPv4 address"
@@ -311,9 +315,9 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 int prefix_parse(const char *s, struct prefix *p)
 {
 	const char *why;
-	bool host_bits;
+	bool host_bits, v6;
 
-	return prefix_parse_reason(s, p, &host_bits, &why);
+	return prefix_parse_reason(s, p, &host_bits, &v6, &why);
 }
 
 const char *prefix_format(const struct prefix *p, char *buf, size_t len)
@@ -332,7 +336,8 @@ const char *prefix_format(const struct prefix *p, char *buf, size_t len)
 	return buf;
 }
 
-bool prefix_contains(const struct prefix *a, const struct prefix *b)
+/* a covers b as bits, whatever the families */
+static bool covers(const struct prefix *a, const struct prefix *b)
 {
 	unsigned int full = a->len / 8, rest = a->len % 8;
 
@@ -343,6 +348,98 @@ bool prefix_contains(const struct prefix *a, const struct prefix *b)
 	if (!rest)
 		return true;
 	return !((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+bool prefix_contains(const struct prefix *a, const struct prefix *b)
+{
+	return prefix_is_v4(a) == prefix_is_v4(b) && covers(a, b);
+}
+
+#define V4(a, b, c, d, n)                                                                          \
+	{                                                                                          \
+		.addr = { [10] = 0xff, [11] = 0xff, [12] = a, [13] = b, [14] = c, [15] = d },      \
+		.len = 96 + (n)                                                                    \
+	}
+
+/* Where IPv4 lives in the trie and the lookup table: ::ffff:0:0/96. */
+static const struct prefix v4_mapped = V4(0, 0, 0, 0, 0);
+
+/* Addresses that are never a customer's, whatever the network. */
+static const struct {
+	struct prefix p;
+	const char *what;
+} reserved[] = {
+	{ V4(0, 0, 0, 0, 32), "unspecified" },
+	{ V4(127, 0, 0, 0, 8), "loopback" },
+	{ V4(169, 254, 0, 0, 16), "link-local" },
+	{ V4(224, 0, 0, 0, 4), "multicast" },
+	{ V4(255, 255, 255, 255, 32), "broadcast" },
+	{ { .len = 128 }, "unspecified" },
+	{ { .addr = { [15] = 1 }, .len = 128 }, "loopback" },
+	{ { .addr = { 0xfe, 0x80 }, .len = 10 }, "link-local" },
+	{ { .addr = { 0xff }, .len = 8 }, "multicast" },
+};
+
+/*
+ * The one rule of what a customer can own (the list parser and steer_sync
+ * both ask it): not all of IPv4 or IPv6, not an IPv6 prefix that covers
+ * ::ffff:0:0/96 (the trie and the table look IPv4 up there: it would
+ * match every IPv4 packet), and nothing that overlaps a reserved range:
+ * a prefix inside one, or one that includes one, is refused, because
+ * shaping its other addresses would still shape these. written_v6: the
+ * operator wrote IPv6, so an IPv4-mapped ::ffff:a.b.c.d is the IPv4
+ * address spelt another way; refused too, so that each address has one
+ * spelling in the list and in every message.
+ */
+bool prefix_refused(const struct prefix *p, bool written_v6, char *why, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 8];
+	size_t i;
+
+	if (prefix_is_v4(p) && p->len == 96) {
+		snprintf(why, len,
+			 "all of IPv4; no customer owns every address (addresses of no customer "
+			 "follow [shaping] unknown)");
+		return true;
+	}
+	if (p->len == 0) {
+		snprintf(why, len,
+			 "all of IPv6, and with ::ffff:0:0/96 all of IPv4; no customer owns every "
+			 "address (addresses of no customer follow [shaping] unknown)");
+		return true;
+	}
+	if (!prefix_is_v4(p) && covers(p, &v4_mapped)) {
+		snprintf(why, len,
+			 "an IPv6 prefix that includes ::ffff:0:0/96 (where IPv4 addresses are "
+			 "looked up) would match IPv4 packets; list IPv6 prefixes outside it");
+		return true;
+	}
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		const struct prefix *r = &reserved[i].p;
+
+		if (prefix_is_v4(r) != prefix_is_v4(p))
+			continue;
+		if (covers(r, p)) {
+			snprintf(why, len, "lies in %s (%s), which no customer can own",
+				 prefix_format(r, a, sizeof(a)), reserved[i].what);
+			return true;
+		}
+		if (covers(p, r)) {
+			snprintf(why, len,
+				 "includes %s (%s), which no customer can own; list the prefixes "
+				 "around it instead",
+				 prefix_format(r, a, sizeof(a)), reserved[i].what);
+			return true;
+		}
+	}
+	if (written_v6 && prefix_is_v4(p)) {
+		snprintf(why, len,
+			 "an IPv4-mapped IPv6 address (inside ::ffff:0:0/96); write the IPv4 "
+			 "address instead: %s",
+			 prefix_format(p, a, sizeof(a)));
+		return true;
+	}
+	return false;
 }
 
 /* Network address first, then shorter (containing) prefixes first. */
@@ -599,8 +696,9 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		size_t n = strcspn(s, seps);
 		char tok[INET6_ADDRSTRLEN + 8], buf[INET6_ADDRSTRLEN + 8];
 		const char *why = "not an IPv4 or IPv6 address";
+		char refused[256];
 		struct prefix p;
-		bool host_bits;
+		bool host_bits, v6;
 
 		if (n >= sizeof(tok)) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
@@ -609,9 +707,13 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		} else {
 			memcpy(tok, s, n);
 			tok[n] = '\0';
-			if (prefix_parse_reason(tok, &p, &host_bits, &why)) {
+			if (prefix_parse_reason(tok, &p, &host_bits, &v6, &why)) {
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
 					 tok, why);
+				bad++;
+			} else if (prefix_refused(&p, v6, refused, sizeof(refused))) {
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
+					 tok, refused);
 				bad++;
 			} else {
 				if (host_bits)
