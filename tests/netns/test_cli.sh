@@ -56,6 +56,16 @@ check "check: warns about a nested prefix" grep -q "warning: .*198.19.2.7" "$D/o
 # 198.19.1.0/24 and 198.19.2.0/24 hold /32s (a chunk each); the /56 passes 5 bytes
 check "check: the lookup table it needs" grep -q "lookup table: 7 of 32768 chunks" "$D/out"
 
+# a header and nothing else (an export that went wrong?) is valid, but said
+cp "$D/customers.csv" "$D/customers.good"
+printf 'id,prefixes,down_rate,down_ceil,up_rate,up_ceil\n# none yet\n\n' >"$D/customers.csv"
+expect_exit "check of a list with only the header" 0 "$X" -c "$D/ok.ini" check
+check "check: warns that the list has no customers" \
+	grep -q "warning: .*customers.csv: no customers, only the header" "$D/out"
+cp "$D/customers.good" "$D/customers.csv"
+check "check: no such warning for a list with customers" \
+	bash -c "'$X' -c '$D/ok.ini' check 2>&1 | grep -q 'no customers' && exit 1 || exit 0"
+
 # 600 IPv6 /64s in distinct /48s: 1206 chunks (6 shared, 2 a /64), more than 1M holds
 sed 's/^bpffs = .*/&\nlookup_memory = 1M/' "$D/ok.ini" >"$D/small.ini"
 cp "$D/customers.csv" "$D/customers.good"
