@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "conf/config.h"
+#include "conf/input.h"
 #include "conf/rate.h"
 
 #define CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
@@ -36,6 +37,11 @@
 #define LOOKUP_MEMORY_MAX (256ULL << 20) /* the verifier bounds offsets into one map value */
 /* A config is a few dozen lines; anything this large is the wrong file. */
 #define INI_MAX_SIZE (1024 * 1024)
+/*
+ * Errors, and warnings, shown a file; the rest are counted. A binary file
+ * or a runaway generator would otherwise give one message a line.
+ */
+#define INI_MAX_SHOWN 100
 
 static const char *const leaf_names[] = {
 	[LEAF_FQ_CODEL] = "fq_codel",
@@ -248,6 +254,34 @@ void config_defaults(struct xs_config *cfg)
 	cfg->max_removed_percent = true;
 }
 
+/* Messages of one kind shown so far, and the lines of those that were not. */
+struct shown {
+	unsigned int n;
+	unsigned int more, first, last;
+};
+
+/* Whether to show a message about line; counted either way. */
+static bool shown_take(struct shown *s, unsigned int line)
+{
+	if (s->n < INI_MAX_SHOWN) {
+		s->n++;
+		return true;
+	}
+	if (!s->more++ || line < s->first)
+		s->first = line;
+	if (line > s->last)
+		s->last = line;
+	return false;
+}
+
+static void shown_flush(const struct shown *s, const char *path, enum log_level level,
+			const char *what)
+{
+	if (s->more)
+		xs_log(level, "%s: %u more %s (lines %u-%u) not shown\n", path, s->more, what,
+		       s->first, s->last);
+}
+
 /* Where a key (or, with key NULL, a section header) was last set. */
 struct ini_line {
 	char *section;
@@ -261,6 +295,7 @@ struct load_ctx {
 	struct ini_line *lines;
 	size_t nlines;
 	unsigned int errors;
+	struct shown errors_shown, warnings_shown;
 	bool set_wan, set_lan, bad_rate, bad_ceil, bad_caps, bad_cpus;
 };
 
@@ -768,6 +803,12 @@ static int scan_lines(struct load_ctx *ctx, const char *buf, size_t size)
 		if (!eol)
 			eol = end;
 		line++;
+		if (memchr(p, '\0', (size_t)(eol - p))) {
+			ctx->errors++;
+			if (shown_take(&ctx->errors_shown, line))
+				pr_err("%s:%u: NUL byte in the line; is this a text file?\n",
+				       ctx->path, line);
+		}
 		p = eol + 1;
 		e = eol;
 		while (s < e && is_space(*s))
@@ -806,7 +847,7 @@ static int scan_lines(struct load_ctx *ctx, const char *buf, size_t size)
 }
 
 /* iniparser keeps the last of two settings of a key; say so instead of guessing. */
-static void warn_repeated(const struct load_ctx *ctx)
+static void warn_repeated(struct load_ctx *ctx)
 {
 	size_t i;
 
@@ -814,6 +855,8 @@ static void warn_repeated(const struct load_ctx *ctx)
 		const struct ini_line *a = &ctx->lines[i - 1], *b = &ctx->lines[i];
 
 		if (!a->key || !b->key || strcmp(a->section, b->section) || strcmp(a->key, b->key))
+			continue;
+		if (!shown_take(&ctx->warnings_shown, b->line))
 			continue;
 		pr_warn("%s:%u: [%s] %s is set again (first on line %u); the last setting is "
 			"used\n",
@@ -884,15 +927,18 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 
 	/* iniparser stores each section as an entry without a value */
 	if (!colon || !val) {
-		if (!key_find(entry, strlen(entry), NULL))
+		if (!key_find(entry, strlen(entry), NULL) &&
+		    shown_take(&ctx->warnings_shown, line_of(ctx, entry, NULL)))
 			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
 				"shaping, customers, system)\n",
 				where(ctx, entry, NULL, at, sizeof(at)), entry);
 		return;
 	}
 	if (colon == entry) {
-		pr_warn("%s: %s is outside any section, ignored; put it under its [section]\n",
-			where(ctx, "", colon + 1, at, sizeof(at)), colon + 1);
+		if (shown_take(&ctx->warnings_shown, line_of(ctx, "", colon + 1)))
+			pr_warn("%s: %s is outside any section, ignored; put it under its "
+				"[section]\n",
+				where(ctx, "", colon + 1, at, sizeof(at)), colon + 1);
 		return;
 	}
 	/* keys of an unknown section: the section was warned about */
@@ -903,6 +949,8 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 		char section[64];
 
 		snprintf(section, sizeof(section), "%.*s", (int)(colon - entry), entry);
+		if (!shown_take(&ctx->warnings_shown, line_of(ctx, section, colon + 1)))
+			return;
 		key_names(section, names, sizeof(names));
 		pr_warn("%s: [%s] %s: unknown key, ignored (keys in [%s]: %s)\n",
 			where(ctx, section, colon + 1, at, sizeof(at)), section, colon + 1, section,
@@ -968,14 +1016,20 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 	}
 }
 
-/* The file iniparser is reading, for ini_error(); iniparser gives no context. */
-static const char *ini_path;
+/* What ini_error() needs; iniparser's callback gives no context. */
+static struct {
+	const char *path; /* the file, for messages */
+	const char *name; /* what iniparser was given to open */
+	struct shown shown;
+} ini_run;
 
 /*
  * iniparser reports syntax errors through a printf-like callback, as
  * "iniparser: syntax error in FILE (LINE):\n-> TEXT\n" or "iniparser: input
  * line too long in FILE (LINE)\n". Reword them as FILE:LINE: like every
- * other message; anything else is passed on as it is.
+ * other message; anything else is passed on as it is. It goes on after a
+ * syntax error, so a file that is not INI at all gives one a line: past
+ * INI_MAX_SHOWN they are only counted.
  */
 static int ini_error(const char *fmt, ...)
 {
@@ -991,7 +1045,7 @@ static int ini_error(const char *fmt, ...)
 	if (text)
 		text += 4;
 	what[strcspn(what, "\n")] = '\0';
-	snprintf(needle, sizeof(needle), " in %s (", ini_path ? ini_path : "");
+	snprintf(needle, sizeof(needle), " in %s (", ini_run.name ? ini_run.name : "");
 	at = strstr(what, needle);
 	if (!at) {
 		pr_err("%s\n", what);
@@ -999,115 +1053,94 @@ static int ini_error(const char *fmt, ...)
 	}
 	*at = '\0';
 	line = strtoul(at + strlen(needle), NULL, 10);
+	if (!shown_take(&ini_run.shown, line > UINT_MAX ? UINT_MAX : (unsigned int)line))
+		return 0;
 	if (text) {
 		text[strcspn(text, "\n")] = '\0';
 		pr_err("%s:%lu: %s: '%s'; write key = value, or comment the line out with ';'\n",
-		       ini_path, line, what, text);
+		       ini_run.path, line, what, text);
 	} else {
-		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n", ini_path,
-		       line, what);
+		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n",
+		       ini_run.path, line, what);
 	}
 	return 0;
 }
 
-static int read_file(const char *path, char **out, size_t *size)
+/*
+ * iniparser 4.1 (Debian 12; iniparser_load_file() came in 4.2) opens the
+ * file by name. It is given the descriptor already opened and checked,
+ * through /proc/self/fd, so that no rename in between can hand it a FIFO
+ * or another file; without /proc, the path, if it still names that file.
+ */
+static int ini_parse(const char *path, int fd, dictionary **out)
 {
-	struct stat st;
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap;
-	ssize_t r;
-	int fd, err;
+	char name[32];
+	struct stat st, by_name;
+	const char *open_as = name;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	*out = NULL;
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
 	if (fstat(fd, &st)) {
 		err = -errno;
-		goto out;
+		pr_err("%s: cannot read the config: %s\n", path, strerror(-err));
+		return err;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto out;
-	}
-	/* st_size is a hint (0 for a pipe or /proc); the loop grows the buffer */
-	cap = st.st_size > 0 && st.st_size < INI_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			cap *= 2;
-			nbuf = realloc(buf, cap + 1);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nbuf;
+	if (stat(name, &by_name) || by_name.st_dev != st.st_dev || by_name.st_ino != st.st_ino) {
+		if (stat(path, &by_name) || by_name.st_dev != st.st_dev ||
+		    by_name.st_ino != st.st_ino) {
+			pr_err("%s: replaced while it was read; run again\n", path);
+			return -EAGAIN;
 		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-		if (len > INI_MAX_SIZE) {
-			err = -EFBIG;
-			goto out;
-		}
+		open_as = path;
 	}
-	buf[len] = '\0';
-	*out = buf;
-	*size = len;
-	buf = NULL;
-	err = 0;
-out:
-	free(buf);
-	close(fd);
-	return err;
+	ini_run.path = path;
+	ini_run.name = open_as;
+	memset(&ini_run.shown, 0, sizeof(ini_run.shown));
+	iniparser_set_error_callback(ini_error);
+	*out = iniparser_load(open_as);
+	iniparser_set_error_callback(NULL);
+	shown_flush(&ini_run.shown, path, LOG_LEVEL_ERR, "errors");
+	ini_run.path = ini_run.name = NULL;
+	return *out ? 0 : -EINVAL;
 }
 
 int config_load(const char *path, struct xs_config *cfg)
 {
+	static const struct input_kind kind = {
+		.what = "the config",
+		.hint = "pass the right file with -c",
+		.max_size = INI_MAX_SIZE,
+		.max_text = "1 MiB",
+	};
 	struct load_ctx ctx = { .path = path, .cfg = cfg };
 	dictionary *d = NULL;
 	char *buf = NULL;
 	size_t size = 0, i;
-	int err;
+	int fd, err;
 
 	if (strlen(path) >= sizeof(cfg->path)) {
 		pr_err("%s: config path longer than %zu characters\n", path, sizeof(cfg->path) - 1);
 		return -ENAMETOOLONG;
 	}
 	copy_str(cfg->path, sizeof(cfg->path), path);
-	err = read_file(path, &buf, &size);
+	fd = input_open(path, &kind);
+	if (fd < 0)
+		return fd;
+	err = input_read(fd, path, &kind, &buf, &size);
 	if (err) {
-		if (err == -EFBIG)
-			pr_err("%s: larger than %d bytes; is this the config file?\n", path,
-			       INI_MAX_SIZE);
-		else
-			pr_err("%s: cannot read the config: %s; pass the right file with -c\n",
-			       path, strerror(-err));
-		return err;
+		close(fd);
+		return err; /* reported */
 	}
 	err = scan_lines(&ctx, buf, size);
 	free(buf);
+	/* iniparser would call a NUL byte a line too long */
+	if (!err && ctx.errors)
+		err = -EINVAL;
+	if (!err)
+		err = ini_parse(path, fd, &d);
 	if (err)
 		goto out;
-	ini_path = path;
-	iniparser_set_error_callback(ini_error);
-	d = iniparser_load(path);
-	iniparser_set_error_callback(NULL);
-	ini_path = NULL;
-	if (!d) {
-		err = -EINVAL;
-		goto out;
-	}
 	warn_repeated(&ctx);
 	for (i = 0; i < (size_t)d->size; i++)
 		if (d->key[i])
@@ -1117,8 +1150,11 @@ int config_load(const char *path, struct xs_config *cfg)
 out:
 	if (err == -ENOMEM)
 		pr_err("%s: out of memory reading the config\n", path);
+	shown_flush(&ctx.errors_shown, path, LOG_LEVEL_ERR, "errors");
+	shown_flush(&ctx.warnings_shown, path, LOG_LEVEL_WARN, "warnings");
 	if (d)
 		iniparser_freedict(d);
 	lines_free(&ctx);
+	close(fd);
 	return err;
 }

@@ -74,10 +74,13 @@ void config_defaults(struct xs_config *cfg);
 /*
  * Load and validate an INI file on top of the defaults. Every bad value is
  * reported with pr_err as "FILE: [section] key = value: reason (allowed: ...)",
- * unknown sections and keys with pr_warn. Returns 0, -ENOENT/-EACCES (or
- * another -errno) when the file cannot be read, or -EINVAL when any value is
- * bad or a line is not INI syntax. Messages carry FILE:LINE where the line is
- * known. A relative [customers] file is made relative to the INI's directory.
+ * unknown sections and keys with pr_warn (at most 100 of each, then a count).
+ * Returns 0, -ENOENT/-EACCES (or another -errno) when the file cannot be
+ * read, -EISDIR/-EINVAL/-EFBIG for a directory, another kind of file than a
+ * regular one, or one over 1 MiB (conf/input.h), or -EINVAL when any value
+ * is bad or a line is not INI syntax (or holds a NUL byte). Messages carry
+ * FILE:LINE where the line is known. A relative [customers] file is made
+ * relative to the INI's directory.
  */
 int config_load(const char *path, struct xs_config *cfg);
 

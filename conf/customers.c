@@ -3,8 +3,11 @@
  * The customer list: a CSV file (RFC 4180 quoting) with a header row that
  * names the columns. Everything is validated before anything is used, and
  * every bad row is reported, sorted by line, so that an operator fixes the
- * whole file in one pass; one bad row refuses the whole list, because a list
- * applied half-way would move customers that did not change.
+ * whole file in one pass (up to MAX_ERRORS of them; the rest are counted);
+ * one bad row refuses the whole list, because a list applied half-way would
+ * move customers that did not change. Once a row is bad, the list being
+ * built is let go: the checks across rows need only ids, lines and
+ * prefixes, so a file of a million bad rows costs little more than its size.
  *
  * Cross-row checks are sorts, not pairwise comparisons: duplicate ids are
  * neighbours once sorted by id, and equal or nested prefixes are found in one
@@ -13,17 +16,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "conf/customers.h"
+#include "conf/input.h"
 #include "conf/rate.h"
 
 /*
@@ -32,8 +33,17 @@
  * or a binary file from becoming one huge field.
  */
 #define CSV_MAX_RECORD (64 * 1024)
-/* Larger is not a customer list; refuse it before reading it into memory. */
-#define LIST_MAX_SIZE (1024L * 1024 * 1024)
+/*
+ * Larger is not a customer list; refuse it before reading it into memory.
+ * A million customers of about 100 bytes a row is 100 MiB.
+ */
+#define LIST_MAX_SIZE (256UL << 20)
+/*
+ * Shown a file: the errors of the lowest lines, then a count of the rest
+ * and their lines. One bad column in a generated million-row list must
+ * give a screenful, not a line a row; the list is refused either way.
+ */
+#define MAX_ERRORS 100
 /*
  * Warnings do not refuse the list, and one sloppy /8 can nest a hundred
  * thousand prefixes: show this many, then count the rest.
@@ -67,6 +77,10 @@ static const char *const column_names[NCOLS] = {
 /*
  * Messages are collected and printed sorted by line at the end: the checks
  * run in passes (rows, then ids, then prefixes), the operator reads top down.
+ * Only the first MAX_ERRORS errors and MAX_WARNINGS warnings by line are
+ * kept, each set in a heap whose top is its last by line: memory stays
+ * bounded however many rows are bad, and a message that would not be
+ * shown is not even formatted.
  */
 struct diag {
 	unsigned int line;
@@ -75,25 +89,91 @@ struct diag {
 	char *msg;
 };
 
+struct diag_heap {
+	struct diag *v;
+	size_t n, max;
+	size_t dropped; /* counted, not shown */
+	unsigned int first, last; /* their lines */
+};
+
 struct diags {
 	const char *name;
-	struct diag *v;
-	size_t n, cap;
+	struct diag_heap err, warn;
+	unsigned int seq;
 	size_t errors, warnings;
 	bool oom;
 };
 
+/* a is printed after b */
+static bool diag_after(const struct diag *a, unsigned int line, unsigned int seq)
+{
+	return a->line != line ? a->line > line : a->seq > seq;
+}
+
+static void diag_drop(struct diag_heap *h, unsigned int line)
+{
+	if (!h->dropped++ || line < h->first)
+		h->first = line;
+	if (line > h->last)
+		h->last = line;
+}
+
+static void heap_down(struct diag_heap *h, size_t i)
+{
+	struct diag t;
+	size_t c;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= h->n)
+			return;
+		if (c + 1 < h->n && diag_after(&h->v[c + 1], h->v[c].line, h->v[c].seq))
+			c++;
+		if (!diag_after(&h->v[c], h->v[i].line, h->v[i].seq))
+			return;
+		t = h->v[i];
+		h->v[i] = h->v[c];
+		h->v[c] = t;
+		i = c;
+	}
+}
+
+static void heap_up(struct diag_heap *h, size_t i)
+{
+	struct diag t;
+
+	while (i && diag_after(&h->v[i], h->v[(i - 1) / 2].line, h->v[(i - 1) / 2].seq)) {
+		t = h->v[i];
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
 __attribute__((format(printf, 4, 5))) static void diag_add(struct diags *d, enum log_level level,
 							   unsigned int line, const char *fmt, ...)
 {
+	struct diag_heap *h = level == LOG_LEVEL_ERR ? &d->err : &d->warn;
+	unsigned int seq = d->seq++;
 	char *text = NULL, *msg = NULL;
 	va_list ap;
 	int r;
 
 	if (level == LOG_LEVEL_ERR)
 		d->errors++;
-	else if (++d->warnings > MAX_WARNINGS)
+	else
+		d->warnings++;
+	if (!h->v) {
+		h->max = level == LOG_LEVEL_ERR ? MAX_ERRORS : MAX_WARNINGS;
+		h->v = malloc(h->max * sizeof(*h->v));
+		if (!h->v)
+			goto oom;
+	}
+	/* full: it replaces the last one shown, or is not shown itself */
+	if (h->n == h->max && !diag_after(&h->v[0], line, seq)) {
+		diag_drop(h, line);
 		return;
+	}
 	va_start(ap, fmt);
 	r = vasprintf(&text, fmt, ap);
 	va_end(ap);
@@ -106,19 +186,15 @@ __attribute__((format(printf, 4, 5))) static void diag_add(struct diags *d, enum
 	free(text);
 	if (r < 0)
 		goto oom;
-	if (d->n == d->cap) {
-		size_t ncap = d->cap ? d->cap * 2 : 64;
-		struct diag *v = realloc(d->v, ncap * sizeof(*v));
-
-		if (!v) {
-			free(msg);
-			goto oom;
-		}
-		d->v = v;
-		d->cap = ncap;
+	if (h->n == h->max) {
+		diag_drop(h, h->v[0].line);
+		free(h->v[0].msg);
+		h->v[0] = (struct diag){ line, seq, level, msg };
+		heap_down(h, 0);
+		return;
 	}
-	d->v[d->n] = (struct diag){ line, (unsigned int)d->n, level, msg };
-	d->n++;
+	h->v[h->n] = (struct diag){ line, seq, level, msg };
+	heap_up(h, h->n++);
 	return;
 oom:
 	d->oom = true;
@@ -135,26 +211,44 @@ static int diag_cmp(const void *a, const void *b)
 
 static void diag_flush(struct diags *d)
 {
-	size_t i;
+	struct diag *all;
+	size_t i, n = d->err.n + d->warn.n;
 
-	if (d->n)
-		qsort(d->v, d->n, sizeof(d->v[0]), diag_cmp);
-	for (i = 0; i < d->n; i++) {
-		xs_log(d->v[i].level, "%s", d->v[i].msg);
-		free(d->v[i].msg);
+	all = malloc((n ? n : 1) * sizeof(*all));
+	if (all) {
+		if (d->err.n)
+			memcpy(all, d->err.v, d->err.n * sizeof(*all));
+		if (d->warn.n)
+			memcpy(all + d->err.n, d->warn.v, d->warn.n * sizeof(*all));
+		qsort(all, n, sizeof(*all), diag_cmp);
+		for (i = 0; i < n; i++)
+			xs_log(all[i].level, "%s", all[i].msg);
+	} else {
+		d->oom = true;
 	}
-	if (d->warnings > MAX_WARNINGS)
-		pr_warn("%s: %zu more warnings not shown\n", d->name, d->warnings - MAX_WARNINGS);
+	for (i = 0; i < d->err.n; i++)
+		free(d->err.v[i].msg);
+	for (i = 0; i < d->warn.n; i++)
+		free(d->warn.v[i].msg);
+	free(all);
+	if (d->warn.dropped)
+		pr_warn("%s: %zu more warnings not shown\n", d->name, d->warn.dropped);
+	if (d->err.dropped)
+		pr_err("%s: %zu more errors (lines %u-%u) not shown\n", d->name, d->err.dropped,
+		       d->err.first, d->err.last);
 	if (d->oom)
 		pr_err("%s: out of memory while reporting problems; some are not shown\n", d->name);
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
+	free(d->err.v);
+	free(d->warn.v);
+	memset(&d->err, 0, sizeof(d->err));
+	memset(&d->warn, 0, sizeof(d->warn));
 }
 
 /* --- prefixes --------------------------------------------------------- */
 
-static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits, const char **why)
+/* *v6: written as IPv6 (an IPv4-mapped one included) */
+static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits, bool *v6,
+			       const char **why)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
@@ -162,6 +256,7 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 	unsigned int len, max, base, i;
 
 	*host_bits = false;
+	*v6 = false;
 	memset(p, 0, sizeof(*p));
 	if (!alen || alen >= sizeof(addr)) {
 		*why = "not an IPv4 or IPv6 address";
@@ -176,6 +271,7 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 		}
 		max = 128;
 		base = 0;
+		*v6 = true;
 	} else {
 		if (inet_pton(AF_INET, addr, p->addr + 12) != 1) {
 			*why = strchr(addr, '.') ? "not an IPv4 address"
@@ -219,9 +315,9 @@ static int prefix_parse_reason(const char *s, struct prefix *p, bool *host_bits,
 int prefix_parse(const char *s, struct prefix *p)
 {
 	const char *why;
-	bool host_bits;
+	bool host_bits, v6;
 
-	return prefix_parse_reason(s, p, &host_bits, &why);
+	return prefix_parse_reason(s, p, &host_bits, &v6, &why);
 }
 
 const char *prefix_format(const struct prefix *p, char *buf, size_t len)
@@ -240,7 +336,8 @@ const char *prefix_format(const struct prefix *p, char *buf, size_t len)
 	return buf;
 }
 
-bool prefix_contains(const struct prefix *a, const struct prefix *b)
+/* a covers b as bits, whatever the families */
+static bool covers(const struct prefix *a, const struct prefix *b)
 {
 	unsigned int full = a->len / 8, rest = a->len % 8;
 
@@ -251,6 +348,98 @@ bool prefix_contains(const struct prefix *a, const struct prefix *b)
 	if (!rest)
 		return true;
 	return !((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+bool prefix_contains(const struct prefix *a, const struct prefix *b)
+{
+	return prefix_is_v4(a) == prefix_is_v4(b) && covers(a, b);
+}
+
+#define V4(a, b, c, d, n)                                                                          \
+	{                                                                                          \
+		.addr = { [10] = 0xff, [11] = 0xff, [12] = a, [13] = b, [14] = c, [15] = d },      \
+		.len = 96 + (n)                                                                    \
+	}
+
+/* Where IPv4 lives in the trie and the lookup table: ::ffff:0:0/96. */
+static const struct prefix v4_mapped = V4(0, 0, 0, 0, 0);
+
+/* Addresses that are never a customer's, whatever the network. */
+static const struct {
+	struct prefix p;
+	const char *what;
+} reserved[] = {
+	{ V4(0, 0, 0, 0, 32), "unspecified" },
+	{ V4(127, 0, 0, 0, 8), "loopback" },
+	{ V4(169, 254, 0, 0, 16), "link-local" },
+	{ V4(224, 0, 0, 0, 4), "multicast" },
+	{ V4(255, 255, 255, 255, 32), "broadcast" },
+	{ { .len = 128 }, "unspecified" },
+	{ { .addr = { [15] = 1 }, .len = 128 }, "loopback" },
+	{ { .addr = { 0xfe, 0x80 }, .len = 10 }, "link-local" },
+	{ { .addr = { 0xff }, .len = 8 }, "multicast" },
+};
+
+/*
+ * The one rule of what a customer can own (the list parser and steer_sync
+ * both ask it): not all of IPv4 or IPv6, not an IPv6 prefix that covers
+ * ::ffff:0:0/96 (the trie and the table look IPv4 up there: it would
+ * match every IPv4 packet), and nothing that overlaps a reserved range:
+ * a prefix inside one, or one that includes one, is refused, because
+ * shaping its other addresses would still shape these. written_v6: the
+ * operator wrote IPv6, so an IPv4-mapped ::ffff:a.b.c.d is the IPv4
+ * address spelt another way; refused too, so that each address has one
+ * spelling in the list and in every message.
+ */
+bool prefix_refused(const struct prefix *p, bool written_v6, char *why, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 8];
+	size_t i;
+
+	if (prefix_is_v4(p) && p->len == 96) {
+		snprintf(why, len,
+			 "all of IPv4; no customer owns every address (addresses of no customer "
+			 "follow [shaping] unknown)");
+		return true;
+	}
+	if (p->len == 0) {
+		snprintf(why, len,
+			 "all of IPv6, and with ::ffff:0:0/96 all of IPv4; no customer owns every "
+			 "address (addresses of no customer follow [shaping] unknown)");
+		return true;
+	}
+	if (!prefix_is_v4(p) && covers(p, &v4_mapped)) {
+		snprintf(why, len,
+			 "an IPv6 prefix that includes ::ffff:0:0/96 (where IPv4 addresses are "
+			 "looked up) would match IPv4 packets; list IPv6 prefixes outside it");
+		return true;
+	}
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		const struct prefix *r = &reserved[i].p;
+
+		if (prefix_is_v4(r) != prefix_is_v4(p))
+			continue;
+		if (covers(r, p)) {
+			snprintf(why, len, "lies in %s (%s), which no customer can own",
+				 prefix_format(r, a, sizeof(a)), reserved[i].what);
+			return true;
+		}
+		if (covers(p, r)) {
+			snprintf(why, len,
+				 "includes %s (%s), which no customer can own; list the prefixes "
+				 "around it instead",
+				 prefix_format(r, a, sizeof(a)), reserved[i].what);
+			return true;
+		}
+	}
+	if (written_v6 && prefix_is_v4(p)) {
+		snprintf(why, len,
+			 "an IPv4-mapped IPv6 address (inside ::ffff:0:0/96); write the IPv4 "
+			 "address instead: %s",
+			 prefix_format(p, a, sizeof(a)));
+		return true;
+	}
+	return false;
 }
 
 /* Network address first, then shorter (containing) prefixes first. */
@@ -424,6 +613,19 @@ static enum record csv_next(struct csv *c, struct diags *d, unsigned int *linep,
 
 /* --- rows --------------------------------------------------------------- */
 
+/* A row, for the id check: sorted by id, a duplicate is a neighbour. */
+struct row_ref {
+	uint32_t id;
+	uint32_t line;
+};
+
+/* A prefix and its row, for the prefix check (line tells the rows apart). */
+struct prefix_ref {
+	struct prefix p;
+	uint32_t id;
+	uint32_t line;
+};
+
 struct parser {
 	const char *name;
 	const struct xs_config *cfg;
@@ -431,8 +633,18 @@ struct parser {
 	struct csv csv;
 	int col[NCOLS]; /* field index of each column, -1: absent */
 	unsigned int nfields, header_line;
+	/*
+	 * The list to return, while it may still be valid: after the first
+	 * error it is freed and no longer kept, since it will be refused.
+	 */
 	struct customer *v;
 	size_t n, cap;
+	bool refused;
+	/* what the id and prefix checks need of every row that has an id */
+	struct row_ref *rows;
+	size_t nrows, rowcap;
+	struct prefix_ref *refs;
+	size_t nrefs, refcap;
 	struct prefix *tmp; /* one row's prefixes */
 	size_t ntmp, tmpcap;
 };
@@ -484,8 +696,9 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		size_t n = strcspn(s, seps);
 		char tok[INET6_ADDRSTRLEN + 8], buf[INET6_ADDRSTRLEN + 8];
 		const char *why = "not an IPv4 or IPv6 address";
+		char refused[256];
 		struct prefix p;
-		bool host_bits;
+		bool host_bits, v6;
 
 		if (n >= sizeof(tok)) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
@@ -494,9 +707,13 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		} else {
 			memcpy(tok, s, n);
 			tok[n] = '\0';
-			if (prefix_parse_reason(tok, &p, &host_bits, &why)) {
+			if (prefix_parse_reason(tok, &p, &host_bits, &v6, &why)) {
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
 					 tok, why);
+				bad++;
+			} else if (prefix_refused(&p, v6, refused, sizeof(refused))) {
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
+					 tok, refused);
 				bad++;
 			} else {
 				if (host_bits)
@@ -556,12 +773,45 @@ static void check_pair(struct parser *ps, unsigned int line, const char *who, co
 			 dir, iface);
 }
 
+/* Room for need elements of size in *v (capacity *cap), doubling. */
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 1024;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*v, ncap * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+static void customers_drop(struct parser *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		free(ps->v[i].name);
+		free(ps->v[i].prefixes);
+	}
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = ps->cap = 0;
+	ps->refused = true;
+}
+
 static int parse_row(struct parser *ps, unsigned int line)
 {
 	struct customer c = { .line = line };
 	const char *id = csv_field(&ps->csv, (unsigned int)ps->col[COL_ID]);
 	char who[32] = "";
 	int bad = 0, r;
+	size_t i;
 
 	if (parse_id(id, &c.id)) {
 		if (*id)
@@ -597,6 +847,18 @@ static int parse_row(struct parser *ps, unsigned int line)
 	 */
 	if (c.id == 0 || (bad && !ps->ntmp))
 		return 0;
+	if (grow((void **)&ps->rows, &ps->rowcap, ps->nrows + 1, sizeof(*ps->rows)) ||
+	    grow((void **)&ps->refs, &ps->refcap, ps->nrefs + ps->ntmp, sizeof(*ps->refs)))
+		return -ENOMEM;
+	ps->rows[ps->nrows++] = (struct row_ref){ c.id, line };
+	for (i = 0; i < ps->ntmp; i++)
+		ps->refs[ps->nrefs++] = (struct prefix_ref){ ps->tmp[i], c.id, line };
+	/* a list with an error is refused: only the checks need its rows */
+	if (ps->diags.errors) {
+		if (!ps->refused)
+			customers_drop(ps);
+		return 0;
+	}
 
 	if (ps->n == ps->cap) {
 		size_t ncap = ps->cap ? ps->cap * 2 : 1024;
@@ -665,25 +927,31 @@ static int customer_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row_ref *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
 static void check_ids(struct parser *ps)
 {
 	size_t i, first = 0;
 
-	for (i = 1; i < ps->n; i++) {
-		if (ps->v[i].id != ps->v[first].id) {
+	if (ps->nrows)
+		qsort(ps->rows, ps->nrows, sizeof(ps->rows[0]), row_cmp);
+	for (i = 1; i < ps->nrows; i++) {
+		if (ps->rows[i].id != ps->rows[first].id) {
 			first = i;
 			continue;
 		}
-		diag_add(&ps->diags, LOG_LEVEL_ERR, ps->v[i].line,
-			 "customer id %u is already used on line %u", ps->v[i].id,
-			 ps->v[first].line);
+		diag_add(&ps->diags, LOG_LEVEL_ERR, ps->rows[i].line,
+			 "customer id %u is already used on line %u", ps->rows[i].id,
+			 ps->rows[first].line);
 	}
 }
-
-struct prefix_ref {
-	struct prefix p;
-	uint32_t cust; /* index into the list sorted by id */
-};
 
 static int ref_cmp(const void *a, const void *b)
 {
@@ -692,7 +960,7 @@ static int ref_cmp(const void *a, const void *b)
 
 	if (r)
 		return r;
-	return x->cust < y->cust ? -1 : x->cust > y->cust;
+	return x->line < y->line ? -1 : x->line > y->line;
 }
 
 /*
@@ -702,73 +970,49 @@ static int ref_cmp(const void *a, const void *b)
  * on top, the most specific one containing the current prefix. Equal
  * prefixes end up next to each other. O(n log n) for the sort, O(n) after.
  */
-static int check_prefixes(struct parser *ps)
+static void check_prefixes(struct parser *ps)
 {
-	struct prefix_ref *refs, *stack[130];
-	size_t i, n = 0, depth = 0;
-	unsigned int k;
+	struct prefix_ref *refs = ps->refs, *stack[130];
+	size_t i, n = ps->nrefs, depth = 0;
 	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
 
-	for (i = 0; i < ps->n; i++)
-		n += ps->v[i].nprefixes;
-	if (!n)
-		return 0;
-	refs = malloc(n * sizeof(*refs));
-	if (!refs)
-		return -ENOMEM;
-	n = 0;
-	for (i = 0; i < ps->n; i++)
-		for (k = 0; k < ps->v[i].nprefixes; k++)
-			refs[n++] = (struct prefix_ref){ ps->v[i].prefixes[k], (uint32_t)i };
-	qsort(refs, n, sizeof(*refs), ref_cmp);
-
+	if (n)
+		qsort(refs, n, sizeof(*refs), ref_cmp);
 	for (i = 0; i < n; i++) {
 		struct prefix_ref *cur = &refs[i], *top;
-		const struct customer *c = &ps->v[cur->cust], *o;
 
 		while (depth && !prefix_contains(&stack[depth - 1]->p, &cur->p))
 			depth--;
 		top = depth ? stack[depth - 1] : NULL;
 		if (top && top->p.len == cur->p.len) {
-			o = &ps->v[top->cust];
-			if (top->cust == cur->cust)
-				diag_add(&ps->diags, LOG_LEVEL_ERR, c->line,
-					 "customer %u: prefix %s is listed twice", c->id,
+			if (top->line == cur->line)
+				diag_add(&ps->diags, LOG_LEVEL_ERR, cur->line,
+					 "customer %u: prefix %s is listed twice", cur->id,
 					 prefix_format(&cur->p, a, sizeof(a)));
 			else
-				diag_add(&ps->diags, LOG_LEVEL_ERR, c->line,
+				diag_add(&ps->diags, LOG_LEVEL_ERR, cur->line,
 					 "customer %u: prefix %s is also claimed by customer %u on "
 					 "line %u",
-					 c->id, prefix_format(&cur->p, a, sizeof(a)), o->id,
-					 o->line);
+					 cur->id, prefix_format(&cur->p, a, sizeof(a)), top->id,
+					 top->line);
 			continue;
 		}
-		if (top && top->cust != cur->cust) {
-			o = &ps->v[top->cust];
-			diag_add(&ps->diags, LOG_LEVEL_WARN, c->line,
+		if (top && top->line != cur->line)
+			diag_add(&ps->diags, LOG_LEVEL_WARN, cur->line,
 				 "customer %u: prefix %s lies inside %s of customer %u on line %u; "
 				 "its addresses go to customer %u (the more specific prefix wins)",
-				 c->id, prefix_format(&cur->p, a, sizeof(a)),
-				 prefix_format(&top->p, b, sizeof(b)), o->id, o->line, c->id);
-		}
+				 cur->id, prefix_format(&cur->p, a, sizeof(a)),
+				 prefix_format(&top->p, b, sizeof(b)), top->id, top->line, cur->id);
 		/* lengths strictly grow up the stack, so it never holds more than 129 */
 		stack[depth++] = cur;
 	}
-	free(refs);
-	return 0;
 }
 
 static void parser_free(struct parser *ps)
 {
-	size_t i;
-
-	for (i = 0; i < ps->n; i++) {
-		free(ps->v[i].name);
-		free(ps->v[i].prefixes);
-	}
-	free(ps->v);
-	ps->v = NULL;
-	ps->n = 0;
+	customers_drop(ps);
+	free(ps->rows);
+	free(ps->refs);
 	free(ps->tmp);
 	free(ps->csv.buf);
 	free(ps->csv.off);
@@ -817,7 +1061,8 @@ static int parse_all(struct parser *ps)
 	if (ps->n)
 		qsort(ps->v, ps->n, sizeof(ps->v[0]), customer_cmp);
 	check_ids(ps);
-	return check_prefixes(ps);
+	check_prefixes(ps);
+	return 0;
 }
 
 int customers_parse(const char *name, const char *buf, size_t len, const struct xs_config *cfg,
@@ -880,76 +1125,22 @@ out:
 
 int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap;
-	ssize_t r;
-	int fd, err;
+	static const struct input_kind kind = {
+		.what = "the customer list",
+		.hint = "check [customers] file",
+		.max_size = LIST_MAX_SIZE,
+		.max_text = "256 MiB",
+	};
+	char *buf;
+	size_t len;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = -errno;
-		pr_err("%s: cannot read the customer list: %s; check [customers] file\n", path,
-		       strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		pr_err("%s: is a directory; [customers] file must name the CSV file\n", path);
-		goto out;
-	}
-	if (st.st_size > LIST_MAX_SIZE) {
-		err = -EFBIG;
-		pr_err("%s: larger than %ld bytes; is this the customer list?\n", path,
-		       LIST_MAX_SIZE);
-		goto out;
-	}
-	/* st_size is a hint: the file may grow while read, or be a pipe */
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto oom;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *nbuf;
-
-			if (cap > (size_t)LIST_MAX_SIZE) {
-				err = -EFBIG;
-				pr_err("%s: larger than %ld bytes; is this the customer list?\n",
-				       path, LIST_MAX_SIZE);
-				goto out;
-			}
-			nbuf = realloc(buf, cap * 2);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto oom;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			pr_err("%s: cannot read the customer list: %s\n", path, strerror(errno));
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
+	err = input_load(path, &kind, &buf, &len);
+	if (err)
+		return err;
 	err = customers_parse(path, buf, len, cfg, out);
-	goto out;
-oom:
-	pr_err("%s: out of memory reading the customer list\n", path);
-out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return err;
 }
 

@@ -35,8 +35,20 @@ static inline bool prefix_is_v4(const struct prefix *p)
 int prefix_parse(const char *s, struct prefix *p);
 /* "198.19.1.0/24", "2001:db8:1::/56" (always with the length) */
 const char *prefix_format(const struct prefix *p, char *buf, size_t len);
-/* true when a contains b (a is equal to or less specific than b) */
+/*
+ * true when a contains b (a is equal to or less specific than b); an IPv6
+ * prefix never contains an IPv4 one, nor the other way round.
+ */
 bool prefix_contains(const struct prefix *a, const struct prefix *b);
+/*
+ * Whether no customer can own p, and why (into why[len]): all of IPv4 or
+ * IPv6, an IPv6 prefix covering ::ffff:0:0/96 (it would match IPv4
+ * packets), or one that lies in or includes a reserved range (unspecified,
+ * loopback, link-local, multicast, IPv4 broadcast). written_v6: the text
+ * was IPv6, so an IPv4-mapped ::ffff:a.b.c.d is refused as well (write the
+ * IPv4 address); false for a prefix already in its stored form.
+ */
+bool prefix_refused(const struct prefix *p, bool written_v6, char *why, size_t len);
 
 struct customer {
 	uint32_t id;
@@ -56,10 +68,12 @@ struct customer_list {
 
 /*
  * Read and validate a customer list (DESIGN.md "Customer list"). Every bad
- * row is reported with pr_err as "FILE:LINE: reason"; if any row is bad the
- * whole list is refused (-EINVAL) and *out is left empty. Nested prefixes
- * across customers are reported with pr_warn. cfg gives the capacities that
- * bound the ceils (NULL: no capacity check). A record may be at most 64 KiB.
+ * row is reported with pr_err as "FILE:LINE: reason" (the first 100 by
+ * line, then one line with how many more and on which lines); if any row is
+ * bad the whole list is refused (-EINVAL) and *out is left empty. Nested
+ * prefixes across customers are reported with pr_warn. cfg gives the
+ * capacities that bound the ceils (NULL: no capacity check). A record may
+ * be at most 64 KiB, the file (a regular one: conf/input.h) 256 MiB.
  * Returns 0, -EINVAL, -ENOMEM, or the -errno of reading the file.
  */
 int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out);

@@ -30,6 +30,7 @@ checks=(
 	"netsniff-ng:cmd:trafgen"
 	"util-linux:cmd:nsenter"
 	"procps:cmd:ps"
+	"time:file:/usr/bin/time"
 	"psmisc:cmd:killall"
 	"gnuplot-nox:cmd:gnuplot"
 	"python3:cmd:python3"

@@ -174,6 +174,11 @@ int cmd_check(const char *config, int argc, char **argv)
 	err = steer_bpffs_check(cfg.bpffs);
 	if (err)
 		goto out;
+	/* valid, but a truncated export looks the same: start and reload would shape no one */
+	if (!list.n)
+		pr_warn("%s: no customers, only the header; start or reload would remove every "
+			"customer and every address would follow [shaping] unknown\n",
+			cfg.customers_file);
 	err = resolve_queues(&cfg);
 	if (err && err != -ENODEV)
 		pr_warn("queues_per_cpu = auto: cannot read the TX queues of %s and %s (%s); "

@@ -332,7 +332,7 @@ static int build_wanted(const struct customer_list *list, const struct plan *pla
 	const struct assignment *a;
 	struct entry *v = NULL;
 	size_t n = 0, cap = 0, i, j;
-	char text[64];
+	char text[64], why[256];
 	int err = 0;
 
 	*out = NULL;
@@ -375,6 +375,13 @@ static int build_wanted(const struct customer_list *list, const struct plan *pla
 			if (c->prefixes[j].len > 128) {
 				pr_err("customer %u: prefix length %u > 128\n", c->id,
 				       c->prefixes[j].len);
+				err = -EINVAL;
+				goto out;
+			}
+			/* the list refuses these; a caller that built its own must too */
+			if (prefix_refused(&c->prefixes[j], false, why, sizeof(why))) {
+				pr_err("customer %u: prefix %s: %s; nothing changed\n", c->id,
+				       prefix_format(&c->prefixes[j], text, sizeof(text)), why);
 				err = -EINVAL;
 				goto out;
 			}

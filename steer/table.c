@@ -353,7 +353,11 @@ static int split(const struct table_prefix *v, size_t n, struct tin **v4, size_t
 	size_t i;
 
 	*n4 = *n6 = 0;
-	/* a prefix covering ::ffff:0:0/96 also goes into the IPv4 table */
+	/*
+	 * A prefix covering ::ffff:0:0/96 also goes into the IPv4 table, as
+	 * the trie would match it for IPv4. steer_sync never hands one over
+	 * (prefix_refused()); the table still answers as the trie for any input.
+	 */
 	*v4 = malloc((n ? n : 1) * sizeof(**v4));
 	*v6 = malloc((n ? n : 1) * sizeof(**v6));
 	if (!*v4 || !*v6) {

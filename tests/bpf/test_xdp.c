@@ -123,6 +123,19 @@ static void release(struct customer_list *list, struct plan *plan)
 	free(plan->v);
 }
 
+/* steer_sync of s, its result */
+static int steer_sync_spec(const struct spec *s, size_t n)
+{
+	struct customer_list list;
+	struct plan plan;
+	int err;
+
+	build(s, n, &list, &plan);
+	err = steer_sync(steer, &list, &plan, NULL);
+	release(&list, &plan);
+	return err;
+}
+
 static void sync_to(const struct spec *s, size_t n, struct steer_counts *counts)
 {
 	struct customer_list list;
@@ -782,10 +795,14 @@ static void test_sync_exact(void **state)
 static void test_many_lengths(void **state)
 {
 	static const struct spec nested[] = {
-		{ 2001, 1, 1, 10, { "198.19.8.0/21" } }, { 2002, 1, 1, 11, { "198.19.8.0/22" } },
-		{ 2003, 1, 1, 12, { "198.19.8.0/23" } }, { 2004, 1, 1, 13, { "198.19.8.0/24" } },
-		{ 2005, 1, 1, 14, { "198.19.8.0/25" } }, { 2006, 1, 1, 15, { "198.19.8.0/26" } },
-		{ 2007, 1, 1, 16, { "198.19.8.0/32" } }, { 2008, 1, 1, 17, { "::/0" } },
+		{ 2001, 1, 1, 10, { "198.19.8.0/21" } },
+		{ 2002, 1, 1, 11, { "198.19.8.0/22" } },
+		{ 2003, 1, 1, 12, { "198.19.8.0/23" } },
+		{ 2004, 1, 1, 13, { "198.19.8.0/24" } },
+		{ 2005, 1, 1, 14, { "198.19.8.0/25" } },
+		{ 2006, 1, 1, 15, { "198.19.8.0/26" } },
+		{ 2007, 1, 1, 16, { "198.19.8.0/32" } },
+		{ 2008, 1, 1, 17, { "198.18.0.0/15", "2001:db8::/32" } },
 	};
 	static const struct {
 		const char *addr;
@@ -940,6 +957,39 @@ static void test_sync_refuses(void **state)
 	assert_maps_equal(base, 3); /* untouched */
 }
 
+/*
+ * IPv4 is looked up as ::ffff:a.b.c.d: an IPv6 prefix over that range
+ * would take every IPv4 packet. steer_sync refuses what the customer list
+ * refuses (prefix_refused), whoever built the list.
+ */
+static void test_sync_refuses_reserved(void **state)
+{
+	static const char *const refused[] = { "::/0",	    "::/8",	   "::/80",
+					       "0.0.0.0/0", "127.0.0.0/8", "ff00::/8" };
+	struct spec s[4];
+	struct steer_match m;
+	struct frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		memcpy(s, base, sizeof(base));
+		s[3] = (struct spec){ 1009, 1, 1, 9, { "2001:db8:109::/48", refused[i] } };
+		capture_begin();
+		if (steer_sync_spec(s, 4) != -EINVAL)
+			fail_msg("steer_sync took %s", refused[i]);
+		assert_int_equal(capture_matching(LOG_LEVEL_ERR, "customer 1009: prefix "), 1);
+		capture_end();
+		assert_maps_equal(base, 3); /* untouched */
+	}
+	/* so an IPv4 address of no customer stays unknown, in the programs and for lookup */
+	ip_frame(&f, NULL, "198.18.0.1", "198.19.9.9");
+	expect_xdp(XS_WAN, &f, XDP_REDIRECT, (const int[]){ XS_XDP_MISS, XS_XDP_REDIRECT, -1 });
+	assert_int_equal(steer_lookup(steer, "198.19.9.9", &m), 0);
+	assert_false(m.known);
+	assert_int_equal(steer_lookup(steer, "::ffff:198.19.9.9", &m), 0);
+	assert_false(m.known);
+}
+
 /* ---- reading back ------------------------------------------------------- */
 
 static void test_lookup(void **state)
@@ -1028,6 +1078,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_repairs_table, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 		cmocka_unit_test_setup(test_sync_refuses, setup),
+		cmocka_unit_test_setup(test_sync_refuses_reserved, setup),
 		cmocka_unit_test_setup(test_lookup, setup),
 		cmocka_unit_test_setup(test_read_assignments, setup),
 		cmocka_unit_test_setup(test_state, setup),

@@ -2,7 +2,8 @@
 /*
  * customers_parse on arbitrary bytes: no crash, no leak, and whatever it
  * accepts keeps the promises of conf/customers.h (sorted unique ids, at least
- * one prefix each, rate <= ceil <= capacity, normalised prefixes).
+ * one prefix each, rate <= ceil <= capacity, normalised prefixes that a
+ * customer can own).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +33,10 @@ static void check(const struct customer_list *list, const struct xs_config *cfg)
 			__builtin_trap();
 		for (k = 0; k < c->nprefixes; k++) {
 			struct prefix again;
-			char buf[64];
+			char buf[64], why[256];
 
+			if (prefix_refused(&c->prefixes[k], false, why, sizeof(why)))
+				__builtin_trap();
 			prefix_format(&c->prefixes[k], buf, sizeof(buf));
 			if (prefix_parse(buf, &again) ||
 			    memcmp(&again, &c->prefixes[k], sizeof(again)))

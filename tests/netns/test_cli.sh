@@ -62,6 +62,15 @@ expect_exit "check: bpffs not on a BPF filesystem" 1 "$X" -c "$D/pins.ini" check
 check "check: names bpffs and why" \
 	grep -q "\[system\] bpffs = $D/pins/xshaper: not on a BPF filesystem" "$D/out"
 check "check: created nothing for it" [ ! -e "$D/pins" ]
+# a header and nothing else (an export that went wrong?) is valid, but said
+cp "$D/customers.csv" "$D/customers.good"
+printf 'id,prefixes,down_rate,down_ceil,up_rate,up_ceil\n# none yet\n\n' >"$D/customers.csv"
+expect_exit "check of a list with only the header" 0 "$X" -c "$D/ok.ini" check
+check "check: warns that the list has no customers" \
+	grep -q "warning: .*customers.csv: no customers, only the header" "$D/out"
+cp "$D/customers.good" "$D/customers.csv"
+check "check: no such warning for a list with customers" \
+	bash -c "'$X' -c '$D/ok.ini' check 2>&1 | grep -q 'no customers' && exit 1 || exit 0"
 
 # 600 IPv6 /64s in distinct /48s: 1206 chunks (6 shared, 2 a /64), more than 1M holds
 sed 's/^bpffs = .*/&\nlookup_memory = 1M/' "$D/ok.ini" >"$D/small.ini"
@@ -84,6 +93,15 @@ for l in 2 3 5; do
 	check "bad list: line $l reported" grep -q "customers.csv:$l:" "$D/out"
 done
 check "bad list: line 4 is fine" bash -c "! grep -q 'customers.csv:4:' '$D/out'"
+
+# IPv6 over ::ffff:0:0/96 would take every IPv4 address: refused like any bad row
+printf 'id,prefixes,down_rate,down_ceil,up_rate,up_ceil\n1,198.19.1.1,1,2,1,2\n2,::/0,1,2,1,2\n3,2001:db8::/32 ::/8,1,2,1,2\n' \
+	>"$D/customers.csv"
+expect_exit "check of a list with ::/0" 1 "$X" -c "$D/ok.ini" check
+check "::/0 refused on its line" grep -q "customers.csv:3: customer 2: prefix '::/0': all of IPv6" "$D/out"
+check "::/8 refused: it would match IPv4" \
+	grep -q "customers.csv:4: customer 3: prefix '::/8': .*would match IPv4 packets" "$D/out"
+check "198.19.1.1 is not nested in an IPv6 prefix" bash -c "! grep -q 'lies inside' '$D/out'"
 
 printf '[interfaces]\nwan = a\nlan = a\nxdp_mode = turbo\n[cpus]\nqueue_size = -1\n[shaping]\nleaf_qdisc = cake\n' >"$D/bad.ini"
 expect_exit "check of a bad config" 1 "$X" -c "$D/bad.ini" check

@@ -4,6 +4,7 @@
  * FILE:LINE and what is allowed, all of them in one run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf/config.h"
@@ -524,6 +527,93 @@ static void test_unreadable_file(void **state)
 	assert_int_equal(config_load(f->dir, &cfg), -EISDIR);
 }
 
+/* iniparser would call a line with a NUL byte too long; say what it is. */
+static void test_nul_byte(void **state)
+{
+	static const char text[] = MINIMAL "[customers]\nfile = /srv/a\0b.csv\n";
+	struct fixture *f = *state;
+	struct xs_config cfg;
+
+	free(f->ini);
+	f->ini = scratch_file(f->dir, "xshaper.ini", text, sizeof(text) - 1);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(f->ini, &cfg), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, at(f, 5), "NUL byte in the line"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "too long"), 0);
+}
+
+/* A FIFO, a device, a file over 1 MiB: refused at once; a symlink to a file is fine. */
+static void test_only_regular_files(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_config cfg;
+	char path[4096];
+	int fd;
+
+	alarm(10); /* a FIFO blocked here before */
+	config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/fifo.ini", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(config_load(path, &cfg), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ": is a FIFO (named pipe)",
+					  "the config must be a regular file", "-c"),
+			 1);
+	assert_int_equal(config_load("/dev/zero", &cfg), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "/dev/zero: is a character device"), 1);
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	snprintf(path, sizeof(path), "%s/link.ini", f->dir);
+	assert_int_equal(symlink(f->ini, path), 0);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(path, &cfg), 0);
+	assert_string_equal(cfg.lan, "eth1");
+
+	snprintf(path, sizeof(path), "%s/huge.ini", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (1 << 20) + 1), 0);
+	close(fd);
+	assert_int_equal(config_load(path, &cfg), -EFBIG);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, "1048577 bytes", "the 1 MiB"), 1);
+	alarm(0);
+}
+
+/* A file that is not INI at all: 100 errors and a count, not one a line. */
+static void test_messages_are_capped(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 0, cap = 64 * 1024;
+	char *text = malloc(cap);
+	unsigned int i;
+
+	assert_non_null(text);
+	len += (size_t)snprintf(text, cap, MINIMAL);
+	for (i = 0; i < 500; i++)
+		len += (size_t)snprintf(text + len, cap - len, "garbage %u\n", i);
+	assert_true(len < cap);
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 101);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "syntax error"), 100);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, f->ini,
+					  ": 400 more errors (lines 104-503) "
+					  "not shown"),
+			 1);
+
+	/* unknown keys only warn, and as many */
+	capture_begin();
+	len = (size_t)snprintf(text, cap, MINIMAL "[shaping]\n");
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len, "key%u = 1\n", i);
+	assert_int_equal(load(f, text), 0);
+	free(text);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 101);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, f->ini,
+					  ": 200 more warnings (lines "
+					  "105-304) not shown"),
+			 1);
+}
+
 /* The example shipped as /etc/xshaper/xshaper.ini loads without a word. */
 static void test_example_config(void **state)
 {
@@ -626,6 +716,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_regular_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_are_capped, setup, teardown),
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test_setup_teardown(test_queues_auto, setup, teardown),
 		cmocka_unit_test(test_cpulist_parse),

@@ -4,6 +4,7 @@
  * reported as FILE:LINE so the operator fixes them all in one pass.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf/customers.h"
@@ -359,11 +362,12 @@ static void test_equal_prefixes_are_errors(void **state)
 		capture_matching(LOG_LEVEL_ERR,
 				 "list.csv:6: customer 5: prefix 198.18.5.5/32 is listed twice"),
 		1);
-	/* IPv4-mapped IPv6 is the same address */
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
-					  "list.csv:7: customer 6: prefix 198.18.0.0/24 is "
-					  "also claimed by customer 1 on line 2"),
-			 1);
+	/* IPv4-mapped IPv6 is the same address: one spelling, the IPv4 one */
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR,
+				 "list.csv:7: customer 6: prefix '::ffff:198.18.0.0/120': ",
+				 "write the IPv4 address instead: 198.18.0.0/24"),
+		1);
 	/* host bits set in line 3's prefix: warned, not an error by itself */
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: ", "host bits set",
 					  "using 198.18.0.0/24"),
@@ -428,6 +432,128 @@ static void test_bad_prefixes(void **state)
 	assert_int_equal(
 		capture_matching(LOG_LEVEL_ERR, "list.csv:12: customer 11: prefix '2001:db8::zz'"),
 		1);
+}
+
+/* What no customer can own is refused with the reason, as every bad row is. */
+static void test_reserved_prefixes_refused(void **state)
+{
+	static const struct {
+		const char *prefix, *why;
+	} refused[] = {
+		{ "0.0.0.0/0", "all of IPv4" },
+		{ "::/0", "all of IPv6" },
+		{ "127.0.0.1", "lies in 127.0.0.0/8 (loopback)" },
+		{ "127.0.0.0/8", "lies in 127.0.0.0/8 (loopback)" },
+		{ "::1", "lies in ::1/128 (loopback)" },
+		{ "0.0.0.0", "lies in 0.0.0.0/32 (unspecified)" },
+		{ "::", "lies in ::/128 (unspecified)" },
+		{ "224.0.0.1", "lies in 224.0.0.0/4 (multicast)" },
+		{ "239.255.255.0/24", "lies in 224.0.0.0/4 (multicast)" },
+		{ "ff02::1", "lies in ff00::/8 (multicast)" },
+		{ "169.254.10.0/24", "lies in 169.254.0.0/16 (link-local)" },
+		{ "fe80::1", "lies in fe80::/10 (link-local)" },
+		{ "febf:ffff::/32", "lies in fe80::/10 (link-local)" },
+		{ "255.255.255.255", "lies in 255.255.255.255/32 (broadcast)" },
+		/* overlapping one is enough: the rest of the prefix would take it along */
+		{ "192.0.0.0/2", "includes 224.0.0.0/4 (multicast)" },
+		{ "255.255.255.0/24", "includes 255.255.255.255/32 (broadcast)" },
+		{ "126.0.0.0/7", "includes 127.0.0.0/8 (loopback)" },
+		{ "169.254.0.0/15", "includes 169.254.0.0/16 (link-local)" },
+		{ "fe00::/7", "includes fe80::/10 (link-local)" },
+		{ "::/96", "includes ::/128 (unspecified)" },
+		/* IPv6 over the range where IPv4 is looked up would match IPv4 packets */
+		{ "::/8", "includes ::ffff:0:0/96" },
+		{ "::/80", "would match IPv4 packets" },
+		{ "::fffe:0:0/95", "would match IPv4 packets" },
+		/* IPv6 inside it is IPv4 spelt another way */
+		{ "::ffff:198.18.0.1", "write the IPv4 address instead: 198.18.0.1/32" },
+		{ "::ffff:c612:0/112", "write the IPv4 address instead: 198.18.0.0/16" },
+		{ "::ffff:0:0/96", "all of IPv4" },
+		{ "::ffff:127.0.0.1", "lies in 127.0.0.0/8 (loopback)" },
+	};
+	size_t n = sizeof(refused) / sizeof(refused[0]), len = 0, i;
+	char text[8192], needle[128];
+
+	len += (size_t)snprintf(text, sizeof(text), HEADER);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%zu,r,%s,1,2,1,2\n", i + 1,
+					refused[i].prefix);
+	/* a refused prefix does not hide the customer's good ones, nor its other errors */
+	snprintf(text + len, sizeof(text) - len, "100,r,198.18.0.1 ::/0,1,2,x,2\n");
+	assert_true(len < sizeof(text) - 64);
+	assert_int_equal(parse(text), -EINVAL);
+	for (i = 0; i < n; i++) {
+		snprintf(needle, sizeof(needle), "list.csv:%zu: customer %zu: prefix '%s': ", i + 2,
+			 i + 1, refused[i].prefix);
+		if (capture_matching(LOG_LEVEL_ERR, needle, refused[i].why) != 1) {
+			capture_dump();
+			fail_msg("%s: not refused with '%s'", refused[i].prefix, refused[i].why);
+		}
+	}
+	snprintf(needle, sizeof(needle), "list.csv:%zu: customer 100: ", n + 2);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, needle, "prefix '::/0'"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, needle, "up_rate 'x'"), 1);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), n + 2 + 1);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_int_equal(list.n, 0);
+}
+
+/* Right next to the reserved ranges, and the ranges tests and ISPs use: accepted. */
+static void test_reserved_neighbours_accepted(void **state)
+{
+	static const char *const ok[] = {
+		"2001:db8::/32",
+		"198.18.0.0/15",
+		"100.64.0.0/10",
+		"223.255.255.0/24",
+		"1.0.0.0/8",
+		"126.255.255.255",
+		"128.0.0.0/16",
+		"169.253.255.0/24",
+		"169.255.0.0/16",
+		"240.0.0.0/5",
+		"255.255.255.254",
+		"10.0.0.0/8",
+		"::2",
+		"::fffe:0:0/96",
+		"::1:0:0:0/80",
+		"fe00::/9",
+		"fec0::/10",
+		"2002::/16",
+		"64:ff9b::/96",
+	};
+	size_t n = sizeof(ok) / sizeof(ok[0]), len = 0, i;
+	char text[4096];
+
+	len += (size_t)snprintf(text, sizeof(text), HEADER);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%zu,ok,%s,1,2,1,2\n",
+					i + 1, ok[i]);
+	assert_true(len < sizeof(text) - 1);
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_int_equal(list.n, n);
+}
+
+/* No IPv4 prefix is ever reported as nested in an IPv6 one. */
+static void test_nesting_never_crosses_families(void **state)
+{
+	assert_int_equal(parse(HEADER "1,a,::/1,1,2,1,2\n"
+				      "2,b,198.18.0.1,1,2,1,2\n"
+				      "3,c,2001:db8::/32,1,2,1,2\n"
+				      "4,d,2001:db8:1::/48 198.18.0.0/24,1,2,1,2\n"),
+			 -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: customer 1: prefix '::/1'",
+					  "would match IPv4 packets"),
+			 1);
+	/* the IPv6 /48 in the /32 is nested, 198.18.0.1 in 198.18.0.0/24 too; nothing else */
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 2);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "lies inside ::"), 0);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:3: customer 2: prefix "
+					  "198.18.0.1/32 lies inside 198.18.0.0/24"),
+			 1);
 }
 
 static void test_rates(void **state)
@@ -515,6 +641,45 @@ static void test_every_bad_row_is_reported_in_order(void **state)
 	assert_int_equal(list.n, 0);
 }
 
+/*
+ * A generated list with a bad column: the first errors by line, a count of
+ * the rest with their lines, and the summary; not a line a row.
+ */
+static void test_errors_are_capped(void **state)
+{
+	size_t len = 0, cap = 64 * 1024;
+	char *text = malloc(cap);
+	unsigned int i, line, last = 0;
+	const char *msg;
+
+	assert_non_null(text);
+	/* line 3 repeats line 2's id: found after all rows were read, shown first */
+	len += (size_t)sprintf(text, HEADER "1,a,198.18.0.1,1,2,1,2\n"
+					    "1,b,198.18.0.2,1,2,1,2\n");
+	/* lines 4..1003: three bad rates each */
+	for (i = 0; i < 1000; i++)
+		len += (size_t)sprintf(text + len, "%u,c,198.19.%u.%u,x,y,z,2\n", i + 2, i / 256,
+				       i % 256);
+	assert_true(len < cap);
+	assert_int_equal(parse(text), -EINVAL);
+	free(text);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 100 + 2);
+	assert_non_null(strstr(capture_msg(LOG_LEVEL_ERR, 0),
+			       "list.csv:3: customer id 1 is already used on line 2"));
+	for (i = 0; i < 100; i++) {
+		msg = capture_msg(LOG_LEVEL_ERR, i);
+		assert_int_equal(sscanf(msg, "list.csv:%u:", &line), 1);
+		assert_true(line >= last);
+		last = line;
+	}
+	/* 1 + 33 rows x 3 shown: lines 3..36 */
+	assert_int_equal(last, 36);
+	assert_non_null(strstr(capture_msg(LOG_LEVEL_ERR, 100),
+			       "list.csv: 2901 more errors (lines 37-1003) not shown"));
+	assert_non_null(strstr(capture_msg(LOG_LEVEL_ERR, 101), "list.csv: 3001 problems found"));
+	assert_int_equal(list.n, 0);
+}
+
 static void test_warnings_are_capped(void **state)
 {
 	size_t len = 0, cap = 4096 * 40;
@@ -590,10 +755,15 @@ static void test_prefix_parse_format_contains(void **state)
 	assert_true(prefix_contains(&a, &b));
 	assert_int_equal(prefix_parse("2001:db9::", &b), 0);
 	assert_false(prefix_contains(&a, &b));
-	/* ::/0 holds everything, IPv4 included */
+	/* ::/0 holds all of IPv6, but no IPv4 address: the families stay apart */
 	assert_int_equal(prefix_parse("::/0", &a), 0);
-	assert_int_equal(prefix_parse("198.18.0.1", &b), 0);
+	assert_int_equal(prefix_parse("2001:db8::1", &b), 0);
 	assert_true(prefix_contains(&a, &b));
+	assert_int_equal(prefix_parse("198.18.0.1", &b), 0);
+	assert_false(prefix_contains(&a, &b));
+	assert_false(prefix_contains(&b, &a));
+	assert_int_equal(prefix_parse("::/8", &a), 0);
+	assert_false(prefix_contains(&a, &b));
 	assert_ptr_equal(prefix_format(&a, buf, 0), buf);
 }
 
@@ -631,6 +801,50 @@ static void test_load_from_file(void **state)
 	scratch_remove(dir);
 }
 
+/*
+ * Only a regular file is read (a FIFO would block a cron run forever,
+ * /dev/zero would be read to the cap), and none over the cap.
+ */
+static void test_load_only_regular_files(void **state)
+{
+	char *dir = scratch_dir(), *real, path[4096];
+	int fd;
+
+	alarm(10); /* a FIFO blocked here before */
+	snprintf(path, sizeof(path), "%s/fifo.csv", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(customers_load(path, &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ": is a FIFO (named pipe)",
+					  "must be a regular file"),
+			 1);
+	assert_int_equal(customers_load("/dev/zero", &cfg, &list), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "/dev/zero: is a character device"), 1);
+
+	/* a symlink to a list is a list */
+	real = scratch_file(dir, "real.csv", HEADER "1001,a,198.18.1.1,1,2,1,2\n", (size_t)-1);
+	snprintf(path, sizeof(path), "%s/link.csv", dir);
+	assert_int_equal(symlink(real, path), 0);
+	assert_int_equal(customers_load(path, &cfg, &list), 0);
+	assert_int_equal(list.n, 1);
+	customers_free(&list);
+	free(real);
+
+	/* over 256 MiB: refused before a byte is read (the file is sparse) */
+	snprintf(path, sizeof(path), "%s/huge.csv", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (256 << 20) + 1), 0);
+	close(fd);
+	capture_begin();
+	assert_int_equal(customers_load(path, &cfg, &list), -EFBIG);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, path, "268435457 bytes", "more than the 256 MiB"),
+		1);
+	assert_int_equal(list.n, 0);
+	alarm(0);
+	scratch_remove(dir);
+}
+
 /* The example shipped as /etc/xshaper/customers.csv is valid and quiet. */
 static void test_example_list(void **state)
 {
@@ -662,12 +876,17 @@ int main(void)
 		T(test_equal_prefixes_are_errors),
 		T(test_nested_prefixes_warn),
 		T(test_bad_prefixes),
+		T(test_reserved_prefixes_refused),
+		T(test_reserved_neighbours_accepted),
+		T(test_nesting_never_crosses_families),
 		T(test_rates),
 		T(test_no_config_means_no_capacity_check),
 		T(test_every_bad_row_is_reported_in_order),
+		T(test_errors_are_capped),
 		T(test_warnings_are_capped),
 		T(test_prefix_parse_format_contains),
 		T(test_load_from_file),
+		T(test_load_only_regular_files),
 		T(test_example_list),
 	};
 #undef T
