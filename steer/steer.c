@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/crashpoint.h"
 #include "common/log.h"
 #include "common/problems.h"
 #include "steer/internal.h"
@@ -784,11 +785,13 @@ static int repin(const struct xs_config *cfg)
 		if (!(steer->unpinned & (1U << m)) || steer->fd[m] < 0 ||
 		    pin_path(path, sizeof(path), cfg->bpffs, m))
 			continue;
-		if (bpf_obj_pin(steer->fd[m], path))
+		if (bpf_obj_pin(steer->fd[m], path)) {
 			pr_warn("%s: pinning the running map again failed: %s\n", path,
 				strerror(errno));
-		else
+		} else {
 			n++;
+			crashpoint();
+		}
 	}
 	if (steer->unpinned) {
 		steer_unpinned(steer, names, sizeof(names));
@@ -1266,6 +1269,7 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	err = steer_state_put(steer, &state);
 	if (err)
 		goto fail;
+	crashpoint();
 
 	xdp[XS_WAN] = steer->skel->progs.xs_xdp_wan;
 	xdp[XS_LAN] = steer->skel->progs.xs_xdp_lan;
@@ -1278,16 +1282,19 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 			state.flags |= dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
 		if (err)
 			goto fail_state;
+		crashpoint();
 	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
 		err = xps_clear(steer->fd[MAP_XPS], iface_of(cfg, dir));
 		if (err)
 			goto fail_state;
+		crashpoint();
 	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
 		err = xdp_attach(cfg, dir, ifindex[dir], &owner, bpf_program__fd(xdp[dir]));
 		if (err)
 			goto fail_state;
+		crashpoint();
 	}
 	err = steer_state_put(steer, &state);
 	if (err)

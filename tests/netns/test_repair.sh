@@ -83,6 +83,40 @@ broken "XPS turned on" "lan: XPS is on" \
 broken "cpumap entry deleted" "cpumap: no entry for CPU 1" \
 	bpftool map delete pinned "$WF_BPFFS/xs_cpumap" key 1 0 0 0
 
+# A repair killed after any of its changes is finished by the next reload
+n=1
+while :; do
+	box tc filter del dev lan egress
+	box ip link set dev wan xdp off
+	XSHAPER_TEST_KILL_AFTER=$n xs -q reload >/dev/null 2>&1
+	rc=$?
+	xs -q reload >/dev/null 2>&1
+	check_eq "repair killed after change $n (exit $rc): the next reload exits 0" 0 "$?"
+	out=$(xs status 2>&1)
+	check_eq "repair killed after change $n: status exit 0 after the next reload" 0 "$?"
+	[ "$rc" -eq 137 ] && [ "$n" -lt 12 ] || break
+	n=$((n + 1))
+done
+check "the repair was killed at more than 4 points" [ "$n" -gt 4 ]
+wf_settled "repairs killed and finished"
+
+# The same with the pins lost: killed while pinning the maps again or after
+n=1
+while :; do
+	rm -rf "$WF_BPFFS"
+	XSHAPER_TEST_KILL_AFTER=$n xs -q reload >/dev/null 2>&1
+	rc=$?
+	xs -q reload >/dev/null 2>&1
+	check_eq "lost-pins repair killed after change $n (exit $rc): the next reload exits 0" 0 "$?"
+	out=$(xs status 2>&1)
+	check_eq "lost-pins repair killed after change $n: status exit 0 after the next reload" 0 "$?"
+	check_eq "lost-pins repair killed after change $n: customer 1 still looked up" 1 "$(wf_lookup 198.19.1.1)"
+	[ "$rc" -eq 137 ] && [ "$n" -lt 16 ] || break
+	n=$((n + 1))
+done
+check "the lost-pins repair was killed at more than 6 points" [ "$n" -gt 6 ]
+wf_settled "lost-pins repairs killed and finished"
+
 # Too few TX queues: not xshaper's to repair; status says the fix
 box ethtool -L lan tx 1 >/dev/null 2>&1
 out=$(xs status 2>&1)
