@@ -649,19 +649,18 @@ struct parser {
 	size_t ntmp, tmpcap;
 };
 
-static int parse_id(const char *s, uint32_t *id)
+int customer_id_parse(const char *s, uint32_t *id)
 {
-	unsigned long long v = 0;
-	const char *p = s;
+	uint64_t v = 0;
 
-	if (!*p)
+	if (!*s)
 		return -EINVAL;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		v = v * 10 + (unsigned int)(*p - '0');
+		v = v * 10 + (unsigned int)(*s - '0');
 		if (v > UINT32_MAX)
-			return -EINVAL;
+			return -ERANGE;
 	}
 	if (!v)
 		return -EINVAL;
@@ -813,7 +812,7 @@ static int parse_row(struct parser *ps, unsigned int line)
 	int bad = 0, r;
 	size_t i;
 
-	if (parse_id(id, &c.id)) {
+	if (customer_id_parse(id, &c.id)) {
 		if (*id)
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 				 "id '%s' is not a whole number from 1 to 4294967295", id);

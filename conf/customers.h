@@ -84,4 +84,12 @@ void customers_free(struct customer_list *list);
 /* Binary search by id; NULL when absent. */
 const struct customer *customers_find(const struct customer_list *list, uint32_t id);
 
+/*
+ * A customer id as the list and the command line take it: decimal digits
+ * only, 1 to 4294967295; no sign, no blanks, no trailing text. -ERANGE
+ * past 32 bits (nothing wraps around to another customer's id), -EINVAL
+ * for anything else.
+ */
+int customer_id_parse(const char *s, uint32_t *id);
+
 #endif /* XSHAPER_CUSTOMERS_H */

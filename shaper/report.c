@@ -267,31 +267,6 @@ struct stats_view {
 };
 
 /*
- * A customer id on the command line, exactly as the customer list takes it
- * (conf/customers.c): decimal digits only, 1 to 4294967295. No sign, no
- * blanks, no trailing text, and nothing past 32 bits wraps around to
- * another customer's id.
- */
-static int parse_customer_id(const char *s, uint32_t *id)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned int)(*s - '0');
-		if (v > UINT32_MAX)
-			return -ERANGE;
-	}
-	if (!v)
-		return -EINVAL;
-	*id = (uint32_t)v;
-	return 0;
-}
-
-/*
  * stats ID...: keep only those customers' assignments (ids parsed by the
  * caller; names the ids as given) and say which ids are nobody's.
  */
@@ -580,7 +555,7 @@ int cmd_stats(const char *config, int argc, char **argv)
 	if (!ids)
 		return XS_EXIT_SYSTEM;
 	for (i = optind; i < argc; i++) {
-		err = parse_customer_id(argv[i], &ids[i - optind]);
+		err = customer_id_parse(argv[i], &ids[i - optind]);
 		if (err == -ERANGE) {
 			pr_err("stats: no such customer '%s': ids go up to 4294967295\n", argv[i]);
 		} else if (err) {
