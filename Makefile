@@ -44,7 +44,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS := $(filter-out shaper/main.c,$(wildcard common/*.c conf/*.c steer/*.c shaper/*.c))
+LIB_SRCS := $(filter-out cmd/main.c,$(wildcard common/*.c conf/*.c steer/*.c shaper/*.c cmd/*.c))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 HDRS := $(wildcard */*.h)
 
@@ -99,7 +99,7 @@ $(BUILD)/libxshaper-san.a: $(SAN_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/xshaper: shaper/main.c $(BUILD)/libxshaper.a $(HDRS) | $(SKELS)
+$(BUILD)/xshaper: cmd/main.c $(BUILD)/libxshaper.a $(HDRS) | $(SKELS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libxshaper.a $(LDLIBS) -o $@
 
@@ -152,7 +152,7 @@ install: all
 	done
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h common/*.[ch] conf/*.[ch] steer/*.[ch] \
-	shaper/*.[ch] tests/*/*.[ch])
+	shaper/*.[ch] cmd/*.[ch] tests/*/*.[ch])
 
 format:
 	clang-format -i $(FORMAT_SRCS)
@@ -160,7 +160,7 @@ format:
 lint: $(SKELS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I. -I$(BUILD) \
-		-D__x86_64__ $(LIB_SRCS) shaper/main.c
+		-D__x86_64__ $(LIB_SRCS) cmd/main.c
 
 clean:
 	rm -rf $(BUILD)

@@ -23,7 +23,7 @@
  *
  * Printable ASCII and valid UTF-8 from U+00A0 up ("Müller", "東京") pass
  * through untouched. JSON and Prometheus output have their own escaping
- * (shaper/report.c) and do not use this.
+ * (cmd/report.c) and do not use this.
  */
 
 /* The longest escape of one input byte ("\xHH"): 4 * len + 1 always fits. */

@@ -11,7 +11,7 @@
 #include "conf/customers.h"
 #include "conf/plan.h"
 #include "conf/rate.h"
-#include "shaper/commands.h"
+#include "cmd/commands.h"
 #include "shaper/tree.h"
 #include "steer/steer.h"
 #include "steer/table.h"

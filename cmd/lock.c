@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "shaper/lock.h"
+#include "cmd/lock.h"
 
 static double now(void)
 {

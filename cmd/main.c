@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 #include "conf/config.h"
-#include "shaper/commands.h"
+#include "cmd/commands.h"
 
 static void usage(FILE *f)
 {

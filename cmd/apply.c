@@ -30,8 +30,8 @@
 #include "conf/customers.h"
 #include "conf/plan.h"
 #include "conf/rate.h"
-#include "shaper/commands.h"
-#include "shaper/lock.h"
+#include "cmd/commands.h"
+#include "cmd/lock.h"
 #include "shaper/tree.h"
 #include "steer/steer.h"
 

@@ -24,7 +24,7 @@
 #include "conf/customers.h"
 #include "conf/plan.h"
 #include "conf/rate.h"
-#include "shaper/commands.h"
+#include "cmd/commands.h"
 #include "shaper/tree.h"
 #include "steer/steer.h"
 
