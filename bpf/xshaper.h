@@ -29,9 +29,35 @@
 #define XS_MAX_CPUS 256
 #define XS_MAX_TXQS 4096
 
+/*
+ * tc handles and classids are major:minor, 16 bits each. These are the one
+ * place one is split or joined; common/handle.h prints them as tc does.
+ */
+static inline __u32 xs_handle(__u32 major, __u32 minor)
+{
+	return major << 16 | (minor & 0xffff);
+}
+
+static inline __u32 xs_handle_major(__u32 handle)
+{
+	return handle >> 16;
+}
+
+static inline __u32 xs_handle_minor(__u32 handle)
+{
+	return handle & 0xffff;
+}
+
+/* The class minor of the tree of TX queue txq (0-based): (txq + 1):minor. */
 static inline __u32 xs_classid(__u32 txq, __u32 minor)
 {
-	return ((txq + 1) << 16) | minor;
+	return xs_handle(txq + 1, minor);
+}
+
+/* The TX queue whose tree holds classid (or whose HTB has that handle). */
+static inline __u32 xs_classid_txq(__u32 classid)
+{
+	return xs_handle_major(classid) - 1;
 }
 
 /*
