@@ -149,9 +149,9 @@ static __always_inline __u32 xs_find_table(const __u32 *addr, int v4, __u32 *cpu
 	}
 	if (e >= XS_TBL_CHILD)
 		return XS_TBL_TRIE;
-	/* the major of a customer's classid is its TX queue + 1 */
+	/* a customer's classid names its TX queue */
 	h = (const struct xs_tbl_head *)t;
-	*cpu = h->txq_cpu[((e >> 16) - 1) & (XS_MAX_TXQS - 1)];
+	*cpu = h->txq_cpu[xs_classid_txq(e) & (XS_MAX_TXQS - 1)];
 	return e;
 }
 
@@ -299,7 +299,7 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 		if (trie)
 			n[XS_TC_TRIE]++;
 		if (classid) {
-			skb->queue_mapping = classid >> 16; /* txq + 1 */
+			skb->queue_mapping = xs_classid_txq(classid) + 1;
 			skb->priority = classid;
 			n[XS_TC_CUSTOMER]++;
 			return TC_ACT_OK;

@@ -60,6 +60,18 @@ static inline __u32 xs_classid_txq(__u32 classid)
 	return xs_handle_major(classid) - 1;
 }
 
+/* The handle of the HTB of TX queue txq: (txq + 1): */
+static inline __u32 xs_htb_handle(__u32 txq)
+{
+	return xs_classid(txq, 0);
+}
+
+/* The mq class that HTB hangs from: XS_MQ_MAJOR:(txq + 1) */
+static inline __u32 xs_mq_class(__u32 txq)
+{
+	return xs_handle(XS_MQ_MAJOR, txq + 1);
+}
+
 /*
  * LPM trie key. IPv4 addresses are stored as IPv4-mapped IPv6
  * (::ffff:a.b.c.d) with prefixlen 96 + n, so one trie serves both families.
