@@ -17,13 +17,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <linux/pkt_sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
+#include "common/handle.h"
 #include "common/log.h"
 #include "common/problems.h"
 #include "conf/config.h"
@@ -135,6 +135,7 @@ struct summary {
  */
 static void summarize(const struct run *r, const uint8_t *changed, bool print, struct summary *s)
 {
+	char was[HANDLE_TEXT_LEN], is[HANDLE_TEXT_LEN];
 	size_t i;
 
 	/* the live assignments, sorted by id (steer_read_assignments) */
@@ -147,15 +148,17 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 		if (!p) {
 			s->added++;
 			if (print)
-				printf("+ %u: cpu %u txq %u classid %x:%x\n", a->id, a->cpu, a->txq,
-				       a->txq + 1, a->minor);
+				printf("+ %u: cpu %u txq %u classid %s\n", a->id, a->cpu, a->txq,
+				       handle_text(xs_classid(a->txq, a->minor), is, sizeof(is)));
 		} else if (p->txq != a->txq || p->minor != a->minor || p->cpu != a->cpu) {
 			s->moved++;
 			if (print)
-				printf("> %u: cpu %u txq %u classid %x:%x -> cpu %u txq %u "
-				       "classid %x:%x\n",
-				       a->id, p->cpu, p->txq, p->txq + 1, p->minor, a->cpu, a->txq,
-				       a->txq + 1, a->minor);
+				printf("> %u: cpu %u txq %u classid %s -> cpu %u txq %u classid "
+				       "%s\n",
+				       a->id, p->cpu, p->txq,
+				       handle_text(xs_classid(p->txq, p->minor), was, sizeof(was)),
+				       a->cpu, a->txq,
+				       handle_text(xs_classid(a->txq, a->minor), is, sizeof(is)));
 		} else if (changed[i]) {
 			s->changed++;
 			if (print)
@@ -167,12 +170,14 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 		}
 	}
 	for (i = 0; i < r->nprev; i++) {
-		if (plan_find(&r->plan, r->prev[i].id))
+		const struct assignment *p = &r->prev[i];
+
+		if (plan_find(&r->plan, p->id))
 			continue;
 		s->removed++;
 		if (print)
-			printf("- %u: cpu %u txq %u classid %x:%x\n", r->prev[i].id, r->prev[i].cpu,
-			       r->prev[i].txq, r->prev[i].txq + 1, r->prev[i].minor);
+			printf("- %u: cpu %u txq %u classid %s\n", p->id, p->cpu, p->txq,
+			       handle_text(xs_classid(p->txq, p->minor), was, sizeof(was)));
 	}
 }
 
@@ -343,9 +348,9 @@ static size_t tree_repairs(const struct run *r, const struct tree_diff *d)
 		return 0; /* nothing was there to lose */
 	for (i = 0; i < d->ncreate; i++) {
 		const struct tree_op *op = &d->create[i];
-		uint32_t txq = TC_H_MAJ(op->type == TREE_OP_HTB ? op->handle : op->cls.classid);
+		uint32_t txq =
+			xs_classid_txq(op->type == TREE_OP_HTB ? op->handle : op->cls.classid);
 
-		txq = (txq >> 16) - 1;
 		switch (op->type) {
 		case TREE_OP_ROOT:
 			return 1;

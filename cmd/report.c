@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/handle.h"
 #include "common/log.h"
 #include "common/problems.h"
 #include "common/text.h"
@@ -171,15 +172,17 @@ static const char *const dir_names[2] = { "down", "up" };
 
 static void print_class_json(const struct class_stats *s)
 {
+	char id[HANDLE_TEXT_LEN];
+
 	if (!s) {
 		printf("null");
 		return;
 	}
-	printf("{\"classid\":\"%x:%x\",\"rate\":%" PRIu64 ",\"ceil\":%" PRIu64 ",\"bytes\":%" PRIu64
+	printf("{\"classid\":\"%s\",\"rate\":%" PRIu64 ",\"ceil\":%" PRIu64 ",\"bytes\":%" PRIu64
 	       ",\"packets\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"overlimits\":%" PRIu64
 	       ",\"backlog_bytes\":%" PRIu64 ",\"backlog_packets\":%" PRIu64 ",\"bps\":%" PRIu64
 	       "}",
-	       s->classid >> 16, s->classid & 0xffff, s->rate, s->ceil, s->bytes, s->packets,
+	       handle_text(s->classid, id, sizeof(id)), s->rate, s->ceil, s->bytes, s->packets,
 	       s->drops, s->overlimits, s->backlog_bytes, s->backlog_packets, s->bps);
 }
 
@@ -330,11 +333,11 @@ static void stats_prometheus(const struct stats_view *v)
 			for (i = 0; i < v->is[d].n; i++) {
 				const struct class_stats *s = &v->is[d].v[i];
 
-				if ((s->classid & 0xffff) != XS_DEFAULT_MINOR)
+				if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 					continue;
 				printf("xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
 				       "\n",
-				       m->name, dir_names[d], (s->classid >> 16) - 1,
+				       m->name, dir_names[d], xs_classid_txq(s->classid),
 				       metric_value(s, m));
 			}
 		}
@@ -385,10 +388,10 @@ static void stats_json(const struct stats_view *v)
 		for (i = 0; i < v->is[d].n; i++) {
 			const struct class_stats *s = &v->is[d].v[i];
 
-			if ((s->classid & 0xffff) != XS_DEFAULT_MINOR)
+			if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 				continue;
 			printf("%s{\"direction\":\"%s\",\"txq\":%u,\"class\":", first ? "" : ",",
-			       dir_names[d], (s->classid >> 16) - 1);
+			       dir_names[d], xs_classid_txq(s->classid));
 			print_class_json(s);
 			printf("}");
 			first = false;
@@ -472,9 +475,9 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 			const struct class_stats *s = &v->is[d].v[i];
 			char label[24];
 
-			if ((s->classid & 0xffff) != XS_DEFAULT_MINOR)
+			if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 				continue;
-			snprintf(label, sizeof(label), "txq %u", (s->classid >> 16) - 1);
+			snprintf(label, sizeof(label), "txq %u", xs_classid_txq(s->classid));
 			print_class_text("default", label, dir_names[d], s);
 		}
 	printf("\n%-4s %-4s", "cpu", "if");

@@ -12,12 +12,17 @@
 #include <linux/pkt_sched.h>
 #include <netlink/utils.h>
 
+#include "common/handle.h"
 #include "common/log.h"
 #include "common/problems.h"
 #include "shaper/tree.h"
 
 /* An Ethernet frame at the usual MTU: the unit bursts and quanta are floored to. */
 #define FRAME_BYTES 1514U
+/* The least rate of a class, in bit/s: the kernel keeps rates in bytes/s. */
+#define RATE_MIN 8U
+/* Customers whose missing classes tree_verify names; the rest are counted. */
+#define MISSING_SHOWN 4U
 
 /*
  * Burst and cburst: how many bytes a class may send back to back.
@@ -63,12 +68,11 @@ uint32_t tree_burst(uint64_t rate)
  * needs several rounds per packet) and 200000 bytes (beyond that one class
  * holds a round for too long: 1.6 ms at 1 Gbit/s).
  */
-#define QUANTUM_R2Q 10U
 #define QUANTUM_MAX 200000U
 
 uint32_t tree_quantum(uint64_t rate)
 {
-	uint64_t q = rate / QUANTUM_R2Q;
+	uint64_t q = rate / TREE_R2Q;
 
 	if (q < FRAME_BYTES)
 		q = FRAME_BYTES;
@@ -123,7 +127,7 @@ static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, u
 	c->id = id;
 }
 
-static int cmp_class(const void *a, const void *b)
+int tree_class_cmp(const void *a, const void *b)
 {
 	const struct tree_class *x = a, *y = b;
 
@@ -152,7 +156,7 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 {
 	uint64_t capacity = dir == TREE_DOWN ? cfg->lan_capacity : cfg->wan_capacity;
 	const char *ifname = dir == TREE_DOWN ? cfg->lan : cfg->wan;
-	unsigned int ntxq = cfg->ncpus * cfg->queues_per_cpu;
+	unsigned int ntxq = config_txqs(cfg);
 	uint64_t def_ceil = cfg->default_ceil ? cfg->default_ceil : capacity;
 	struct tree_class *c;
 	unsigned int txq;
@@ -165,8 +169,9 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 		       ifname, cfg->ncpus, cfg->queues_per_cpu, ntxq, XS_MAX_TXQS);
 		return -EINVAL;
 	}
-	if (capacity < 8 || cfg->default_rate < 8) {
-		pr_err("%s: capacity and default_rate must be at least 8 bit/s\n", ifname);
+	if (capacity < RATE_MIN || cfg->default_rate < RATE_MIN) {
+		pr_err("%s: capacity and default_rate must be at least %u bit/s\n", ifname,
+		       RATE_MIN);
 		return -EINVAL;
 	}
 	c = calloc(2 * (size_t)ntxq + plan->n, sizeof(*c));
@@ -180,9 +185,8 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 	out->classes = c;
 
 	for (txq = 0; txq < ntxq; txq++) {
-		uint32_t major = (txq + 1) << 16;
-
-		class_set(&c[n++], xs_classid(txq, XS_ROOT_MINOR), major, capacity, capacity, 0);
+		class_set(&c[n++], xs_classid(txq, XS_ROOT_MINOR), xs_htb_handle(txq), capacity,
+			  capacity, 0);
 		class_set(&c[n++], xs_classid(txq, XS_DEFAULT_MINOR),
 			  xs_classid(txq, XS_ROOT_MINOR), cfg->default_rate, def_ceil, 0);
 	}
@@ -206,9 +210,9 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 			err = -EINVAL;
 			continue;
 		}
-		if (rate < 8 || ceil < 8) {
-			pr_err("%s: customer %u: rate and ceil must be at least 8 bit/s\n", ifname,
-			       a->id);
+		if (rate < RATE_MIN || ceil < RATE_MIN) {
+			pr_err("%s: customer %u: rate and ceil must be at least %u bit/s\n", ifname,
+			       a->id, RATE_MIN);
 			err = -EINVAL;
 			continue;
 		}
@@ -216,11 +220,13 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 			  rate, ceil, a->id);
 	}
 	out->nclasses = n;
-	qsort(c, n, sizeof(*c), cmp_class);
+	qsort(c, n, sizeof(*c), tree_class_cmp);
 	for (i = 1; i < n; i++) {
+		char id[HANDLE_TEXT_LEN];
+
 		if (c[i].classid == c[i - 1].classid) {
-			pr_err("%s: customers %u and %u share classid %x:%x\n", ifname, c[i - 1].id,
-			       c[i].id, c[i].classid >> 16, c[i].classid & 0xffff);
+			pr_err("%s: customers %u and %u share classid %s\n", ifname, c[i - 1].id,
+			       c[i].id, handle_text(c[i].classid, id, sizeof(id)));
 			err = -EINVAL;
 		}
 	}
@@ -252,7 +258,7 @@ static const struct tree_class *find_class(const struct tree *t, uint32_t classi
 
 	if (!t->nclasses)
 		return NULL;
-	return bsearch(&key, t->classes, t->nclasses, sizeof(key), cmp_class);
+	return bsearch(&key, t->classes, t->nclasses, sizeof(key), tree_class_cmp);
 }
 
 static const struct tree_qdisc *find_qdisc(const struct tree *t, uint32_t handle)
@@ -272,23 +278,29 @@ static const struct tree_qdisc *find_qdisc(const struct tree *t, uint32_t handle
 	return NULL;
 }
 
-/* The live classes of tree major (txq + 1) << 16: live->classes[*lo..*hi). */
-static void live_range(const struct tree *live, uint32_t major, size_t *lo, size_t *hi)
+/* The live classes of the tree of TX queue txq: live->classes[*lo..*hi). */
+static void live_range(const struct tree *live, unsigned int txq, size_t *lo, size_t *hi)
 {
 	size_t a = 0, b = live->nclasses;
 
 	while (a < b) {
 		size_t mid = a + (b - a) / 2;
 
-		if (live->classes[mid].classid < major)
+		if (live->classes[mid].classid < xs_htb_handle(txq))
 			a = mid + 1;
 		else
 			b = mid;
 	}
 	*lo = a;
-	while (b < live->nclasses && (live->classes[b].classid & 0xffff0000) == major)
+	while (b < live->nclasses && xs_classid_txq(live->classes[b].classid) == txq)
 		b++;
 	*hi = b < a ? a : b;
+}
+
+bool tree_qdisc_is_our_root(const struct tree_qdisc *q)
+{
+	return q->parent == TC_H_ROOT && q->handle == xs_handle(XS_MQ_MAJOR, 0) &&
+	       !strcmp(q->kind, "mq");
 }
 
 static bool root_is_ours(const struct tree *live)
@@ -297,8 +309,7 @@ static bool root_is_ours(const struct tree *live)
 
 	for (i = 0; i < live->nqdiscs; i++)
 		if (live->qdiscs[i].parent == TC_H_ROOT)
-			return live->qdiscs[i].handle == XS_MQ_MAJOR << 16 &&
-			       !strcmp(live->qdiscs[i].kind, "mq");
+			return tree_qdisc_is_our_root(&live->qdiscs[i]);
 	return false;
 }
 
@@ -384,7 +395,7 @@ static int handle_alloc(struct handles *h, const char *ifname, uint32_t *handle)
 		if (h->next == XS_MQ_MAJOR || handle_used(h, h->next))
 			continue;
 		handle_mark(h, h->next);
-		*handle = h->next << 16;
+		*handle = xs_handle(h->next, 0);
 		return 0;
 	}
 	pr_err("%s: no leaf qdisc handle left: an interface holds at most %u leaf qdiscs "
@@ -406,18 +417,18 @@ static bool class_differs(const struct tree_class *live, const struct tree_class
 /* A tree is ours to keep when its HTB and every class of it sit where the layout says. */
 static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, unsigned int txq)
 {
-	uint32_t major = (txq + 1) << 16;
 	size_t i, lo, hi;
 
-	if (!slot || slot->handle != major || strcmp(slot->kind, "htb") ||
+	if (!slot || slot->handle != xs_htb_handle(txq) || strcmp(slot->kind, "htb") ||
 	    slot->defcls != XS_DEFAULT_MINOR)
 		return false;
-	live_range(live, major, &lo, &hi);
+	live_range(live, txq, &lo, &hi);
 	for (i = lo; i < hi; i++) {
 		const struct tree_class *c = &live->classes[i];
 
-		if ((c->classid & 0xffff) == XS_ROOT_MINOR ? c->parent != TC_H_ROOT
-							   : c->parent != (major | XS_ROOT_MINOR))
+		if (xs_handle_minor(c->classid) == XS_ROOT_MINOR
+			    ? c->parent != TC_H_ROOT
+			    : c->parent != xs_classid(txq, XS_ROOT_MINOR))
 			return false;
 	}
 	return true;
@@ -437,7 +448,7 @@ static int leaf_for_new(struct diff_state *s, struct op_list *l, const struct tr
 	uint32_t handle;
 	int err;
 
-	if ((c->classid & 0xffff) == XS_ROOT_MINOR || s->want->leaf == LEAF_PFIFO)
+	if (xs_handle_minor(c->classid) == XS_ROOT_MINOR || s->want->leaf == LEAF_PFIFO)
 		return 0;
 	err = handle_alloc(s->handles, s->want->ifname, &handle);
 	if (err)
@@ -455,7 +466,7 @@ static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
 	uint32_t handle;
 	int err;
 
-	if ((c->classid & 0xffff) == XS_ROOT_MINOR)
+	if (xs_handle_minor(c->classid) == XS_ROOT_MINOR)
 		return 0;
 	if (!lc->leaf) {
 		have = "pfifo"; /* HTB's own */
@@ -487,14 +498,13 @@ static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
 static int diff_rebuilt_tree(struct diff_state *s, unsigned int txq, const struct tree_qdisc *old,
 			     size_t first, size_t end)
 {
-	uint32_t major = (txq + 1) << 16;
 	struct op_list *l = &s->rebuild;
 	size_t i;
 	int err;
 
 	if (old && !op_add(l, TREE_OP_HTB_RESET, old->handle, old->parent, NULL))
 		return -ENOMEM;
-	if (!op_add(l, TREE_OP_HTB, major, (XS_MQ_MAJOR << 16) | (txq + 1), NULL))
+	if (!op_add(l, TREE_OP_HTB, xs_htb_handle(txq), xs_mq_class(txq), NULL))
 		return -ENOMEM;
 	for (i = first; i < end; i++) {
 		const struct tree_class *c = &s->want->classes[i];
@@ -504,7 +514,7 @@ static int diff_rebuilt_tree(struct diff_state *s, unsigned int txq, const struc
 		err = leaf_for_new(s, l, c);
 		if (err)
 			return err;
-		if ((c->classid & 0xffff) >= XS_FIRST_MINOR)
+		if (xs_handle_minor(c->classid) >= XS_FIRST_MINOR)
 			s->out->counts.added++;
 	}
 	return 0;
@@ -512,7 +522,6 @@ static int diff_rebuilt_tree(struct diff_state *s, unsigned int txq, const struc
 
 static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, size_t end)
 {
-	uint32_t major = (txq + 1) << 16;
 	const struct tree *live = s->live;
 	size_t i, lo, hi;
 	int err;
@@ -520,7 +529,7 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
 	for (i = first; i < end; i++) {
 		const struct tree_class *c = &s->want->classes[i];
 		const struct tree_class *lc = find_class(live, c->classid);
-		bool customer = (c->classid & 0xffff) >= XS_FIRST_MINOR;
+		bool customer = xs_handle_minor(c->classid) >= XS_FIRST_MINOR;
 		int changed = 0;
 
 		if (!lc) {
@@ -550,7 +559,7 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
 		}
 	}
 	/* live classes of this tree that are no longer wanted */
-	live_range(live, major, &lo, &hi);
+	live_range(live, txq, &lo, &hi);
 	for (i = lo; i < hi; i++) {
 		const struct tree_class *lc = &live->classes[i];
 
@@ -571,6 +580,8 @@ static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, 
  * and not on a device that has only one (docs/operator-guide.md). Whether
  * the device falls short for ntxq trees; if so, why and the fix in buf.
  */
+#define MQ_MIN_TXQS 2U
+
 static bool queues_short(const struct tree *live, unsigned int ntxq, unsigned int ncpus,
 			 unsigned int queues_per_cpu, char *buf, size_t len)
 {
@@ -588,14 +599,14 @@ static bool queues_short(const struct tree *live, unsigned int ntxq, unsigned in
 			 ntxq, ntxq, ntxq, fewer);
 		return true;
 	}
-	if (max < 2) {
+	if (max < MQ_MIN_TXQS) {
 		snprintf(buf, len,
-			 "%s: can have only %u TX queue; xshaper needs a device that can have 2 "
+			 "%s: can have only %u TX queue; xshaper needs a device that can have %u "
 			 "(one may be in use): its trees hang under an mq root, which the kernel "
-			 "takes only on a multiqueue device. A veth takes 'numtxqueues 2' when it "
+			 "takes only on a multiqueue device. A veth takes 'numtxqueues %u' when it "
 			 "is created; a NIC or a virtio_net device needs a second queue from its "
 			 "driver or hypervisor",
-			 live->ifname, max);
+			 live->ifname, max, MQ_MIN_TXQS, MQ_MIN_TXQS);
 		return true;
 	}
 	return false;
@@ -615,7 +626,7 @@ void tree_verify(const struct tree *live, const struct xs_config *cfg,
 		 const struct assignment *a, size_t n, struct problems *p)
 {
 	unsigned int ntxq = config_txqs(cfg), txq, missing = 0;
-	char why[XS_PROBLEM_LEN], id[16];
+	char why[XS_PROBLEM_LEN], id[HANDLE_TEXT_LEN];
 	const struct tree_qdisc *q;
 	size_t i;
 
@@ -627,12 +638,10 @@ void tree_verify(const struct tree *live, const struct xs_config *cfg,
 		return;
 	}
 	for (txq = 0; txq < ntxq; txq++) {
-		uint32_t major = TC_H_MAKE((txq + 1) << 16, 0);
-
-		q = find_qdisc(live, major);
-		if (!q || q->parent != TC_H_MAKE(XS_MQ_MAJOR << 16, txq + 1) ||
-		    !tree_intact(live, q, txq) || !find_class(live, major | XS_ROOT_MINOR) ||
-		    !find_class(live, major | XS_DEFAULT_MINOR))
+		q = find_qdisc(live, xs_htb_handle(txq));
+		if (!q || q->parent != xs_mq_class(txq) || !tree_intact(live, q, txq) ||
+		    !find_class(live, xs_classid(txq, XS_ROOT_MINOR)) ||
+		    !find_class(live, xs_classid(txq, XS_DEFAULT_MINOR)))
 			problem_add(p, true, "%s: the HTB tree of TX queue %u is missing or broken",
 				    live->ifname, txq);
 	}
@@ -641,17 +650,15 @@ void tree_verify(const struct tree *live, const struct xs_config *cfg,
 
 		if (find_class(live, classid))
 			continue;
-		if (missing++ < 4) {
-			snprintf(id, sizeof(id), "%x:%x", TC_H_MAJ(classid) >> 16, TC_H_MIN(classid));
+		if (missing++ < MISSING_SHOWN)
 			problem_add(p, true,
 				    "%s: class %s of customer %u is missing: its packets fall into "
 				    "the default class",
-				    live->ifname, id, a[i].id);
-		}
+				    live->ifname, handle_text(classid, id, sizeof(id)), a[i].id);
 	}
-	if (missing > 4)
-		problem_add(p, true, "%s: and %u more customers' classes are missing",
-			    live->ifname, missing - 4);
+	if (missing > MISSING_SHOWN)
+		problem_add(p, true, "%s: and %u more customers' classes are missing", live->ifname,
+			    missing - MISSING_SHOWN);
 }
 
 struct tree_range {
@@ -662,8 +669,8 @@ struct tree_range {
 static int cmp_range_build_order(const void *a, const void *b)
 {
 	const struct tree_range *x = a, *y = b;
-	unsigned int bx = qdisc_hash_bucket((x->txq + 1) << 16) != 0;
-	unsigned int by = qdisc_hash_bucket((y->txq + 1) << 16) != 0;
+	unsigned int bx = qdisc_hash_bucket(xs_htb_handle(x->txq)) != 0;
+	unsigned int by = qdisc_hash_bucket(xs_htb_handle(y->txq)) != 0;
 
 	if (bx != by)
 		return bx < by ? -1 : 1;
@@ -701,22 +708,23 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 	if (root_ok) {
 		for (i = 0; i < live->nqdiscs; i++) {
 			const struct tree_qdisc *q = &live->qdiscs[i];
-			uint32_t slot = q->parent & 0xffff;
+			uint32_t slot = xs_handle_minor(q->parent);
 
-			handle_mark(s.handles, q->handle >> 16);
-			if ((q->parent >> 16) == XS_MQ_MAJOR && slot >= 1 && slot <= XS_MAX_TXQS)
+			handle_mark(s.handles, xs_handle_major(q->handle));
+			if (xs_handle_major(q->parent) == XS_MQ_MAJOR && slot >= 1 &&
+			    slot <= XS_MAX_TXQS)
 				s.slots[slot - 1] = q;
 		}
-	} else if (!op_add(&create, TREE_OP_ROOT, XS_MQ_MAJOR << 16, TC_H_ROOT, NULL))
+	} else if (!op_add(&create, TREE_OP_ROOT, xs_handle(XS_MQ_MAJOR, 0), TC_H_ROOT, NULL))
 		goto nomem;
 
 	/* want->classes is sorted by classid, so each tree is one run */
 	for (i = 0; i < want->nclasses;) {
 		struct tree_range *r = &ranges[nranges++];
 
-		r->txq = (want->classes[i].classid >> 16) - 1;
+		r->txq = xs_classid_txq(want->classes[i].classid);
 		r->first = i;
-		while (i < want->nclasses && (want->classes[i].classid >> 16) == r->txq + 1)
+		while (i < want->nclasses && xs_classid_txq(want->classes[i].classid) == r->txq)
 			i++;
 		r->end = i;
 	}
@@ -728,7 +736,7 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 			err = diff_kept_tree(&s, r->txq, r->first, r->end);
 		} else {
 			const struct tree_qdisc *q =
-				root_ok ? find_qdisc(live, (r->txq + 1) << 16) : NULL;
+				root_ok ? find_qdisc(live, xs_htb_handle(r->txq)) : NULL;
 
 			err = diff_rebuilt_tree(&s, r->txq, q, r->first, r->end);
 		}
@@ -737,17 +745,16 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 	}
 	/* our trees past the wanted TX queues (queues_per_cpu was lowered) */
 	for (txq = want->ntxq; root_ok && txq < XS_MAX_TXQS; txq++) {
-		uint32_t slot = (XS_MQ_MAJOR << 16) | (txq + 1);
 		const struct tree_qdisc *q = s.slots[txq];
 		size_t lo, hi;
 
-		if (!q || q->handle != (txq + 1) << 16 || strcmp(q->kind, "htb"))
+		if (!q || q->handle != xs_htb_handle(txq) || strcmp(q->kind, "htb"))
 			continue;
-		live_range(live, q->handle, &lo, &hi);
+		live_range(live, txq, &lo, &hi);
 		for (i = lo; i < hi; i++)
-			if ((live->classes[i].classid & 0xffff) >= XS_FIRST_MINOR)
+			if (xs_handle_minor(live->classes[i].classid) >= XS_FIRST_MINOR)
 				out->counts.removed++;
-		if (!op_add(&s.deleted, TREE_OP_HTB_REMOVE, q->handle, slot, NULL))
+		if (!op_add(&s.deleted, TREE_OP_HTB_REMOVE, q->handle, xs_mq_class(txq), NULL))
 			goto nomem;
 	}
 

@@ -47,6 +47,12 @@
 #define TREE_LEAF_MAJOR_LAST  0xfffeU
 #define TREE_LEAF_MAJORS      (TREE_LEAF_MAJOR_LAST - TREE_LEAF_MAJOR_FIRST + 1 - 1)
 
+/*
+ * HTB's rate to quantum divisor, the kernel's default: every HTB is created
+ * with it, and tree_quantum() keeps its proportion (tree.c has the why).
+ */
+#define TREE_R2Q 10U
+
 enum tree_dir {
 	TREE_DOWN, /* lan egress: down_rate/down_ceil, lan_capacity */
 	TREE_UP, /* wan egress: up_rate/up_ceil, wan_capacity */
@@ -221,6 +227,12 @@ int tree_check_leaf(enum leaf_qdisc leaf);
 
 /* "fq_codel", "sfq", "pfifo" */
 const char *tree_leaf_kind(enum leaf_qdisc leaf);
+
+/* By classid, as struct tree keeps its classes: for qsort and bsearch. */
+int tree_class_cmp(const void *a, const void *b);
+
+/* Whether a qdisc is xshaper's mq XS_MQ_MAJOR: at the root of its device. */
+bool tree_qdisc_is_our_root(const struct tree_qdisc *q);
 
 /* Sizing of a class for a rate in bytes/s (formulas in tree.c). */
 uint32_t tree_burst(uint64_t rate);

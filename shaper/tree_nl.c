@@ -41,6 +41,7 @@
 #include <netlink/socket.h>
 
 #include "common/crashpoint.h"
+#include "common/handle.h"
 #include "common/log.h"
 #include "shaper/tree.h"
 
@@ -57,6 +58,8 @@
 #define RECV_BUF       (64 << 10)
 /* Failed requests reported one by one; the rest are counted. */
 #define ERRORS_SHOWN 10
+/* Times a dump the tree changed under is started again before giving up. */
+#define DUMP_TRIES 5
 
 /* Requests of stop, next to the enum tree_op_type ones, for messages. */
 enum {
@@ -201,24 +204,13 @@ unsigned long tc_sock_messages(const struct tc_sock *ts)
 	return ts->messages;
 }
 
-static const char *hx(uint32_t handle, char *buf, size_t len)
-{
-	if (handle == TC_H_ROOT)
-		snprintf(buf, len, "root");
-	else if (handle & 0xffff)
-		snprintf(buf, len, "%x:%x", handle >> 16, handle & 0xffff);
-	else
-		snprintf(buf, len, "%x:", handle >> 16);
-	return buf;
-}
-
 /* "create class 3:17" for a request */
 static void describe(const struct tc_sock *ts, const struct tc_req *r, char *buf, size_t len)
 {
-	char h[16], p[16];
+	char h[HANDLE_TEXT_LEN], p[HANDLE_TEXT_LEN];
 
-	hx(r->handle, h, sizeof(h));
-	hx(r->parent, p, sizeof(p));
+	handle_text(r->handle, h, sizeof(h));
+	handle_text(r->parent, p, sizeof(p));
 	switch (r->type) {
 	case TREE_OP_ROOT:
 		snprintf(buf, len, "replace the root qdisc with mq %s", h);
@@ -493,7 +485,7 @@ static int tc_dump(struct tc_sock *ts, int type, int ifindex, uint32_t parent, d
 	int tries, err = 0;
 	bool intr = false;
 
-	for (tries = 0; tries < 5; tries++) {
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
 		err = tc_dump_once(ts, type, ifindex, parent, cb, arg, &intr);
 		if (err || !intr)
 			return err;
@@ -607,13 +599,6 @@ static int cmp_qdisc_handle(const void *a, const void *b)
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-static int cmp_classid(const void *a, const void *b)
-{
-	const struct tree_class *x = a, *y = b;
-
-	return x->classid < y->classid ? -1 : x->classid > y->classid;
-}
-
 /*
  * The TX queues in use: a driver allocates num_tx_queues (what netlink
  * reports) but may run fewer ('ethtool -L'), and a queue_mapping past the
@@ -706,19 +691,21 @@ static int read_classes(struct tc_sock *ts, struct tree *t)
 	for (i = 0; i < n; i++) {
 		const struct tree_qdisc *q = &t->qdiscs[i];
 
-		if ((q->parent >> 16) != XS_MQ_MAJOR || strcmp(q->kind, "htb"))
+		char h[HANDLE_TEXT_LEN];
+
+		if (xs_handle_major(q->parent) != XS_MQ_MAJOR || strcmp(q->kind, "htb"))
 			continue;
 		d.mark = t->nclasses;
 		err = tc_dump(ts, RTM_GETTCLASS, t->ifindex, q->handle, parse_class, &d,
 			      reset_classes);
 		if (err) {
-			pr_err("%s: reading the classes of htb %x: failed: %s\n", t->ifname,
-			       q->handle >> 16, strerror(-err));
+			pr_err("%s: reading the classes of htb %s failed: %s\n", t->ifname,
+			       handle_text(q->handle, h, sizeof(h)), strerror(-err));
 			return err;
 		}
 	}
 	if (t->nclasses)
-		qsort(t->classes, t->nclasses, sizeof(*t->classes), cmp_classid);
+		qsort(t->classes, t->nclasses, sizeof(*t->classes), tree_class_cmp);
 	return 0;
 }
 
@@ -735,11 +722,8 @@ int tree_read(struct tc_sock *ts, const char *ifname, struct tree *out)
 	if (err)
 		goto fail;
 	for (i = 0; i < out->nqdiscs; i++) {
-		const struct tree_qdisc *q = &out->qdiscs[i];
-
 		/* someone else's root: it is replaced whole, its classes do not matter */
-		if (q->parent == TC_H_ROOT && q->handle == XS_MQ_MAJOR << 16 &&
-		    !strcmp(q->kind, "mq")) {
+		if (tree_qdisc_is_our_root(&out->qdiscs[i])) {
 			err = read_classes(ts, out);
 			if (err)
 				goto fail;
@@ -842,7 +826,7 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 	if (rtnl_tc_set_kind(TC_CAST(a.cls), "htb") < 0 ||
 	    rtnl_tc_set_kind(TC_CAST(a.htb), "htb") < 0 ||
 	    rtnl_htb_set_defcls(a.htb, XS_DEFAULT_MINOR) < 0 ||
-	    rtnl_htb_set_rate2quantum(a.htb, 10) < 0) {
+	    rtnl_htb_set_rate2quantum(a.htb, TREE_R2Q) < 0) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -894,7 +878,7 @@ int tree_read_root(struct tc_sock *ts, const char *ifname, struct tree_root *out
 			continue;
 		snprintf(out->kind, sizeof(out->kind), "%s", t.qdiscs[i].kind);
 		out->handle = t.qdiscs[i].handle;
-		out->ours = out->handle == XS_MQ_MAJOR << 16 && !strcmp(out->kind, "mq");
+		out->ours = tree_qdisc_is_our_root(&t.qdiscs[i]);
 		break;
 	}
 	if (!out->kind[0])
@@ -980,7 +964,7 @@ static int probe_child(void)
 		struct nl_msg *msg;
 
 		/* a handle per kind: a new kind on an existing handle is refused */
-		uint32_t handle = (i + 1) << 16;
+		uint32_t handle = xs_handle(i + 1, 0);
 
 		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, LOOPBACK_IFINDEX, handle,
 			      TC_H_ROOT, tree_leaf_kind(leaf_kinds[i]), &msg))
