@@ -77,21 +77,27 @@ struct tc_req {
 struct tc_sock {
 	struct nl_sock *sk;
 	int fd;
-	bool quiet; /* probing: errors are expected, not reported */
-	unsigned long messages;
-
-	/* the batch being built */
-	char *batch;
-	size_t batch_len, batch_cap;
-	struct tc_req *reqs;
-	size_t nreqs, reqs_cap;
-
-	/* what the current apply is about, for messages */
-	const char *ifname;
-	const char *leaf_kind; /* REQ_ROOT_RESTORE: the root kind */
-	unsigned int nerrors;
-
+	unsigned long messages; /* change requests sent */
+	/* what one batch may hold: what the socket buffers take */
+	size_t batch_cap, reqs_cap;
 	char *rbuf;
+};
+
+/*
+ * The requests of one apply, stop step or probe, about one device: queued
+ * until the batch is full or flushed, and the failures among them so far.
+ */
+struct tc_batch {
+	struct tc_sock *ts;
+	const char *ifname; /* for messages */
+	const char *leaf_kind; /* TREE_OP_LEAF_CREATE: the kind of the leaves */
+	const char *root_kind; /* REQ_ROOT_RESTORE: the kind put back */
+	bool quiet; /* probing: errors are expected, not reported */
+	unsigned int nerrors;
+	char *buf;
+	size_t len;
+	struct tc_req *reqs;
+	size_t nreqs;
 };
 
 static int errno_of_nl(int nlerr)
@@ -174,12 +180,6 @@ int tc_sock_open(struct tc_sock **out)
 		ts->batch_cap = BATCH_BYTES;
 	if (ts->batch_cap < 16384)
 		ts->batch_cap = 16384;
-	ts->batch = malloc(ts->batch_cap);
-	ts->reqs = calloc(ts->reqs_cap, sizeof(*ts->reqs));
-	if (!ts->batch || !ts->reqs) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	*out = ts;
 	return 0;
 fail:
@@ -193,8 +193,6 @@ void tc_sock_close(struct tc_sock *ts)
 		return;
 	if (ts->sk)
 		nl_socket_free(ts->sk);
-	free(ts->batch);
-	free(ts->reqs);
 	free(ts->rbuf);
 	free(ts);
 }
@@ -204,8 +202,29 @@ unsigned long tc_sock_messages(const struct tc_sock *ts)
 	return ts->messages;
 }
 
+static void batch_close(struct tc_batch *b)
+{
+	free(b->buf);
+	free(b->reqs);
+	b->buf = NULL;
+	b->reqs = NULL;
+}
+
+static int batch_open(struct tc_batch *b, struct tc_sock *ts, const char *ifname)
+{
+	memset(b, 0, sizeof(*b));
+	b->ts = ts;
+	b->ifname = ifname;
+	b->buf = malloc(ts->batch_cap);
+	b->reqs = calloc(ts->reqs_cap, sizeof(*b->reqs));
+	if (b->buf && b->reqs)
+		return 0;
+	batch_close(b);
+	return -ENOMEM;
+}
+
 /* "create class 3:17" for a request */
-static void describe(const struct tc_sock *ts, const struct tc_req *r, char *buf, size_t len)
+static void describe(const struct tc_batch *b, const struct tc_req *r, char *buf, size_t len)
 {
 	char h[HANDLE_TEXT_LEN], p[HANDLE_TEXT_LEN];
 
@@ -228,7 +247,7 @@ static void describe(const struct tc_sock *ts, const struct tc_req *r, char *buf
 		snprintf(buf, len, "change class %s", h);
 		break;
 	case TREE_OP_LEAF_CREATE:
-		snprintf(buf, len, "create %s leaf %s on class %s", ts->leaf_kind, h, p);
+		snprintf(buf, len, "create %s leaf %s on class %s", b->leaf_kind, h, p);
 		break;
 	case TREE_OP_LEAF_DELETE:
 		snprintf(buf, len, "delete leaf %s of class %s", h, p);
@@ -243,7 +262,7 @@ static void describe(const struct tc_sock *ts, const struct tc_req *r, char *buf
 		snprintf(buf, len, "delete the mq root %s", h);
 		break;
 	case REQ_ROOT_RESTORE:
-		snprintf(buf, len, "put the previous root qdisc %s back", ts->leaf_kind);
+		snprintf(buf, len, "put the previous root qdisc %s back", b->root_kind);
 		break;
 	default:
 		snprintf(buf, len, "request %d on %s", r->type, h);
@@ -282,16 +301,16 @@ static const char *ext_ack_msg(const struct nlmsghdr *nlh)
 	return tb[NLMSGERR_ATTR_MSG] ? nla_get_string(tb[NLMSGERR_ATTR_MSG]) : NULL;
 }
 
-static void report(struct tc_sock *ts, const struct tc_req *r, int err, const char *kmsg)
+static void report(struct tc_batch *b, const struct tc_req *r, int err, const char *kmsg)
 {
 	char what[128];
 
-	if (ts->quiet)
+	if (b->quiet)
 		return;
-	if (++ts->nerrors > ERRORS_SHOWN)
+	if (++b->nerrors > ERRORS_SHOWN)
 		return;
-	describe(ts, r, what, sizeof(what));
-	pr_err("%s: %s: %s%s%s%s%s\n", ts->ifname ? ts->ifname : "?", what, strerror(-err),
+	describe(b, r, what, sizeof(what));
+	pr_err("%s: %s: %s%s%s%s%s\n", b->ifname ? b->ifname : "?", what, strerror(-err),
 	       kmsg ? " (kernel: " : "", kmsg ? kmsg : "", kmsg ? ")" : "", hint(r, err));
 }
 
@@ -299,26 +318,27 @@ static void report(struct tc_sock *ts, const struct tc_req *r, int err, const ch
  * Send the batch and collect one ACK per request. Returns the first
  * request's error, or a socket error.
  */
-static int tc_flush(struct tc_sock *ts)
+static int tc_flush(struct tc_batch *b)
 {
-	size_t acked = 0, n = ts->nreqs;
+	struct tc_sock *ts = b->ts;
+	size_t acked = 0, n = b->nreqs;
 	uint32_t first;
 	int first_err = 0;
 	int ret;
 
 	if (!n)
 		return 0;
-	first = ts->reqs[0].seq;
+	first = b->reqs[0].seq;
 	errno = 0;
-	ret = nl_sendto(ts->sk, ts->batch, ts->batch_len);
-	ts->batch_len = 0;
-	ts->nreqs = 0;
+	ret = nl_sendto(ts->sk, b->buf, b->len);
+	b->len = 0;
+	b->nreqs = 0;
 	if (ret < 0) {
 		int err = errno ? -errno : errno_of_nl(ret);
 
-		if (!ts->quiet)
+		if (!b->quiet)
 			pr_err("%s: sending %zu tc requests failed: %s\n",
-			       ts->ifname ? ts->ifname : "?", n, strerror(-err));
+			       b->ifname ? b->ifname : "?", n, strerror(-err));
 		return err;
 	}
 	ts->messages += n;
@@ -329,9 +349,9 @@ static int tc_flush(struct tc_sock *ts)
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
-			if (!ts->quiet)
+			if (!b->quiet)
 				pr_err("%s: reading the ACKs of %zu tc requests failed: %s%s\n",
-				       ts->ifname ? ts->ifname : "?", n, strerror(errno),
+				       b->ifname ? b->ifname : "?", n, strerror(errno),
 				       errno == ENOBUFS ? " (ACKs were dropped; the socket "
 							  "receive buffer is too small)"
 							: "");
@@ -348,7 +368,7 @@ static int tc_flush(struct tc_sock *ts)
 			acked++;
 			if (!e->error)
 				continue;
-			report(ts, &ts->reqs[idx], e->error, ext_ack_msg(nlh));
+			report(b, &b->reqs[idx], e->error, ext_ack_msg(nlh));
 			if (!first_err)
 				first_err = e->error;
 		}
@@ -359,9 +379,10 @@ static int tc_flush(struct tc_sock *ts)
 }
 
 /* Queue one request; the batch goes out when it is full or on tc_flush. */
-static int tc_queue(struct tc_sock *ts, struct nl_msg *msg, int type, uint32_t handle,
+static int tc_queue(struct tc_batch *b, struct nl_msg *msg, int type, uint32_t handle,
 		    uint32_t parent)
 {
+	struct tc_sock *ts = b->ts;
 	struct nlmsghdr *nlh;
 	struct tc_req *r;
 	size_t len;
@@ -374,17 +395,17 @@ static int tc_queue(struct tc_sock *ts, struct nl_msg *msg, int type, uint32_t h
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	if (ts->batch_len + len > ts->batch_cap || ts->nreqs == ts->reqs_cap) {
-		err = tc_flush(ts);
+	if (b->len + len > ts->batch_cap || b->nreqs == ts->reqs_cap) {
+		err = tc_flush(b);
 		if (err) {
 			nlmsg_free(msg);
 			return err;
 		}
 	}
-	memset(ts->batch + ts->batch_len, 0, len);
-	memcpy(ts->batch + ts->batch_len, nlh, nlh->nlmsg_len);
-	ts->batch_len += len;
-	r = &ts->reqs[ts->nreqs++];
+	memset(b->buf + b->len, 0, len);
+	memcpy(b->buf + b->len, nlh, nlh->nlmsg_len);
+	b->len += len;
+	r = &b->reqs[b->nreqs++];
 	r->seq = nlh->nlmsg_seq;
 	r->type = type;
 	r->handle = handle;
@@ -736,9 +757,9 @@ fail:
 	return err;
 }
 
-/* The libnl objects one apply reuses for every request. */
+/* One apply: its batch, and the libnl objects it reuses for every request. */
 struct apply_ctx {
-	struct tc_sock *ts;
+	struct tc_batch b;
 	const struct tree_diff *diff;
 	struct rtnl_class *cls;
 	struct rtnl_qdisc *htb;
@@ -809,14 +830,15 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 {
 	const struct tree_op *ops = phase == TREE_PHASE_CREATE ? diff->create : diff->delete;
 	size_t i, n = phase == TREE_PHASE_CREATE ? diff->ncreate : diff->ndelete;
-	struct apply_ctx a = { .ts = ts, .diff = diff };
+	struct apply_ctx a = { .diff = diff };
 	int err = 0;
 
 	if (!n)
 		return 0;
-	ts->ifname = diff->ifname;
-	ts->leaf_kind = tree_leaf_kind(diff->leaf);
-	ts->nerrors = 0;
+	err = batch_open(&a.b, ts, diff->ifname);
+	if (err)
+		return err;
+	a.b.leaf_kind = tree_leaf_kind(diff->leaf);
 	a.cls = rtnl_class_alloc();
 	a.htb = rtnl_qdisc_alloc();
 	if (!a.cls || !a.htb) {
@@ -840,23 +862,23 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 			       strerror(-err));
 			break;
 		}
-		err = tc_queue(ts, msg, ops[i].type, handle, parent);
+		err = tc_queue(&a.b, msg, ops[i].type, handle, parent);
 		if (err)
 			break;
 	}
 	if (!err)
-		err = tc_flush(ts);
+		err = tc_flush(&a.b);
 	else
-		tc_flush(ts); /* collect the ACKs of what is already queued */
-	if (ts->nerrors > ERRORS_SHOWN)
+		tc_flush(&a.b); /* collect the ACKs of what is already queued */
+	if (a.b.nerrors > ERRORS_SHOWN)
 		pr_err("%s: %u more tc requests failed\n", diff->ifname,
-		       ts->nerrors - ERRORS_SHOWN);
+		       a.b.nerrors - ERRORS_SHOWN);
 out:
 	if (a.cls)
 		rtnl_class_put(a.cls);
 	if (a.htb)
 		rtnl_qdisc_put(a.htb);
-	ts->ifname = NULL;
+	batch_close(&a.b);
 	return err;
 }
 
@@ -888,25 +910,19 @@ out:
 	return err;
 }
 
-static int send_one(struct tc_sock *ts, const char *ifname, struct nl_msg *msg, int type,
-		    uint32_t handle, uint32_t parent)
+static int send_one(struct tc_batch *b, struct nl_msg *msg, int type, uint32_t handle,
+		    uint32_t parent)
 {
-	int err;
+	int err = tc_queue(b, msg, type, handle, parent);
 
-	ts->ifname = ifname;
-	ts->nerrors = 0;
-	err = tc_queue(ts, msg, type, handle, parent);
-	if (!err)
-		err = tc_flush(ts);
-	ts->ifname = NULL;
-	ts->leaf_kind = NULL;
-	return err;
+	return err ? err : tc_flush(b);
 }
 
 int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)
 {
 	struct tree_root root;
 	struct tree t = {};
+	struct tc_batch b;
 	struct nl_msg *msg;
 	int err;
 
@@ -918,27 +934,29 @@ int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)
 		return err;
 	if (!root.ours)
 		return 0; /* not started, or someone else's root by now: leave it */
+	err = batch_open(&b, ts, ifname);
+	if (err)
+		return err;
+	b.root_kind = prev_kind;
 	err = qdisc_msg(RTM_DELQDISC, 0, t.ifindex, root.handle, TC_H_ROOT, NULL, &msg);
 	if (!err)
-		err = send_one(ts, ifname, msg, REQ_ROOT_DELETE, root.handle, TC_H_ROOT);
+		err = send_one(&b, msg, REQ_ROOT_DELETE, root.handle, TC_H_ROOT);
 	if (err)
-		return err;
+		goto out;
 	/* the kernel has attached the device's default root (noqueue, mq, pfifo_fast) */
 	err = tree_read_root(ts, ifname, &root);
-	if (err)
-		return err;
-	if (!prev_kind || !*prev_kind || !strcmp(prev_kind, root.kind))
-		return 0;
+	if (err || !prev_kind || !*prev_kind || !strcmp(prev_kind, root.kind))
+		goto out;
 	/* something the kernel does not attach by itself: that kind, default parameters */
 	err = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, t.ifindex, 0, TC_H_ROOT,
 			prev_kind, &msg);
-	if (!err) {
-		ts->leaf_kind = prev_kind;
-		err = send_one(ts, ifname, msg, REQ_ROOT_RESTORE, 0, TC_H_ROOT);
-	}
+	if (!err)
+		err = send_one(&b, msg, REQ_ROOT_RESTORE, 0, TC_H_ROOT);
 	if (err)
 		pr_err("%s: the previous root qdisc %s was not put back; the root is %s\n", ifname,
 		       prev_kind, root.kind);
+out:
+	batch_close(&b);
 	return err;
 }
 
@@ -955,11 +973,16 @@ static const enum leaf_qdisc leaf_kinds[] = { LEAF_FQ_CODEL, LEAF_SFQ, LEAF_PFIF
 static int probe_child(void)
 {
 	struct tc_sock *ts;
+	struct tc_batch b;
 	unsigned int i, have = 0;
 
 	if (unshare(CLONE_NEWNET) < 0 || tc_sock_open(&ts))
 		return LEAF_PROBE_FAILED;
-	ts->quiet = true;
+	if (batch_open(&b, ts, "lo")) {
+		tc_sock_close(ts);
+		return LEAF_PROBE_FAILED;
+	}
+	b.quiet = true;
 	for (i = 0; i < sizeof(leaf_kinds) / sizeof(leaf_kinds[0]); i++) {
 		struct nl_msg *msg;
 
@@ -969,9 +992,10 @@ static int probe_child(void)
 		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, LOOPBACK_IFINDEX, handle,
 			      TC_H_ROOT, tree_leaf_kind(leaf_kinds[i]), &msg))
 			continue;
-		if (!tc_queue(ts, msg, REQ_PROBE, handle, TC_H_ROOT) && !tc_flush(ts))
+		if (!send_one(&b, msg, REQ_PROBE, handle, TC_H_ROOT))
 			have |= 1U << i;
 	}
+	batch_close(&b);
 	tc_sock_close(ts);
 	return (int)have;
 }
