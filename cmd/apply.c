@@ -88,15 +88,28 @@ static void run_free(struct run *r)
 	lock_release(r->lock);
 }
 
-/* Read config and list, check the leaf qdisc; nothing is touched. Returns an exit status. */
+/* Read config and list; nothing is touched. Returns an exit status. */
 static int run_load(struct run *r, const char *config)
 {
+	r->lock = -1;
+	return load_inputs(config, &r->cfg, &r->list) ? XS_EXIT_INVALID : XS_EXIT_OK;
+}
+
+/*
+ * Whether the kernel has the leaf qdisc, before anything is touched. The
+ * probe forks into a network namespace of its own, which costs more than a
+ * reload that changes nothing; so it runs only when the live trees do not
+ * show the kind already (the first start, a new leaf_qdisc). Returns an
+ * exit status.
+ */
+static int check_leaf(const struct run *r)
+{
+	enum leaf_qdisc leaf = r->cfg.leaf_qdisc;
 	int err;
 
-	r->lock = -1;
-	if (load_inputs(config, &r->cfg, &r->list))
-		return XS_EXIT_INVALID;
-	err = tree_check_leaf(r->cfg.leaf_qdisc);
+	if (tree_leaf_known(&r->live[0], leaf) || tree_leaf_known(&r->live[1], leaf))
+		return XS_EXIT_OK;
+	err = tree_check_leaf(leaf);
 	if (err == -EOPNOTSUPP)
 		return XS_EXIT_INVALID;
 	return err ? XS_EXIT_SYSTEM : XS_EXIT_OK;
@@ -611,6 +624,8 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 	if (tc_sock_open(&r.ts))
 		goto out;
 	ret = plan_and_diff(&r);
+	if (!ret)
+		ret = check_leaf(&r);
 	if (!ret)
 		ret = check_removed(&r, what, dry_run);
 	if (ret) {

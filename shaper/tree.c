@@ -111,6 +111,18 @@ const char *tree_leaf_kind(enum leaf_qdisc leaf)
 	return "?";
 }
 
+bool tree_leaf_known(const struct tree *live, enum leaf_qdisc leaf)
+{
+	size_t i;
+
+	if (leaf == LEAF_PFIFO)
+		return true;
+	for (i = 0; i < live->nqdiscs; i++)
+		if (!strcmp(live->qdiscs[i].kind, tree_leaf_kind(leaf)))
+			return true;
+	return false;
+}
+
 static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, uint64_t rate_bps,
 		      uint64_t ceil_bps, uint32_t id)
 {

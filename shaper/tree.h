@@ -234,6 +234,13 @@ int tree_class_cmp(const void *a, const void *b);
 /* Whether a qdisc is xshaper's mq XS_MQ_MAJOR: at the root of its device. */
 bool tree_qdisc_is_our_root(const struct tree_qdisc *q);
 
+/*
+ * Whether a live tree shows that the kernel has a leaf kind, so that start
+ * and reload need no tree_check_leaf(): pfifo is HTB's own leaf, and any
+ * other kind is known once a qdisc of it is on the device.
+ */
+bool tree_leaf_known(const struct tree *live, enum leaf_qdisc leaf);
+
 /* Sizing of a class for a rate in bytes/s (formulas in tree.c). */
 uint32_t tree_burst(uint64_t rate);
 uint32_t tree_quantum(uint64_t rate);
