@@ -27,7 +27,7 @@
 #define XS_MINORS_PER_TREE (XS_MAX_MINOR - XS_FIRST_MINOR + 1)
 
 #define XS_MAX_CPUS 256
-#define XS_MAX_TXQS 4096
+#define XS_MAX_TXQS 4096 /* a plain number: conf/config.c quotes it in messages */
 
 /*
  * tc handles and classids are major:minor, 16 bits each. These are the one

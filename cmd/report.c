@@ -44,6 +44,9 @@ struct class_stats {
 	uint64_t bps; /* measured over the sampling interval; 0 without one */
 };
 
+/* The longest stats --interval, in seconds: the command sleeps that long. */
+#define STATS_INTERVAL_MAX 60
+
 /* Every HTB class of one interface, sorted by classid. */
 struct iface_stats {
 	const char *ifname;
@@ -542,8 +545,10 @@ int cmd_stats(const char *config, int argc, char **argv)
 
 			errno = 0;
 			interval = (int)strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || interval < 0 || interval > 60) {
-				pr_err("stats: --interval takes 0 to 60 seconds\n");
+			if (errno || end == optarg || *end || interval < 0 ||
+			    interval > STATS_INTERVAL_MAX) {
+				pr_err("stats: --interval takes 0 to %d seconds\n",
+				       STATS_INTERVAL_MAX);
 				return XS_EXIT_INVALID;
 			}
 			break;
@@ -560,11 +565,12 @@ int cmd_stats(const char *config, int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		err = customer_id_parse(argv[i], &ids[i - optind]);
 		if (err == -ERANGE) {
-			pr_err("stats: no such customer '%s': ids go up to 4294967295\n", argv[i]);
+			pr_err("stats: no such customer '%s': ids go up to %" PRIu32 "\n", argv[i],
+			       UINT32_MAX);
 		} else if (err) {
-			pr_err("stats: '%s' is not a customer id (a whole number from 1 to "
-			       "4294967295)\n",
-			       argv[i]);
+			pr_err("stats: '%s' is not a customer id (a whole number from 1 to %" PRIu32
+			       ")\n",
+			       argv[i], UINT32_MAX);
 		}
 		if (err) {
 			free(ids);

@@ -30,11 +30,19 @@
  * stack). The kernel refuses more than 16384; below 8 the ring overflows on
  * the smallest burst a NIC delivers per NAPI poll.
  */
-#define QUEUE_SIZE_MIN	  8
-#define QUEUE_SIZE_MAX	  16384
-#define LOCK_TIMEOUT_MAX  86400
-#define LOOKUP_MEMORY_MIN (1ULL << 20)
-#define LOOKUP_MEMORY_MAX (256ULL << 20) /* the verifier bounds offsets into one map value */
+#define QUEUE_SIZE_MIN	 8
+#define QUEUE_SIZE_MAX	 16384
+#define LOCK_TIMEOUT_MAX 86400
+/* lookup_memory, in MiB: the verifier bounds offsets into one map value */
+#define LOOKUP_MEMORY_MIN_MIB 1
+#define LOOKUP_MEMORY_MAX_MIB 256
+#define LOOKUP_MEMORY_MIN     ((unsigned long long)LOOKUP_MEMORY_MIN_MIB << 20)
+#define LOOKUP_MEMORY_MAX     ((unsigned long long)LOOKUP_MEMORY_MAX_MIB << 20)
+/* The longest interface name, as the kernel's dev_valid_name() takes it. */
+#define IFNAME_MAX 15
+_Static_assert(IFNAME_MAX == IF_NAMESIZE - 1, "IFNAME_MAX is IF_NAMESIZE without the NUL");
+/* iniparser's ASCIILINESZ, which its headers do not export */
+#define INIPARSER_LINE_MAX 1024
 /* A config is a few dozen lines; anything this large is the wrong file. */
 #define INI_MAX_SIZE (1024 * 1024)
 /*
@@ -370,8 +378,8 @@ static int parse_ifname(const char *val, char *dst, char *why)
 		snprintf(why, WHY_LEN, "empty");
 		return -EINVAL;
 	}
-	if (len >= IF_NAMESIZE) {
-		snprintf(why, WHY_LEN, "longer than %d characters", IF_NAMESIZE - 1);
+	if (len > IFNAME_MAX) {
+		snprintf(why, WHY_LEN, "longer than %d characters", IFNAME_MAX);
 		return -EINVAL;
 	}
 	if (!strcmp(val, ".") || !strcmp(val, "..") || strpbrk(val, "/: \t\r\n\v\f")) {
@@ -632,15 +640,29 @@ static int key_lookup_memory(struct load_ctx *ctx, const char *val, char *why)
 	return 0;
 }
 
-#define RATE_ALLOWED "a rate such as 500mbit, 1.5gbit, 800kbit; a bare number is Mbit/s"
+/*
+ * The allowed values the messages quote are the limits above as text, so
+ * those are plain decimal numbers (XS_MAX_TXQS too).
+ */
+#define STRINGIFY_(x)	       #x
+#define STRINGIFY(x)	       STRINGIFY_(x)
+#define RATE_ALLOWED	       "a rate such as 500mbit, 1.5gbit, 800kbit; a bare number is Mbit/s"
+#define IFNAME_ALLOWED	       "an interface name of 1-" STRINGIFY(IFNAME_MAX) " characters"
+#define TXQS_ALLOWED	       "at most " STRINGIFY(XS_MAX_TXQS) " TX queues in all"
+#define LOOKUP_MEMORY_MIN_TEXT STRINGIFY(LOOKUP_MEMORY_MIN_MIB) "M"
+#define LOOKUP_MEMORY_MAX_TEXT STRINGIFY(LOOKUP_MEMORY_MAX_MIB) "M"
+#define LOOKUP_MEMORY_ALLOWED                                                                      \
+	"a size from " LOOKUP_MEMORY_MIN_TEXT " to " LOOKUP_MEMORY_MAX_TEXT " such as 32M or "     \
+	"128M; a bare number is MiB"
 
 static const struct ini_key ini_keys[] = {
-	{ "interfaces", "wan", "an interface name of 1-15 characters", key_wan },
-	{ "interfaces", "lan", "an interface name of 1-15 characters", key_lan },
+	{ "interfaces", "wan", IFNAME_ALLOWED, key_wan },
+	{ "interfaces", "lan", IFNAME_ALLOWED, key_lan },
 	{ "interfaces", "xdp_mode", "native, skb", key_xdp_mode },
 	{ "cpus", "list", "online CPUs as a list such as 0-3,6", key_cpus_list },
-	{ "cpus", "queue_size", "8..16384", key_queue_size },
-	{ "cpus", "queues_per_cpu", "auto or 1..4096, at most 4096 TX queues in all",
+	{ "cpus", "queue_size", STRINGIFY(QUEUE_SIZE_MIN) ".." STRINGIFY(QUEUE_SIZE_MAX),
+	  key_queue_size },
+	{ "cpus", "queues_per_cpu", "auto or 1.." STRINGIFY(XS_MAX_TXQS) ", " TXQS_ALLOWED,
 	  key_queues_per_cpu },
 	{ "shaping", "wan_capacity", RATE_ALLOWED, key_wan_capacity },
 	{ "shaping", "lan_capacity", RATE_ALLOWED, key_lan_capacity },
@@ -657,9 +679,9 @@ static const struct ini_key ini_keys[] = {
 	  key_max_removed },
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
-	{ "system", "lock_timeout", "0..86400 seconds", key_lock_timeout },
-	{ "system", "lookup_memory",
-	  "a size from 1M to 256M such as 32M or 128M; a bare number is MiB", key_lookup_memory },
+	{ "system", "lock_timeout", "0.." STRINGIFY(LOCK_TIMEOUT_MAX) " seconds",
+	  key_lock_timeout },
+	{ "system", "lookup_memory", LOOKUP_MEMORY_ALLOWED, key_lookup_memory },
 };
 
 #define NKEYS (sizeof(ini_keys) / sizeof(ini_keys[0]))
@@ -988,8 +1010,7 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 		snprintf(why, WHY_LEN, "%u CPUs x %u queues is %u TX queues, more than %d",
 			 cfg->ncpus, cfg->queues_per_cpu, config_txqs(cfg), XS_MAX_TXQS);
 		report(ctx, "cpus", "queues_per_cpu",
-		       iniparser_getstring(d, "cpus:queues_per_cpu", ""), why,
-		       "at most 4096 TX queues in all");
+		       iniparser_getstring(d, "cpus:queues_per_cpu", ""), why, TXQS_ALLOWED);
 	}
 	if (ctx->bad_caps)
 		return;
@@ -1060,8 +1081,8 @@ static int ini_error(const char *fmt, ...)
 		pr_err("%s:%lu: %s: '%s'; write key = value, or comment the line out with ';'\n",
 		       ini_run.path, line, what, text);
 	} else {
-		pr_err("%s:%lu: %s (iniparser reads at most 1024 characters a line)\n",
-		       ini_run.path, line, what);
+		pr_err("%s:%lu: %s (iniparser reads at most %d characters a line)\n", ini_run.path,
+		       line, what, INIPARSER_LINE_MAX);
 	}
 	return 0;
 }
