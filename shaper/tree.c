@@ -146,23 +146,6 @@ int tree_class_cmp(const void *a, const void *b)
 	return x->classid < y->classid ? -1 : x->classid > y->classid;
 }
 
-static const struct customer *find_customer(const struct customer_list *list, uint32_t id)
-{
-	size_t lo = 0, hi = list->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (list->v[mid].id == id)
-			return &list->v[mid];
-		if (list->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 		 const struct plan *plan, enum tree_dir dir, struct tree *out)
 {
@@ -204,7 +187,7 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 	}
 	for (i = 0; i < plan->n; i++) {
 		const struct assignment *a = &plan->v[i];
-		const struct customer *cu = find_customer(list, a->id);
+		const struct customer *cu = customers_find(list, a->id);
 		uint64_t rate, ceil;
 
 		if (!cu) {
@@ -273,21 +256,20 @@ static const struct tree_class *find_class(const struct tree *t, uint32_t classi
 	return bsearch(&key, t->classes, t->nclasses, sizeof(key), tree_class_cmp);
 }
 
+int tree_qdisc_cmp(const void *a, const void *b)
+{
+	const struct tree_qdisc *x = a, *y = b;
+
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
 static const struct tree_qdisc *find_qdisc(const struct tree *t, uint32_t handle)
 {
-	size_t lo = 0, hi = t->nqdiscs;
+	struct tree_qdisc key = { .handle = handle };
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->qdiscs[mid].handle == handle)
-			return &t->qdiscs[mid];
-		if (t->qdiscs[mid].handle < handle)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!t->nqdiscs)
+		return NULL;
+	return bsearch(&key, t->qdiscs, t->nqdiscs, sizeof(key), tree_qdisc_cmp);
 }
 
 /* The live classes of the tree of TX queue txq: live->classes[*lo..*hi). */

@@ -228,8 +228,9 @@ int tree_check_leaf(enum leaf_qdisc leaf);
 /* "fq_codel", "sfq", "pfifo" */
 const char *tree_leaf_kind(enum leaf_qdisc leaf);
 
-/* By classid, as struct tree keeps its classes: for qsort and bsearch. */
+/* By classid and by handle, as struct tree keeps its classes and qdiscs. */
 int tree_class_cmp(const void *a, const void *b);
+int tree_qdisc_cmp(const void *a, const void *b);
 
 /* Whether a qdisc is xshaper's mq XS_MQ_MAJOR: at the root of its device. */
 bool tree_qdisc_is_our_root(const struct tree_qdisc *q);

@@ -613,13 +613,6 @@ static void reset_classes(void *arg)
 	d->t->nclasses = d->mark;
 }
 
-static int cmp_qdisc_handle(const void *a, const void *b)
-{
-	const struct tree_qdisc *x = a, *y = b;
-
-	return x->handle < y->handle ? -1 : x->handle > y->handle;
-}
-
 /*
  * The TX queues in use: a driver allocates num_tx_queues (what netlink
  * reports) but may run fewer ('ethtool -L'), and a queue_mapping past the
@@ -691,7 +684,7 @@ static int read_qdiscs(struct tc_sock *ts, struct tree *t)
 		return err;
 	}
 	if (t->nqdiscs)
-		qsort(t->qdiscs, t->nqdiscs, sizeof(*t->qdiscs), cmp_qdisc_handle);
+		qsort(t->qdiscs, t->nqdiscs, sizeof(*t->qdiscs), tree_qdisc_cmp);
 	return 0;
 }
 
