@@ -267,25 +267,33 @@ tp_box_drops() {
 # One line of counters for tp_pps; its time is the middle of the reads.
 # softnet: /proc/net/softnet_stat, CPU (column 13) and packets processed
 # (column 1), both hex; net_rx: /proc/softirqs NET_RX per CPU.
-tp_pps_sample() {
-	local t0 t1 sent dropped fwd drops
-	t0=$(date +%s.%N)
+# Frames the flood offered: what i0 sent and what it dropped.
+tp_offered() {
+	local sent dropped
 	read -r sent dropped < <(ip netns exec "$TB_INET" cat \
 		/sys/class/net/i0/statistics/tx_packets /sys/class/net/i0/statistics/tx_dropped | xargs)
+	echo $((sent + dropped))
+}
+
+tp_pps_sample() {
+	local t0 t1 offered fwd drops
+	t0=$(date +%s.%N)
+	offered=$(tp_offered)
 	fwd=$(tp_link_counter "$TB_CUST" c0 rx_packets)
 	drops=$(tp_box_drops)
 	t1=$(date +%s.%N)
 	printf 't0=%s t1=%s offered=%s forwarded=%s drops=%s softnet=%s net_rx=%s\n' \
-		"$t0" "$t1" $((sent + dropped)) "$fwd" "$drops" \
+		"$t0" "$t1" "$offered" "$fwd" "$drops" \
 		"$(awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $13, $1 }' /proc/net/softnet_stat)" \
 		"$(awk '$1 == "NET_RX:" { for (i = 2; i <= NF; i++) printf "%s%d:%s", (i > 2 ? "," : ""), i - 2, $i }' \
 			/proc/softirqs)"
 }
 
 # tp_pps OUT.tsv TAG SECONDS: trafgen flood to random customer addresses
-# (IPv4) for SECONDS + 1; the first second is warm-up.
+# (IPv4) for SECONDS + 1 from when its first frames go out (at most 5 s
+# after it was started); the first second is warm-up.
 tp_pps() {
-	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc
+	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc o0 tries
 	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
 	tmp=$(mktemp -d) || return 1
 	mac=$(tp_link_counter "$TB_BOX" wan ../address)
@@ -301,11 +309,23 @@ tp_pps() {
 		return 1
 	fi
 	# one trafgen process (pinned to CPU 0), no change to socket memory
-	ip netns exec "$TB_INET" timeout -s INT $((secs + 3)) \
+	o0=$(tp_offered)
+	ip netns exec "$TB_INET" timeout -s INT $((secs + 8)) \
 		trafgen -o i0 -i "$tmp/frames.cfg" -P 1 --rand --no-sock-mem --notouch-irq \
 		--no-cpu-stats >"$tmp/trafgen.log" 2>&1 &
 	pid=$!
-	sleep 1
+	for ((tries = 0; tries < 50; tries++)); do
+		[ "$(tp_offered)" -gt "$o0" ] && break
+		sleep 0.1
+	done
+	if [ "$tries" -eq 50 ]; then
+		echo "throughput: pps: trafgen sent nothing in 5 s: $(tail -3 "$tmp/trafgen.log")" >&2
+		kill -INT "$pid" 2>/dev/null
+		wait "$pid"
+		rm -rf "$tmp"
+		return 1
+	fi
+	sleep 1 # warm-up
 	s0=$(tp_pps_sample)
 	sleep "$secs"
 	s1=$(tp_pps_sample)

@@ -1042,21 +1042,6 @@ static void test_read_assignments(void **state)
 	free(a);
 }
 
-static void test_state(void **state)
-{
-	struct xs_state s, back;
-
-	assert_int_equal(steer_state_get(steer, &s), 0);
-	snprintf(s.wan_qdisc, sizeof(s.wan_qdisc), "fq_codel");
-	s.last_reload.added = 3;
-	s.last_reload.time = 1700000000;
-	assert_int_equal(steer_state_put(steer, &s), 0);
-	assert_int_equal(steer_state_get(steer, &back), 0);
-	assert_int_equal(back.version, XS_STATE_VERSION);
-	assert_string_equal(back.wan_qdisc, "fq_codel");
-	assert_int_equal(back.last_reload.added, 3);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1081,7 +1066,6 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_refuses_reserved, setup),
 		cmocka_unit_test_setup(test_lookup, setup),
 		cmocka_unit_test_setup(test_read_assignments, setup),
-		cmocka_unit_test_setup(test_state, setup),
 	};
 
 	log_set_level(getenv("XS_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);

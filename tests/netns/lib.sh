@@ -104,3 +104,31 @@ check_eq() {
 		fail "$1: expected '$2', got '$3'"
 	fi
 }
+
+# wait_for SECONDS command...: run the command every 0.1 s until it
+# succeeds; 1 when it has not after SECONDS.
+wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	until "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# listening NS tcp|udp PORT: a socket in namespace NS listens on PORT
+listening() {
+	local opt=-Hltn
+	[ "$2" = udp ] && opt=-Hlun
+	[ -n "$(ip netns exec "$1" ss "$opt" "sport = :$3")" ]
+}
+
+# wait_listen NS tcp|udp PORT: until a server in NS listens on PORT, at
+# most 10 s (then a FAIL line, and 1): a client started before its server
+# listens fails for a reason that is no test's.
+wait_listen() {
+	wait_for 10 listening "$@" && return 0
+	fail "no server listening on $2 port $3 in $1 after 10 s"
+	return 1
+}

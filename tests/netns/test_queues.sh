@@ -33,7 +33,7 @@ wf_settled "one CPU, one queue in use"
 # shaped: a TCP download well past the plan gets the customer's 10 Mbit/s
 ip netns exec "$TB_CUST" iperf3 -s -1 -B 198.19.1.1 -p 5311 >/dev/null 2>&1 &
 XS_PIDS+=($!)
-sleep 0.5
+wait_listen "$TB_CUST" tcp 5311
 ip netns exec "$TB_INET" iperf3 -c 198.19.1.1 -p 5311 -t 3 -O 1 --json >"$WF_DIR/dl.json" 2>&1
 mbit=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6, 1))' "$WF_DIR/dl.json" 2>&1)
 echo "download through a 10 Mbit/s ceil: $mbit Mbit/s"

@@ -274,7 +274,7 @@ with open(sys.argv[2], "ab", buffering=0) as f:
         pass
 EOF2
 XS_PIDS+=($!)
-for _ in $(seq 50); do [ -S "$LOGSOCK" ] && break; sleep 0.1; done
+wait_for 5 test -S "$LOGSOCK"
 check "start again" xs start
 unshare -m bash -c "
 	mount --make-rprivate /
@@ -286,5 +286,5 @@ unshare -m bash -c "
 	mount --bind '$LOGSOCK' /dev/log
 	nsenter --net=/run/netns/$TB_BOX '$XS_BIN' -c '$WF_INI' stop" >/dev/null 2>&1
 check_eq "stop under the syslog listener exit 0" 0 "$?"
-sleep 0.3
-check "stop is in syslog" grep -q "xshaper\[[0-9]*\]: stopped: wan and lan are as before start" "$WF_DIR/syslog.txt"
+# the listener writes what it got as it gets it: poll for the line
+check "stop is in syslog" wait_for 5 grep -q "xshaper\[[0-9]*\]: stopped: wan and lan are as before start" "$WF_DIR/syslog.txt"

@@ -43,12 +43,19 @@ check_eq "plan rates on lan" "20Mbit" "$(wf_classes lan | awk 'NR == 1 { print $
 # A steady UDP flow to customer 1 (well inside its plan) across reloads
 ip netns exec "$TB_CUST" iperf3 -s -1 -B 198.19.1.1 -p 5301 >/dev/null 2>&1 &
 XS_PIDS+=($!)
-sleep 0.5
+wait_listen "$TB_CUST" tcp 5301
 ip netns exec "$TB_INET" iperf3 -c 198.19.1.1 -p 5301 -u -b 4M -l 1000 -t 8 --json \
 	>"$WF_DIR/steady.json" 2>&1 &
 flow=$!
 XS_PIDS+=($flow)
-sleep 2
+# the reloads start once the flow goes through customer 1's class
+steady_cls=$(xs lookup 198.19.1.1 | sed -n 's/.*classid \([0-9a-f]*:[0-9a-f]*\).*/\1/p')
+steady_pkts() {
+	box tc -s class show dev lan classid "$steady_cls" | awk '$1 == "Sent" { print $4; exit }'
+}
+steady_moving() { [ "$(steady_pkts)" -ge $((steady0 + 100)) ]; }
+steady0=$(steady_pkts)
+check "the steady flow runs through customer 1's class $steady_cls" wait_for 10 steady_moving
 
 cat >"$WF_CSV" <<'EOF2'
 id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,8 @@
 #include <cmocka.h>
 
 #include "conf/config.h"
+#include "conf/customers.h"
+#include "conf/plan.h"
 #include "unit/helpers.h"
 
 /* The smallest valid config; bad values are appended as extra sections. */
@@ -88,38 +91,313 @@ static int offline_cpu(void)
 	return -1;
 }
 
-static void test_defaults(void **state)
-{
-	unsigned int online[XS_MAX_CPUS], i;
-	struct xs_config cfg;
-	int n = cpus_online(online, XS_MAX_CPUS);
+/* ---- the defaults: what they mean, and that the documents state them ---- */
 
-	assert_true(n >= 1);
-	config_defaults(&cfg);
-	assert_string_equal(cfg.wan, "");
-	assert_string_equal(cfg.lan, "");
-	assert_int_equal(cfg.xdp_mode, XDP_MODE_NATIVE);
-	assert_int_equal(cfg.ncpus, n);
-	for (i = 0; i < cfg.ncpus; i++) {
-		assert_int_equal(cfg.cpus[i], online[i]);
-		if (i)
-			assert_true(cfg.cpus[i] > cfg.cpus[i - 1]);
+/* clang-format off */
+#define FIELD(f) { #f, offsetof(struct xs_config, f), sizeof(((struct xs_config *)0)->f) }
+/* clang-format on */
+
+static const struct {
+	const char *name;
+	size_t off, len;
+} config_fields[] = {
+	FIELD(wan),
+	FIELD(lan),
+	FIELD(xdp_mode),
+	FIELD(cpus),
+	FIELD(ncpus),
+	FIELD(queue_size),
+	FIELD(queues_per_cpu),
+	FIELD(queues_auto),
+	FIELD(wan_capacity),
+	FIELD(lan_capacity),
+	FIELD(leaf_qdisc),
+	FIELD(default_rate),
+	FIELD(default_ceil),
+	FIELD(unknown),
+	FIELD(customers_file),
+	FIELD(max_removed),
+	FIELD(max_removed_percent),
+	FIELD(bpffs),
+	FIELD(lock),
+	FIELD(lock_timeout),
+	FIELD(lookup_chunks),
+};
+
+/*
+ * The first setting in which two configs differ (the path they were read
+ * from aside), NULL when they are the same. Both start from
+ * config_defaults, which zeroes the struct, so equal values are equal bytes.
+ */
+static const char *config_differs(const struct xs_config *a, const struct xs_config *b)
+{
+	static struct xs_config x, y;
+	size_t i;
+
+	x = *a;
+	y = *b;
+	memset(x.path, 0, sizeof(x.path));
+	memset(y.path, 0, sizeof(y.path));
+	for (i = 0; i < sizeof(config_fields) / sizeof(config_fields[0]); i++)
+		if (memcmp((char *)&x + config_fields[i].off, (char *)&y + config_fields[i].off,
+			   config_fields[i].len))
+			return config_fields[i].name;
+	return memcmp(&x, &y, sizeof(x)) ? "a field this test does not name" : NULL;
+}
+
+/*
+ * Only the required keys: a config that validates, runs on every online
+ * CPU, and plans customers onto them.
+ */
+static void test_defaults_plan(void **state)
+{
+	static const char csv[] = "id,prefixes,down_rate,down_ceil,up_rate,up_ceil\n"
+				  "1,198.19.1.1,1mbit,10gbit,1mbit,10gbit\n"
+				  "2,198.19.1.2 2001:db8:100::/56,5mbit,10mbit,1mbit,2mbit\n";
+	unsigned int online[XS_MAX_CPUS];
+	int n = cpus_online(online, XS_MAX_CPUS);
+	struct fixture *f = *state;
+	struct customer_list list;
+	struct plan plan;
+	size_t i;
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	/* "Default: all online CPUs", one tree each until the queues are known */
+	assert_int_equal(f->cfg.ncpus, n);
+	assert_memory_equal(f->cfg.cpus, online, n * sizeof(online[0]));
+	assert_int_equal(config_txqs(&f->cfg), f->cfg.ncpus);
+	config_resolve_queues(&f->cfg, 64);
+	assert_true(config_txqs(&f->cfg) <= 64);
+	assert_true(config_txqs(&f->cfg) >= f->cfg.ncpus);
+	/* a ceil up to the default capacity is accepted */
+	assert_int_equal(customers_parse("list", csv, sizeof(csv) - 1, &f->cfg, &list), 0);
+	assert_int_equal(list.n, 2);
+	assert_int_equal(plan_build(&f->cfg, &list, NULL, 0, &plan), 0);
+	assert_int_equal(plan.n, 2);
+	for (i = 0; i < plan.n; i++) {
+		assert_true(plan.v[i].txq < config_txqs(&f->cfg));
+		assert_int_equal(plan.v[i].cpu, f->cfg.cpus[plan.v[i].txq / f->cfg.queues_per_cpu]);
 	}
-	assert_int_equal(cfg.queue_size, 2048);
-	assert_int_equal(cfg.queues_per_cpu, 1);
-	assert_true(cfg.queues_auto);
-	assert_int_equal(cfg.wan_capacity, 10000000000ULL);
-	assert_int_equal(cfg.lan_capacity, 10000000000ULL);
-	assert_int_equal(cfg.leaf_qdisc, LEAF_FQ_CODEL);
-	assert_int_equal(cfg.default_rate, 1000000ULL);
-	assert_int_equal(cfg.default_ceil, 0);
-	assert_int_equal(cfg.unknown, UNKNOWN_SHAPE);
-	assert_string_equal(cfg.customers_file, "/etc/xshaper/customers.csv");
-	assert_string_equal(cfg.bpffs, "/sys/fs/bpf/xshaper");
-	assert_string_equal(cfg.lock, "/run/xshaper.lock");
-	assert_int_equal(cfg.lock_timeout, 30);
-	assert_int_equal(cfg.lookup_chunks, 32768); /* 32M */
-	assert_int_equal(config_txqs(&cfg), cfg.ncpus);
+	plan_free(&plan);
+	customers_free(&list);
+}
+
+/*
+ * conf/xshaper.ini, installed as /etc/xshaper/xshaper.ini, spells out
+ * every default: loaded, it is the config of the required keys alone.
+ */
+static void test_example_config_states_the_defaults(void **state)
+{
+	struct fixture *f = *state;
+	static struct xs_config example;
+	const char *differs;
+
+	config_defaults(&example);
+	assert_int_equal(config_load("conf/xshaper.ini", &example), 0);
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	differs = config_differs(&example, &f->cfg);
+	if (differs)
+		fail_msg("conf/xshaper.ini: %s is not its default", differs);
+}
+
+/* The keys whose man page entry shows an example or a placeholder, not a default */
+static bool man_no_default(const char *key)
+{
+	/* wan and lan are required; list defaults to "all online CPUs" */
+	return !strcmp(key, "wan") || !strcmp(key, "lan") || !strcmp(key, "list");
+}
+
+/* s at the end of the text in buf (size bytes) */
+static void append(char *buf, size_t size, const char *s)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s", s);
+}
+
+/* The words of a man page macro line after the macro: "a b" is one. */
+static size_t man_words(char *line, char **w, size_t max)
+{
+	size_t n = 0;
+	char *p = strchr(line, ' ');
+
+	while (p && n < max) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		if (*p == '"') {
+			w[n++] = ++p;
+			p = strchr(p, '"');
+		} else {
+			w[n++] = p;
+			p = strchr(p, ' ');
+		}
+		if (p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* The default a paragraph names: "WORD (default)" or "(default WORD)". */
+static bool man_default_in(const char *text, char *out, size_t len)
+{
+	const char *p = strstr(text, " (default)"), *b;
+
+	if (p) {
+		for (b = p; b > text && b[-1] != ' '; b--)
+			;
+		snprintf(out, len, "%.*s", (int)(p - b), b);
+		return true;
+	}
+	p = strstr(text, "(default ");
+	if (!p)
+		return false;
+	p += strlen("(default ");
+	snprintf(out, len, "%.*s", (int)strcspn(p, ")"), p);
+	return true;
+}
+
+struct man_entry {
+	char section[32];
+	char key[32];
+	char value[256]; /* "" until found in the paragraph */
+};
+
+/* A paragraph has ended: its entries without a value take the default it names. */
+static void man_flush(const char *path, struct man_entry *e, size_t n, size_t *open,
+		      const char *para)
+{
+	for (; *open < n; (*open)++)
+		if (!e[*open].value[0] &&
+		    !man_default_in(para, e[*open].value, sizeof(e[*open].value)))
+			fail_msg("%s: [%s] %s: no default stated", path, e[*open].section,
+				 e[*open].key);
+}
+
+/*
+ * The defaults docs/xshaper.ini.5 states: under ".SH [section]", a .TP
+ * entry tagged 'key " = value"' (two keys on one tag too), or
+ * 'key " = " a | b' with the default named in its paragraph.
+ */
+static size_t man_defaults(const char *path, struct man_entry *e, size_t max)
+{
+	char line[1024], para[4096] = "", section[32] = "", *w[8];
+	size_t n = 0, open = 0, nw, i;
+	bool tag = false;
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		line[strcspn(line, "\n")] = '\0';
+		/* font macros (.B, .BI, .IR, ...) are text; any other starts anew */
+		if (line[0] == '.' && !strchr("BIR", line[1])) {
+			man_flush(path, e, n, &open, para);
+			para[0] = '\0';
+			tag = !strcmp(line, ".TP");
+			if (!strncmp(line, ".SH ", 4) &&
+			    sscanf(line, ".SH [%31[a-z]]", section) != 1)
+				section[0] = '\0';
+			continue;
+		}
+		if (!section[0])
+			continue;
+		if (!tag) {
+			/* of a font macro, the words */
+			append(para, sizeof(para), line[0] != '.' ? line : strchrnul(line, ' '));
+			append(para, sizeof(para), " ");
+			continue;
+		}
+		tag = false;
+		nw = man_words(line, w, 8);
+		for (i = 0; i + 1 < nw; i++) {
+			if (strncmp(w[i + 1], " = ", 3) || man_no_default(w[i]))
+				continue;
+			assert_true(n < max);
+			snprintf(e[n].section, sizeof(e[n].section), "%s", section);
+			snprintf(e[n].key, sizeof(e[n].key), "%s", w[i]);
+			snprintf(e[n].value, sizeof(e[n].value), "%s", w[i + 1] + 3);
+			n++;
+		}
+	}
+	man_flush(path, e, n, &open, para);
+	fclose(fp);
+	return n;
+}
+
+/* The keys conf/xshaper.ini sets (not those commented out), but wan and lan. */
+static size_t example_keys(const char *path, char (*keys)[32], size_t max)
+{
+	char line[1024], key[32];
+	size_t n = 0;
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%31[a-z_] =", key) != 1 || !strcmp(key, "wan") ||
+		    !strcmp(key, "lan"))
+			continue;
+		assert_true(n < max);
+		snprintf(keys[n++], sizeof(keys[0]), "%s", key);
+	}
+	fclose(fp);
+	return n;
+}
+
+/*
+ * The defaults docs/xshaper.ini.5 states are config_defaults': the keys
+ * set to them give the config of the required keys alone, and they are
+ * the keys conf/xshaper.ini spells out.
+ */
+static void test_man_page_states_the_defaults(void **state)
+{
+	static const char man[] = "docs/xshaper.ini.5";
+	static struct man_entry e[64];
+	static struct xs_config minimal;
+	static char text[32768], keys[64][32];
+	struct fixture *f = *state;
+	size_t n = man_defaults(man, e, 64), nkeys, i, j;
+	const char *differs;
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	minimal = f->cfg;
+	snprintf(text, sizeof(text), "%s", MINIMAL);
+	for (i = 0; i < n; i++) {
+		char line[512];
+
+		if (!i || strcmp(e[i].section, e[i - 1].section)) {
+			snprintf(line, sizeof(line), "[%s]\n", e[i].section);
+			append(text, sizeof(text), line);
+		}
+		snprintf(line, sizeof(line), "%s = %s\n", e[i].key, e[i].value);
+		append(text, sizeof(text), line);
+	}
+	if (load(f, text) || capture_count(LOG_LEVEL_WARN)) {
+		capture_dump();
+		fail_msg("%s: the defaults it states do not load cleanly:\n%s", man, text);
+	}
+	differs = config_differs(&f->cfg, &minimal);
+	if (differs)
+		fail_msg("%s: the default it states for %s is not config_defaults'", man, differs);
+
+	nkeys = example_keys("conf/xshaper.ini", keys, 64);
+	for (i = 0; i < nkeys; i++) {
+		for (j = 0; j < n && strcmp(e[j].key, keys[i]); j++)
+			;
+		if (j == n)
+			fail_msg("%s states no default for %s, which conf/xshaper.ini sets", man,
+				 keys[i]);
+	}
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < nkeys && strcmp(e[j].key, keys[i]); i++)
+			;
+		if (i == nkeys)
+			fail_msg("conf/xshaper.ini does not set %s, whose default %s states",
+				 e[j].key, man);
+	}
 }
 
 static void test_minimal_file_keeps_defaults(void **state)
@@ -694,7 +972,10 @@ static void test_cpus_online(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
+		cmocka_unit_test_setup_teardown(test_defaults_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_example_config_states_the_defaults, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_man_page_states_the_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_minimal_file_keeps_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_key_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_memory_units, setup, teardown),

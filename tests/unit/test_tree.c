@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The desired tree and the diff, without a kernel: what gets created,
- * changed and deleted for a given live tree, in which order, and the
- * sizing formulas.
+ * changed and deleted for a given live tree, in which order, and what
+ * the sizing of a class guarantees at every rate.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <linux/pkt_sched.h>
+#include <netlink/utils.h>
 
 #include "common/log.h"
 #include "shaper/tree.h"
@@ -137,20 +138,103 @@ static size_t count_ops(const struct tree_op *ops, size_t n, enum tree_op_type t
 	return c;
 }
 
-static void test_sizing(void **state)
+/*
+ * Sizing, as properties over every rate a class can have, from 8 kbit/s to
+ * 100 Gbit/s (bytes/s, about 5% apart), not as the formulas again.
+ */
+#define RATE_MIN 1000ULL /* 8 kbit/s */
+#define RATE_MAX 12500000000ULL /* 100 Gbit/s */
+#define RATES	 400
+
+/* An Ethernet frame at the usual 1500-byte MTU */
+#define ETH_FRAME 1514U
+
+static size_t rates(uint64_t *r)
 {
-	/* burst: 1 ms of the rate, at least 4 frames */
-	assert_int_equal(tree_burst(125000000), 125000);
-	assert_int_equal(tree_burst(1250000000), 1250000);
-	assert_int_equal(tree_burst(125000), 4 * 1514);
-	/* quantum: rate / 10 within one frame and 200000 */
-	assert_int_equal(tree_quantum(1250000), 125000);
-	assert_int_equal(tree_quantum(125000), 12500);
-	assert_int_equal(tree_quantum(1000), 1514);
-	assert_int_equal(tree_quantum(1250000000), 200000);
+	size_t n = 0;
+	uint64_t v;
+
+	for (v = RATE_MIN; v < RATE_MAX && n < RATES - 1; v += v / 20 + 1)
+		r[n++] = v;
+	r[n++] = RATE_MAX;
+	assert_true(r[n - 2] > RATE_MAX / 2); /* the sweep reached the top */
+	return n;
+}
+
+static void test_burst(void **state)
+{
+	uint64_t r[RATES], back;
+	uint32_t b, prev = 0, ticks;
+	size_t n = rates(r), i;
+
+	for (i = 0; i < n; i++) {
+		b = tree_burst(r[i]);
+		/* a full frame at once, and a short train of them */
+		assert_true(b >= ETH_FRAME);
+		/*
+		 * what the rate earns in a jiffy (1 ms at HZ=1000): a class
+		 * serviced that late still sends at its rate
+		 */
+		assert_true(b >= r[i] / 1000);
+		/* at least tc's own: rate / get_hz() (1 GHz with hrtimers) + mtu 1600 */
+		assert_true(b >= r[i] / 1000000000 + 1600);
+		assert_true(b <= INT32_MAX); /* libnl carries it in an int */
+		assert_true(b >= prev);
+		prev = b;
+		/*
+		 * the kernel keeps the bucket as ticks (a __u32) of the rate:
+		 * read back as tc prints it, it is the burst, less at most the
+		 * two whole-microsecond truncations on the way
+		 */
+		ticks = tree_ticks(b, r[i]);
+		assert_true(ticks > 0);
+		back = (uint64_t)nl_ticks2us(ticks) * r[i] / 1000000;
+		assert_true(back <= b);
+		assert_true(b - back <= 2 * r[i] / 1000000 + 1);
+	}
 	/* ticks grow with the bytes and shrink with the rate */
 	assert_true(tree_ticks(6056, 125000) > tree_ticks(6056, 1250000));
+	assert_true(tree_ticks(12112, 125000) > tree_ticks(6056, 125000));
 	assert_int_equal(tree_ticks(1000, 0), 0);
+}
+
+static uint64_t distance(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+static void test_quantum(void **state)
+{
+	uint64_t r[RATES];
+	uint32_t q[RATES];
+	size_t n = rates(r), i, first = 0, last = 0;
+
+	for (i = 0; i < n; i++) {
+		q[i] = tree_quantum(r[i]);
+		/*
+		 * HTB's own range: it clamps the quanta it computes to
+		 * 1000..200000 bytes, with a warning in the kernel log
+		 */
+		assert_true(q[i] >= 1000 && q[i] <= 200000);
+		/* a class sends at least a full frame a round */
+		assert_true(q[i] >= ETH_FRAME);
+		if (i)
+			assert_true(q[i] >= q[i - 1]);
+	}
+	/*
+	 * Between the bounds, spare bandwidth is shared among siblings as
+	 * their rates are: the quanta are in proportion to the rates (up to
+	 * rounding), over more than a decade of rates.
+	 */
+	for (i = 0; i < n; i++) {
+		if (q[i] == q[0] || q[i] == q[n - 1])
+			continue;
+		if (!first)
+			first = i;
+		last = i;
+		assert_true(distance(q[i] * r[first], q[first] * r[i]) <= r[i]);
+	}
+	assert_true(first && r[last] >= 10 * r[first]);
 }
 
 static void test_desired(void **state)
@@ -447,7 +531,8 @@ static void test_diff_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizing),
+		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_quantum),
 		cmocka_unit_test(test_desired),
 		cmocka_unit_test(test_desired_errors),
 		cmocka_unit_test(test_diff_from_scratch),
