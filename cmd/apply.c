@@ -204,8 +204,7 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 		k = a - r->plan.v;
 		c = customers_find(&r->list, a->id);
 		for (j = 0; j < c->nprefixes; j++)
-			if (c->prefixes[j].len == live[i].prefix.len &&
-			    !memcmp(c->prefixes[j].addr, live[i].prefix.addr, 16))
+			if (!prefix_cmp(&c->prefixes[j], &live[i].prefix))
 				break;
 		if (j == c->nprefixes)
 			changed[k] |= CHANGED_PREFIXES;
@@ -263,7 +262,6 @@ static int plan_and_diff(struct run *r)
 
 static int apply(struct run *r)
 {
-	struct steer_counts counts;
 	int err, i;
 
 	for (i = 0; i < 2; i++) {
@@ -274,11 +272,10 @@ static int apply(struct run *r)
 	err = steer_set_cpus(r->steer, &r->cfg);
 	if (err)
 		return err;
-	err = steer_sync(r->steer, &r->list, &r->plan, &counts);
+	/* it logs its counts itself */
+	err = steer_sync(r->steer, &r->list, &r->plan, NULL);
 	if (err)
 		return err;
-	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", counts.added,
-		 counts.updated, counts.deleted, counts.unchanged);
 	for (i = 0; i < 2; i++) {
 		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_DELETE);
 		if (err)

@@ -19,7 +19,6 @@
  *          --qpc N --queue-size N --unknown shape|pass -v
  * Exit status: 0, 1 bad usage or input, 2 the call failed.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/if_link.h>
@@ -62,41 +61,6 @@ static int parse_cpus(const char *s, struct xs_config *cfg)
 			return -EINVAL;
 	}
 	return cfg->ncpus ? 0 : -EINVAL;
-}
-
-static int parse_prefix(const char *text, struct prefix *p)
-{
-	char buf[64], *slash;
-	struct in_addr a4;
-	unsigned int i, bits;
-	long len = -1;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		len = strtol(slash + 1, NULL, 10);
-	}
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, buf, &a4) == 1) {
-		if (len > 32)
-			return -EINVAL;
-		p->addr[10] = p->addr[11] = 0xff;
-		memcpy(p->addr + 12, &a4, 4);
-		p->len = 96 + (len < 0 ? 32 : len);
-	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
-		if (len > 128)
-			return -EINVAL;
-		p->len = len < 0 ? 128 : len;
-	} else {
-		return -EINVAL;
-	}
-	for (i = 0; i < 16; i++) {
-		bits = p->len > 8 * i ? p->len - 8 * i : 0;
-		if (bits < 8)
-			p->addr[i] &= (uint8_t)(0xff00 >> bits);
-	}
-	return 0;
 }
 
 static void free_list(struct customer_list *list, struct plan *plan)
@@ -154,7 +118,7 @@ static int read_customers(const char *path, struct customer_list *list, struct p
 			if (!t)
 				goto nomem;
 			c->prefixes = t;
-			if (parse_prefix(tok, &c->prefixes[c->nprefixes++]))
+			if (prefix_parse(tok, &c->prefixes[c->nprefixes++]))
 				goto bad;
 		}
 	}

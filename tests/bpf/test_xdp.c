@@ -61,32 +61,8 @@ static int peek_fd[XS_DIRS];
 
 static void prefix_from(const char *text, struct prefix *p)
 {
-	char buf[64], *slash;
-	struct in_addr a4;
-	unsigned int i, bits;
-	int len;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	len = -1;
-	if (slash) {
-		*slash = '\0';
-		len = atoi(slash + 1);
-	}
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, buf, &a4) == 1) {
-		p->addr[10] = p->addr[11] = 0xff;
-		memcpy(p->addr + 12, &a4, 4);
-		p->len = 96 + (len < 0 ? 32 : len);
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, buf, p->addr), 1);
-		p->len = len < 0 ? 128 : len;
-	}
-	for (i = 0; i < 16; i++) {
-		bits = p->len > 8 * i ? p->len - 8 * i : 0;
-		if (bits < 8)
-			p->addr[i] &= (uint8_t)(0xff00 >> bits);
-	}
+	if (prefix_parse(text, p))
+		fail_msg("%s: not a prefix", text);
 }
 
 static void build(const struct spec *s, size_t n, struct customer_list *list, struct plan *plan)
@@ -715,9 +691,7 @@ static void assert_maps_equal(const struct spec *s, size_t ns)
 	for (i = 0; i < ns; i++) {
 		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
 			prefix_from(s[i].prefixes[j], &p);
-			memset(&want[n], 0, sizeof(want[n]));
-			want[n].key.prefixlen = p.len;
-			memcpy(want[n].key.addr, p.addr, 16);
+			prefix_to_key(&p, &want[n].key);
 			want[n].val = (struct xs_customer){ s[i].id, s[i].cpu, s[i].txq,
 							    xs_classid(s[i].txq, s[i].minor) };
 			n++;
@@ -1022,6 +996,7 @@ static void test_lookup(void **state)
 	assert_false(m.known);
 	assert_int_equal(m.unknown, XS_UNKNOWN_SHAPE);
 	assert_int_equal(steer_lookup(steer, "198.19.1", &m), -EINVAL);
+	assert_int_equal(steer_lookup(steer, "198.19.1.0/24", &m), -EINVAL);
 	assert_int_equal(steer_lookup(steer, "", &m), -EINVAL);
 }
 
