@@ -5,9 +5,10 @@
  * back what the programs see. The xshaper commands compose these calls:
  *
  *   start:  steer_start, (build trees), steer_sync, steer_close
- *   reload: steer_open, steer_read_assignments (prev of plan_build),
- *           (add classes), steer_set_cpus, steer_sync, (remove classes),
- *           steer_state_put (summary), steer_close
+ *   reload: steer_open, steer_snapshot_read (the prev of plan_build and
+ *           what steer_sync diffs against), (add classes), steer_set_cpus,
+ *           steer_sync, (remove classes), steer_state_put (summary),
+ *           steer_close
  *   stop:   (remove trees), steer_stop
  *   status: steer_query, steer_open + steer_state_get + steer_read_stats
  *   lookup: steer_open, steer_lookup
@@ -154,17 +155,31 @@ struct steer_prefix {
 int steer_prefix_cmp(const void *a, const void *b);
 
 /*
- * The customers in the maps and where they live: one assignment per
+ * What the prefix maps held when read: a run reads them once
+ * (steer_snapshot_read) and hands the snapshot to what needs the live
+ * entries (steer_snapshot_assignments for plan_build's prev, a reload's
+ * summary, steer_sync's diff).
+ */
+struct steer_snapshot {
+	struct steer_prefix *v; /* sorted by prefix; malloc'd */
+	size_t n;
+	__u32 map_id; /* the trie read; 0: none */
+};
+
+/* Every entry of the trie, with what it points to. */
+int steer_snapshot_read(struct steer *steer, struct steer_snapshot *snap);
+void steer_snapshot_free(struct steer_snapshot *snap);
+
+/*
+ * The customers in a snapshot and where they live: one assignment per
  * customer id (minor = xs_handle_minor(classid)), sorted by id; the prev
  * input of plan_build. *out is malloc'd (free it); NULL when there are none.
  */
-int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
+int steer_snapshot_assignments(const struct steer_snapshot *snap, struct assignment **out,
+			       size_t *n);
 
-/*
- * Every prefix in the maps with what it points to, sorted by prefix; for a
- * reload to tell which customers' prefixes change. *out is malloc'd.
- */
-int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *n);
+/* The same read from the maps now (steer_snapshot_read, then the above). */
+int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
 
 /*
  * The entries the prefix maps should hold for list and plan: every prefix
@@ -183,11 +198,16 @@ int steer_wanted(const struct customer_list *list, const struct plan *plan,
  * never deleted and re-added), entries no longer wanted are deleted last,
  * so that a packet always sees either the old or the new customer of an
  * address. Afterwards the cpumap entries of CPUs that are neither
- * configured nor used by a customer are removed. -EINVAL as steer_wanted,
- * -ENOSPC past the trie's size; the maps are untouched then. counts may
- * be NULL.
+ * configured nor used by a customer are removed.
+ *
+ * live: what the maps hold, read earlier in this run (nothing else may
+ * have written them since: the run holds the lock); NULL, or a snapshot
+ * of another trie than steer's, and the trie is read now.
+ * -EINVAL as steer_wanted, -ENOSPC past the trie's size; the maps are
+ * untouched then. counts may be NULL.
  */
-int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
+int steer_sync(struct steer *steer, const struct steer_snapshot *live,
+	       const struct customer_list *list, const struct plan *plan,
 	       struct steer_counts *counts);
 
 /* What an address maps to (steer_lookup). */

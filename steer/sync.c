@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The prefix maps: making them equal to the customer list (steer_sync),
- * reading them back (steer_read_assignments, steer_lookup).
+ * reading them back (steer_snapshot_read, steer_lookup).
  *
  * Every prefix is in the LPM trie xs_prefixes, the source of truth, which
  * the programs ask only where the lookup table xs_table says so (its pool
@@ -16,9 +16,10 @@
  *   3. delete the trie entries no longer listed;
  *   4. remove cpumap entries of CPUs no configuration or customer uses.
  *
- * The trie is diffed against the wanted set and the table rebuilt from
- * it and compared with what is live, so a run that was killed halfway is
- * repaired by the next.
+ * The trie, as the run read it once (struct steer_snapshot), is diffed
+ * against the wanted set, and the table rebuilt from that set and compared
+ * with what is live, so a run that was killed halfway is repaired by the
+ * next.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -200,17 +201,38 @@ fail:
 	return err;
 }
 
-/* Every entry of the trie, sorted by prefix. */
-static int trie_read(struct steer *steer, struct steer_prefix **out, size_t *nout)
+static __u32 trie_id(struct steer *steer, __u32 *max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(steer->fd[MAP_PREFIXES], &info, &len))
+		return 0;
+	if (max_entries)
+		*max_entries = info.max_entries;
+	return info.id;
+}
+
+int steer_snapshot_read(struct steer *steer, struct steer_snapshot *snap)
 {
 	int err;
 
-	err = trie_dump(steer->fd[MAP_PREFIXES], out, nout);
+	memset(snap, 0, sizeof(*snap));
+	snap->map_id = trie_id(steer, NULL);
+	err = trie_dump(steer->fd[MAP_PREFIXES], &snap->v, &snap->n);
 	if (err)
 		return err;
-	if (*nout)
-		qsort(*out, *nout, sizeof(**out), steer_prefix_cmp);
+	if (snap->n)
+		qsort(snap->v, snap->n, sizeof(*snap->v), steer_prefix_cmp);
 	return 0;
+}
+
+void steer_snapshot_free(struct steer_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->v);
+	memset(snap, 0, sizeof(*snap));
 }
 
 /*
@@ -442,30 +464,36 @@ static int table_write(struct steer *steer, const struct steer_prefix *want, siz
 	return 0;
 }
 
-int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
+int steer_sync(struct steer *steer, const struct steer_snapshot *live,
+	       const struct customer_list *list, const struct plan *plan,
 	       struct steer_counts *counts)
 {
-	struct steer_prefix *want = NULL, *trie = NULL, *put = NULL, *del = NULL;
-	size_t nwant, ntrie = 0, nput, ndel;
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), zero = 0;
-	int fd = steer->fd[MAP_PREFIXES];
+	struct steer_prefix *want = NULL, *put = NULL, *del = NULL;
+	struct steer_snapshot now = {};
+	size_t nwant, nput, ndel;
+	__u32 zero = 0, max_entries = 0, id;
 	struct steer_counts c;
 	struct xs_settings s;
+	int fd = steer->fd[MAP_PREFIXES];
 	int err;
 
 	err = steer_wanted(list, plan, &want, &nwant);
 	if (err)
 		return err;
-	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0 && nwant > info.max_entries) {
+	id = trie_id(steer, &max_entries);
+	if (id && nwant > max_entries) {
 		pr_err("%zu prefixes exceed the %u xshaper can steer; nothing changed\n", nwant,
-		       info.max_entries);
+		       max_entries);
 		err = -ENOSPC;
 		goto out;
 	}
-	err = trie_read(steer, &trie, &ntrie);
+	/* a snapshot of the maps a start replaced says nothing about these */
+	if (!live || !id || live->map_id != id) {
+		err = steer_snapshot_read(steer, &now);
+		live = &now;
+	}
 	if (!err)
-		err = diff(want, nwant, trie, ntrie, &put, &nput, &del, &ndel, &c);
+		err = diff(want, nwant, live->v, live->n, &put, &nput, &del, &ndel, &c);
 	if (!err && bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, &s))
 		err = -errno;
 	if (err)
@@ -485,8 +513,8 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 	if (counts)
 		*counts = c;
 out:
+	steer_snapshot_free(&now);
 	free(want);
-	free(trie);
 	free(put);
 	free(del);
 	return err;
@@ -499,25 +527,21 @@ static int assignment_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *nout)
+int steer_snapshot_assignments(const struct steer_snapshot *snap, struct assignment **out,
+			       size_t *nout)
 {
-	struct steer_prefix *v = NULL;
-	struct assignment *a = NULL;
-	size_t n = 0, i, k = 0;
-	int err;
+	struct assignment *a;
+	size_t i, k = 0;
 
 	*out = NULL;
 	*nout = 0;
-	err = trie_read(steer, &v, &n);
-	if (err || !n)
-		goto out;
-	a = malloc(n * sizeof(*a));
-	if (!a) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct xs_customer *c = &v[i].customer;
+	if (!snap->n)
+		return 0;
+	a = malloc(snap->n * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < snap->n; i++) {
+		const struct xs_customer *c = &snap->v[i].customer;
 
 		a[i] = (struct assignment){ .id = c->id,
 					    .cpu = c->cpu,
@@ -528,20 +552,27 @@ int steer_read_assignments(struct steer *steer, struct assignment **out, size_t 
 	 * One per customer. A run killed while moving a customer may leave its
 	 * prefixes disagreeing; any of them is a fine hint for the plan.
 	 */
-	qsort(a, n, sizeof(*a), assignment_cmp);
-	for (i = 0; i < n; i++)
+	qsort(a, snap->n, sizeof(*a), assignment_cmp);
+	for (i = 0; i < snap->n; i++)
 		if (k == 0 || a[k - 1].id != a[i].id)
 			a[k++] = a[i];
 	*out = a;
 	*nout = k;
-out:
-	free(v);
-	return err;
+	return 0;
 }
 
-int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *nout)
+int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *nout)
 {
-	return trie_read(steer, out, nout);
+	struct steer_snapshot snap;
+	int err;
+
+	*out = NULL;
+	*nout = 0;
+	err = steer_snapshot_read(steer, &snap);
+	if (!err)
+		err = steer_snapshot_assignments(&snap, out, nout);
+	steer_snapshot_free(&snap);
+	return err;
 }
 
 int steer_table_usage(struct steer *steer, struct steer_table_usage *usage)
@@ -577,14 +608,14 @@ static int parse_address(const char *text, struct prefix *addr)
 
 int steer_lookup(struct steer *steer, const char *address, struct steer_match *match)
 {
-	struct steer_prefix *v;
+	struct steer_snapshot snap;
 	struct prefix addr, found;
 	struct xs_lpm_key key;
 	struct xs_customer val;
 	struct xs_settings s;
 	char classid[HANDLE_TEXT_LEN];
 	__u32 zero = 0, table = XS_TBL_TRIE;
-	size_t n, i;
+	size_t i;
 	int err;
 
 	memset(match, 0, sizeof(*match));
@@ -619,16 +650,16 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 	 * The trie does not say which prefix matched: the longest that holds
 	 * the address as bits (the trie matches whatever the family).
 	 */
-	err = trie_read(steer, &v, &n);
+	err = steer_snapshot_read(steer, &snap);
 	if (err)
 		return err;
 	found = addr;
 	found.len = 0;
-	for (i = 0; i < n; i++)
-		if (prefix_covers(&v[i].prefix, &addr) && v[i].prefix.len >= found.len &&
-		    !memcmp(&v[i].customer, &val, sizeof(val)))
-			found = v[i].prefix;
-	free(v);
+	for (i = 0; i < snap.n; i++)
+		if (prefix_covers(&snap.v[i].prefix, &addr) && snap.v[i].prefix.len >= found.len &&
+		    !memcmp(&snap.v[i].customer, &val, sizeof(val)))
+			found = snap.v[i].prefix;
+	steer_snapshot_free(&snap);
 	prefix_mask(&found);
 	match->known = true;
 	match->customer = val;

@@ -148,7 +148,7 @@ static int cmd_sync(const struct xs_config *cfg, const char *path)
 		return 1;
 	err = steer_open(cfg, &steer);
 	if (!err) {
-		err = steer_sync(steer, &list, &plan, &counts);
+		err = steer_sync(steer, NULL, &list, &plan, &counts);
 		steer_close(steer);
 	}
 	free_list(&list, &plan);
