@@ -39,7 +39,8 @@ struct run {
 	struct xs_config cfg;
 	struct customer_list list;
 	struct plan plan;
-	struct assignment *prev;
+	struct steer_snapshot maps; /* the prefix maps before the run, read once */
+	struct assignment *prev; /* their customers, the prev of plan_build */
 	size_t nprev;
 	struct steer *steer;
 	struct tc_sock *ts;
@@ -82,6 +83,7 @@ static void run_free(struct run *r)
 	}
 	tc_sock_close(r->ts);
 	steer_close(r->steer);
+	steer_snapshot_free(&r->maps);
 	free(r->prev);
 	plan_free(&r->plan);
 	customers_free(&r->list);
@@ -151,7 +153,7 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 	char was[HANDLE_TEXT_LEN], is[HANDLE_TEXT_LEN];
 	size_t i;
 
-	/* the live assignments, sorted by id (steer_read_assignments) */
+	/* the live assignments, sorted by id (steer_snapshot_assignments) */
 	const struct plan live = { r->prev, r->nprev };
 
 	memset(s, 0, sizeof(*s));
@@ -200,20 +202,16 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
  */
 static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 {
-	struct steer_prefix *live = NULL;
-	size_t nlive = 0, i, j;
+	const struct steer_snapshot *live = &r->maps;
+	size_t i, j;
 	size_t *count;
-	int err;
 
 	count = calloc(r->plan.n + 1, sizeof(*count));
 	if (!count)
 		return -ENOMEM;
-	err = steer_read_prefixes(r->steer, &live, &nlive);
-	if (err)
-		goto out;
 	/* every live prefix must be one of its owner's listed prefixes */
-	for (i = 0; i < nlive; i++) {
-		const struct assignment *a = plan_find(&r->plan, live[i].customer.id);
+	for (i = 0; i < live->n; i++) {
+		const struct assignment *a = plan_find(&r->plan, live->v[i].customer.id);
 		const struct customer *c;
 		size_t k;
 
@@ -222,8 +220,7 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 		k = a - r->plan.v;
 		c = customers_find(&r->list, a->id);
 		for (j = 0; j < c->nprefixes; j++)
-			if (c->prefixes[j].len == live[i].prefix.len &&
-			    !memcmp(c->prefixes[j].addr, live[i].prefix.addr, 16))
+			if (!prefix_cmp(&c->prefixes[j], &live->v[i].prefix))
 				break;
 		if (j == c->nprefixes)
 			changed[k] |= CHANGED_PREFIXES;
@@ -237,10 +234,8 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 		if (count[i] != c->nprefixes)
 			changed[i] |= CHANGED_PREFIXES;
 	}
-out:
-	free(live);
 	free(count);
-	return err;
+	return 0;
 }
 
 /*
@@ -251,8 +246,11 @@ static int plan_and_diff(struct run *r)
 {
 	int err, i;
 
+	/* the one read of the maps: the plan, the summary and the sync use it */
 	if (r->steer) {
-		err = steer_read_assignments(r->steer, &r->prev, &r->nprev);
+		err = steer_snapshot_read(r->steer, &r->maps);
+		if (!err)
+			err = steer_snapshot_assignments(&r->maps, &r->prev, &r->nprev);
 		if (err)
 			return XS_EXIT_SYSTEM;
 	}
@@ -281,7 +279,6 @@ static int plan_and_diff(struct run *r)
 
 static int apply(struct run *r)
 {
-	struct steer_counts counts;
 	int err, i;
 
 	for (i = 0; i < 2; i++) {
@@ -292,11 +289,10 @@ static int apply(struct run *r)
 	err = steer_set_cpus(r->steer, &r->cfg);
 	if (err)
 		return err;
-	err = steer_sync(r->steer, &r->list, &r->plan, &counts);
+	/* it logs its counts itself */
+	err = steer_sync(r->steer, &r->maps, &r->list, &r->plan, NULL);
 	if (err)
 		return err;
-	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", counts.added,
-		 counts.updated, counts.deleted, counts.unchanged);
 	for (i = 0; i < 2; i++) {
 		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_DELETE);
 		if (err)

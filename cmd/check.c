@@ -59,23 +59,17 @@ int load_inputs(const char *config, struct xs_config *cfg, struct customer_list 
 }
 
 /* The programs' lookup table for this list, against [system] lookup_memory. */
-static void print_table_need(const struct xs_config *cfg, const struct customer_list *list)
+static void print_table_need(const struct xs_config *cfg, const struct customer_list *list,
+			     const struct plan *plan)
 {
-	size_t n = list->nprefixes_v4 + list->nprefixes_v6, i, j, k = 0;
-	struct table_prefix *v;
+	struct steer_prefix *v;
+	size_t n;
 	long need;
 
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!v)
+	/* the entries steer_sync would hand the table */
+	if (steer_wanted(list, plan, &v, &n))
 		return;
-	for (i = 0; i < list->n; i++) {
-		for (j = 0; j < list->v[i].nprefixes && k < n; j++, k++) {
-			memcpy(v[k].addr, list->v[i].prefixes[j].addr, sizeof(v[k].addr));
-			v[k].len = list->v[i].prefixes[j].len;
-			v[k].classid = 1;
-		}
-	}
-	need = table_chunks_needed(v, k);
+	need = table_chunks_needed(v, n);
 	free(v);
 	if (need < 0)
 		return;
@@ -119,7 +113,7 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 		       count[i] ? rate_format(down_sum[i], down, sizeof(down)) : "-",
 		       count[i] ? rate_format(up_sum[i], up, sizeof(up)) : "-");
 	}
-	print_table_need(cfg, list);
+	print_table_need(cfg, list, plan);
 }
 
 /*

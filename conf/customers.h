@@ -6,49 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/prefix.h"
 #include "conf/config.h"
-
-/*
- * An address or CIDR prefix, normalised to its network. IPv4 is stored
- * IPv4-mapped (::ffff:a.b.c.d) with len 96 + n, exactly as the LPM trie
- * key (struct xs_lpm_key) wants it.
- */
-struct prefix {
-	uint8_t addr[16];
-	uint8_t len; /* 0..128 */
-};
-
-static inline bool prefix_is_v4(const struct prefix *p)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	unsigned int i;
-
-	if (p->len < 96)
-		return false;
-	for (i = 0; i < 12; i++)
-		if (p->addr[i] != mapped[i])
-			return false;
-	return true;
-}
-
-/* Parse "198.19.1.10", "198.19.1.0/24", "2001:db8:1::/56"; host bits cleared. */
-int prefix_parse(const char *s, struct prefix *p);
-/* "198.19.1.0/24", "2001:db8:1::/56" (always with the length) */
-const char *prefix_format(const struct prefix *p, char *buf, size_t len);
-/*
- * true when a contains b (a is equal to or less specific than b); an IPv6
- * prefix never contains an IPv4 one, nor the other way round.
- */
-bool prefix_contains(const struct prefix *a, const struct prefix *b);
-/*
- * Whether no customer can own p, and why (into why[len]): all of IPv4 or
- * IPv6, an IPv6 prefix covering ::ffff:0:0/96 (it would match IPv4
- * packets), or one that lies in or includes a reserved range (unspecified,
- * loopback, link-local, multicast, IPv4 broadcast). written_v6: the text
- * was IPv6, so an IPv4-mapped ::ffff:a.b.c.d is refused as well (write the
- * IPv4 address); false for a prefix already in its stored form.
- */
-bool prefix_refused(const struct prefix *p, bool written_v6, char *why, size_t len);
 
 struct customer {
 	uint32_t id;

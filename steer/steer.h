@@ -5,9 +5,10 @@
  * back what the programs see. The xshaper commands compose these calls:
  *
  *   start:  steer_start, (build trees), steer_sync, steer_close
- *   reload: steer_open, steer_read_assignments (prev of plan_build),
- *           (add classes), steer_set_cpus, steer_sync, (remove classes),
- *           steer_state_put (summary), steer_close
+ *   reload: steer_open, steer_snapshot_read (the prev of plan_build and
+ *           what steer_sync diffs against), (add classes), steer_set_cpus,
+ *           steer_sync, (remove classes), steer_state_put (summary),
+ *           steer_close
  *   stop:   (remove trees), steer_stop
  *   status: steer_query, steer_open + steer_state_get + steer_read_stats
  *   lookup: steer_open, steer_lookup
@@ -40,6 +41,8 @@
 #include <stdint.h>
 
 #include "bpf/xshaper.h"
+#include "common/handle.h"
+#include "common/prefix.h"
 #include "conf/config.h"
 #include "conf/customers.h"
 #include "conf/plan.h"
@@ -142,49 +145,80 @@ struct steer_counts {
 	size_t table_fallbacks; /* entries left to the trie: no chunk was free */
 };
 
-/*
- * Make the prefix maps exactly the prefixes of list, each mapped to its
- * customer's assignment in plan (cpu, txq, classid = xs_classid(txq,
- * minor)). New and changed entries are written first (a changed entry is
- * overwritten in place, never deleted and re-added), entries no longer
- * wanted are deleted last, so that a packet always sees either the old or
- * the new customer of an address. Afterwards the cpumap entries of CPUs
- * that are neither configured nor used by a customer are removed.
- * -EINVAL when a customer has no assignment or two customers claim one
- * prefix, -ENOSPC past XS_MAX_PREFIXES; the maps are untouched then.
- * counts may be NULL.
- */
-int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
-	       struct steer_counts *counts);
-
-/*
- * The customers in the maps and where they live: one assignment per
- * customer id (minor = classid & 0xffff), sorted by id; the prev input of
- * plan_build. *out is malloc'd (free it); NULL when there are none.
- */
-int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
-
-/* One entry of the prefix maps. */
+/* One entry of the prefix maps: a prefix and what its addresses map to. */
 struct steer_prefix {
 	struct prefix prefix;
 	struct xs_customer customer;
 };
 
+/* Sorted as prefix_cmp() sorts their prefixes. */
+int steer_prefix_cmp(const void *a, const void *b);
+
 /*
- * Every prefix in the maps with what it points to, sorted by prefix; for a
- * reload to tell which customers' prefixes change. *out is malloc'd.
+ * What the prefix maps held when read: a run reads them once
+ * (steer_snapshot_read) and hands the snapshot to what needs the live
+ * entries (steer_snapshot_assignments for plan_build's prev, a reload's
+ * summary, steer_sync's diff).
  */
-int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *n);
+struct steer_snapshot {
+	struct steer_prefix *v; /* sorted by prefix; malloc'd */
+	size_t n;
+	__u32 map_id; /* the trie read; 0: none */
+};
+
+/* Every entry of the trie, with what it points to. */
+int steer_snapshot_read(struct steer *steer, struct steer_snapshot *snap);
+void steer_snapshot_free(struct steer_snapshot *snap);
+
+/*
+ * The customers in a snapshot and where they live: one assignment per
+ * customer id (minor = xs_handle_minor(classid)), sorted by id; the prev
+ * input of plan_build. *out is malloc'd (free it); NULL when there are none.
+ */
+int steer_snapshot_assignments(const struct steer_snapshot *snap, struct assignment **out,
+			       size_t *n);
+
+/* The same read from the maps now (steer_snapshot_read, then the above). */
+int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
+
+/*
+ * The entries the prefix maps should hold for list and plan: every prefix
+ * of every customer, normalised (prefix_mask), mapped to its customer's
+ * assignment (cpu, txq, classid = xs_classid(txq, minor)), sorted by
+ * prefix. -EINVAL (reported) when a customer has no assignment or one out
+ * of range, a prefix no customer can own (prefix_refused), or two
+ * customers claiming one prefix. *out is malloc'd.
+ */
+int steer_wanted(const struct customer_list *list, const struct plan *plan,
+		 struct steer_prefix **out, size_t *n);
+
+/*
+ * Make the prefix maps exactly steer_wanted(list, plan). New and changed
+ * entries are written first (a changed entry is overwritten in place,
+ * never deleted and re-added), entries no longer wanted are deleted last,
+ * so that a packet always sees either the old or the new customer of an
+ * address. Afterwards the cpumap entries of CPUs that are neither
+ * configured nor used by a customer are removed.
+ *
+ * live: what the maps hold, read earlier in this run (nothing else may
+ * have written them since: the run holds the lock); NULL, or a snapshot
+ * of another trie than steer's, and the trie is read now.
+ * -EINVAL as steer_wanted, -ENOSPC past the trie's size; the maps are
+ * untouched then. counts may be NULL.
+ */
+int steer_sync(struct steer *steer, const struct steer_snapshot *live,
+	       const struct customer_list *list, const struct plan *plan,
+	       struct steer_counts *counts);
 
 /* What an address maps to (steer_lookup). */
 struct steer_match {
 	bool known; /* a prefix matched */
 	struct prefix prefix; /* the matched prefix (when known) */
-	char prefix_text[64]; /* "198.19.1.0/24", "2001:db8:1::/56" */
-	char address_text[64]; /* the address looked up, normalised */
+	char prefix_text[PREFIX_TEXT_LEN]; /* "198.19.1.0/24", "2001:db8:1::/56" */
+	char address_text[PREFIX_TEXT_LEN]; /* the address looked up, normalised */
 	struct xs_customer customer; /* id, cpu, txq, classid (when known) */
-	uint32_t minor; /* classid & 0xffff */
-	char classid_text[16]; /* "3:1f", as tc prints it */
+	uint32_t minor; /* xs_handle_minor(classid) */
+	char classid_text[HANDLE_TEXT_LEN]; /* "3:1f", as tc prints it (handle_text) */
 	enum xs_unknown unknown; /* the policy that applies when !known */
 	bool via_trie; /* the lookup table leaves this address to the trie */
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The prefix maps: making them equal to the customer list (steer_sync),
- * reading them back (steer_read_assignments, steer_lookup).
+ * reading them back (steer_snapshot_read, steer_lookup).
  *
  * Every prefix is in the LPM trie xs_prefixes, the source of truth, which
  * the programs ask only where the lookup table xs_table says so (its pool
@@ -16,11 +16,11 @@
  *   3. delete the trie entries no longer listed;
  *   4. remove cpumap entries of CPUs no configuration or customer uses.
  *
- * The trie is diffed against the wanted set and the table rebuilt from
- * it and compared with what is live, so a run that was killed halfway is
- * repaired by the next.
+ * The trie, as the run read it once (struct steer_snapshot), is diffed
+ * against the wanted set, and the table rebuilt from that set and compared
+ * with what is live, so a run that was killed halfway is repaired by the
+ * next.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,59 +31,26 @@
 #include <bpf/libbpf.h>
 
 #include "common/crashpoint.h"
+#include "common/handle.h"
 #include "common/log.h"
+#include "common/prefix.h"
 #include "steer/internal.h"
 #include "steer/table.h"
 
 /* entries per batch syscall when reading */
 #define BATCH 4096
+/* and when writing */
+#define CHUNK 256
 
-struct entry {
-	struct xs_lpm_key key;
-	struct xs_customer val;
-};
-
-static int entry_cmp(const void *a, const void *b)
+int steer_prefix_cmp(const void *a, const void *b)
 {
-	return memcmp(&((const struct entry *)a)->key, &((const struct entry *)b)->key,
-		      sizeof(struct xs_lpm_key));
+	return prefix_cmp(&((const struct steer_prefix *)a)->prefix,
+			  &((const struct steer_prefix *)b)->prefix);
 }
 
-static bool key_is_v4(const struct xs_lpm_key *k)
+static int grow(struct steer_prefix **v, size_t *cap, size_t need)
 {
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	return k->prefixlen >= 96 && memcmp(k->addr, mapped, sizeof(mapped)) == 0;
-}
-
-static void key_mask(struct xs_lpm_key *k)
-{
-	unsigned int i, bits;
-
-	for (i = 0; i < 16; i++) {
-		bits = k->prefixlen > 8 * i ? k->prefixlen - 8 * i : 0;
-		if (bits < 8)
-			k->addr[i] &= (__u8)(0xff00 >> bits);
-	}
-}
-
-static const char *key_format(const struct xs_lpm_key *k, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	if (key_is_v4(k)) {
-		inet_ntop(AF_INET, k->addr + 12, addr, sizeof(addr));
-		snprintf(buf, len, "%s/%u", addr, k->prefixlen - 96);
-	} else {
-		inet_ntop(AF_INET6, k->addr, addr, sizeof(addr));
-		snprintf(buf, len, "%s/%u", addr, k->prefixlen);
-	}
-	return buf;
-}
-
-static int grow(struct entry **v, size_t *cap, size_t need)
-{
-	struct entry *tmp;
+	struct steer_prefix *tmp;
 	size_t c = *cap ? *cap : 1024;
 
 	if (need <= *cap)
@@ -104,83 +71,62 @@ static bool batch_unsupported(int err)
 	       err == -524 /* ENOTSUPP */;
 }
 
-/* A prefix map (the trie): struct xs_lpm_key to struct xs_customer. */
-struct pmap {
-	int fd;
-	const char *name;
-};
-
-/* Every entry of a prefix map, by get_next_key; for kernels without batches. */
-static int dump_iter(const struct pmap *m, struct entry **v, size_t *n, size_t *cap)
+/* Every entry of the trie, by get_next_key; for kernels without batches. */
+static int trie_dump_iter(int fd, struct steer_prefix **v, size_t *n, size_t *cap)
 {
 	struct xs_lpm_key key, next;
 	bool first = true;
 	int err;
 
-	while (bpf_map_get_next_key(m->fd, first ? NULL : &key, &next) == 0) {
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
 		err = grow(v, cap, *n + 1);
 		if (err)
 			return err;
-		if (bpf_map_lookup_elem(m->fd, &key, &(*v)[*n].val))
+		if (bpf_map_lookup_elem(fd, &key, &(*v)[*n].customer))
 			continue; /* deleted meanwhile */
-		(*v)[*n].key = key;
+		prefix_from_key(&key, &(*v)[*n].prefix);
 		(*n)++;
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Append every entry of a prefix map to *out (not sorted). */
-static int map_dump(const struct pmap *m, struct entry **out, size_t *nout, size_t *capout)
+/* Every entry of the trie, in batches where the kernel can (not sorted). */
+static int trie_dump(int fd, struct steer_prefix **out, size_t *nout)
 {
 	struct bpf_map_batch_opts opts = { .sz = sizeof(struct bpf_map_batch_opts) };
-	size_t ksz = sizeof(struct xs_lpm_key), chunk = BATCH, i;
+	struct xs_lpm_key *keys = NULL;
 	struct xs_customer *vals = NULL;
-	char *keys = NULL, in[64], next[64];
+	size_t cap = 0, i;
+	char in[64], next[64];
 	bool first = true;
 	__u32 count;
 	int err;
 
-	keys = malloc(chunk * ksz);
-	vals = malloc(chunk * sizeof(*vals));
+	*out = NULL;
+	*nout = 0;
+	keys = malloc(BATCH * sizeof(*keys));
+	vals = malloc(BATCH * sizeof(*vals));
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
-		count = chunk;
-		err = bpf_map_lookup_batch(m->fd, first ? NULL : in, next, keys, vals, &count,
-					   &opts);
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, next, keys, vals, &count, &opts);
 		if (err && err != -ENOENT && count == 0) {
-			if (err == -ENOSPC) {
-				/* a hash bucket holds more than chunk entries */
-				void *k, *w;
-
-				chunk *= 2;
-				k = realloc(keys, chunk * ksz);
-				if (k)
-					keys = k;
-				w = realloc(vals, chunk * sizeof(*vals));
-				if (w)
-					vals = w;
-				if (!k || !w) {
-					err = -ENOMEM;
-					goto out;
-				}
-				continue;
-			}
 			if (first && batch_unsupported(err))
-				err = dump_iter(m, out, nout, capout);
+				err = trie_dump_iter(fd, out, nout, &cap);
 			break;
 		}
-		if (grow(out, capout, *nout + count)) {
+		if (grow(out, &cap, *nout + count)) {
 			err = -ENOMEM;
 			goto out;
 		}
 		for (i = 0; i < count; i++) {
-			memcpy(&(*out)[*nout + i].key, keys + i * ksz, ksz);
-			(*out)[*nout + i].val = vals[i];
+			prefix_from_key(&keys[i], &(*out)[*nout + i].prefix);
+			(*out)[*nout + i].customer = vals[i];
 		}
 		*nout += count;
 		if (err == -ENOENT) {
@@ -195,34 +141,18 @@ static int map_dump(const struct pmap *m, struct entry **out, size_t *nout, size
 out:
 	free(keys);
 	free(vals);
-	if (err)
-		pr_err("%s: reading the map failed: %s\n", m->name, strerror(-err));
+	if (err) {
+		pr_err("%s: reading the map failed: %s\n", steer_map_names[MAP_PREFIXES],
+		       strerror(-err));
+		free(*out);
+		*out = NULL;
+		*nout = 0;
+	}
 	return err;
 }
 
-/* Every entry of a prefix map, sorted by key. */
-static int maps_dump(const struct pmap *m, struct entry **out, size_t *nout)
-{
-	size_t n = 0, cap = 0;
-	struct entry *v = NULL;
-	int err;
-
-	err = map_dump(m, &v, &n, &cap);
-	if (err) {
-		free(v);
-		return err;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), entry_cmp);
-	*out = v;
-	*nout = n;
-	return 0;
-}
-
-#define CHUNK 256
-
 /* Write (insert or overwrite) or delete entries, in batches where the kernel can. */
-static int maps_apply(const struct pmap *m, const struct entry *v, size_t n, bool del)
+static int trie_apply(int fd, const struct steer_prefix *v, size_t n, bool del)
 {
 	struct bpf_map_batch_opts opts = { .sz = sizeof(struct bpf_map_batch_opts),
 					   .elem_flags = del ? 0 : BPF_ANY };
@@ -230,19 +160,19 @@ static int maps_apply(const struct pmap *m, const struct entry *v, size_t n, boo
 	struct xs_customer vals[CHUNK];
 	bool batch = true;
 	size_t i, c = 0;
-	char text[64];
+	char text[PREFIX_TEXT_LEN];
 	__u32 count = 0;
 	int err;
 
 	for (i = 0; i < n; i += c) {
 		for (c = 0; i + c < n && c < CHUNK; c++) {
-			keys[c] = v[i + c].key;
-			vals[c] = v[i + c].val;
+			prefix_to_key(&v[i + c].prefix, &keys[c]);
+			vals[c] = v[i + c].customer;
 		}
 		if (batch) {
 			count = c;
-			err = del ? bpf_map_delete_batch(m->fd, keys, &count, &opts)
-				  : bpf_map_update_batch(m->fd, keys, vals, &count, &opts);
+			err = del ? bpf_map_delete_batch(fd, keys, &count, &opts)
+				  : bpf_map_update_batch(fd, keys, vals, &count, &opts);
 			if (!err) {
 				crashpoint();
 				continue;
@@ -253,8 +183,8 @@ static int maps_apply(const struct pmap *m, const struct entry *v, size_t n, boo
 			batch = del && err == -ENOENT;
 		}
 		for (count = 0; count < c; count++) {
-			err = del ? bpf_map_delete_elem(m->fd, &keys[count])
-				  : bpf_map_update_elem(m->fd, &keys[count], &vals[count], BPF_ANY);
+			err = del ? bpf_map_delete_elem(fd, &keys[count])
+				  : bpf_map_update_elem(fd, &keys[count], &vals[count], BPF_ANY);
 			if (err && !(del && errno == ENOENT)) {
 				err = -errno;
 				goto fail;
@@ -264,19 +194,54 @@ static int maps_apply(const struct pmap *m, const struct entry *v, size_t n, boo
 	}
 	return 0;
 fail:
-	pr_err("%s: %s prefix %s failed: %s%s\n", m->name, del ? "deleting" : "writing",
-	       key_format(&keys[count < c ? count : 0], text, sizeof(text)), strerror(-err),
-	       err == -E2BIG || err == -ENOSPC ? " (map full)" : "");
+	pr_err("%s: %s prefix %s failed: %s%s\n", steer_map_names[MAP_PREFIXES],
+	       del ? "deleting" : "writing",
+	       prefix_format(&v[i + (count < c ? count : 0)].prefix, text, sizeof(text)),
+	       strerror(-err), err == -E2BIG || err == -ENOSPC ? " (map full)" : "");
 	return err;
 }
 
+static __u32 trie_id(struct steer *steer, __u32 *max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(steer->fd[MAP_PREFIXES], &info, &len))
+		return 0;
+	if (max_entries)
+		*max_entries = info.max_entries;
+	return info.id;
+}
+
+int steer_snapshot_read(struct steer *steer, struct steer_snapshot *snap)
+{
+	int err;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->map_id = trie_id(steer, NULL);
+	err = trie_dump(steer->fd[MAP_PREFIXES], &snap->v, &snap->n);
+	if (err)
+		return err;
+	if (snap->n)
+		qsort(snap->v, snap->n, sizeof(*snap->v), steer_prefix_cmp);
+	return 0;
+}
+
+void steer_snapshot_free(struct steer_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->v);
+	memset(snap, 0, sizeof(*snap));
+}
+
 /*
- * Merge two sorted sets: what to write into the map (new or changed), what
- * to delete, and the counts.
+ * Merge two sets sorted by prefix: what to write into the map (new or
+ * changed), what to delete, and the counts.
  */
-static int diff(const struct entry *want, size_t nwant, const struct entry *have, size_t nhave,
-		struct entry **put, size_t *nput, struct entry **del, size_t *ndel,
-		struct steer_counts *counts)
+static int diff(const struct steer_prefix *want, size_t nwant, const struct steer_prefix *have,
+		size_t nhave, struct steer_prefix **put, size_t *nput, struct steer_prefix **del,
+		size_t *ndel, struct steer_counts *counts)
 {
 	size_t i = 0, j = 0, capp = 0, capd = 0;
 	int c;
@@ -290,8 +255,9 @@ static int diff(const struct entry *want, size_t nwant, const struct entry *have
 		else if (j == nhave)
 			c = -1;
 		else
-			c = entry_cmp(&want[i], &have[j]);
-		if (c < 0 || (c == 0 && memcmp(&want[i].val, &have[j].val, sizeof(want[i].val)))) {
+			c = steer_prefix_cmp(&want[i], &have[j]);
+		if (c < 0 || (c == 0 && memcmp(&want[i].customer, &have[j].customer,
+					       sizeof(want[i].customer)))) {
 			if (grow(put, &capp, *nput + 1))
 				return -ENOMEM;
 			(*put)[(*nput)++] = want[i];
@@ -315,40 +281,21 @@ static int diff(const struct entry *want, size_t nwant, const struct entry *have
 	return 0;
 }
 
-static int assignment_cmp(const void *a, const void *b)
+int steer_wanted(const struct customer_list *list, const struct plan *plan,
+		 struct steer_prefix **out, size_t *nout)
 {
-	const struct assignment *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return 0;
-}
-
-/* The wanted entries: every prefix of every customer, sorted, checked. */
-static int build_wanted(const struct customer_list *list, const struct plan *plan,
-			struct entry **out, size_t *nout)
-{
-	struct assignment *byid = NULL, probe = { 0 };
 	const struct assignment *a;
-	struct entry *v = NULL;
+	struct steer_prefix *v = NULL;
 	size_t n = 0, cap = 0, i, j;
-	char text[64], why[256];
+	char text[PREFIX_TEXT_LEN], why[256];
 	int err = 0;
 
 	*out = NULL;
 	*nout = 0;
-	if (plan->n) {
-		byid = malloc(plan->n * sizeof(*byid));
-		if (!byid)
-			return -ENOMEM;
-		memcpy(byid, plan->v, plan->n * sizeof(*byid));
-		qsort(byid, plan->n, sizeof(*byid), assignment_cmp);
-	}
 	for (i = 0; i < list->n; i++) {
 		const struct customer *c = &list->v[i];
 
-		probe.id = c->id;
-		a = plan->n ? bsearch(&probe, byid, plan->n, sizeof(*byid), assignment_cmp) : NULL;
+		a = plan_find(plan, c->id);
 		if (!a) {
 			pr_err("customer %u has no CPU, queue and class in the plan; nothing "
 			       "changed\n",
@@ -369,9 +316,8 @@ static int build_wanted(const struct customer_list *list, const struct plan *pla
 			goto out;
 		}
 		for (j = 0; j < c->nprefixes; j++) {
-			struct entry *e = &v[n++];
+			struct steer_prefix *e = &v[n++];
 
-			memset(e, 0, sizeof(*e));
 			if (c->prefixes[j].len > 128) {
 				pr_err("customer %u: prefix length %u > 128\n", c->id,
 				       c->prefixes[j].len);
@@ -385,28 +331,27 @@ static int build_wanted(const struct customer_list *list, const struct plan *pla
 				err = -EINVAL;
 				goto out;
 			}
-			e->key.prefixlen = c->prefixes[j].len;
-			memcpy(e->key.addr, c->prefixes[j].addr, 16);
-			key_mask(&e->key);
-			e->val.id = c->id;
-			e->val.cpu = a->cpu;
-			e->val.txq = a->txq;
-			e->val.classid = xs_classid(a->txq, a->minor);
+			e->prefix = c->prefixes[j];
+			prefix_mask(&e->prefix);
+			e->customer =
+				(struct xs_customer){ .id = c->id,
+						      .cpu = a->cpu,
+						      .txq = a->txq,
+						      .classid = xs_classid(a->txq, a->minor) };
 		}
 	}
 	if (n)
-		qsort(v, n, sizeof(*v), entry_cmp);
+		qsort(v, n, sizeof(*v), steer_prefix_cmp);
 	for (i = 1; i < n; i++) {
-		if (entry_cmp(&v[i - 1], &v[i]) == 0) {
+		if (steer_prefix_cmp(&v[i - 1], &v[i]) == 0) {
 			pr_err("prefix %s is claimed by customers %u and %u; nothing changed\n",
-			       key_format(&v[i].key, text, sizeof(text)), v[i - 1].val.id,
-			       v[i].val.id);
+			       prefix_format(&v[i].prefix, text, sizeof(text)),
+			       v[i - 1].customer.id, v[i].customer.id);
 			err = -EINVAL;
 			goto out;
 		}
 	}
 out:
-	free(byid);
 	if (err) {
 		free(v);
 		return err;
@@ -417,8 +362,8 @@ out:
 }
 
 /* cpumap entries of CPUs neither configured nor used by a customer go. */
-static int prune_cpumap(struct steer *steer, const struct xs_settings *s, const struct entry *v,
-			size_t n)
+static int prune_cpumap(struct steer *steer, const struct xs_settings *s,
+			const struct steer_prefix *v, size_t n)
 {
 	struct bpf_cpumap_val val;
 	bool *used;
@@ -433,8 +378,8 @@ static int prune_cpumap(struct steer *steer, const struct xs_settings *s, const 
 		if (s->cpus[i] < steer->possible_cpus)
 			used[s->cpus[i]] = true;
 	for (i = 0; i < n; i++)
-		if (v[i].val.cpu < steer->possible_cpus)
-			used[v[i].val.cpu] = true;
+		if (v[i].customer.cpu < steer->possible_cpus)
+			used[v[i].customer.cpu] = true;
 	for (cpu = 0; cpu < steer->possible_cpus; cpu++) {
 		if (used[cpu] || bpf_map_lookup_elem(steer->fd[MAP_CPUMAP], &cpu, &val))
 			continue;
@@ -447,12 +392,6 @@ static int prune_cpumap(struct steer *steer, const struct xs_settings *s, const 
 	}
 	free(used);
 	return err;
-}
-
-static void trie_map(struct steer *steer, struct pmap *m)
-{
-	m->fd = steer->fd[MAP_PREFIXES];
-	m->name = steer_map_names[MAP_PREFIXES];
 }
 
 /*
@@ -489,34 +428,23 @@ static void table_changed(void *arg)
 	crashpoint();
 }
 
-static int table_write(struct steer *steer, const struct entry *want, size_t nwant,
+static int table_write(struct steer *steer, const struct steer_prefix *want, size_t nwant,
 		       struct steer_counts *counts)
 {
 	struct table_hooks hooks = { .grace = grace, .changed = table_changed };
-	struct table_prefix *v;
 	struct table_counts tc;
-	size_t i;
 	int err;
 
 	err = steer_table_map(steer);
 	if (err)
 		return err;
-	v = malloc((nwant ? nwant : 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < nwant; i++) {
-		memcpy(v[i].addr, want[i].key.addr, sizeof(v[i].addr));
-		v[i].len = want[i].key.prefixlen;
-		v[i].classid = want[i].val.classid;
-	}
-	err = table_sync(steer->table, steer->table_slots, v, nwant, &hooks, &tc);
+	err = table_sync(steer->table, steer->table_slots, want, nwant, &hooks, &tc);
 	/*
 	 * Chunks this run let go are not reused by it; when they are what the
 	 * pool lacked, a second pass (after a grace period) takes them.
 	 */
 	if (!err && tc.fallbacks && tc.released)
-		err = table_sync(steer->table, steer->table_slots, v, nwant, &hooks, &tc);
-	free(v);
+		err = table_sync(steer->table, steer->table_slots, want, nwant, &hooks, &tc);
 	if (err) {
 		if (err == -ENOMEM)
 			pr_err("xs_table: out of memory building the lookup table\n");
@@ -536,42 +464,46 @@ static int table_write(struct steer *steer, const struct entry *want, size_t nwa
 	return 0;
 }
 
-int steer_sync(struct steer *steer, const struct customer_list *list, const struct plan *plan,
+int steer_sync(struct steer *steer, const struct steer_snapshot *live,
+	       const struct customer_list *list, const struct plan *plan,
 	       struct steer_counts *counts)
 {
-	struct entry *want = NULL, *trie = NULL, *put = NULL, *del = NULL;
-	size_t nwant, ntrie = 0, nput, ndel;
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), zero = 0;
+	struct steer_prefix *want = NULL, *put = NULL, *del = NULL;
+	struct steer_snapshot now = {};
+	size_t nwant, nput, ndel;
+	__u32 zero = 0, max_entries = 0, id;
 	struct steer_counts c;
 	struct xs_settings s;
-	struct pmap tm;
+	int fd = steer->fd[MAP_PREFIXES];
 	int err;
 
-	trie_map(steer, &tm);
-	err = build_wanted(list, plan, &want, &nwant);
+	err = steer_wanted(list, plan, &want, &nwant);
 	if (err)
 		return err;
-	if (bpf_obj_get_info_by_fd(steer->fd[MAP_PREFIXES], &info, &info_len) == 0 &&
-	    nwant > info.max_entries) {
+	id = trie_id(steer, &max_entries);
+	if (id && nwant > max_entries) {
 		pr_err("%zu prefixes exceed the %u xshaper can steer; nothing changed\n", nwant,
-		       info.max_entries);
+		       max_entries);
 		err = -ENOSPC;
 		goto out;
 	}
-	err = maps_dump(&tm, &trie, &ntrie);
+	/* a snapshot of the maps a start replaced says nothing about these */
+	if (!live || !id || live->map_id != id) {
+		err = steer_snapshot_read(steer, &now);
+		live = &now;
+	}
 	if (!err)
-		err = diff(want, nwant, trie, ntrie, &put, &nput, &del, &ndel, &c);
+		err = diff(want, nwant, live->v, live->n, &put, &nput, &del, &ndel, &c);
 	if (!err && bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, &s))
 		err = -errno;
 	if (err)
 		goto out;
 
-	err = maps_apply(&tm, put, nput, false);
+	err = trie_apply(fd, put, nput, false);
 	if (!err)
 		err = table_write(steer, want, nwant, &c);
 	if (!err)
-		err = maps_apply(&tm, del, ndel, true);
+		err = trie_apply(fd, del, ndel, true);
 	if (!err)
 		err = prune_cpumap(steer, &s, want, nwant);
 	if (err)
@@ -581,118 +513,66 @@ int steer_sync(struct steer *steer, const struct customer_list *list, const stru
 	if (counts)
 		*counts = c;
 out:
+	steer_snapshot_free(&now);
 	free(want);
-	free(trie);
 	free(put);
 	free(del);
 	return err;
 }
 
-int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *nout)
+static int assignment_cmp(const void *a, const void *b)
 {
-	struct assignment *a = NULL;
-	struct entry *v = NULL;
-	size_t n = 0, i, k = 0;
-	int err;
+	const struct assignment *x = a, *y = b;
 
-	struct pmap tm;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int steer_snapshot_assignments(const struct steer_snapshot *snap, struct assignment **out,
+			       size_t *nout)
+{
+	struct assignment *a;
+	size_t i, k = 0;
 
 	*out = NULL;
 	*nout = 0;
-	trie_map(steer, &tm);
-	err = maps_dump(&tm, &v, &n);
-	if (err || !n)
-		goto out;
-	a = malloc(n * sizeof(*a));
-	if (!a) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		a[i].id = v[i].val.id;
-		a[i].cpu = v[i].val.cpu;
-		a[i].txq = v[i].val.txq;
-		a[i].minor = v[i].val.classid & 0xffff;
+	if (!snap->n)
+		return 0;
+	a = malloc(snap->n * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < snap->n; i++) {
+		const struct xs_customer *c = &snap->v[i].customer;
+
+		a[i] = (struct assignment){ .id = c->id,
+					    .cpu = c->cpu,
+					    .txq = c->txq,
+					    .minor = xs_handle_minor(c->classid) };
 	}
 	/*
 	 * One per customer. A run killed while moving a customer may leave its
 	 * prefixes disagreeing; any of them is a fine hint for the plan.
 	 */
-	qsort(a, n, sizeof(*a), assignment_cmp);
-	for (i = 0; i < n; i++)
+	qsort(a, snap->n, sizeof(*a), assignment_cmp);
+	for (i = 0; i < snap->n; i++)
 		if (k == 0 || a[k - 1].id != a[i].id)
 			a[k++] = a[i];
 	*out = a;
 	*nout = k;
-out:
-	free(v);
-	return err;
+	return 0;
 }
 
-int steer_read_prefixes(struct steer *steer, struct steer_prefix **out, size_t *nout)
+int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *nout)
 {
-	struct steer_prefix *p = NULL;
-	struct entry *v = NULL;
-	struct pmap tm;
-	size_t n = 0, i;
+	struct steer_snapshot snap;
 	int err;
 
 	*out = NULL;
 	*nout = 0;
-	trie_map(steer, &tm);
-	err = maps_dump(&tm, &v, &n);
-	if (err || !n)
-		goto out;
-	p = malloc(n * sizeof(*p));
-	if (!p) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		memcpy(p[i].prefix.addr, v[i].key.addr, sizeof(p[i].prefix.addr));
-		p[i].prefix.len = v[i].key.prefixlen;
-		p[i].customer = v[i].val;
-	}
-	*out = p;
-	*nout = n;
-out:
-	free(v);
+	err = steer_snapshot_read(steer, &snap);
+	if (!err)
+		err = steer_snapshot_assignments(&snap, out, nout);
+	steer_snapshot_free(&snap);
 	return err;
-}
-
-static int parse_address(const char *text, struct xs_lpm_key *key)
-{
-	char buf[INET6_ADDRSTRLEN + 1];
-	struct in_addr a4;
-	size_t len;
-
-	while (*text == ' ' || *text == '\t')
-		text++;
-	len = strcspn(text, " \t\n");
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	memset(key, 0, sizeof(*key));
-	key->prefixlen = 128;
-	if (inet_pton(AF_INET, buf, &a4) == 1) {
-		key->addr[10] = 0xff;
-		key->addr[11] = 0xff;
-		memcpy(key->addr + 12, &a4, 4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, buf, key->addr) == 1)
-		return 0;
-	return -EINVAL;
-}
-
-static bool key_contains(const struct xs_lpm_key *p, const struct xs_lpm_key *addr)
-{
-	struct xs_lpm_key m = *addr;
-
-	m.prefixlen = p->prefixlen;
-	key_mask(&m);
-	return memcmp(m.addr, p->addr, 16) == 0;
 }
 
 int steer_table_usage(struct steer *steer, struct steer_table_usage *usage)
@@ -711,65 +591,81 @@ int steer_table_usage(struct steer *steer, struct steer_table_usage *usage)
 	return 0;
 }
 
+/* An address as the lookup command takes it: blanks around it, no length. */
+static int parse_address(const char *text, struct prefix *addr)
+{
+	char buf[PREFIX_TEXT_LEN];
+	size_t len;
+
+	text += strspn(text, " \t");
+	len = strcspn(text, " \t\n");
+	if (len == 0 || len >= sizeof(buf) || memchr(text, '/', len))
+		return -EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return prefix_parse(buf, addr);
+}
+
 int steer_lookup(struct steer *steer, const char *address, struct steer_match *match)
 {
-	struct xs_lpm_key key, found;
+	struct steer_snapshot snap;
+	struct prefix addr, found;
+	struct xs_lpm_key key;
 	struct xs_customer val;
-	struct entry *v = NULL;
 	struct xs_settings s;
-	struct pmap tm;
-	char text[64];
-	size_t n = 0, i;
+	char classid[HANDLE_TEXT_LEN];
 	__u32 zero = 0, table = XS_TBL_TRIE;
+	size_t i;
 	int err;
 
 	memset(match, 0, sizeof(*match));
-	if (parse_address(address, &key)) {
+	if (parse_address(address, &addr)) {
 		pr_err("'%s': not an IPv4 or IPv6 address\n", address);
 		return -EINVAL;
 	}
-	key_format(&key, text, sizeof(text));
-	text[strcspn(text, "/")] = '\0';
-	snprintf(match->address_text, sizeof(match->address_text), "%s", text);
+	prefix_format(&addr, match->address_text, sizeof(match->address_text));
+	match->address_text[strcspn(match->address_text, "/")] = '\0';
 	if (bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, &s) == 0)
 		match->unknown = s.unknown;
 
 	/* what the programs find, and where */
 	if (steer_table_map(steer) == 0) {
-		table = table_find(steer->table, steer->table_slots, key.addr);
+		table = table_find(steer->table, steer->table_slots, addr.addr);
 		match->via_trie = table == XS_TBL_TRIE;
 	}
+	prefix_to_key(&addr, &key);
 	if (bpf_map_lookup_elem(steer->fd[MAP_PREFIXES], &key, &val)) {
 		if (table != XS_TBL_MISS && table != XS_TBL_TRIE)
-			pr_warn("%s: xs_table maps %s to class %x:%x, but no prefix does; a "
+			pr_warn("%s: xs_table maps %s to class %s, but no prefix does; a "
 				"reload repairs the table\n",
-				steer->bpffs, match->address_text, table >> 16, table & 0xffff);
+				steer->bpffs, match->address_text,
+				handle_text(table, classid, sizeof(classid)));
 		return 0;
 	}
 	if (table != XS_TBL_TRIE && table != val.classid)
 		pr_warn("%s: xs_table and %s disagree about %s; a reload repairs them\n",
 			steer->bpffs, steer_map_names[MAP_PREFIXES], match->address_text);
 
-	/* the trie does not say which prefix matched: the longest that contains it */
-	trie_map(steer, &tm);
-	err = maps_dump(&tm, &v, &n);
+	/*
+	 * The trie does not say which prefix matched: the longest that holds
+	 * the address as bits (the trie matches whatever the family).
+	 */
+	err = steer_snapshot_read(steer, &snap);
 	if (err)
 		return err;
-	found = key;
-	found.prefixlen = 0;
-	for (i = 0; i < n; i++)
-		if (key_contains(&v[i].key, &key) && v[i].key.prefixlen >= found.prefixlen &&
-		    !memcmp(&v[i].val, &val, sizeof(val)))
-			found = v[i].key;
-	free(v);
-	key_mask(&found);
+	found = addr;
+	found.len = 0;
+	for (i = 0; i < snap.n; i++)
+		if (prefix_covers(&snap.v[i].prefix, &addr) && snap.v[i].prefix.len >= found.len &&
+		    !memcmp(&snap.v[i].customer, &val, sizeof(val)))
+			found = snap.v[i].prefix;
+	steer_snapshot_free(&snap);
+	prefix_mask(&found);
 	match->known = true;
 	match->customer = val;
-	match->minor = val.classid & 0xffff;
-	snprintf(match->classid_text, sizeof(match->classid_text), "%x:%x", val.classid >> 16,
-		 match->minor);
-	match->prefix.len = found.prefixlen;
-	memcpy(match->prefix.addr, found.addr, 16);
-	key_format(&found, match->prefix_text, sizeof(match->prefix_text));
+	match->minor = xs_handle_minor(val.classid);
+	handle_text(val.classid, match->classid_text, sizeof(match->classid_text));
+	match->prefix = found;
+	prefix_format(&found, match->prefix_text, sizeof(match->prefix_text));
 	return 0;
 }

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/prefix.h"
 #include "steer/table.h"
 
 _Static_assert(sizeof(struct xs_tbl_head) <= XS_TBL_V4_ROOT * sizeof(struct xs_tbl_slot),
@@ -65,35 +66,6 @@ struct build {
 	const struct table_hooks *hooks;
 	struct table_counts *counts;
 };
-
-static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-static bool is_mapped(const uint8_t addr[16], uint32_t len)
-{
-	return len >= 96 && memcmp(addr, mapped, sizeof(mapped)) == 0;
-}
-
-/* Does the prefix addr/len (len <= 96) contain ::ffff:0:0/96? */
-static bool contains_mapped(const uint8_t addr[16], uint32_t len)
-{
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		if ((addr[i / 8] ^ mapped[i / 8]) & (0x80 >> (i % 8)))
-			return false;
-	return true;
-}
-
-static void mask(uint8_t *a, size_t bytes, uint32_t len)
-{
-	size_t i;
-
-	for (i = 0; i < bytes; i++) {
-		if (len >= 8 * (i + 1))
-			continue;
-		a[i] &= len > 8 * i ? (uint8_t)(0xff00 >> (len - 8 * i)) : 0;
-	}
-}
 
 static int tin_cmp(const void *x, const void *y)
 {
@@ -346,9 +318,10 @@ static void mark_all(struct build *b)
 }
 
 /* The prefixes as the IPv4 and the IPv6 table see them (unsorted). */
-static int split(const struct table_prefix *v, size_t n, struct tin **v4, size_t *n4,
+static int split(const struct steer_prefix *v, size_t n, struct tin **v4, size_t *n4,
 		 struct tin **v6, size_t *n6)
 {
+	struct prefix p;
 	struct tin *t;
 	size_t i;
 
@@ -366,34 +339,34 @@ static int split(const struct table_prefix *v, size_t n, struct tin **v4, size_t
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		uint32_t len = v[i].len > 128 ? 128 : v[i].len;
-
-		if (is_mapped(v[i].addr, len)) {
+		p = v[i].prefix;
+		if (p.len > 128)
+			p.len = 128;
+		prefix_mask(&p);
+		if (prefix_is_v4(&p)) {
 			t = &(*v4)[(*n4)++];
 			memset(t, 0, sizeof(*t));
-			memcpy(t->a, v[i].addr + 12, 4);
-			t->len = len - 96;
-			mask(t->a, 4, t->len);
+			memcpy(t->a, p.addr + 12, 4);
+			t->len = p.len - 96;
 		} else {
 			t = &(*v6)[(*n6)++];
-			memcpy(t->a, v[i].addr, 16);
-			t->len = len;
-			mask(t->a, 16, len);
-			if (len <= 96 && contains_mapped(v[i].addr, len)) {
+			memcpy(t->a, p.addr, 16);
+			t->len = p.len;
+			if (prefix_covers_v4(&p)) {
 				/* all of IPv4, below every IPv4 prefix */
-				t->rank = len;
-				t->classid = v[i].classid;
+				t->rank = p.len;
+				t->classid = v[i].customer.classid;
 				t = &(*v4)[(*n4)++];
 				memset(t, 0, sizeof(*t));
 			}
 		}
-		t->rank = len;
-		t->classid = v[i].classid;
+		t->rank = p.len;
+		t->classid = v[i].customer.classid;
 	}
 	return 0;
 }
 
-int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix *v, size_t n,
+int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct steer_prefix *v, size_t n,
 	       const struct table_hooks *hooks, struct table_counts *counts)
 {
 	struct build b = { .mem = mem, .nslots = nslots, .next = XS_TBL_FIRST_CHUNK,
@@ -449,7 +422,7 @@ static size_t chunks_of(struct tin *v, size_t n, unsigned int root_bits, unsigne
 	return count;
 }
 
-long table_chunks_needed(const struct table_prefix *v, size_t n)
+long table_chunks_needed(const struct steer_prefix *v, size_t n)
 {
 	struct tin *v4, *v6;
 	size_t n4, n6, count;
@@ -465,7 +438,7 @@ long table_chunks_needed(const struct table_prefix *v, size_t n)
 
 uint32_t table_find(const struct xs_tbl_slot *mem, size_t nslots, const uint8_t addr[16])
 {
-	bool v4 = is_mapped(addr, 128);
+	bool v4 = prefix_addr_is_v4(addr);
 	const uint8_t *a = v4 ? addr + 12 : addr;
 	size_t bytes = v4 ? 4 : 16, i, slot;
 	uint32_t e;

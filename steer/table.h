@@ -13,12 +13,7 @@
 #include <stdint.h>
 
 #include "bpf/xshaper.h"
-
-struct table_prefix {
-	uint8_t addr[16]; /* network, IPv4 as ::ffff:a.b.c.d */
-	uint32_t len; /* 0..128, IPv4 96 + n */
-	uint32_t classid; /* what its addresses map to */
-};
+#include "steer/steer.h"
 
 struct table_hooks {
 	/*
@@ -47,18 +42,19 @@ static inline size_t table_slots(size_t chunks)
 }
 
 /*
- * Make the table mem of nslots slots answer every address as the longest
- * of the n prefixes containing it would (v need not be sorted). Only
+ * Make the table mem of nslots slots answer every address as an LPM trie
+ * of the n entries would: the customer.classid of the longest prefix
+ * containing it (v need not be sorted, nor its prefixes normalised). Only
  * entries that differ are written, children before the entries that point
  * at them. -ENOMEM when user memory runs out (the table is untouched or
  * in a state the next sync repairs); a pool too small for the prefixes is
  * no error: the entries that did not fit say XS_TBL_TRIE (counts).
  */
-int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct table_prefix *v, size_t n,
+int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct steer_prefix *v, size_t n,
 	       const struct table_hooks *hooks, struct table_counts *counts);
 
 /* The chunks a table of v needs (what table_sync would use), or -ENOMEM. */
-long table_chunks_needed(const struct table_prefix *v, size_t n);
+long table_chunks_needed(const struct steer_prefix *v, size_t n);
 
 /* What the programs would find for addr: a classid, XS_TBL_MISS or XS_TBL_TRIE. */
 uint32_t table_find(const struct xs_tbl_slot *mem, size_t nslots, const uint8_t addr[16]);

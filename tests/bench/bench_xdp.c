@@ -358,11 +358,11 @@ int main(int argc, char **argv)
 
 			/* from empty, so that the sync time is a first load */
 			release(&list, &plan);
-			if (steer_sync(steer, &list, &plan, NULL))
+			if (steer_sync(steer, NULL, &list, &plan, NULL))
 				return 2;
 			build(m, sizes[si], &list, &plan);
 			t0 = now();
-			if (steer_sync(steer, &list, &plan, &counts))
+			if (steer_sync(steer, NULL, &list, &plan, &counts))
 				return 2;
 			t_sync = now() - t0;
 			/* the LRU candidate's way to forget: a new generation */

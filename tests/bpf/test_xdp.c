@@ -61,32 +61,8 @@ static int peek_fd[XS_DIRS];
 
 static void prefix_from(const char *text, struct prefix *p)
 {
-	char buf[64], *slash;
-	struct in_addr a4;
-	unsigned int i, bits;
-	int len;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	len = -1;
-	if (slash) {
-		*slash = '\0';
-		len = atoi(slash + 1);
-	}
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, buf, &a4) == 1) {
-		p->addr[10] = p->addr[11] = 0xff;
-		memcpy(p->addr + 12, &a4, 4);
-		p->len = 96 + (len < 0 ? 32 : len);
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, buf, p->addr), 1);
-		p->len = len < 0 ? 128 : len;
-	}
-	for (i = 0; i < 16; i++) {
-		bits = p->len > 8 * i ? p->len - 8 * i : 0;
-		if (bits < 8)
-			p->addr[i] &= (uint8_t)(0xff00 >> bits);
-	}
+	if (prefix_parse(text, p))
+		fail_msg("%s: not a prefix", text);
 }
 
 static void build(const struct spec *s, size_t n, struct customer_list *list, struct plan *plan)
@@ -131,7 +107,7 @@ static int steer_sync_spec(const struct spec *s, size_t n)
 	int err;
 
 	build(s, n, &list, &plan);
-	err = steer_sync(steer, &list, &plan, NULL);
+	err = steer_sync(steer, NULL, &list, &plan, NULL);
 	release(&list, &plan);
 	return err;
 }
@@ -142,7 +118,7 @@ static void sync_to(const struct spec *s, size_t n, struct steer_counts *counts)
 	struct plan plan;
 
 	build(s, n, &list, &plan);
-	assert_int_equal(steer_sync(steer, &list, &plan, counts), 0);
+	assert_int_equal(steer_sync(steer, NULL, &list, &plan, counts), 0);
 	release(&list, &plan);
 }
 
@@ -715,9 +691,7 @@ static void assert_maps_equal(const struct spec *s, size_t ns)
 	for (i = 0; i < ns; i++) {
 		for (j = 0; j < MAX_PREFIXES && s[i].prefixes[j]; j++) {
 			prefix_from(s[i].prefixes[j], &p);
-			memset(&want[n], 0, sizeof(want[n]));
-			want[n].key.prefixlen = p.len;
-			memcpy(want[n].key.addr, p.addr, 16);
+			prefix_to_key(&p, &want[n].key);
 			want[n].val = (struct xs_customer){ s[i].id, s[i].cpu, s[i].txq,
 							    xs_classid(s[i].txq, s[i].minor) };
 			n++;
@@ -891,7 +865,7 @@ static struct steer_counts sync_probe(struct steer *s, const struct spec *spec, 
 	struct plan plan;
 
 	build(spec, n, &list, &plan);
-	assert_int_equal(steer_sync(s, &list, &plan, &c), 0);
+	assert_int_equal(steer_sync(s, NULL, &list, &plan, &c), 0);
 	release(&list, &plan);
 	assert_int_equal(steer_read_stats(s, NULL, NULL, &before), 0);
 	probe_edges(fd, spec, n);
@@ -948,11 +922,11 @@ static void test_sync_refuses(void **state)
 	struct plan plan;
 
 	build(dup, 2, &list, &plan);
-	assert_int_equal(steer_sync(steer, &list, &plan, NULL), -EINVAL);
+	assert_int_equal(steer_sync(steer, NULL, &list, &plan, NULL), -EINVAL);
 	/* a customer without an assignment */
 	plan.v[1].id = 3;
 	list.v[1].prefixes[0].addr[14] = 6;
-	assert_int_equal(steer_sync(steer, &list, &plan, NULL), -EINVAL);
+	assert_int_equal(steer_sync(steer, NULL, &list, &plan, NULL), -EINVAL);
 	release(&list, &plan);
 	assert_maps_equal(base, 3); /* untouched */
 }
@@ -1022,6 +996,7 @@ static void test_lookup(void **state)
 	assert_false(m.known);
 	assert_int_equal(m.unknown, XS_UNKNOWN_SHAPE);
 	assert_int_equal(steer_lookup(steer, "198.19.1", &m), -EINVAL);
+	assert_int_equal(steer_lookup(steer, "198.19.1.0/24", &m), -EINVAL);
 	assert_int_equal(steer_lookup(steer, "", &m), -EINVAL);
 }
 
@@ -1040,6 +1015,62 @@ static void test_read_assignments(void **state)
 	assert_int_equal(a[2].id, 1003);
 	assert_int_equal(a[2].minor, 4);
 	free(a);
+}
+
+/*
+ * A run reads the maps once: the snapshot is what the trie holds, sorted
+ * by prefix, its assignments are steer_read_assignments', and a sync
+ * handed it applies the same difference as one that reads the maps. A
+ * snapshot of another trie (start replaced the maps since) is not
+ * trusted: the sync reads the trie it writes.
+ */
+static void test_snapshot(void **state)
+{
+	static const struct spec next[] = {
+		{ 1001, 0, 0, 4, { "198.19.1.0/24" } },
+		{ 1002, 0, 0, 3, { "198.19.1.77/32" } },
+	};
+	struct steer_snapshot snap, other;
+	struct assignment *a, *b;
+	struct customer_list list;
+	struct steer_counts c;
+	struct plan plan;
+	struct steer *s2;
+	size_t na, nb, i;
+
+	assert_int_equal(steer_snapshot_read(steer, &snap), 0);
+	assert_int_equal(snap.n, 5);
+	assert_true(snap.map_id != 0);
+	for (i = 1; i < snap.n; i++)
+		assert_true(prefix_cmp(&snap.v[i - 1].prefix, &snap.v[i].prefix) < 0);
+	assert_int_equal(steer_snapshot_assignments(&snap, &a, &na), 0);
+	assert_int_equal(steer_read_assignments(steer, &b, &nb), 0);
+	assert_int_equal(na, 3);
+	assert_int_equal(nb, na);
+	assert_memory_equal(a, b, na * sizeof(*a));
+	free(a);
+	free(b);
+
+	build(next, 2, &list, &plan);
+	assert_int_equal(steer_sync(steer, &snap, &list, &plan, &c), 0);
+	release(&list, &plan);
+	expect_counts(&c, 0, 1, 3, 1);
+	assert_maps_equal(next, 2);
+
+	/* an empty trie's snapshot: 1001's prefix must still go */
+	assert_int_equal(steer_load(&cfg, 4096, &s2), 0);
+	assert_int_equal(steer_snapshot_read(s2, &other), 0);
+	assert_int_equal(other.n, 0);
+	assert_true(other.map_id != snap.map_id);
+	build(next + 1, 1, &list, &plan);
+	assert_int_equal(steer_sync(steer, &other, &list, &plan, &c), 0);
+	release(&list, &plan);
+	expect_counts(&c, 0, 0, 1, 1);
+	assert_maps_equal(next + 1, 1);
+	steer_snapshot_free(&other);
+	steer_snapshot_free(&snap);
+	assert_null(snap.v);
+	steer_close(s2);
 }
 
 int main(void)
@@ -1066,6 +1097,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_refuses_reserved, setup),
 		cmocka_unit_test_setup(test_lookup, setup),
 		cmocka_unit_test_setup(test_read_assignments, setup),
+		cmocka_unit_test_setup(test_snapshot, setup),
 	};
 
 	log_set_level(getenv("XS_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);

@@ -3,7 +3,7 @@
  * customers_parse on arbitrary bytes: no crash, no leak, and whatever it
  * accepts keeps the promises of conf/customers.h (sorted unique ids, at least
  * one prefix each, rate <= ceil <= capacity, normalised prefixes that a
- * customer can own).
+ * customer can own, printed and keyed for the trie without loss).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,13 +33,19 @@ static void check(const struct customer_list *list, const struct xs_config *cfg)
 			__builtin_trap();
 		for (k = 0; k < c->nprefixes; k++) {
 			struct prefix again;
-			char buf[64], why[256];
+			struct xs_lpm_key key;
+			char buf[PREFIX_TEXT_LEN], why[256];
 
 			if (prefix_refused(&c->prefixes[k], false, why, sizeof(why)))
 				__builtin_trap();
 			prefix_format(&c->prefixes[k], buf, sizeof(buf));
 			if (prefix_parse(buf, &again) ||
 			    memcmp(&again, &c->prefixes[k], sizeof(again)))
+				__builtin_trap();
+			/* and as the trie's key, the same prefix */
+			prefix_to_key(&c->prefixes[k], &key);
+			prefix_from_key(&key, &again);
+			if (prefix_cmp(&again, &c->prefixes[k]))
 				__builtin_trap();
 			if (prefix_is_v4(&c->prefixes[k]))
 				v4++;

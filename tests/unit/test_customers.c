@@ -699,74 +699,6 @@ static void test_warnings_are_capped(void **state)
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "500 more warnings not shown"), 1);
 }
 
-static void test_prefix_parse_format_contains(void **state)
-{
-	static const struct {
-		const char *in, *out;
-	} ok[] = {
-		{ "198.19.1.10", "198.19.1.10/32" },
-		{ "198.19.1.10/24", "198.19.1.0/24" },
-		{ "0.0.0.0/0", "0.0.0.0/0" },
-		{ "2001:db8:1::/56", "2001:db8:1::/56" },
-		{ "2001:db8:1:ff::1/56", "2001:db8:1::/56" },
-		{ "2001:DB8::1", "2001:db8::1/128" },
-		{ "::/0", "::/0" },
-		{ "::ffff:198.18.0.1", "198.18.0.1/32" },
-		{ "2001:db8::/33", "2001:db8::/33" },
-		{ "2001:db8:ffff::/33", "2001:db8:8000::/33" },
-	};
-	static const char *const bad[] = { "",
-					   "/",
-					   "1.2.3.4/",
-					   "1.2.3.4/33",
-					   "1.2.3",
-					   "::/129",
-					   "1.2.3.4 ",
-					   " 1.2.3.4",
-					   "1.2.3.4/2a",
-					   "1.2.3.4/+8",
-					   "x",
-					   "1:2:3:4:5:6:7:8:9",
-					   "1.2.3.4/1000" };
-	struct prefix a, b;
-	char buf[64];
-	unsigned int i;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		assert_int_equal(prefix_parse(ok[i].in, &a), 0);
-		assert_string_equal(prefix_format(&a, buf, sizeof(buf)), ok[i].out);
-	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (prefix_parse(bad[i], &a) != -EINVAL)
-			fail_msg("prefix_parse(\"%s\") accepted", bad[i]);
-
-	assert_int_equal(prefix_parse("198.18.0.0/15", &a), 0);
-	assert_int_equal(a.len, 111);
-	assert_true(prefix_is_v4(&a));
-	assert_int_equal(prefix_parse("198.19.255.255", &b), 0);
-	assert_true(prefix_contains(&a, &b));
-	assert_false(prefix_contains(&b, &a));
-	assert_true(prefix_contains(&a, &a));
-	assert_int_equal(prefix_parse("198.20.0.0", &b), 0);
-	assert_false(prefix_contains(&a, &b));
-	assert_int_equal(prefix_parse("2001:db8::/32", &a), 0);
-	assert_false(prefix_is_v4(&a));
-	assert_int_equal(prefix_parse("2001:db8:ffff:ffff::1", &b), 0);
-	assert_true(prefix_contains(&a, &b));
-	assert_int_equal(prefix_parse("2001:db9::", &b), 0);
-	assert_false(prefix_contains(&a, &b));
-	/* ::/0 holds all of IPv6, but no IPv4 address: the families stay apart */
-	assert_int_equal(prefix_parse("::/0", &a), 0);
-	assert_int_equal(prefix_parse("2001:db8::1", &b), 0);
-	assert_true(prefix_contains(&a, &b));
-	assert_int_equal(prefix_parse("198.18.0.1", &b), 0);
-	assert_false(prefix_contains(&a, &b));
-	assert_false(prefix_contains(&b, &a));
-	assert_int_equal(prefix_parse("::/8", &a), 0);
-	assert_false(prefix_contains(&a, &b));
-	assert_ptr_equal(prefix_format(&a, buf, 0), buf);
-}
-
 static void test_load_from_file(void **state)
 {
 	char *dir = scratch_dir(), *path, missing[4096];
@@ -884,7 +816,6 @@ int main(void)
 		T(test_every_bad_row_is_reported_in_order),
 		T(test_errors_are_capped),
 		T(test_warnings_are_capped),
-		T(test_prefix_parse_format_contains),
 		T(test_load_from_file),
 		T(test_load_only_regular_files),
 		T(test_example_list),

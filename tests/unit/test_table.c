@@ -54,97 +54,90 @@ static void set_bits(uint8_t *a, unsigned int from, unsigned int n, uint64_t v)
 			a[(from + i) / 8] |= 0x80 >> ((from + i) % 8);
 }
 
-static void mask(uint8_t *a, unsigned int len)
-{
-	unsigned int i;
-
-	for (i = len; i < 128; i++)
-		a[i / 8] &= ~(0x80 >> (i % 8));
-}
-
 /*
  * Random prefixes that nest a lot: IPv4 in 198.18.0.0/15 (lengths 12..32),
  * IPv6 in 2001:db8::/32 (lengths 16..128, most of their bits fixed), and
  * now and then one that covers all of IPv4 (::/0, ::ffff:0:0/96).
  */
-static size_t random_list_from(struct table_prefix *v, size_t n, size_t max)
+static size_t random_list_from(struct steer_prefix *v, size_t n, size_t max)
 {
 	size_t i, j;
 
 	while (n < max) {
-		struct table_prefix *p = &v[n];
+		struct steer_prefix *p = &v[n];
 		unsigned int kind = rng() % 20;
 
 		memset(p, 0, sizeof(*p));
 		if (kind < 12) {
-			p->addr[10] = p->addr[11] = 0xff;
-			p->addr[12] = 198;
-			p->addr[13] = 18 | (rng() & 1);
-			p->addr[14] = rng() % 4;
-			p->addr[15] = rng() % 8 * 32 + rng() % 3;
-			p->len = 96 + 12 + rng() % 21;
+			p->prefix.addr[10] = p->prefix.addr[11] = 0xff;
+			p->prefix.addr[12] = 198;
+			p->prefix.addr[13] = 18 | (rng() & 1);
+			p->prefix.addr[14] = rng() % 4;
+			p->prefix.addr[15] = rng() % 8 * 32 + rng() % 3;
+			p->prefix.len = 96 + 12 + rng() % 21;
 		} else if (kind < 19) {
-			p->addr[0] = 0x20;
-			p->addr[1] = 0x01;
-			p->addr[2] = 0x0d;
-			p->addr[3] = 0xb8;
-			set_bits(p->addr, 32, 8, rng() % 3);
-			set_bits(p->addr, 56, 8, rng() % 3);
-			set_bits(p->addr, 120, 8, rng() % 3);
-			p->len = 16 + rng() % 113;
+			p->prefix.addr[0] = 0x20;
+			p->prefix.addr[1] = 0x01;
+			p->prefix.addr[2] = 0x0d;
+			p->prefix.addr[3] = 0xb8;
+			set_bits(p->prefix.addr, 32, 8, rng() % 3);
+			set_bits(p->prefix.addr, 56, 8, rng() % 3);
+			set_bits(p->prefix.addr, 120, 8, rng() % 3);
+			p->prefix.len = 16 + rng() % 113;
 		} else if (rng() % 2) {
-			p->len = 0;
+			p->prefix.len = 0;
 		} else {
-			p->addr[10] = p->addr[11] = 0xff;
-			p->len = 96;
+			p->prefix.addr[10] = p->prefix.addr[11] = 0xff;
+			p->prefix.len = 96;
 		}
-		mask(p->addr, p->len);
-		p->classid = (uint32_t)((rng() % 4 + 1) << 16 | (rng() % 1000 + XS_FIRST_MINOR));
+		prefix_mask(&p->prefix);
+		p->customer.classid =
+			(uint32_t)((rng() % 4 + 1) << 16 | (rng() % 1000 + XS_FIRST_MINOR));
 		for (i = 0, j = 0; i < n; i++)
-			j |= v[i].len == p->len && !memcmp(v[i].addr, p->addr, 16);
+			j |= !prefix_cmp(&v[i].prefix, &p->prefix);
 		if (!j)
 			n++;
 	}
 	return n;
 }
 
-static size_t random_list(struct table_prefix *v, size_t max)
+static size_t random_list(struct steer_prefix *v, size_t max)
 {
 	return random_list_from(v, 0, max);
 }
 
 /* The answer of an LPM trie holding v. */
-static uint32_t lpm(const struct table_prefix *v, size_t n, const uint8_t *a)
+static uint32_t lpm(const struct steer_prefix *v, size_t n, const uint8_t *a)
 {
 	uint32_t best = XS_TBL_MISS;
 	int len = -1;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (addr_in(v[i].addr, v[i].len, a) && (int)v[i].len > len) {
-			len = v[i].len;
-			best = v[i].classid;
+		if (addr_in(v[i].prefix.addr, v[i].prefix.len, a) && (int)v[i].prefix.len > len) {
+			len = v[i].prefix.len;
+			best = v[i].customer.classid;
 		}
 	}
 	return best;
 }
 
 /* The first and last address of every prefix of v and w and their neighbours. */
-static size_t probes(const struct table_prefix *v, size_t n, const struct table_prefix *w, size_t m,
+static size_t probes(const struct steer_prefix *v, size_t n, const struct steer_prefix *w, size_t m,
 		     uint8_t (*out)[16])
 {
-	const struct table_prefix *p;
+	const struct steer_prefix *p;
 	size_t i, k = 0;
 	unsigned int b;
 
 	for (i = 0; i < n + m; i++) {
 		p = i < n ? &v[i] : &w[i - n];
-		memcpy(out[k++], p->addr, 16);
-		memcpy(out[k], p->addr, 16);
+		memcpy(out[k++], p->prefix.addr, 16);
+		memcpy(out[k], p->prefix.addr, 16);
 		if (addr_step(out[k], -1))
 			k++;
-		memcpy(out[k], p->addr, 16);
-		for (b = p->len; b < 128; b++)
+		memcpy(out[k], p->prefix.addr, 16);
+		for (b = p->prefix.len; b < 128; b++)
 			out[k][b / 8] |= 0x80 >> (b % 8);
 		k++;
 		memcpy(out[k], out[k - 1], 16);
@@ -154,7 +147,7 @@ static size_t probes(const struct table_prefix *v, size_t n, const struct table_
 	return k;
 }
 
-static void assert_exact(const struct table *t, const struct table_prefix *v, size_t n)
+static void assert_exact(const struct table *t, const struct steer_prefix *v, size_t n)
 {
 	static uint8_t a[4 * MAX_PREFIXES * 2][16];
 	size_t k = probes(v, n, NULL, 0, a), i;
@@ -181,14 +174,14 @@ static int count_grace(void *arg)
 
 static const struct table_hooks counting = { .grace = count_grace };
 
-static void sync_ok(struct table *t, const struct table_prefix *v, size_t n, struct table_counts *c)
+static void sync_ok(struct table *t, const struct steer_prefix *v, size_t n, struct table_counts *c)
 {
 	assert_int_equal(table_sync(t->mem, t->nslots, v, n, &counting, c), 0);
 }
 
 static void test_random_lists(void **state)
 {
-	static struct table_prefix v[MAX_PREFIXES];
+	static struct steer_prefix v[MAX_PREFIXES];
 	struct table t = table_new(4096);
 	struct table_counts c, u;
 	size_t n, round;
@@ -213,7 +206,7 @@ static void test_random_lists(void **state)
 
 static void test_nothing_to_do(void **state)
 {
-	static struct table_prefix v[MAX_PREFIXES];
+	static struct steer_prefix v[MAX_PREFIXES];
 	struct table t = table_new(4096);
 	struct table_counts c;
 	size_t n, i;
@@ -232,10 +225,10 @@ static void test_nothing_to_do(void **state)
 	assert_int_equal(graces, 0);
 
 	/* a host changes class: one entry written, no chunk */
-	for (i = 0; i < n && v[i].len != 128; i++)
+	for (i = 0; i < n && v[i].prefix.len != 128; i++)
 		;
 	assert_true(i < n);
-	v[i].classid ^= 1;
+	v[i].customer.classid ^= 1;
 	sync_ok(&t, v, n, &c);
 	assert_int_equal(c.writes, 1);
 	assert_int_equal(c.created, 0);
@@ -245,21 +238,21 @@ static void test_nothing_to_do(void **state)
 
 static void test_host_is_one_entry(void **state)
 {
-	struct table_prefix v[2] = { 0 };
+	struct steer_prefix v[2] = { 0 };
 	struct table t = table_new(16);
 	struct table_counts c;
 
 	/* 198.19.1.10/32 inside 198.19.1.0/24: one chunk, 256 entries */
-	v[0].addr[10] = v[0].addr[11] = 0xff;
-	v[0].addr[12] = 198;
-	v[0].addr[13] = 19;
-	v[0].addr[14] = 1;
-	v[0].len = 96 + 24;
-	v[0].classid = xs_classid(0, 3);
+	v[0].prefix.addr[10] = v[0].prefix.addr[11] = 0xff;
+	v[0].prefix.addr[12] = 198;
+	v[0].prefix.addr[13] = 19;
+	v[0].prefix.addr[14] = 1;
+	v[0].prefix.len = 96 + 24;
+	v[0].customer.classid = xs_classid(0, 3);
 	v[1] = v[0];
-	v[1].addr[15] = 10;
-	v[1].len = 128;
-	v[1].classid = xs_classid(1, 3);
+	v[1].prefix.addr[15] = 10;
+	v[1].prefix.len = 128;
+	v[1].customer.classid = xs_classid(1, 3);
 	sync_ok(&t, v, 2, &c);
 	assert_int_equal(c.chunks, 1);
 	assert_int_equal(c.created, 1);
@@ -275,7 +268,7 @@ static void test_host_is_one_entry(void **state)
 
 static void test_pool_full(void **state)
 {
-	static struct table_prefix v[MAX_PREFIXES];
+	static struct steer_prefix v[MAX_PREFIXES];
 	static uint8_t a[4 * MAX_PREFIXES * 2][16];
 	struct table t = table_new(8);
 	struct table_counts c;
@@ -310,7 +303,7 @@ static void test_pool_full(void **state)
 /* Garbage anywhere in the table (not what any sync writes) is repaired. */
 static void test_damage(void **state)
 {
-	static struct table_prefix v[MAX_PREFIXES];
+	static struct steer_prefix v[MAX_PREFIXES];
 	struct table t = table_new(1024);
 	struct table_counts c;
 	uint32_t *e = (uint32_t *)t.mem;
@@ -368,7 +361,7 @@ static void count_change(void *arg)
  */
 static void test_killed(void **state)
 {
-	static struct table_prefix va[MAX_PREFIXES], vb[MAX_PREFIXES];
+	static struct steer_prefix va[MAX_PREFIXES], vb[MAX_PREFIXES];
 	static uint8_t a[8 * MAX_PREFIXES * 2][16];
 	const struct table_hooks dying = { .changed = die_at },
 				 counted = { .changed = count_change };
