@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * start, reload and stop: the reload contract of DESIGN.md composed from
- * conf/ (what should be), steer/ (the BPF maps) and the tree code (the
- * qdiscs). Everything is validated before anything is touched; the live
- * state is read back and only the difference is applied, in an order where
- * no packet is ever classified into a class that does not exist:
+ * start, reload and stop: the reload contract (docs/operator-guide.md, "Cron
+ * reloads") composed from conf/ (what should be), steer/ (the BPF maps) and
+ * the tree code (the qdiscs). Everything is validated before anything is
+ * touched; the live state is read back and only the difference is applied,
+ * in an order where no packet is ever classified into a class that does not
+ * exist:
  *
  *   1. create roots and new classes, change rates in place   (tree, phase 1)
  *   2. point the prefixes at their customers' classes        (steer_sync)

@@ -67,7 +67,7 @@ struct customer_list {
 };
 
 /*
- * Read and validate a customer list (DESIGN.md "Customer list"). Every bad
+ * Read and validate a customer list (docs/xshaper.ini.5, CUSTOMER LIST). Every bad
  * row is reported with pr_err as "FILE:LINE: reason" (the first 100 by
  * line, then one line with how many more and on which lines); if any row is
  * bad the whole list is refused (-EINVAL) and *out is left empty. Nested

@@ -9,6 +9,7 @@
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,16 @@
 #define BPFFS_ROOT STEER_BPFFS_ROOT
 
 const char *const steer_map_names[STEER_MAPS] = {
-	[MAP_PREFIXES] = "xs_prefixes", [MAP_TABLE] = "xs_table",
-	[MAP_CPUMAP] = "xs_cpumap",	[MAP_CPU_QUEUES] = "xs_cpu_queues",
-	[MAP_SETTINGS] = "xs_settings", [MAP_STATS] = "xs_stats",
-	[MAP_STATE] = "xs_state",	[MAP_XPS] = "xs_xps",
+#define STEER_MAP_NAME(id, name) [MAP_##id] = #name,
+	STEER_MAP_LIST(STEER_MAP_NAME)
+#undef STEER_MAP_NAME
+};
+
+/* Where the skeleton keeps each map. */
+static const size_t skel_map_offsets[STEER_MAPS] = {
+#define STEER_MAP_OFFSET(id, name) [MAP_##id] = offsetof(struct xshaper, maps.name),
+	STEER_MAP_LIST(STEER_MAP_OFFSET)
+#undef STEER_MAP_OFFSET
 };
 
 /* Our programs by role; a program of either name is xshaper's. */
@@ -138,26 +145,7 @@ struct xshaper *steer_skeleton(struct steer *steer)
 
 static struct bpf_map *skel_map(struct xshaper *skel, enum steer_map m)
 {
-	switch (m) {
-	case MAP_PREFIXES:
-		return skel->maps.xs_prefixes;
-	case MAP_TABLE:
-		return skel->maps.xs_table;
-	case MAP_CPUMAP:
-		return skel->maps.xs_cpumap;
-	case MAP_CPU_QUEUES:
-		return skel->maps.xs_cpu_queues;
-	case MAP_SETTINGS:
-		return skel->maps.xs_settings;
-	case MAP_STATS:
-		return skel->maps.xs_stats;
-	case MAP_STATE:
-		return skel->maps.xs_state;
-	case MAP_XPS:
-		return skel->maps.xs_xps;
-	default:
-		return NULL;
-	}
+	return *(struct bpf_map **)((char *)skel + skel_map_offsets[m]);
 }
 
 static int possible_cpus(void)
