@@ -683,11 +683,11 @@ static int tmp_add(struct parser *ps, const struct prefix *p)
 	return 0;
 }
 
-/* Space- or ';'-separated prefixes into ps->tmp; returns -ENOMEM or the count of bad ones. */
-static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who)
+/* Space- or ';'-separated prefixes into ps->tmp, each bad one counted in *bad: 0 or -ENOMEM. */
+static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who,
+			  int *bad)
 {
 	const char *seps = " \t\r\n;";
-	int bad = 0;
 
 	ps->ntmp = 0;
 	s += strspn(s, seps);
@@ -702,18 +702,18 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		if (n >= sizeof(tok)) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
 				 why);
-			bad++;
+			(*bad)++;
 		} else {
 			memcpy(tok, s, n);
 			tok[n] = '\0';
 			if (prefix_parse_reason(tok, &p, &host_bits, &v6, &why)) {
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
 					 tok, why);
-				bad++;
+				(*bad)++;
 			} else if (prefix_refused(&p, v6, refused, sizeof(refused))) {
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
 					 tok, refused);
-				bad++;
+				(*bad)++;
 			} else {
 				if (host_bits)
 					diag_add(&ps->diags, LOG_LEVEL_WARN, line,
@@ -726,14 +726,14 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		s += n;
 		s += strspn(s, seps);
 	}
-	if (!ps->ntmp && !bad) {
+	if (!ps->ntmp && !*bad) {
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 			 "%sno prefixes; list one or more addresses or CIDR prefixes separated by "
 			 "spaces or ';'",
 			 who);
-		bad++;
+		(*bad)++;
 	}
-	return bad;
+	return 0;
 }
 
 static int parse_rate_field(struct parser *ps, enum column col, unsigned int line, const char *who,
@@ -809,7 +809,7 @@ static int parse_row(struct parser *ps, unsigned int line)
 	struct customer c = { .line = line };
 	const char *id = csv_field(&ps->csv, (unsigned int)ps->col[COL_ID]);
 	char who[32] = "";
-	int bad = 0, r;
+	int bad = 0, err;
 	size_t i;
 
 	if (customer_id_parse(id, &c.id)) {
@@ -823,10 +823,10 @@ static int parse_row(struct parser *ps, unsigned int line)
 		snprintf(who, sizeof(who), "customer %u: ", c.id);
 	}
 
-	r = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line, who);
-	if (r < 0)
-		return r;
-	bad += r;
+	err = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line,
+			     who, &bad);
+	if (err)
+		return err;
 
 	bad += !!parse_rate_field(ps, COL_DOWN_RATE, line, who, &c.down_rate);
 	bad += !!parse_rate_field(ps, COL_DOWN_CEIL, line, who, &c.down_ceil);

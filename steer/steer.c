@@ -113,12 +113,14 @@ int steer_table_map(struct steer *steer)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	void *p;
+	int err;
 
 	if (steer->table)
 		return 0;
 	if (bpf_obj_get_info_by_fd(steer->fd[MAP_TABLE], &info, &len)) {
-		pr_err("xs_table: cannot read the map: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("xs_table: cannot read the map: %s\n", strerror(-err));
+		return err;
 	}
 	if (info.max_entries != 1 || info.value_size % sizeof(struct xs_tbl_slot) ||
 	    info.value_size / sizeof(struct xs_tbl_slot) < XS_TBL_FIRST_CHUNK ||
@@ -130,8 +132,9 @@ int steer_table_map(struct steer *steer)
 	p = mmap(NULL, info.value_size, PROT_READ | PROT_WRITE, MAP_SHARED, steer->fd[MAP_TABLE],
 		 0);
 	if (p == MAP_FAILED) {
-		pr_err("xs_table: mapping it into memory failed: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("xs_table: mapping it into memory failed: %s\n", strerror(-err));
+		return err;
 	}
 	steer->table = p;
 	steer->table_slots = info.value_size / sizeof(struct xs_tbl_slot);
@@ -148,13 +151,16 @@ static struct bpf_map *skel_map(struct xshaper *skel, enum steer_map m)
 	return *(struct bpf_map **)((char *)skel + skel_map_offsets[m]);
 }
 
-static int possible_cpus(void)
+static int possible_cpus(unsigned int *n)
 {
-	int n = libbpf_num_possible_cpus();
+	int ret = libbpf_num_possible_cpus();
 
-	if (n < 0)
-		pr_err("cannot read the number of possible CPUs: %s\n", strerror(-n));
-	return n;
+	if (ret < 0) {
+		pr_err("cannot read the number of possible CPUs: %s\n", strerror(-ret));
+		return ret;
+	}
+	*n = (unsigned int)ret;
+	return 0;
 }
 
 static int pin_path(char *buf, size_t len, const char *dir, enum steer_map m)
@@ -180,11 +186,11 @@ static int check_pinned(struct bpf_map *map, const char *path)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
 	close(fd);
 	if (err) {
-		pr_err("%s: cannot read the pinned map: %s\n", path, strerror(errno));
-		return -errno;
+		pr_err("%s: cannot read the pinned map: %s\n", path, strerror(-err));
+		return err;
 	}
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map) ||
@@ -235,12 +241,11 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 	unsigned int slots = table_slots_pinned(dir, table_slots(chunks));
 	char path[PATH_MAX];
 	struct xshaper *skel;
-	int ncpus, err, m;
+	int err, m;
 
-	ncpus = possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
-	steer->possible_cpus = ncpus;
+	err = possible_cpus(&steer->possible_cpus);
+	if (err)
+		return err;
 
 	skel = xshaper__open();
 	if (!skel) {
@@ -248,7 +253,7 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 		pr_err("opening the BPF object failed: %s\n", strerror(-err));
 		return err;
 	}
-	err = bpf_map__set_max_entries(skel->maps.xs_cpumap, ncpus);
+	err = bpf_map__set_max_entries(skel->maps.xs_cpumap, steer->possible_cpus);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
 	if (!err)
@@ -314,16 +319,17 @@ static int programs_maps(const struct xs_config *cfg, int fd[STEER_MAPS]);
  */
 static int open_maps(const struct xs_config *cfg, bool report, struct steer **out)
 {
-	int err = 0, m, ncpus, found[STEER_MAPS];
+	int err = 0, m, found[STEER_MAPS];
+	unsigned int ncpus;
 	char path[PATH_MAX];
 	struct steer *steer;
 	bool any_pin = false;
 
 	steer_log_setup();
 	*out = NULL;
-	ncpus = possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
+	err = possible_cpus(&ncpus);
+	if (err)
+		return err;
 	steer = steer_alloc();
 	if (!steer)
 		return -ENOMEM;
@@ -417,18 +423,16 @@ static int bpffs_prepare(const char *dir)
 	char tmp[PATH_MAX], *p;
 	int err;
 
-	if (dir[0] != '/' || strlen(dir) >= sizeof(tmp)) {
-		pr_err("[system] bpffs = %s: must be an absolute path\n", dir);
-		return -EINVAL;
-	}
+	/* an absolute path shorter than PATH_MAX, where a bpffs is or will be */
 	err = steer_bpffs_check(dir);
 	if (err)
 		return err;
 	if (steer_bpffs_mount_needed(dir)) {
 		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+			err = -errno;
 			pr_err("%s: mounting the BPF filesystem failed: %s\n", BPFFS_ROOT,
-			       strerror(errno));
-			return -errno;
+			       strerror(-err));
+			return err;
 		}
 		pr_info("mounted the BPF filesystem on %s\n", BPFFS_ROOT);
 	}
@@ -441,9 +445,10 @@ static int bpffs_prepare(const char *dir)
 
 		*p = '\0';
 		if (mkdir(tmp, 0700) && errno != EEXIST) {
+			err = -errno;
 			pr_err("%s: cannot create the directory for pinned maps: %s\n", tmp,
-			       strerror(errno));
-			return -errno;
+			       strerror(-err));
+			return err;
 		}
 		*p = c;
 		if (!c)
@@ -456,8 +461,9 @@ static int bpffs_prepare(const char *dir)
 		return -EINVAL;
 	}
 	if (chmod(dir, 0700)) {
-		pr_err("%s: chmod failed: %s\n", dir, strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("%s: chmod failed: %s\n", dir, strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -1016,21 +1022,21 @@ static int tc_detach_ours(const char *ifname, int ifindex, const struct owner *o
 static int settings_read(struct steer *steer, struct xs_settings *s)
 {
 	__u32 zero = 0;
-	int err = bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, s);
+	int err = bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, s) ? -errno : 0;
 
 	if (err)
-		pr_err("reading xs_settings failed: %s\n", strerror(errno));
-	return err ? -errno : 0;
+		pr_err("reading xs_settings failed: %s\n", strerror(-err));
+	return err;
 }
 
 static int settings_write(struct steer *steer, const struct xs_settings *s)
 {
 	__u32 zero = 0;
-	int err = bpf_map_update_elem(steer->fd[MAP_SETTINGS], &zero, s, BPF_EXIST);
+	int err = bpf_map_update_elem(steer->fd[MAP_SETTINGS], &zero, s, BPF_EXIST) ? -errno : 0;
 
 	if (err)
-		pr_err("writing xs_settings failed: %s\n", strerror(errno));
-	return err ? -errno : 0;
+		pr_err("writing xs_settings failed: %s\n", strerror(-err));
+	return err;
 }
 
 int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
@@ -1122,6 +1128,7 @@ int steer_state_get(struct steer *steer, struct xs_state *state)
 {
 	struct statefile sf;
 	__u32 zero = 0;
+	int err;
 
 	if (steer->fd[MAP_STATE] < 0) {
 		/* its pin is gone: the state file has the same */
@@ -1132,8 +1139,9 @@ int steer_state_get(struct steer *steer, struct xs_state *state)
 		return 0;
 	}
 	if (bpf_map_lookup_elem(steer->fd[MAP_STATE], &zero, state)) {
-		pr_err("reading xs_state failed: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("reading xs_state failed: %s\n", strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -1163,12 +1171,14 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
 {
 	struct xs_state s = *state;
 	__u32 zero = 0;
+	int err;
 
 	s.version = XS_STATE_VERSION;
 	if (steer->fd[MAP_STATE] >= 0 &&
 	    bpf_map_update_elem(steer->fd[MAP_STATE], &zero, &s, BPF_EXIST)) {
-		pr_err("writing xs_state failed: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("writing xs_state failed: %s\n", strerror(-err));
+		return err;
 	}
 	statefile_sync(steer, &s);
 	return 0;
@@ -1519,10 +1529,12 @@ int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned in
 		return -ENOMEM;
 	}
 	if (bpf_map_lookup_elem(steer->fd[MAP_STATS], &zero, raw)) {
-		pr_err("reading xs_stats failed: %s\n", strerror(errno));
+		int err = -errno;
+
+		pr_err("reading xs_stats failed: %s\n", strerror(-err));
 		free(raw);
 		free(v);
-		return -errno;
+		return err;
 	}
 	for (cpu = 0; cpu < steer->possible_cpus; cpu++)
 		stats_of(&raw[cpu], &v[cpu]);
