@@ -753,23 +753,29 @@ static int parse_rate_field(struct parser *ps, enum column col, unsigned int lin
 	return -EINVAL;
 }
 
-static void check_pair(struct parser *ps, unsigned int line, const char *who, const char *dir,
-		       uint64_t rate, uint64_t ceil, const char *cap_name, uint64_t cap,
-		       const char *iface)
+/* The rate and ceil a role shapes of a customer, against each other and its capacity. */
+static void check_rates(struct parser *ps, unsigned int line, const char *who,
+			const struct customer *c, enum xs_dir dir)
 {
+	const char *d = role_direction(dir), *role = role_name(dir);
 	char a[RATE_BUFSZ], b[RATE_BUFSZ];
+	uint64_t rate, ceil, cap;
 
+	customer_rates(c, dir, &rate, &ceil);
+	if (!rate || !ceil)
+		return; /* not a rate: reported */
 	if (rate > ceil)
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 			 "%s%s_rate %s is more than %s_ceil %s; the guaranteed rate cannot exceed "
 			 "the ceiling",
-			 who, dir, rate_format(rate, a, sizeof(a)), dir,
+			 who, d, rate_format(rate, a, sizeof(a)), d,
 			 rate_format(ceil, b, sizeof(b)));
+	cap = ps->cfg ? config_capacity(ps->cfg, dir) : 0;
 	if (ps->cfg && ceil > cap)
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%s%s_ceil %s is more than [shaping] %s %s (%s is shaped on %s)", who, dir,
-			 rate_format(ceil, a, sizeof(a)), cap_name, rate_format(cap, b, sizeof(b)),
-			 dir, iface);
+			 "%s%s_ceil %s is more than [shaping] %s_capacity %s (%s is shaped on %s)",
+			 who, d, rate_format(ceil, a, sizeof(a)), role,
+			 rate_format(cap, b, sizeof(b)), d, role);
 }
 
 /* Room for need elements of size in *v (capacity *cap), doubling. */
@@ -832,12 +838,8 @@ static int parse_row(struct parser *ps, unsigned int line)
 	bad += !!parse_rate_field(ps, COL_DOWN_CEIL, line, who, &c.down_ceil);
 	bad += !!parse_rate_field(ps, COL_UP_RATE, line, who, &c.up_rate);
 	bad += !!parse_rate_field(ps, COL_UP_CEIL, line, who, &c.up_ceil);
-	if (c.down_rate && c.down_ceil)
-		check_pair(ps, line, who, "down", c.down_rate, c.down_ceil, "lan_capacity",
-			   ps->cfg ? ps->cfg->lan_capacity : 0, "lan");
-	if (c.up_rate && c.up_ceil)
-		check_pair(ps, line, who, "up", c.up_rate, c.up_ceil, "wan_capacity",
-			   ps->cfg ? ps->cfg->wan_capacity : 0, "wan");
+	for (i = 0; i < XS_DIRS; i++)
+		check_rates(ps, line, who, &c, shaping_order[i]);
 
 	/*
 	 * A row with a bad id cannot take part in the id and prefix checks;

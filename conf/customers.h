@@ -60,6 +60,14 @@ struct customer {
 	unsigned int line; /* line in the file, for messages */
 };
 
+/* What the egress of a role shapes of a customer: down_* on lan, up_* on wan. */
+static inline void customer_rates(const struct customer *c, enum xs_dir dir, uint64_t *rate,
+				  uint64_t *ceil)
+{
+	*rate = dir == XS_WAN ? c->up_rate : c->down_rate;
+	*ceil = dir == XS_WAN ? c->up_ceil : c->down_ceil;
+}
+
 struct customer_list {
 	struct customer *v; /* sorted by id */
 	size_t n;

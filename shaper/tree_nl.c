@@ -607,13 +607,6 @@ static int cmp_qdisc_handle(const void *a, const void *b)
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-static int cmp_classid(const void *a, const void *b)
-{
-	const struct tree_class *x = a, *y = b;
-
-	return x->classid < y->classid ? -1 : x->classid > y->classid;
-}
-
 /*
  * The TX queues in use: a driver allocates num_tx_queues (what netlink
  * reports) but may run fewer ('ethtool -L'), and a queue_mapping past the
@@ -718,7 +711,7 @@ static int read_classes(struct tc_sock *ts, struct tree *t)
 		}
 	}
 	if (t->nclasses)
-		qsort(t->classes, t->nclasses, sizeof(*t->classes), cmp_classid);
+		qsort(t->classes, t->nclasses, sizeof(*t->classes), tree_classid_cmp);
 	return 0;
 }
 
@@ -806,7 +799,7 @@ static int op_msg(struct apply_ctx *a, const struct tree_op *op, struct nl_msg *
 				 "pfifo_fast", msg);
 	case TREE_OP_LEAF_CREATE:
 		return qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, op->handle,
-				 op->parent, tree_leaf_kind(a->diff->leaf), msg);
+				 op->parent, leaf_qdisc_name(a->diff->leaf), msg);
 	case TREE_OP_CLASS_CREATE:
 		*handle = op->cls.classid;
 		return class_msg(a, op, NLM_F_CREATE | NLM_F_EXCL, msg);
@@ -831,7 +824,7 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 	if (!n)
 		return 0;
 	ts->ifname = diff->ifname;
-	ts->leaf_kind = tree_leaf_kind(diff->leaf);
+	ts->leaf_kind = leaf_qdisc_name(diff->leaf);
 	ts->nerrors = 0;
 	a.cls = rtnl_class_alloc();
 	a.htb = rtnl_qdisc_alloc();
@@ -983,7 +976,7 @@ static int probe_child(void)
 		uint32_t handle = (i + 1) << 16;
 
 		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, LOOPBACK_IFINDEX, handle,
-			      TC_H_ROOT, tree_leaf_kind(leaf_kinds[i]), &msg))
+			      TC_H_ROOT, leaf_qdisc_name(leaf_kinds[i]), &msg))
 			continue;
 		if (!tc_queue(ts, msg, REQ_PROBE, handle, TC_H_ROOT) && !tc_flush(ts))
 			have |= 1U << i;
@@ -1011,7 +1004,7 @@ int tree_check_leaf(enum leaf_qdisc leaf)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) & LEAF_PROBE_FAILED) {
 		pr_err("cannot probe for the %s qdisc: a private network namespace is needed "
 		       "(run as root)\n",
-		       tree_leaf_kind(leaf));
+		       leaf_qdisc_name(leaf));
 		return -EPERM;
 	}
 	have = WEXITSTATUS(status);
@@ -1021,13 +1014,13 @@ int tree_check_leaf(enum leaf_qdisc leaf)
 		if (have & (1U << i)) {
 			if (names[0])
 				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, tree_leaf_kind(leaf_kinds[i]),
+			strncat(names, leaf_qdisc_name(leaf_kinds[i]),
 				sizeof(names) - strlen(names) - 1);
 		}
 	}
 	if (want >= 0 && have & (1U << want))
 		return 0;
-	pr_err("leaf_qdisc = %s: this kernel has no %s qdisc; it has: %s\n", tree_leaf_kind(leaf),
-	       tree_leaf_kind(leaf), names[0] ? names : "none of them");
+	pr_err("leaf_qdisc = %s: this kernel has no %s qdisc; it has: %s\n", leaf_qdisc_name(leaf),
+	       leaf_qdisc_name(leaf), names[0] ? names : "none of them");
 	return -EOPNOTSUPP;
 }

@@ -66,16 +66,6 @@ void steer_log_setup(void)
 	libbpf_set_print(libbpf_print);
 }
 
-static const char *iface_of(const struct xs_config *cfg, int dir)
-{
-	return dir == XS_WAN ? cfg->wan : cfg->lan;
-}
-
-static const char *role_of(int dir)
-{
-	return dir == XS_WAN ? "wan" : "lan";
-}
-
 /* ---- handles ------------------------------------------------------------ */
 
 static struct steer *steer_alloc(void)
@@ -593,11 +583,21 @@ struct xdp_attached {
 	bool ours;
 };
 
-static const char *xdp_mode_text(__u32 mode_flag)
+/* The kernel's attach flag of a mode, and back. */
+static __u32 xdp_mode_flag(enum xdp_mode mode)
 {
-	return mode_flag == XDP_FLAGS_SKB_MODE	? "skb"
-	       : mode_flag == XDP_FLAGS_HW_MODE ? "offload"
-						: "native";
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+static enum xdp_mode xdp_flag_mode(__u32 mode_flag)
+{
+	return mode_flag == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+}
+
+/* The mode of an attached program: offload is the one xshaper never uses. */
+static const char *xdp_flag_name(__u32 mode_flag)
+{
+	return mode_flag == XDP_FLAGS_HW_MODE ? "offload" : xdp_mode_name(xdp_flag_mode(mode_flag));
 }
 
 static int xdp_query(const char *ifname, int ifindex, const struct owner *owner,
@@ -666,9 +666,8 @@ static void tc_query(int ifindex, const struct owner *owner, struct tc_attached 
 	att->ours = prog_owned(&att->prog, owner);
 }
 
-int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan)
+int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS])
 {
-	struct steer_iface *ifs[XS_DIRS] = { wan, lan };
 	struct owner owner = instance_owner(cfg);
 	struct xdp_attached att;
 	struct tc_attached tc;
@@ -676,10 +675,10 @@ int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct ste
 
 	steer_log_setup();
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		struct steer_iface *f = ifs[dir];
+		struct steer_iface *f = &ifs[dir];
 
 		memset(f, 0, sizeof(*f));
-		snprintf(f->name, sizeof(f->name), "%s", iface_of(cfg, dir));
+		snprintf(f->name, sizeof(f->name), "%s", config_ifname(cfg, dir));
 		f->ifindex = if_nametoindex(f->name);
 		if (!f->ifindex)
 			continue;
@@ -687,7 +686,7 @@ int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct ste
 		if (err)
 			return err;
 		f->xdp_prog_id = att.id;
-		f->xdp_mode = att.mode_flag == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+		f->xdp_mode = xdp_flag_mode(att.mode_flag);
 		f->xdp_ours = att.ours;
 		tc_query(f->ifindex, &owner, &tc);
 		f->tc_prog_id = tc.id;
@@ -729,23 +728,25 @@ static void adopt_maps(const struct prog_desc *prog, int fd[STEER_MAPS])
 static int programs_maps(const struct xs_config *cfg, int fd[STEER_MAPS])
 {
 	struct owner owner = instance_owner(cfg);
-	char ifs[4][IF_NAMESIZE] = {};
+	/* each role's interface in cfg, then as the state file has it */
+	char ifs[2 * XS_DIRS][IF_NAMESIZE] = {};
 	struct xdp_attached att;
 	struct tc_attached tc;
 	struct statefile sf;
-	bool any = false;
-	int i, m, ifindex;
+	bool any = false, file;
+	int i, m, dir, ifindex;
 
 	for (m = 0; m < STEER_MAPS; m++)
 		fd[m] = -1;
-	snprintf(ifs[0], sizeof(ifs[0]), "%s", cfg->wan);
-	snprintf(ifs[1], sizeof(ifs[1]), "%s", cfg->lan);
-	if (statefile_read(cfg->bpffs, &sf) == 0) {
-		snprintf(ifs[2], sizeof(ifs[2]), "%s", sf.state.wan_if);
-		snprintf(ifs[3], sizeof(ifs[3]), "%s", sf.state.lan_if);
-		statefile_free(&sf);
+	file = statefile_read(cfg->bpffs, &sf) == 0;
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		snprintf(ifs[dir], IF_NAMESIZE, "%s", config_ifname(cfg, dir));
+		if (file)
+			snprintf(ifs[XS_DIRS + dir], IF_NAMESIZE, "%s",
+				 STEER_STATE_IF(&sf.state, dir));
 	}
-	for (i = 0; i < 4; i++) {
+	statefile_free(&sf);
+	for (i = 0; i < 2 * XS_DIRS; i++) {
 		ifindex = ifs[i][0] ? (int)if_nametoindex(ifs[i]) : 0;
 		if (!ifindex)
 			continue;
@@ -797,18 +798,6 @@ static int repin(const struct xs_config *cfg)
 	return n;
 }
 
-static bool cpus_valid(const struct xs_config *cfg)
-{
-	if (cfg->ncpus == 0 || cfg->ncpus > XS_MAX_CPUS || cfg->queues_per_cpu == 0 ||
-	    cfg->ncpus * cfg->queues_per_cpu > XS_MAX_TXQS || cfg->queue_size == 0) {
-		pr_err("[cpus]: %u CPUs x %u queues per CPU, queue_size %u: need at least one "
-		       "CPU and queue, at most %u TX queues\n",
-		       cfg->ncpus, cfg->queues_per_cpu, cfg->queue_size, XS_MAX_TXQS);
-		return false;
-	}
-	return true;
-}
-
 /*
  * Before start touches anything: both interfaces exist, are distinct, and
  * carry no program of someone else where ours would go.
@@ -821,21 +810,16 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 	enum foreign kind;
 	int dir, err;
 
-	if (!cpus_valid(cfg))
+	if (config_check_txqs(cfg) || config_check_roles(cfg))
 		return -EINVAL;
-	if (strcmp(cfg->wan, cfg->lan) == 0) {
-		pr_err("[interfaces] wan and lan are both '%s'; they must be two interfaces\n",
-		       cfg->wan);
-		return -EINVAL;
-	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		const char *ifname = iface_of(cfg, dir);
+		const char *ifname = config_ifname(cfg, dir);
 
 		ifindex[dir] = if_nametoindex(ifname);
 		if (!ifindex[dir]) {
 			pr_err("[interfaces] %s = %s: no such interface in this network "
 			       "namespace\n",
-			       role_of(dir), ifname);
+			       role_name(dir), ifname);
 			return -ENODEV;
 		}
 		err = xdp_query(ifname, ifindex[dir], owner, &att);
@@ -845,7 +829,7 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 			kind = foreign_owner(&att.prog, xdp_names, who, sizeof(who));
 			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; %s "
 			       "first (ip link set dev %s xdp off)\n",
-			       ifname, att.prog.name, att.id, xdp_mode_text(att.mode_flag), who,
+			       ifname, att.prog.name, att.id, xdp_flag_name(att.mode_flag), who,
 			       kind == FOREIGN_INSTANCE ? "stop that instance" : "detach it", ifname);
 			return -EBUSY;
 		}
@@ -868,8 +852,8 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const struct owner *owner,
 		      int prog_fd)
 {
-	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	const char *ifname = iface_of(cfg, dir);
+	__u32 mode = xdp_mode_flag(cfg->xdp_mode);
+	const char *ifname = config_ifname(cfg, dir);
 	struct bpf_xdp_attach_opts opts = { .sz = sizeof(struct bpf_xdp_attach_opts) };
 	struct xdp_attached att;
 	int err, old_fd = -1;
@@ -899,7 +883,7 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const s
 		if (err) {
 			pr_err("%s: detaching xshaper's XDP program (%s mode) to attach in %s mode "
 			       "failed: %s\n",
-			       ifname, xdp_mode_text(att.mode_flag), xdp_mode_text(mode),
+			       ifname, xdp_flag_name(att.mode_flag), xdp_flag_name(mode),
 			       strerror(-err));
 			goto out;
 		}
@@ -917,10 +901,10 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const s
 		pr_err("%s: native XDP not supported by driver; set xdp_mode = skb\n", ifname);
 	else if (err)
 		pr_err("%s: attaching XDP program %s in %s mode failed: %s\n", ifname,
-		       xdp_names[dir], xdp_mode_text(mode), strerror(-err));
+		       xdp_names[dir], xdp_mode_name(cfg->xdp_mode), strerror(-err));
 	else
 		pr_debug("%s: XDP program %s attached in %s mode%s\n", ifname, xdp_names[dir],
-			 xdp_mode_text(mode), att.id ? " (replaced)" : "");
+			 xdp_mode_name(cfg->xdp_mode), att.id ? " (replaced)" : "");
 out:
 	if (old_fd >= 0)
 		close(old_fd);
@@ -934,7 +918,7 @@ static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog
 				    .priority = STEER_TC_PRIORITY,
 				    .prog_fd = prog_fd,
 				    .flags = BPF_TC_F_REPLACE };
-	const char *ifname = iface_of(cfg, dir);
+	const char *ifname = config_ifname(cfg, dir);
 	struct bpf_tc_hook hook;
 	int err;
 
@@ -1046,10 +1030,10 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	struct xs_tbl_head *h;
 	struct xs_settings s;
 	bool configured;
-	__u32 cpu, i, j;
+	__u32 cpu, i, txq;
 	int err;
 
-	if (!cpus_valid(cfg))
+	if (config_check_txqs(cfg))
 		return -EINVAL;
 	for (i = 0; i < cfg->ncpus; i++) {
 		cpu = cfg->cpus[i];
@@ -1079,8 +1063,7 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 		memset(&q, 0, sizeof(q));
 		for (i = 0; i < cfg->ncpus; i++) {
 			if (cfg->cpus[i] == cpu) {
-				q.txq_first = i * cfg->queues_per_cpu;
-				q.txq_count = cfg->queues_per_cpu;
+				config_cpu_txqs(cfg, i, &q.txq_first, &q.txq_count);
 				configured = true;
 			}
 		}
@@ -1096,7 +1079,7 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	err = settings_read(steer, &s);
 	if (err)
 		return err;
-	s.unknown = cfg->unknown == UNKNOWN_PASS ? XS_UNKNOWN_PASS : XS_UNKNOWN_SHAPE;
+	s.unknown = cfg->unknown;
 	memset(s.cpus, 0, sizeof(s.cpus));
 	for (i = 0; i < cfg->ncpus; i++)
 		s.cpus[i] = cfg->cpus[i];
@@ -1114,11 +1097,9 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	if (err)
 		return err;
 	h = (struct xs_tbl_head *)steer->table;
-	for (i = 0; i < cfg->ncpus; i++)
-		for (j = 0; j < cfg->queues_per_cpu && i * cfg->queues_per_cpu + j < XS_MAX_TXQS;
-		     j++)
-			__atomic_store_n(&h->txq_cpu[i * cfg->queues_per_cpu + j],
-					 (__u16)cfg->cpus[i], __ATOMIC_RELAXED);
+	for (txq = 0; txq < config_txqs(cfg); txq++)
+		__atomic_store_n(&h->txq_cpu[txq], (__u16)config_txq_cpu(cfg, txq),
+				 __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -1277,13 +1258,13 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	for (dir = 0; dir < XS_DIRS; dir++) {
 		err = tc_attach(cfg, dir, ifindex[dir], bpf_program__fd(tc[dir]), &created);
 		if (created)
-			state.flags |= dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
+			state.flags |= STEER_STATE_CLSACT(dir);
 		if (err)
 			goto fail_state;
 		crashpoint();
 	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		err = xps_clear(steer->fd[MAP_XPS], iface_of(cfg, dir));
+		err = xps_clear(steer->fd[MAP_XPS], config_ifname(cfg, dir));
 		if (err)
 			goto fail_state;
 		crashpoint();
@@ -1298,8 +1279,8 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	if (err)
 		goto fail;
 	pr_info("steering on %s (wan) and %s (lan): XDP %s mode, %u CPU(s), unknown = %s\n",
-		cfg->wan, cfg->lan, cfg->xdp_mode == XDP_MODE_SKB ? "skb" : "native", cfg->ncpus,
-		cfg->unknown == UNKNOWN_PASS ? "pass" : "shape");
+		cfg->wan, cfg->lan, xdp_mode_name(cfg->xdp_mode), cfg->ncpus,
+		unknown_policy_name(cfg->unknown));
 	*out = steer;
 	return 0;
 
@@ -1374,7 +1355,6 @@ int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool 
 /* Take xshaper's programs, clsact and XPS setting off one interface. */
 static int release_iface(const char *ifname, int dir, const struct saved *sv)
 {
-	__u32 flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
 	int ifindex, err, ret = 0;
 
 	ifindex = if_nametoindex(ifname);
@@ -1385,7 +1365,8 @@ static int release_iface(const char *ifname, int dir, const struct saved *sv)
 	err = xdp_detach_ours(ifname, ifindex, &sv->owner);
 	if (err && !ret)
 		ret = err;
-	err = tc_detach_ours(ifname, ifindex, &sv->owner, sv->state.flags & flag);
+	err = tc_detach_ours(ifname, ifindex, &sv->owner,
+			     sv->state.flags & STEER_STATE_CLSACT(dir));
 	if (err && !ret)
 		ret = err;
 	if (sv->from_file)
@@ -1397,7 +1378,7 @@ static int release_iface(const char *ifname, int dir, const struct saved *sv)
 
 int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifname)
 {
-	__u32 zero = 0, flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
+	__u32 zero = 0, flag = STEER_STATE_CLSACT(dir);
 	struct saved sv;
 	int err;
 
@@ -1421,7 +1402,7 @@ int steer_stop(const struct xs_config *cfg)
 	steer_log_setup();
 	saved_open(cfg, &sv);
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		err = release_iface(iface_of(cfg, dir), dir, &sv);
+		err = release_iface(config_ifname(cfg, dir), dir, &sv);
 		if (err && !ret)
 			ret = err;
 	}
@@ -1480,11 +1461,6 @@ const char *steer_xdp_stat_name(enum xs_xdp_stat stat)
 const char *steer_tc_stat_name(enum xs_tc_stat stat)
 {
 	return stat < XS_TC_STATS ? tc_stat_names[stat] : "?";
-}
-
-const char *steer_dir_name(enum xs_dir dir)
-{
-	return dir == XS_WAN ? "wan" : dir == XS_LAN ? "lan" : "?";
 }
 
 /* The counters as reported, from what the programs count. */
@@ -1564,7 +1540,7 @@ int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned in
 int steer_verify(struct steer *steer, const struct xs_config *cfg, struct problems *p)
 {
 	struct owner owner = { .id = { map_id_of(steer->fd[MAP_STATS]) } };
-	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	__u32 mode = xdp_mode_flag(cfg->xdp_mode);
 	char who[PATH_MAX + 64], names[256];
 	struct bpf_cpumap_val val;
 	struct xdp_attached att;
@@ -1581,12 +1557,12 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 			    "maps",
 			    steer->bpffs, names);
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		const char *ifname = iface_of(cfg, dir);
+		const char *ifname = config_ifname(cfg, dir);
 
 		ifindex = if_nametoindex(ifname);
 		if (!ifindex) {
-			problem_add(p, false, "[interfaces] %s = %s: no such interface", role_of(dir),
-				    ifname);
+			problem_add(p, false, "[interfaces] %s = %s: no such interface",
+				    role_name(dir), ifname);
 			continue;
 		}
 		err = xdp_query(ifname, ifindex, &owner, &att);
@@ -1605,7 +1581,8 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 				    ifname, att.prog.name, att.id, who, ifname);
 		} else if (att.mode_flag != mode) {
 			problem_add(p, true, "%s: XDP program in %s mode, the config says %s",
-				    ifname, xdp_mode_text(att.mode_flag), xdp_mode_text(mode));
+				    ifname, xdp_flag_name(att.mode_flag),
+				    xdp_mode_name(cfg->xdp_mode));
 		}
 		tc_query(ifindex, &owner, &tc);
 		if (!tc.id) {

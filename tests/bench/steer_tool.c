@@ -213,8 +213,7 @@ static int cmd_lookup(const struct xs_config *cfg, const char *address)
 		       m.customer.id, m.customer.cpu, m.customer.txq, m.classid_text,
 		       m.prefix_text);
 	else
-		printf("%s unknown %s\n", m.address_text,
-		       m.unknown == XS_UNKNOWN_PASS ? "pass" : "shape");
+		printf("%s unknown %s\n", m.address_text, unknown_policy_name(m.unknown));
 	return 0;
 }
 
@@ -256,12 +255,12 @@ static int cmd_stats(const struct xs_config *cfg)
 		for (d = 0; d < XS_DIRS; d++) {
 			for (i = 0; i < XS_XDP_STATS; i++)
 				if (v[cpu].xdp[d][i])
-					printf("%u %s xdp %s %llu\n", cpu, steer_dir_name(d),
+					printf("%u %s xdp %s %llu\n", cpu, role_name(d),
 					       steer_xdp_stat_name(i),
 					       (unsigned long long)v[cpu].xdp[d][i]);
 			for (i = 0; i < XS_TC_STATS; i++)
 				if (v[cpu].tc[d][i])
-					printf("%u %s tc %s %llu\n", cpu, steer_dir_name(d),
+					printf("%u %s tc %s %llu\n", cpu, role_name(d),
 					       steer_tc_stat_name(i),
 					       (unsigned long long)v[cpu].tc[d][i]);
 		}
@@ -275,11 +274,11 @@ static int cmd_query(const struct xs_config *cfg)
 	struct steer_iface ifs[XS_DIRS];
 	int d;
 
-	if (steer_query(cfg, &ifs[XS_WAN], &ifs[XS_LAN]))
+	if (steer_query(cfg, ifs))
 		return 2;
 	for (d = 0; d < XS_DIRS; d++)
-		printf("%s %s xdp %u %s %s tc %u %s\n", steer_dir_name(d), ifs[d].name,
-		       ifs[d].xdp_prog_id, ifs[d].xdp_mode == XDP_MODE_SKB ? "skb" : "native",
+		printf("%s %s xdp %u %s %s tc %u %s\n", role_name(d), ifs[d].name,
+		       ifs[d].xdp_prog_id, xdp_mode_name(ifs[d].xdp_mode),
 		       ifs[d].xdp_ours ? "ours" : "foreign", ifs[d].tc_prog_id,
 		       ifs[d].tc_ours ? "ours" : "foreign");
 	return 0;
@@ -334,6 +333,7 @@ int main(int argc, char **argv)
 	struct steer *steer;
 	const char *cmd;
 	int opt, level = LOG_LEVEL_INFO;
+	unsigned int v;
 
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.wan, sizeof(cfg.wan), "wan");
@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 	cfg.queues_per_cpu = 1;
 	cfg.queue_size = 2048;
 	cfg.xdp_mode = XDP_MODE_NATIVE;
-	cfg.unknown = UNKNOWN_SHAPE;
+	cfg.unknown = XS_UNKNOWN_SHAPE;
 
 	while ((opt = getopt_long(argc, argv, "v", options, NULL)) != -1) {
 		switch (opt) {
@@ -358,9 +358,9 @@ int main(int argc, char **argv)
 			snprintf(cfg.bpffs, sizeof(cfg.bpffs), "%s", optarg);
 			break;
 		case 'm':
-			if (strcmp(optarg, "native") && strcmp(optarg, "skb"))
+			if (enum_value(xdp_modes, optarg, &v))
 				goto bad;
-			cfg.xdp_mode = strcmp(optarg, "skb") ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+			cfg.xdp_mode = (enum xdp_mode)v;
 			break;
 		case 'c':
 			if (parse_cpus(optarg, &cfg))
@@ -373,9 +373,9 @@ int main(int argc, char **argv)
 			cfg.queue_size = strtoul(optarg, NULL, 10);
 			break;
 		case 'u':
-			if (strcmp(optarg, "shape") && strcmp(optarg, "pass"))
+			if (enum_value(unknown_policies, optarg, &v))
 				goto bad;
-			cfg.unknown = strcmp(optarg, "pass") ? UNKNOWN_SHAPE : UNKNOWN_PASS;
+			cfg.unknown = (enum xs_unknown)v;
 			break;
 		case 'v':
 			if (level < LOG_LEVEL_DEBUG)

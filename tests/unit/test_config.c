@@ -113,7 +113,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.leaf_qdisc, LEAF_FQ_CODEL);
 	assert_int_equal(cfg.default_rate, 1000000ULL);
 	assert_int_equal(cfg.default_ceil, 0);
-	assert_int_equal(cfg.unknown, UNKNOWN_SHAPE);
+	assert_int_equal(cfg.unknown, XS_UNKNOWN_SHAPE);
 	assert_string_equal(cfg.customers_file, "/etc/xshaper/customers.csv");
 	assert_string_equal(cfg.bpffs, "/sys/fs/bpf/xshaper");
 	assert_string_equal(cfg.lock, "/run/xshaper.lock");
@@ -185,7 +185,7 @@ static void test_every_key_set(void **state)
 	assert_int_equal(f->cfg.leaf_qdisc, LEAF_PFIFO);
 	assert_int_equal(f->cfg.default_rate, 512000ULL);
 	assert_int_equal(f->cfg.default_ceil, 20000000ULL);
-	assert_int_equal(f->cfg.unknown, UNKNOWN_PASS);
+	assert_int_equal(f->cfg.unknown, XS_UNKNOWN_PASS);
 	snprintf(text, sizeof(text), "%s/lists/customers.csv", f->dir);
 	assert_string_equal(f->cfg.customers_file, text);
 	assert_string_equal(f->cfg.bpffs, "/sys/fs/bpf/xs-test");
@@ -225,7 +225,7 @@ static void test_enum_values(void **state)
 			 0);
 	assert_int_equal(f->cfg.xdp_mode, XDP_MODE_NATIVE);
 	assert_int_equal(f->cfg.leaf_qdisc, LEAF_SFQ);
-	assert_int_equal(f->cfg.unknown, UNKNOWN_SHAPE);
+	assert_int_equal(f->cfg.unknown, XS_UNKNOWN_SHAPE);
 	assert_int_equal(load(f, MINIMAL "[shaping]\nleaf_qdisc = fq_codel\n"), 0);
 	assert_int_equal(f->cfg.leaf_qdisc, LEAF_FQ_CODEL);
 	assert_string_equal(leaf_qdisc_name(LEAF_FQ_CODEL), "fq_codel");
