@@ -242,7 +242,7 @@ static int parse_cpu(const char **pp, unsigned int *cpu, bool clip, const char *
  * list of online CPUs on machines larger than the maps.
  */
 static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int max, bool clip,
-				const char **why)
+				unsigned int *count, const char **why)
 {
 	uint64_t set[XS_MAX_CPUS / 64] = { 0 };
 	const char *p = skip_space(s);
@@ -290,25 +290,27 @@ static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int 
 		*why = "no CPU below 256";
 		return -EINVAL;
 	}
-	return (int)n;
+	*count = n;
+	return 0;
 }
 
-int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max)
+int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max, unsigned int *n)
 {
 	const char *why;
 
 	if (!s)
 		return -EINVAL;
-	return cpulist_parse_reason(s, cpus, max, false, &why);
+	return cpulist_parse_reason(s, cpus, max, false, n, &why);
 }
 
-int cpus_online(unsigned int *cpus, unsigned int max)
+unsigned int cpus_online(unsigned int *cpus, unsigned int max)
 {
 	char buf[4096];
 	const char *why;
 	ssize_t len = -1;
+	unsigned int count;
 	long n, i;
-	int fd, ret;
+	int fd;
 
 	fd = open(CPU_ONLINE_PATH, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -317,9 +319,8 @@ int cpus_online(unsigned int *cpus, unsigned int max)
 	}
 	if (len > 0) {
 		buf[len] = '\0';
-		ret = cpulist_parse_reason(buf, cpus, max, true, &why);
-		if (ret > 0)
-			return ret;
+		if (!cpulist_parse_reason(buf, cpus, max, true, &count, &why))
+			return count;
 	}
 	/* no sysfs (a container without it): assume CPUs 0..n-1 */
 	n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -327,7 +328,7 @@ int cpus_online(unsigned int *cpus, unsigned int max)
 		n = 1;
 	for (i = 0; i < n && i < (long)max && i < XS_MAX_CPUS; i++)
 		cpus[i] = (unsigned int)i;
-	return (int)i;
+	return (unsigned int)i;
 }
 
 /* "0-3,6" from an ascending list, for messages */
@@ -353,12 +354,9 @@ static void cpulist_format(const unsigned int *cpus, unsigned int n, char *buf, 
 
 void config_defaults(struct xs_config *cfg)
 {
-	int n;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->xdp_mode = XDP_MODE_NATIVE;
-	n = cpus_online(cfg->cpus, XS_MAX_CPUS);
-	cfg->ncpus = n > 0 ? (unsigned int)n : 0;
+	cfg->ncpus = cpus_online(cfg->cpus, XS_MAX_CPUS);
 	cfg->queue_size = 2048;
 	cfg->queues_per_cpu = 1;
 	cfg->queues_auto = true;
@@ -542,11 +540,10 @@ static int key_cpus_list(struct load_ctx *ctx, const char *val, char *why)
 {
 	unsigned int cpus[XS_MAX_CPUS], online[XS_MAX_CPUS];
 	const char *reason = "malformed";
-	int n, nonline, i, j;
+	unsigned int n, nonline, i, j;
 	char list[WHY_LEN / 2];
 
-	n = cpulist_parse_reason(val, cpus, XS_MAX_CPUS, false, &reason);
-	if (n < 0) {
+	if (cpulist_parse_reason(val, cpus, XS_MAX_CPUS, false, &n, &reason)) {
 		snprintf(why, WHY_LEN, "%s", reason);
 		ctx->bad_cpus = true;
 		return -EINVAL;
@@ -557,14 +554,14 @@ static int key_cpus_list(struct load_ctx *ctx, const char *val, char *why)
 		while (j < nonline && online[j] < cpus[i])
 			j++;
 		if (j == nonline || online[j] != cpus[i]) {
-			cpulist_format(online, (unsigned int)nonline, list, sizeof(list));
+			cpulist_format(online, nonline, list, sizeof(list));
 			snprintf(why, WHY_LEN, "CPU %u is not online (online: %s)", cpus[i], list);
 			ctx->bad_cpus = true;
 			return -EINVAL;
 		}
 	}
-	memcpy(ctx->cfg->cpus, cpus, (size_t)n * sizeof(cpus[0]));
-	ctx->cfg->ncpus = (unsigned int)n;
+	memcpy(ctx->cfg->cpus, cpus, n * sizeof(cpus[0]));
+	ctx->cfg->ncpus = n;
 	return 0;
 }
 

@@ -152,16 +152,16 @@ const char *role_name(enum xs_dir dir);
 const char *role_direction(enum xs_dir dir);
 
 /*
- * Parse a CPU list such as "0-3,6" into ascending unique CPU numbers.
- * Returns the count, or -EINVAL (empty, malformed, or >= XS_MAX_CPUS).
+ * Parse a CPU list such as "0-3,6" into ascending unique CPU numbers, *n
+ * of them. Returns 0, or -EINVAL (empty, malformed, or >= XS_MAX_CPUS).
  */
-int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max);
+int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max, unsigned int *n);
 
 /*
  * The online CPUs below XS_MAX_CPUS, ascending, from
- * /sys/devices/system/cpu/online (sysconf as the fallback). Returns the
- * count (at least 1).
+ * /sys/devices/system/cpu/online (sysconf as the fallback). Returns how
+ * many (at least 1): it cannot fail.
  */
-int cpus_online(unsigned int *cpus, unsigned int max);
+unsigned int cpus_online(unsigned int *cpus, unsigned int max);
 
 #endif /* XSHAPER_CONFIG_H */
