@@ -228,6 +228,7 @@ out:
  */
 static int plan_and_diff(struct run *r)
 {
+	enum xs_dir dir;
 	int err, i;
 
 	if (r->steer) {
@@ -238,9 +239,7 @@ static int plan_and_diff(struct run *r)
 	err = plan_build(&r->cfg, &r->list, r->prev, r->nprev, &r->plan);
 	if (err)
 		goto refused;
-	for (i = 0; i < XS_DIRS; i++) {
-		enum xs_dir dir = shaping_order[i];
-
+	for_each_role(i, dir) {
 		err = tree_desired(&r->cfg, &r->list, &r->plan, dir, &r->want[dir]);
 		if (err)
 			goto refused;
@@ -260,10 +259,11 @@ refused:
 static int apply(struct run *r)
 {
 	struct steer_counts counts;
+	enum xs_dir dir;
 	int err, i;
 
-	for (i = 0; i < XS_DIRS; i++) {
-		err = tree_apply(r->ts, &r->diff[shaping_order[i]], TREE_PHASE_CREATE);
+	for_each_role(i, dir) {
+		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_CREATE);
 		if (err)
 			return err;
 	}
@@ -275,8 +275,8 @@ static int apply(struct run *r)
 		return err;
 	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", counts.added,
 		 counts.updated, counts.deleted, counts.unchanged);
-	for (i = 0; i < XS_DIRS; i++) {
-		err = tree_apply(r->ts, &r->diff[shaping_order[i]], TREE_PHASE_DELETE);
+	for_each_role(i, dir) {
+		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_DELETE);
 		if (err)
 			return err;
 	}
@@ -448,13 +448,13 @@ static int remember_roots(struct run *r)
 	struct tree_root root;
 	struct xs_state st;
 	bool dirty = false;
+	enum xs_dir dir;
 	int err, i;
 
 	err = steer_state_get(r->steer, &st);
 	if (err)
 		return err;
-	for (i = 0; i < XS_DIRS; i++) {
-		enum xs_dir dir = shaping_order[i];
+	for_each_role(i, dir) {
 		const char *ifname = config_ifname(&r->cfg, dir);
 		char *kind = STEER_STATE_QDISC(&st, dir);
 
@@ -498,6 +498,7 @@ static char *role_moves(struct xs_state *st, const struct xs_config *cfg, enum x
 static int release_moved(struct run *r, bool dry_run, bool *moved)
 {
 	struct xs_state st;
+	enum xs_dir dir;
 	int err, i;
 
 	*moved = false;
@@ -506,8 +507,7 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
 	err = steer_state_get(r->steer, &st);
 	if (err)
 		return err;
-	for (i = 0; i < XS_DIRS; i++) {
-		enum xs_dir dir = shaping_order[i];
+	for_each_role(i, dir) {
 		char *old = role_moves(&st, &r->cfg, dir), *kind = STEER_STATE_QDISC(&st, dir);
 
 		if (!old)
@@ -733,13 +733,13 @@ int cmd_stop(const char *config, int argc, char **argv)
 	if (tc_sock_open(&r.ts))
 		goto out;
 	err = 0;
-	for (i = 0; i < XS_DIRS; i++) {
-		const char *prev = STEER_STATE_QDISC(&st, shaping_order[i]);
+	for_each_role(i, dir) {
+		const char *prev = STEER_STATE_QDISC(&st, dir);
 		int e;
 
 		if (!prev[0] || !strcmp(prev, "none"))
 			prev = NULL;
-		e = tree_stop(r.ts, config_ifname(&r.cfg, shaping_order[i]), prev);
+		e = tree_stop(r.ts, config_ifname(&r.cfg, dir), prev);
 		if (e && e != -ENODEV && !err)
 			err = e;
 	}

@@ -132,6 +132,7 @@ static int check_trees(const struct xs_config *cfg, const struct customer_list *
 	struct tree want = {}, live = {};
 	struct tree_diff diff = {};
 	struct tc_sock *ts;
+	enum xs_dir dir;
 	int err = 0, i;
 
 	if (!if_nametoindex(cfg->wan) || !if_nametoindex(cfg->lan)) {
@@ -141,15 +142,17 @@ static int check_trees(const struct xs_config *cfg, const struct customer_list *
 	}
 	if (tc_sock_open(&ts))
 		return 0; /* not allowed to look: start will */
-	for (i = 0; i < XS_DIRS && !err; i++) {
-		err = tree_desired(cfg, list, plan, shaping_order[i], &want);
+	for_each_role(i, dir) {
+		err = tree_desired(cfg, list, plan, dir, &want);
 		if (!err)
-			err = tree_read(ts, config_ifname(cfg, shaping_order[i]), &live);
+			err = tree_read(ts, config_ifname(cfg, dir), &live);
 		if (!err)
 			err = tree_diff(&live, &want, &diff);
 		tree_diff_free(&diff);
 		tree_free(&live);
 		tree_free(&want);
+		if (err)
+			break;
 	}
 	tc_sock_close(ts);
 	return err;

@@ -124,6 +124,7 @@ static int read_stats(const struct xs_config *cfg, unsigned int interval,
 {
 	struct iface_stats again[XS_DIRS] = {};
 	struct nl_sock *sk;
+	enum xs_dir dir;
 	int err = 0, i;
 	size_t j;
 
@@ -136,9 +137,11 @@ static int read_stats(const struct xs_config *cfg, unsigned int interval,
 		nl_socket_free(sk);
 		return -EIO;
 	}
-	for (i = 0; i < XS_DIRS && !err; i++)
-		err = read_iface_stats(sk, config_ifname(cfg, shaping_order[i]),
-				       &is[shaping_order[i]]);
+	for_each_role(i, dir) {
+		err = read_iface_stats(sk, config_ifname(cfg, dir), &is[dir]);
+		if (err)
+			goto out;
+	}
 	if (err || !interval)
 		goto out;
 	sleep(interval);

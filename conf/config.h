@@ -132,7 +132,7 @@ uint64_t config_capacity(const struct xs_config *cfg, enum xs_dir dir);
  * lan (download) first, then wan. for_each_role(i, dir) walks them.
  */
 extern const enum xs_dir shaping_order[XS_DIRS];
-#define for_each_role(i, dir) for ((i) = 0; (i) < XS_DIRS && ((dir) = shaping_order[i], 1); (i)++)
+#define for_each_role(i, dir) for ((i) = 0; (i) < XS_DIRS && ((dir) = shaping_order[(i)], 1); (i)++)
 
 /*
  * The names of the enums, one table each (common/enumval.h): the INI file

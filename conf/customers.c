@@ -816,6 +816,7 @@ static int parse_row(struct parser *ps, unsigned int line)
 	const char *id = csv_field(&ps->csv, (unsigned int)ps->col[COL_ID]);
 	char who[32] = "";
 	int bad = 0, err;
+	enum xs_dir dir;
 	size_t i;
 
 	if (customer_id_parse(id, &c.id)) {
@@ -838,8 +839,8 @@ static int parse_row(struct parser *ps, unsigned int line)
 	bad += !!parse_rate_field(ps, COL_DOWN_CEIL, line, who, &c.down_ceil);
 	bad += !!parse_rate_field(ps, COL_UP_RATE, line, who, &c.up_rate);
 	bad += !!parse_rate_field(ps, COL_UP_CEIL, line, who, &c.up_ceil);
-	for (i = 0; i < XS_DIRS; i++)
-		check_rates(ps, line, who, &c, shaping_order[i]);
+	for_each_role(i, dir)
+		check_rates(ps, line, who, &c, dir);
 
 	/*
 	 * A row with a bad id cannot take part in the id and prefix checks;
