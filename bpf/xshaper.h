@@ -147,14 +147,22 @@ struct xs_tbl_slot {
 	__u32 e[XS_TBL_SLOT_ENTRIES];
 };
 
-/* Interface roles. Programs come in one copy per role (see xshaper.bpf.c). */
+/*
+ * Interface roles, the one encoding of direction: programs come in one copy
+ * per role (see xshaper.bpf.c), and per-role data everywhere is an array
+ * indexed by it. wan egress shapes upload, lan egress download
+ * (conf/config.h has the names and the role of each interface).
+ */
 enum xs_dir {
 	XS_WAN = 0, /* customer = destination on ingress, source on egress */
 	XS_LAN = 1, /* customer = source on ingress, destination on egress */
 	XS_DIRS,
 };
 
-/* What the XDP programs do with an address that matches no prefix. */
+/*
+ * What the XDP programs do with an address that matches no prefix: [shaping]
+ * unknown = shape | pass (conf/config.h names them).
+ */
 enum xs_unknown {
 	XS_UNKNOWN_SHAPE = 0, /* spread over the configured CPUs by a flow hash */
 	XS_UNKNOWN_PASS = 1, /* XDP_PASS on the receiving CPU */

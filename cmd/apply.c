@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * start, reload and stop: the reload contract of DESIGN.md composed from
- * conf/ (what should be), steer/ (the BPF maps) and the tree code (the
- * qdiscs). Everything is validated before anything is touched; the live
- * state is read back and only the difference is applied, in an order where
- * no packet is ever classified into a class that does not exist:
+ * start, reload and stop: the reload contract (docs/operator-guide.md, "Cron
+ * reloads") composed from conf/ (what should be), steer/ (the BPF maps) and
+ * the tree code (the qdiscs). Everything is validated before anything is
+ * touched; the live state is read back and only the difference is applied,
+ * in an order where no packet is ever classified into a class that does not
+ * exist:
  *
  *   1. create roots and new classes, change rates in place   (tree, phase 1)
  *   2. point the prefixes at their customers' classes        (steer_sync)
@@ -44,25 +45,26 @@ struct run {
 	size_t nprev;
 	struct steer *steer;
 	struct tc_sock *ts;
-	struct tree want[2], live[2];
-	struct tree_diff diff[2];
-	bool moved[2]; /* the role of diff[i] moves to another interface */
+	/* by role (enum xs_dir) */
+	struct tree want[XS_DIRS], live[XS_DIRS];
+	struct tree_diff diff[XS_DIRS];
+	bool moved[XS_DIRS]; /* the role moves to another interface */
 	int lock;
 	bool force; /* past [customers] max_removed */
 	size_t repaired; /* what the data path lacked, found before the diff */
+	/*
+	 * The run failed on its inputs: the config, the list, or what they
+	 * ask of the system (more customers or trees than it can hold). The
+	 * operator's to fix, and nothing was changed (exit 1).
+	 */
+	bool refused;
 };
+
+/* The functions below return 0 or -errno, each failure reported; run() picks the exit status. */
 
 /* Per customer (by plan index), what a reload changes in place. */
 #define CHANGED_PREFIXES 1
 #define CHANGED_RATES	 2
-
-/* Index 0: lan (download), 1: wan (upload). */
-static const enum tree_dir dirs[2] = { TREE_DOWN, TREE_UP };
-
-static const char *dir_ifname(const struct xs_config *cfg, int i)
-{
-	return dirs[i] == TREE_DOWN ? cfg->lan : cfg->wan;
-}
 
 static double now(void)
 {
@@ -74,12 +76,12 @@ static double now(void)
 
 static void run_free(struct run *r)
 {
-	int i;
+	int dir;
 
-	for (i = 0; i < 2; i++) {
-		tree_diff_free(&r->diff[i]);
-		tree_free(&r->live[i]);
-		tree_free(&r->want[i]);
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		tree_diff_free(&r->diff[dir]);
+		tree_free(&r->live[dir]);
+		tree_free(&r->want[dir]);
 	}
 	tc_sock_close(r->ts);
 	steer_close(r->steer);
@@ -90,39 +92,33 @@ static void run_free(struct run *r)
 	lock_release(r->lock);
 }
 
-/* Read config and list; nothing is touched. Returns an exit status. */
+/* Read config and list; nothing is touched. */
 static int run_load(struct run *r, const char *config)
 {
+	int err;
+
 	r->lock = -1;
-	return load_inputs(config, &r->cfg, &r->list) ? XS_EXIT_INVALID : XS_EXIT_OK;
+	err = load_inputs(config, &r->cfg, &r->list);
+	r->refused = err != 0;
+	return err;
 }
 
 /*
  * Whether the kernel has the leaf qdisc, before anything is touched. The
  * probe forks into a network namespace of its own, which costs more than a
  * reload that changes nothing; so it runs only when the live trees do not
- * show the kind already (the first start, a new leaf_qdisc). Returns an
- * exit status.
+ * show the kind already (the first start, a new leaf_qdisc).
  */
-static int check_leaf(const struct run *r)
+static int check_leaf(struct run *r)
 {
 	enum leaf_qdisc leaf = r->cfg.leaf_qdisc;
 	int err;
 
-	if (tree_leaf_known(&r->live[0], leaf) || tree_leaf_known(&r->live[1], leaf))
-		return XS_EXIT_OK;
+	if (tree_leaf_known(&r->live[XS_WAN], leaf) || tree_leaf_known(&r->live[XS_LAN], leaf))
+		return 0;
 	err = tree_check_leaf(leaf);
-	if (err == -EOPNOTSUPP)
-		return XS_EXIT_INVALID;
-	return err ? XS_EXIT_SYSTEM : XS_EXIT_OK;
-}
-
-static int lock(struct run *r)
-{
-	r->lock = lock_acquire(r->cfg.lock, r->cfg.lock_timeout, 0);
-	if (r->lock >= 0)
-		return XS_EXIT_OK;
-	return r->lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
+	r->refused = err == -EOPNOTSUPP;
+	return err;
 }
 
 /* Flag the customers (by plan index) whose classes a diff creates or changes. */
@@ -240,10 +236,13 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 
 /*
  * Everything a run will do, worked out before anything is touched (the maps
- * are only read, and only when they exist). Returns an exit status.
+ * are only read, and only when they exist). A plan or a tree the config
+ * cannot hold (too many customers, too few TX queues, no leaf handle left)
+ * refuses the inputs.
  */
 static int plan_and_diff(struct run *r)
 {
+	enum xs_dir dir;
 	int err, i;
 
 	/* the one read of the maps: the plan, the summary and the sync use it */
@@ -252,37 +251,35 @@ static int plan_and_diff(struct run *r)
 		if (!err)
 			err = steer_snapshot_assignments(&r->maps, &r->prev, &r->nprev);
 		if (err)
-			return XS_EXIT_SYSTEM;
+			return err;
 	}
-	/* what the config cannot hold is the operator's to fix: exit 1 */
 	err = plan_build(&r->cfg, &r->list, r->prev, r->nprev, &r->plan);
 	if (err)
-		return err == -ENOMEM ? XS_EXIT_SYSTEM : XS_EXIT_INVALID;
-	for (i = 0; i < 2; i++) {
-		const char *ifname = dir_ifname(&r->cfg, i);
-
-		err = tree_desired(&r->cfg, &r->list, &r->plan, dirs[i], &r->want[i]);
+		goto refused;
+	for_each_role(i, dir) {
+		err = tree_desired(&r->cfg, &r->list, &r->plan, dir, &r->want[dir]);
 		if (err)
-			return err == -ENOMEM ? XS_EXIT_SYSTEM : XS_EXIT_INVALID;
-		err = tree_read(r->ts, ifname, &r->live[i]);
-		if (err) {
-			pr_err("%s: cannot read the qdisc tree: %s\n", ifname, strerror(-err));
-			return XS_EXIT_SYSTEM;
-		}
-		/* too few TX queues, no leaf handle left: the config asks too much */
-		err = tree_diff(&r->live[i], &r->want[i], &r->diff[i]);
+			goto refused;
+		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
 		if (err)
-			return err == -ENOMEM ? XS_EXIT_SYSTEM : XS_EXIT_INVALID;
+			return err;
+		err = tree_diff(&r->live[dir], &r->want[dir], &r->diff[dir]);
+		if (err)
+			goto refused;
 	}
-	return XS_EXIT_OK;
+	return 0;
+refused:
+	r->refused = err != -ENOMEM;
+	return err;
 }
 
 static int apply(struct run *r)
 {
+	enum xs_dir dir;
 	int err, i;
 
-	for (i = 0; i < 2; i++) {
-		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_CREATE);
+	for_each_role(i, dir) {
+		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_CREATE);
 		if (err)
 			return err;
 	}
@@ -293,8 +290,8 @@ static int apply(struct run *r)
 	err = steer_sync(r->steer, &r->maps, &r->list, &r->plan, NULL);
 	if (err)
 		return err;
-	for (i = 0; i < 2; i++) {
-		err = tree_apply(r->ts, &r->diff[i], TREE_PHASE_DELETE);
+	for_each_role(i, dir) {
+		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_DELETE);
 		if (err)
 			return err;
 	}
@@ -388,10 +385,10 @@ static size_t tree_repairs(const struct run *r, const struct tree_diff *d)
 
 /*
  * [customers] max_removed, before anything is touched: a list that would
- * remove more of the live customers than that is refused (exit 1) unless
- * --force. Returns an exit status.
+ * remove more of the live customers than that is refused (-ECANCELED)
+ * unless --force.
  */
-static int check_removed(const struct run *r, const char *what, bool dry_run)
+static int check_removed(struct run *r, const char *what, bool dry_run)
 {
 	const struct xs_config *cfg = &r->cfg;
 	size_t removed = 0, i;
@@ -400,65 +397,64 @@ static int check_removed(const struct run *r, const char *what, bool dry_run)
 	for (i = 0; i < r->nprev; i++)
 		removed += !plan_find(&r->plan, r->prev[i].id);
 	if (!cfg->max_removed || !removed)
-		return XS_EXIT_OK;
+		return 0;
 	if (cfg->max_removed_percent ? removed * 100 <= (size_t)cfg->max_removed * r->nprev
 				     : removed <= cfg->max_removed)
-		return XS_EXIT_OK;
+		return 0;
 	snprintf(limit, sizeof(limit), "%u%s", cfg->max_removed,
 		 cfg->max_removed_percent ? "%" : "");
 	if (r->force) {
 		pr_warn("%s --force: removing %zu of %zu live customers, past [customers] "
 			"max_removed = %s\n",
 			what, removed, r->nprev, limit);
-		return XS_EXIT_OK;
+		return 0;
 	}
 	if (dry_run) {
 		pr_warn("%s would remove %zu of %zu live customers, more than [customers] "
 			"max_removed = %s: without --force it is refused\n",
 			what, removed, r->nprev, limit);
-		return XS_EXIT_OK;
+		return 0;
 	}
 	pr_err("%s: %s would remove %zu of %zu live customers, more than [customers] "
 	       "max_removed = %s: refused, nothing was changed; check the list (cut short?), "
 	       "or run '%s --force' to apply it\n",
 	       cfg->customers_file, what, removed, r->nprev, limit, what);
-	return XS_EXIT_INVALID;
+	r->refused = true;
+	return -ECANCELED;
 }
 
-/*
- * Report and (unless dry_run) apply what plan_and_diff found. Returns an
- * exit status.
- */
+/* Report and (unless dry_run) apply what plan_and_diff found. */
 static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 {
 	struct summary s;
 	uint8_t *changed;
-	int err, i;
+	int err = -ENOMEM, dir;
 
 	changed = calloc(r->plan.n + 1, 1);
-	if (!changed)
-		return XS_EXIT_SYSTEM;
-	err = mark_prefix_changes(r, changed);
+	if (changed)
+		err = mark_prefix_changes(r, changed);
 	if (err) {
+		if (err == -ENOMEM)
+			pr_err("%s: out of memory comparing %zu customers\n", what, r->plan.n);
 		free(changed);
-		return XS_EXIT_SYSTEM;
+		return err;
 	}
-	mark_rate_changes(r, &r->diff[0], changed);
-	mark_rate_changes(r, &r->diff[1], changed);
+	for (dir = 0; dir < XS_DIRS; dir++)
+		mark_rate_changes(r, &r->diff[dir], changed);
 	summarize(r, changed, dry_run, &s);
 	free(changed);
 	s.repaired = r->repaired;
-	for (i = 0; i < 2; i++)
-		if (!r->moved[i]) /* a new interface's tree is no repair */
-			s.repaired += tree_repairs(r, &r->diff[i]);
+	for (dir = 0; dir < XS_DIRS; dir++)
+		if (!r->moved[dir]) /* a new interface's tree is no repair */
+			s.repaired += tree_repairs(r, &r->diff[dir]);
 	if (!dry_run) {
 		err = apply(r);
 		if (err)
-			return XS_EXIT_SYSTEM;
+			return err;
 		save_summary(r, &s, now() - t0);
 	}
 	report(what, &s, now() - t0, dry_run);
-	return XS_EXIT_OK;
+	return 0;
 }
 
 /* Keep the root qdisc kinds from before the first start, for stop. */
@@ -466,29 +462,29 @@ static int remember_roots(struct run *r)
 {
 	struct tree_root root;
 	struct xs_state st;
-	char *kind[2];
 	bool dirty = false;
+	enum xs_dir dir;
 	int err, i;
 
 	err = steer_state_get(r->steer, &st);
 	if (err)
 		return err;
-	if (strcmp(st.lan_if, r->cfg.lan) || strcmp(st.wan_if, r->cfg.wan)) {
-		snprintf(st.lan_if, sizeof(st.lan_if), "%s", r->cfg.lan);
-		snprintf(st.wan_if, sizeof(st.wan_if), "%s", r->cfg.wan);
-		dirty = true;
-	}
-	kind[0] = st.lan_qdisc;
-	kind[1] = st.wan_qdisc;
-	for (i = 0; i < 2; i++) {
-		if (kind[i][0])
+	for_each_role(i, dir) {
+		const char *ifname = config_ifname(&r->cfg, dir);
+		char *kind = STEER_STATE_QDISC(&st, dir);
+
+		if (strcmp(STEER_STATE_IF(&st, dir), ifname)) {
+			snprintf(STEER_STATE_IF(&st, dir), sizeof(st.wan_if), "%s", ifname);
+			dirty = true;
+		}
+		if (kind[0])
 			continue;
-		err = tree_read_root(r->ts, dir_ifname(&r->cfg, i), &root);
+		err = tree_read_root(r->ts, ifname, &root);
 		if (err)
 			return err;
 		if (root.ours)
 			continue;
-		snprintf(kind[i], XS_QDISC_KIND_LEN, "%s", root.kind[0] ? root.kind : "none");
+		snprintf(kind, XS_QDISC_KIND_LEN, "%s", root.kind[0] ? root.kind : "none");
 		dirty = true;
 	}
 	if (!dirty)
@@ -500,6 +496,14 @@ static int remember_roots(struct run *r)
 	return steer_state_put(r->steer, &st);
 }
 
+/* The interface xshaper is on for role dir, when the config names another; else NULL. */
+static char *role_moves(struct xs_state *st, const struct xs_config *cfg, enum xs_dir dir)
+{
+	char *old = STEER_STATE_IF(st, dir);
+
+	return old[0] && strcmp(old, config_ifname(cfg, dir)) ? old : NULL;
+}
+
 /*
  * A config that names another wan or lan than xshaper is on: the role
  * leaves its old interface as stop would leave it (programs off, previous
@@ -508,8 +512,8 @@ static int remember_roots(struct run *r)
  */
 static int release_moved(struct run *r, bool dry_run, bool *moved)
 {
-	static const enum xs_dir roles[2] = { XS_LAN, XS_WAN };
 	struct xs_state st;
+	enum xs_dir dir;
 	int err, i;
 
 	*moved = false;
@@ -518,17 +522,16 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
 	err = steer_state_get(r->steer, &st);
 	if (err)
 		return err;
-	for (i = 0; i < 2; i++) {
-		char *old = i ? st.wan_if : st.lan_if, *kind = i ? st.wan_qdisc : st.lan_qdisc;
-		const char *now = dir_ifname(&r->cfg, i);
+	for_each_role(i, dir) {
+		char *old = role_moves(&st, &r->cfg, dir), *kind = STEER_STATE_QDISC(&st, dir);
 
-		if (!old[0] || !strcmp(old, now))
+		if (!old)
 			continue;
-		printf("%s: %s -> %s%s\n", steer_dir_name(roles[i]), old, now,
+		printf("%s: %s -> %s%s\n", role_name(dir), old, config_ifname(&r->cfg, dir),
 		       dry_run ? " (dry run)" : "");
 		if (dry_run)
 			continue;
-		err = steer_release(&r->cfg, roles[i], old);
+		err = steer_release(&r->cfg, dir, old);
 		if (err)
 			return err;
 		err = tree_stop(r->ts, old, kind[0] && strcmp(kind, "none") ? kind : NULL);
@@ -537,7 +540,7 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
 		kind[0] = '\0';
 		old[0] = '\0';
 		*moved = true;
-		r->moved[i] = true;
+		r->moved[dir] = true;
 	}
 	return *moved ? steer_state_put(r->steer, &st) : 0;
 }
@@ -546,23 +549,26 @@ static int release_moved(struct run *r, bool dry_run, bool *moved)
  * reload: the data path must be what start left, or customers go unshaped
  * while the trees look right. What start sets up again is repaired by
  * taking the start path (*attach); what it cannot (another's program, a
- * missing interface) fails the run before anything changes. Returns an exit
- * status.
+ * missing interface) fails the run before anything changes
+ * (-ENOTRECOVERABLE).
  */
 static int check_data_path(struct run *r, bool dry_run, bool *attach)
 {
 	struct problems p = {};
 	struct xs_state st;
 	unsigned int i;
+	int err, dir;
 
-	if (steer_state_get(r->steer, &st))
-		return XS_EXIT_SYSTEM;
+	err = steer_state_get(r->steer, &st);
+	if (err)
+		return err;
 	/* a role that moves gets everything anew on its new interface */
-	if ((st.wan_if[0] && strcmp(st.wan_if, r->cfg.wan)) ||
-	    (st.lan_if[0] && strcmp(st.lan_if, r->cfg.lan)))
-		return XS_EXIT_OK;
-	if (steer_verify(r->steer, &r->cfg, &p))
-		return XS_EXIT_SYSTEM;
+	for (dir = 0; dir < XS_DIRS; dir++)
+		if (role_moves(&st, &r->cfg, dir))
+			return 0;
+	err = steer_verify(r->steer, &r->cfg, &p);
+	if (err)
+		return err;
 	for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 		if (!p.v[i].repairable)
 			pr_err("%s\n", p.v[i].text);
@@ -577,39 +583,38 @@ static int check_data_path(struct run *r, bool dry_run, bool *attach)
 		pr_err("%s: %u problem(s) above are not xshaper's to repair; nothing was "
 		       "changed\n",
 		       r->cfg.path, p.n - p.repairable);
-		return XS_EXIT_SYSTEM;
+		return -ENOTRECOVERABLE;
 	}
 	r->repaired += p.repairable;
 	if (p.repairable && !dry_run)
 		*attach = true;
-	return XS_EXIT_OK;
+	return 0;
 }
 
 /*
- * start and reload: load, lock, work out everything, then change. A plan
- * the system cannot take (too many customers, too few TX queues) is found
- * before the first change and exits 1.
+ * start and reload: load, lock, work out everything, then change. Inputs
+ * the system cannot take (too many customers, too few TX queues) are found
+ * before the first change: exit 1, as for a bad config or list.
  */
 static int run(const char *config, const char *what, bool attach, bool dry_run, bool force)
 {
 	double t0 = now();
-	struct run r = { .force = force };
+	struct run r = { .force = force, .lock = -1 };
 	bool moved;
-	int ret, err;
+	int err;
 
-	ret = run_load(&r, config);
-	if (ret) {
-		if (ret == XS_EXIT_INVALID)
-			pr_err("%s: nothing was changed\n", config);
+	err = run_load(&r, config);
+	if (err)
 		goto out;
-	}
 	if (!dry_run) {
-		ret = lock(&r);
-		if (ret)
+		r.lock = lock_acquire(r.cfg.lock, r.cfg.lock_timeout, 0);
+		if (r.lock < 0) {
+			err = r.lock;
 			goto out;
+		}
 	}
-	ret = XS_EXIT_SYSTEM;
-	if (attach ? steer_open_started(&r.cfg, &r.steer) : steer_open(&r.cfg, &r.steer))
+	err = attach ? steer_open_started(&r.cfg, &r.steer) : steer_open(&r.cfg, &r.steer);
+	if (err)
 		goto out;
 	err = resolve_queues(&r.cfg);
 	if (err) {
@@ -617,36 +622,33 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 		       r.cfg.wan, r.cfg.lan, strerror(-err));
 		goto out;
 	}
-	if (tc_sock_open(&r.ts))
-		goto out;
-	ret = plan_and_diff(&r);
-	if (!ret)
-		ret = check_leaf(&r);
-	if (!ret)
-		ret = check_removed(&r, what, dry_run);
-	if (ret) {
-		if (ret == XS_EXIT_INVALID)
-			pr_err("%s: nothing was changed\n", config);
-		goto out;
-	}
-	if (!attach) {
-		ret = check_data_path(&r, dry_run, &attach);
-		if (ret)
-			goto out;
-	}
-	ret = XS_EXIT_SYSTEM;
-	if (release_moved(&r, dry_run, &moved))
-		goto out;
-	if (attach || moved) {
+	err = tc_sock_open(&r.ts);
+	if (!err)
+		err = plan_and_diff(&r);
+	if (!err)
+		err = check_leaf(&r);
+	if (!err)
+		err = check_removed(&r, what, dry_run);
+	if (!err && !attach)
+		err = check_data_path(&r, dry_run, &attach);
+	if (!err)
+		err = release_moved(&r, dry_run, &moved);
+	if (!err && (attach || moved)) {
 		steer_close(r.steer);
 		r.steer = NULL;
-		if (steer_start(&r.cfg, &r.steer) || remember_roots(&r))
-			goto out;
+		err = steer_start(&r.cfg, &r.steer);
+		if (!err)
+			err = remember_roots(&r);
 	}
-	ret = reconcile(&r, what, dry_run, t0);
+	if (!err)
+		err = reconcile(&r, what, dry_run, t0);
 out:
 	run_free(&r);
-	return ret;
+	if (!err)
+		return XS_EXIT_OK;
+	if (r.refused)
+		return XS_EXIT_INVALID;
+	return r.lock == -EWOULDBLOCK ? XS_EXIT_LOCKED : XS_EXIT_SYSTEM;
 }
 
 /* start [--force] and reload [--dry-run] [--force]: their options. */
@@ -670,14 +672,14 @@ static int parse_run_options(const char *what, bool allow_dry_run, int argc, cha
 		} else {
 			pr_err("usage: xshaper %s\n",
 			       allow_dry_run ? "reload [--dry-run] [--force]" : "start [--force]");
-			return XS_EXIT_INVALID;
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
 		pr_err("%s: unexpected argument '%s'\n", what, argv[optind]);
-		return XS_EXIT_INVALID;
+		return -EINVAL;
 	}
-	return XS_EXIT_OK;
+	return 0;
 }
 
 int cmd_start(const char *config, int argc, char **argv)
@@ -704,7 +706,7 @@ int cmd_stop(const char *config, int argc, char **argv)
 	struct run r = {};
 	bool from_file = false;
 	char line[160];
-	int err, ret, i;
+	int err, ret, i, dir;
 
 	if (argc > 1) {
 		pr_err("stop takes no arguments\n");
@@ -741,21 +743,20 @@ int cmd_stop(const char *config, int argc, char **argv)
 			r.cfg.bpffs, st.wan_if[0] ? st.wan_if : "?",
 			st.wan_qdisc[0] ? st.wan_qdisc : "?", st.lan_if[0] ? st.lan_if : "?",
 			st.lan_qdisc[0] ? st.lan_qdisc : "?");
-	if (st.lan_if[0])
-		snprintf(r.cfg.lan, sizeof(r.cfg.lan), "%s", st.lan_if);
-	if (st.wan_if[0])
-		snprintf(r.cfg.wan, sizeof(r.cfg.wan), "%s", st.wan_if);
+	for (dir = 0; dir < XS_DIRS; dir++)
+		if (STEER_STATE_IF(&st, dir)[0])
+			config_set_ifname(&r.cfg, dir, STEER_STATE_IF(&st, dir));
 	ret = XS_EXIT_SYSTEM;
 	if (tc_sock_open(&r.ts))
 		goto out;
 	err = 0;
-	for (i = 0; i < 2; i++) {
-		const char *prev = dirs[i] == TREE_DOWN ? st.lan_qdisc : st.wan_qdisc;
+	for_each_role(i, dir) {
+		const char *prev = STEER_STATE_QDISC(&st, dir);
 		int e;
 
 		if (!prev[0] || !strcmp(prev, "none"))
 			prev = NULL;
-		e = tree_stop(r.ts, dir_ifname(&r.cfg, i), prev);
+		e = tree_stop(r.ts, config_ifname(&r.cfg, dir), prev);
 		if (e && e != -ENODEV && !err)
 			err = e;
 	}

@@ -87,14 +87,13 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 {
 	uint64_t down_sum[XS_MAX_CPUS] = {}, up_sum[XS_MAX_CPUS] = {};
 	size_t count[XS_MAX_CPUS] = {}, j;
-	unsigned int qpc = cfg->queues_per_cpu, i;
+	unsigned int i, first, n;
 	char down[32], up[32], txqs[24];
 
-	/* txq / queues_per_cpu is the CPU's index in cfg->cpus (plan.h) */
 	for (j = 0; j < plan->n; j++) {
 		const struct customer *c = customers_find(list, plan->v[j].id);
 
-		i = plan->v[j].txq / qpc;
+		i = config_txq_cpu_index(cfg, plan->v[j].txq);
 		down_sum[i] += c->down_ceil;
 		up_sum[i] += c->up_ceil;
 		count[i]++;
@@ -105,10 +104,11 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 	printf("%-5s %-11s %10s %14s %14s\n", "cpu", "txqs", "customers", "down ceil sum",
 	       "up ceil sum");
 	for (i = 0; i < cfg->ncpus; i++) {
-		if (qpc == 1)
-			snprintf(txqs, sizeof(txqs), "%u", i);
+		config_cpu_txqs(cfg, i, &first, &n);
+		if (n == 1)
+			snprintf(txqs, sizeof(txqs), "%u", first);
 		else
-			snprintf(txqs, sizeof(txqs), "%u-%u", i * qpc, i * qpc + qpc - 1);
+			snprintf(txqs, sizeof(txqs), "%u-%u", first, first + n - 1);
 		printf("%-5u %-11s %10zu %14s %14s\n", cfg->cpus[i], txqs, count[i],
 		       count[i] ? rate_format(down_sum[i], down, sizeof(down)) : "-",
 		       count[i] ? rate_format(up_sum[i], up, sizeof(up)) : "-");
@@ -123,10 +123,10 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 static int check_trees(const struct xs_config *cfg, const struct customer_list *list,
 		       const struct plan *plan)
 {
-	static const enum tree_dir dirs[2] = { TREE_DOWN, TREE_UP };
 	struct tree want = {}, live = {};
 	struct tree_diff diff = {};
 	struct tc_sock *ts;
+	enum xs_dir dir;
 	int err = 0, i;
 
 	if (!if_nametoindex(cfg->wan) || !if_nametoindex(cfg->lan)) {
@@ -136,15 +136,17 @@ static int check_trees(const struct xs_config *cfg, const struct customer_list *
 	}
 	if (tc_sock_open(&ts))
 		return 0; /* not allowed to look: start will */
-	for (i = 0; i < 2 && !err; i++) {
-		err = tree_desired(cfg, list, plan, dirs[i], &want);
+	for_each_role(i, dir) {
+		err = tree_desired(cfg, list, plan, dir, &want);
 		if (!err)
-			err = tree_read(ts, dirs[i] == TREE_DOWN ? cfg->lan : cfg->wan, &live);
+			err = tree_read(ts, config_ifname(cfg, dir), &live);
 		if (!err)
 			err = tree_diff(&live, &want, &diff);
 		tree_diff_free(&diff);
 		tree_free(&live);
 		tree_free(&want);
+		if (err)
+			break;
 	}
 	tc_sock_close(ts);
 	return err;
@@ -190,12 +192,11 @@ int cmd_check(const char *config, int argc, char **argv)
 		goto out;
 	if (err)
 		pr_warn("cannot check that the kernel has %s (%s); start will\n",
-			tree_leaf_kind(cfg.leaf_qdisc), strerror(-err));
+			leaf_qdisc_name(cfg.leaf_qdisc), strerror(-err));
 	print_summary(&cfg, &list, &plan);
 	ret = XS_EXIT_OK;
 out:
-	if (ret != XS_EXIT_OK)
-		pr_err("%s: invalid; nothing was changed\n", config);
+	/* each problem was reported where it was found */
 	plan_free(&plan);
 	customers_free(&list);
 	return ret;

@@ -2,7 +2,7 @@
 #ifndef XSHAPER_COMMANDS_H
 #define XSHAPER_COMMANDS_H
 
-/* Exit status of the xshaper command (DESIGN.md, fixed). */
+/* Exit status of the xshaper command (fixed: xshaper(8), EXIT STATUS). */
 enum xs_exit {
 	XS_EXIT_OK = 0,
 	XS_EXIT_INVALID = 1, /* invalid config or input; nothing was touched */

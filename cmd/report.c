@@ -47,19 +47,15 @@ struct class_stats {
 /* The longest stats --interval, in seconds: the command sleeps that long. */
 #define STATS_INTERVAL_MAX 60
 
+/* sorted and found with tree_classid_cmp */
+_Static_assert(offsetof(struct class_stats, classid) == 0, "classid first");
+
 /* Every HTB class of one interface, sorted by classid. */
 struct iface_stats {
 	const char *ifname;
 	struct class_stats *v;
 	size_t n;
 };
-
-static int cmp_class(const void *a, const void *b)
-{
-	const struct class_stats *x = a, *y = b;
-
-	return x->classid < y->classid ? -1 : x->classid > y->classid;
-}
 
 static int read_iface_stats(struct nl_sock *sk, const char *ifname, struct iface_stats *out)
 {
@@ -105,7 +101,7 @@ static int read_iface_stats(struct nl_sock *sk, const char *ifname, struct iface
 		s->backlog_packets = rtnl_tc_get_stat(tc, RTNL_TC_QLEN);
 	}
 	out->n = n;
-	qsort(out->v, n, sizeof(*out->v), cmp_class);
+	qsort(out->v, n, sizeof(*out->v), tree_classid_cmp);
 	err = 0;
 	goto out;
 nlerr:
@@ -120,18 +116,20 @@ static struct class_stats *find_class(const struct iface_stats *is, uint32_t cla
 {
 	struct class_stats key = { .classid = classid };
 
-	return bsearch(&key, is->v, is->n, sizeof(key), cmp_class);
+	return bsearch(&key, is->v, is->n, sizeof(key), tree_classid_cmp);
 }
 
 /*
  * HTB keeps no rate estimator unless asked (one per class is a timer per
  * class), so the current rate is measured: two reads interval seconds apart.
  */
-static int read_stats(const struct xs_config *cfg, unsigned int interval, struct iface_stats is[2])
+static int read_stats(const struct xs_config *cfg, unsigned int interval,
+		      struct iface_stats is[XS_DIRS])
 {
-	struct iface_stats again[2] = {};
+	struct iface_stats again[XS_DIRS] = {};
 	struct nl_sock *sk;
-	int err, i;
+	enum xs_dir dir;
+	int err = 0, i;
 	size_t j;
 
 	sk = nl_socket_alloc();
@@ -143,13 +141,15 @@ static int read_stats(const struct xs_config *cfg, unsigned int interval, struct
 		nl_socket_free(sk);
 		return -EIO;
 	}
-	err = read_iface_stats(sk, cfg->lan, &is[0]);
-	if (!err)
-		err = read_iface_stats(sk, cfg->wan, &is[1]);
+	for_each_role(i, dir) {
+		err = read_iface_stats(sk, config_ifname(cfg, dir), &is[dir]);
+		if (err)
+			goto out;
+	}
 	if (err || !interval)
 		goto out;
 	sleep(interval);
-	for (i = 0; i < 2 && !err; i++) {
+	for (i = 0; i < XS_DIRS && !err; i++) {
 		err = read_iface_stats(sk, is[i].ifname, &again[i]);
 		if (err)
 			break;
@@ -165,13 +165,11 @@ static int read_stats(const struct xs_config *cfg, unsigned int interval, struct
 		again[i].v = NULL;
 	}
 out:
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < XS_DIRS; i++)
 		free(again[i].v);
 	nl_socket_free(sk);
 	return err;
 }
-
-static const char *const dir_names[2] = { "down", "up" };
 
 static void print_class_json(const struct class_stats *s)
 {
@@ -267,7 +265,7 @@ struct stats_view {
 	const struct customer_list *list; /* names; may be empty */
 	struct assignment *assignments;
 	size_t n;
-	struct iface_stats is[2];
+	struct iface_stats is[XS_DIRS]; /* by role */
 	struct xs_stats *per_cpu;
 	unsigned int ncpus;
 };
@@ -319,20 +317,20 @@ static void stats_prometheus(const struct stats_view *v)
 			const struct assignment *a = &v->assignments[i];
 			uint32_t classid = xs_classid(a->txq, a->minor);
 
-			for (d = 0; d < 2; d++) {
+			for_each_role(k, d) {
 				const struct class_stats *s = find_class(&v->is[d], classid);
 
 				if (!s)
 					continue;
 				printf("xshaper_customer_%s{id=\"%u\",name=\"", m->name, a->id);
 				prom_label(customer_name(v, a->id));
-				printf("\",direction=\"%s\"} %" PRIu64 "\n", dir_names[d],
+				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
 				       metric_value(s, m));
 			}
 		}
 		printf("# HELP xshaper_default_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_default_%s %s\n", m->name, m->type);
-		for (d = 0; d < 2; d++) {
+		for_each_role(k, d) {
 			for (i = 0; i < v->is[d].n; i++) {
 				const struct class_stats *s = &v->is[d].v[i];
 
@@ -340,7 +338,7 @@ static void stats_prometheus(const struct stats_view *v)
 					continue;
 				printf("xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
 				       "\n",
-				       m->name, dir_names[d], xs_classid_txq(s->classid),
+				       m->name, role_direction(d), xs_classid_txq(s->classid),
 				       metric_value(s, m));
 			}
 		}
@@ -352,7 +350,7 @@ static void stats_prometheus(const struct stats_view *v)
 			for (k = 0; k < XS_XDP_STATS; k++)
 				printf("xshaper_xdp_packets_total{cpu=\"%u\",interface=\"%s\","
 				       "outcome=\"%s\"} %llu\n",
-				       cpu, steer_dir_name(d), steer_xdp_stat_name(k),
+				       cpu, role_name(d), steer_xdp_stat_name(k),
 				       (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
 	printf("# HELP xshaper_tc_packets_total Packets classified by the TC programs, by "
 	       "outcome.\n# TYPE xshaper_tc_packets_total counter\n");
@@ -361,7 +359,7 @@ static void stats_prometheus(const struct stats_view *v)
 			for (k = 0; k < XS_TC_STATS; k++)
 				printf("xshaper_tc_packets_total{cpu=\"%u\",interface=\"%s\","
 				       "outcome=\"%s\"} %llu\n",
-				       cpu, steer_dir_name(d), steer_tc_stat_name(k),
+				       cpu, role_name(d), steer_tc_stat_name(k),
 				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
 }
 
@@ -379,22 +377,22 @@ static void stats_json(const struct stats_view *v)
 		printf("%s{\"id\":%u,\"name\":", first ? "" : ",", a->id);
 		json_string(customer_name(v, a->id));
 		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
-		print_class_json(find_class(&v->is[0], classid));
+		print_class_json(find_class(&v->is[XS_LAN], classid));
 		printf(",\"up\":");
-		print_class_json(find_class(&v->is[1], classid));
+		print_class_json(find_class(&v->is[XS_WAN], classid));
 		printf("}");
 		first = false;
 	}
 	printf("],\"default\":[");
 	first = true;
-	for (d = 0; d < 2; d++) {
+	for_each_role(k, d) {
 		for (i = 0; i < v->is[d].n; i++) {
 			const struct class_stats *s = &v->is[d].v[i];
 
 			if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 				continue;
 			printf("%s{\"direction\":\"%s\",\"txq\":%u,\"class\":", first ? "" : ",",
-			       dir_names[d], xs_classid_txq(s->classid));
+			       role_direction(d), xs_classid_txq(s->classid));
 			print_class_json(s);
 			printf("}");
 			first = false;
@@ -405,7 +403,7 @@ static void stats_json(const struct stats_view *v)
 	for (cpu = 0; cpu < v->ncpus; cpu++) {
 		printf("%s{\"cpu\":%u", first ? "" : ",", cpu);
 		for (d = 0; d < XS_DIRS; d++) {
-			printf(",\"%s\":{\"xdp\":{", steer_dir_name(d));
+			printf(",\"%s\":{\"xdp\":{", role_name(d));
 			for (k = 0; k < XS_XDP_STATS; k++)
 				printf("%s\"%s\":%llu", k ? "," : "", steer_xdp_stat_name(k),
 				       (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
@@ -468,12 +466,13 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 		snprintf(id, sizeof(id), "%u", a->id);
 		/* the column holds 16 bytes: cut at a whole character or escape */
 		text_escape(name, sizeof(name), raw, strlen(raw));
-		for (d = 0; d < 2; d++)
-			print_class_text(id, name, dir_names[d], find_class(&v->is[d], classid));
+		for_each_role(k, d)
+			print_class_text(id, name, role_direction(d),
+					 find_class(&v->is[d], classid));
 	}
 	if (only_ids)
 		return;
-	for (d = 0; d < 2; d++)
+	for_each_role(k, d)
 		for (i = 0; i < v->is[d].n; i++) {
 			const struct class_stats *s = &v->is[d].v[i];
 			char label[24];
@@ -481,7 +480,7 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 			if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 				continue;
 			snprintf(label, sizeof(label), "txq %u", xs_classid_txq(s->classid));
-			print_class_text("default", label, dir_names[d], s);
+			print_class_text("default", label, role_direction(d), s);
 		}
 	printf("\n%-4s %-4s", "cpu", "if");
 	for (k = 0; k < XS_XDP_STATS; k++)
@@ -491,7 +490,7 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 	printf("\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)
 		for (d = 0; d < XS_DIRS; d++) {
-			printf("%-4u %-4s", cpu, steer_dir_name(d));
+			printf("%-4u %-4s", cpu, role_name(d));
 			for (k = 0; k < XS_XDP_STATS; k++)
 				printf(" %12llu", (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
 			for (k = 0; k < XS_TC_STATS; k++)
@@ -631,33 +630,24 @@ static const char *when(uint64_t t, char *buf, size_t len)
 	return buf;
 }
 
-static const char *xdp_mode_name(enum xdp_mode mode)
-{
-	return mode == XDP_MODE_SKB ? "skb" : "native";
-}
-
 /* The trees of wan and lan against the customers in the maps. */
 static int verify_trees(const struct xs_config *cfg, const struct assignment *a, size_t n,
 			struct problems *p)
 {
-	const char *ifs[2] = { cfg->wan, cfg->lan };
 	struct tc_sock *ts;
 	struct tree live;
-	int err, i;
+	int err, dir;
 
 	err = tc_sock_open(&ts);
 	if (err)
 		return err;
-	for (i = 0; i < 2 && !err; i++) {
-		memset(&live, 0, sizeof(live));
-		err = tree_read(ts, ifs[i], &live);
-		if (err == -ENODEV) {
-			err = 0; /* steer_verify says it */
-		} else if (err) {
-			pr_err("%s: cannot read the qdisc tree: %s\n", ifs[i], strerror(-err));
-		} else {
+	for (dir = 0; dir < XS_DIRS && !err; dir++) {
+		/* a missing interface is steer_verify's problem to list */
+		if (!if_nametoindex(config_ifname(cfg, dir)))
+			continue;
+		err = tree_read(ts, config_ifname(cfg, dir), &live);
+		if (!err)
 			tree_verify(&live, cfg, a, n, p);
-		}
 		tree_free(&live);
 	}
 	tc_sock_close(ts);
@@ -666,7 +656,7 @@ static int verify_trees(const struct xs_config *cfg, const struct assignment *a,
 
 int cmd_status(const char *config, int argc, char **argv)
 {
-	struct steer_iface ifs[2];
+	struct steer_iface ifs[XS_DIRS];
 	struct assignment *assignments = NULL;
 	struct steer_table_usage tu = {};
 	struct steer *steer = NULL;
@@ -688,7 +678,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	if (load_config(config, &cfg))
 		return XS_EXIT_INVALID;
 	resolve_queues(&cfg); /* for the tree count; 1 a CPU when it cannot */
-	if (steer_query(&cfg, &ifs[0], &ifs[1]))
+	if (steer_query(&cfg, ifs))
 		return XS_EXIT_SYSTEM;
 	if (steer_open_started(&cfg, &steer))
 		return XS_EXIT_SYSTEM;
@@ -704,8 +694,8 @@ int cmd_status(const char *config, int argc, char **argv)
 		ret = XS_EXIT_SYSTEM;
 	if (json) {
 		printf("{\"started\":%s,\"interfaces\":[", started ? "true" : "false");
-		for (i = 0; i < 2; i++) {
-			printf("%s{\"role\":\"%s\",\"name\":", i ? "," : "", i ? "lan" : "wan");
+		for (i = 0; i < XS_DIRS; i++) {
+			printf("%s{\"role\":\"%s\",\"name\":", i ? "," : "", role_name(i));
 			json_string(ifs[i].name);
 			printf(",\"ifindex\":%u,\"xdp_prog_id\":%u,\"xdp_mode\":\"%s\","
 			       "\"xdp_ours\":%s,\"tc_prog_id\":%u,\"tc_ours\":%s}",
@@ -721,11 +711,11 @@ int cmd_status(const char *config, int argc, char **argv)
 		       "\"removed\":%u,\"changed\":%u,\"moved\":%u,\"unchanged\":%u,"
 		       "\"seconds\":%.3f},\"lookup_table\":{\"chunks\":%zu,\"capacity\":%zu,"
 		       "\"trie_entries\":%zu},\"problems\":[",
-		       cfg.queues_per_cpu, cfg.ncpus * cfg.queues_per_cpu, n,
-		       (unsigned long long)st.started, (unsigned long long)st.last_reload.time,
-		       st.last_reload.added, st.last_reload.removed, st.last_reload.changed,
-		       st.last_reload.moved, st.last_reload.unchanged,
-		       st.last_reload.msec / 1000.0, tu.chunks, tu.capacity, tu.fallbacks);
+		       cfg.queues_per_cpu, config_txqs(&cfg), n, (unsigned long long)st.started,
+		       (unsigned long long)st.last_reload.time, st.last_reload.added,
+		       st.last_reload.removed, st.last_reload.changed, st.last_reload.moved,
+		       st.last_reload.unchanged, st.last_reload.msec / 1000.0, tu.chunks,
+		       tu.capacity, tu.fallbacks);
 		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 			printf("%s{\"repairable\":%s,\"text\":", i ? "," : "",
 			       p.v[i].repairable ? "true" : "false");
@@ -734,10 +724,10 @@ int cmd_status(const char *config, int argc, char **argv)
 		}
 		printf("],\"problem_count\":%u}\n", p.n);
 	} else {
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < XS_DIRS; i++) {
 			const struct steer_iface *f = &ifs[i];
 
-			printf("%s: ", i ? "lan" : "wan");
+			printf("%s: ", role_name(i));
 			text_fputs(f->name, stdout);
 			if (!f->ifindex) {
 				printf(" (missing)\n");
@@ -758,9 +748,8 @@ int cmd_status(const char *config, int argc, char **argv)
 		printf("cpus:");
 		for (i = 0; i < cfg.ncpus; i++)
 			printf(" %u", cfg.cpus[i]);
-		printf(" (%u HTB tree%s per interface, %u per CPU)\n",
-		       cfg.ncpus * cfg.queues_per_cpu,
-		       cfg.ncpus * cfg.queues_per_cpu == 1 ? "" : "s", cfg.queues_per_cpu);
+		printf(" (%u HTB tree%s per interface, %u per CPU)\n", config_txqs(&cfg),
+		       config_txqs(&cfg) == 1 ? "" : "s", cfg.queues_per_cpu);
 		if (!started) {
 			printf("not started\n");
 		} else {
@@ -816,13 +805,13 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		return XS_EXIT_INVALID;
 	if (steer_open(&cfg, &steer))
 		return XS_EXIT_SYSTEM;
+	/* steer_lookup reports what failed, an address that is none included */
 	err = steer_lookup(steer, argv[1], &m);
 	if (err == -EINVAL) {
-		pr_err("lookup: '%s' is not an IPv4 or IPv6 address\n", argv[1]);
 		ret = XS_EXIT_INVALID;
 	} else if (!err && !m.known) {
 		printf("%s: no customer (unknown = %s)\n", m.address_text,
-		       m.unknown == XS_UNKNOWN_PASS ? "pass" : "shape");
+		       unknown_policy_name(m.unknown));
 		ret = XS_EXIT_OK;
 	} else if (!err) {
 		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s%s\n",

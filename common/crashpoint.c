@@ -6,7 +6,7 @@
 
 #include "common/crashpoint.h"
 
-static long left;
+long crashpoint_left;
 static pid_t owner;
 
 /* Read at start-up, so that a forked helper (the leaf probe) can tell it is one. */
@@ -14,14 +14,14 @@ __attribute__((constructor)) static void crashpoint_init(void)
 {
 	const char *env = getenv("XSHAPER_TEST_KILL_AFTER");
 
-	left = env ? atol(env) : 0;
-	if (left < 0)
-		left = 0;
+	crashpoint_left = env ? atol(env) : 0;
+	if (crashpoint_left < 0)
+		crashpoint_left = 0;
 	owner = getpid();
 }
 
-void crashpoint(void)
+void crashpoint_hit(void)
 {
-	if (left && getpid() == owner && --left == 0)
+	if (getpid() == owner && --crashpoint_left == 0)
 		kill(getpid(), SIGKILL);
 }

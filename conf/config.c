@@ -51,17 +51,87 @@ _Static_assert(IFNAME_MAX == IF_NAMESIZE - 1, "IFNAME_MAX is IF_NAMESIZE without
  */
 #define INI_MAX_SHOWN 100
 
-static const char *const leaf_names[] = {
-	[LEAF_FQ_CODEL] = "fq_codel",
-	[LEAF_SFQ] = "sfq",
-	[LEAF_PFIFO] = "pfifo",
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+const struct enum_val xdp_modes[] = {
+	{ "native", XDP_MODE_NATIVE },
+	{ "skb", XDP_MODE_SKB },
+	{},
 };
+
+const struct enum_val leaf_qdiscs[] = {
+	{ "fq_codel", LEAF_FQ_CODEL },
+	{ "sfq", LEAF_SFQ },
+	{ "pfifo", LEAF_PFIFO },
+	{},
+};
+
+const struct enum_val unknown_policies[] = {
+	{ "shape", XS_UNKNOWN_SHAPE },
+	{ "pass", XS_UNKNOWN_PASS },
+	{},
+};
+
+const struct enum_val role_names[] = {
+	{ "wan", XS_WAN },
+	{ "lan", XS_LAN },
+	{},
+};
+
+const struct enum_val role_directions[] = {
+	{ "up", XS_WAN },
+	{ "down", XS_LAN },
+	{},
+};
+
+const char *xdp_mode_name(enum xdp_mode mode)
+{
+	return enum_name(xdp_modes, mode);
+}
 
 const char *leaf_qdisc_name(enum leaf_qdisc leaf)
 {
-	if ((unsigned int)leaf < sizeof(leaf_names) / sizeof(leaf_names[0]))
-		return leaf_names[leaf];
-	return "unknown";
+	return enum_name(leaf_qdiscs, leaf);
+}
+
+const char *unknown_policy_name(enum xs_unknown unknown)
+{
+	return enum_name(unknown_policies, unknown);
+}
+
+const char *role_name(enum xs_dir dir)
+{
+	return enum_name(role_names, dir);
+}
+
+const char *role_direction(enum xs_dir dir)
+{
+	return enum_name(role_directions, dir);
+}
+
+const enum xs_dir shaping_order[XS_DIRS] = { XS_LAN, XS_WAN };
+
+static char *ifname_of(struct xs_config *cfg, enum xs_dir dir)
+{
+	return dir == XS_WAN ? cfg->wan : cfg->lan;
+}
+
+const char *config_ifname(const struct xs_config *cfg, enum xs_dir dir)
+{
+	return ifname_of((struct xs_config *)cfg, dir);
+}
+
+void config_set_ifname(struct xs_config *cfg, enum xs_dir dir, const char *ifname)
+{
+	copy_str(ifname_of(cfg, dir), IF_NAMESIZE, ifname);
+}
+
+uint64_t config_capacity(const struct xs_config *cfg, enum xs_dir dir)
+{
+	return dir == XS_WAN ? cfg->wan_capacity : cfg->lan_capacity;
 }
 
 void config_resolve_queues(struct xs_config *cfg, unsigned int txqs)
@@ -80,6 +150,64 @@ void config_resolve_queues(struct xs_config *cfg, unsigned int txqs)
 unsigned int config_txqs(const struct xs_config *cfg)
 {
 	return cfg->ncpus * cfg->queues_per_cpu;
+}
+
+unsigned int config_txq_cpu_index(const struct xs_config *cfg, unsigned int txq)
+{
+	return txq / cfg->queues_per_cpu;
+}
+
+unsigned int config_txq_cpu(const struct xs_config *cfg, unsigned int txq)
+{
+	return cfg->cpus[config_txq_cpu_index(cfg, txq)];
+}
+
+void config_cpu_txqs(const struct xs_config *cfg, unsigned int i, unsigned int *first,
+		     unsigned int *count)
+{
+	*first = i * cfg->queues_per_cpu;
+	*count = cfg->queues_per_cpu;
+}
+
+/* Why the CPUs and queues do not make 1..XS_MAX_TXQS TX queues; 0 when they do. */
+static int txqs_broken(const struct xs_config *cfg, char *why, size_t len)
+{
+	uint64_t txqs = (uint64_t)cfg->ncpus * cfg->queues_per_cpu;
+
+	if (!cfg->ncpus || cfg->ncpus > XS_MAX_CPUS)
+		snprintf(why, len, "%u CPUs; 1 to %d can be used", cfg->ncpus, XS_MAX_CPUS);
+	else if (!cfg->queues_per_cpu)
+		snprintf(why, len, "0 queues per CPU");
+	else if (txqs > XS_MAX_TXQS)
+		snprintf(why, len, "%u CPUs x %u queues is %llu TX queues, more than %d",
+			 cfg->ncpus, cfg->queues_per_cpu, (unsigned long long)txqs, XS_MAX_TXQS);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+int config_check_txqs(const struct xs_config *cfg)
+{
+	char why[128];
+
+	if (!txqs_broken(cfg, why, sizeof(why)))
+		return 0;
+	pr_err("[cpus] list and queues_per_cpu: %s; at most %d TX queues in all\n", why,
+	       XS_MAX_TXQS);
+	return -EINVAL;
+}
+
+static bool roles_distinct(const struct xs_config *cfg)
+{
+	return strcmp(cfg->wan, cfg->lan) != 0;
+}
+
+int config_check_roles(const struct xs_config *cfg)
+{
+	if (roles_distinct(cfg))
+		return 0;
+	pr_err("[interfaces] wan and lan are both '%s'; they must be two interfaces\n", cfg->wan);
+	return -EINVAL;
 }
 
 static int is_space(char c)
@@ -122,7 +250,7 @@ static int parse_cpu(const char **pp, unsigned int *cpu, bool clip, const char *
  * list of online CPUs on machines larger than the maps.
  */
 static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int max, bool clip,
-				const char **why)
+				unsigned int *count, const char **why)
 {
 	uint64_t set[XS_MAX_CPUS / 64] = { 0 };
 	const char *p = skip_space(s);
@@ -170,25 +298,27 @@ static int cpulist_parse_reason(const char *s, unsigned int *cpus, unsigned int 
 		*why = "no CPU below 256";
 		return -EINVAL;
 	}
-	return (int)n;
+	*count = n;
+	return 0;
 }
 
-int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max)
+int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max, unsigned int *n)
 {
 	const char *why;
 
 	if (!s)
 		return -EINVAL;
-	return cpulist_parse_reason(s, cpus, max, false, &why);
+	return cpulist_parse_reason(s, cpus, max, false, n, &why);
 }
 
-int cpus_online(unsigned int *cpus, unsigned int max)
+unsigned int cpus_online(unsigned int *cpus, unsigned int max)
 {
 	char buf[4096];
 	const char *why;
 	ssize_t len = -1;
+	unsigned int count;
 	long n, i;
-	int fd, ret;
+	int fd;
 
 	fd = open(CPU_ONLINE_PATH, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -197,9 +327,8 @@ int cpus_online(unsigned int *cpus, unsigned int max)
 	}
 	if (len > 0) {
 		buf[len] = '\0';
-		ret = cpulist_parse_reason(buf, cpus, max, true, &why);
-		if (ret > 0)
-			return ret;
+		if (!cpulist_parse_reason(buf, cpus, max, true, &count, &why))
+			return count;
 	}
 	/* no sysfs (a container without it): assume CPUs 0..n-1 */
 	n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -207,7 +336,7 @@ int cpus_online(unsigned int *cpus, unsigned int max)
 		n = 1;
 	for (i = 0; i < n && i < (long)max && i < XS_MAX_CPUS; i++)
 		cpus[i] = (unsigned int)i;
-	return (int)i;
+	return (unsigned int)i;
 }
 
 /* "0-3,6" from an ascending list, for messages */
@@ -231,19 +360,11 @@ static void cpulist_format(const unsigned int *cpus, unsigned int n, char *buf, 
 	}
 }
 
-static void copy_str(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src);
-}
-
 void config_defaults(struct xs_config *cfg)
 {
-	int n;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->xdp_mode = XDP_MODE_NATIVE;
-	n = cpus_online(cfg->cpus, XS_MAX_CPUS);
-	cfg->ncpus = n > 0 ? (unsigned int)n : 0;
+	cfg->ncpus = cpus_online(cfg->cpus, XS_MAX_CPUS);
 	cfg->queue_size = 2048;
 	cfg->queues_per_cpu = 1;
 	cfg->queues_auto = true;
@@ -252,7 +373,7 @@ void config_defaults(struct xs_config *cfg)
 	cfg->leaf_qdisc = LEAF_FQ_CODEL;
 	cfg->default_rate = 1000000ULL;
 	cfg->default_ceil = 0;
-	cfg->unknown = UNKNOWN_SHAPE;
+	cfg->unknown = XS_UNKNOWN_SHAPE;
 	copy_str(cfg->customers_file, sizeof(cfg->customers_file), "/etc/xshaper/customers.csv");
 	copy_str(cfg->bpffs, sizeof(cfg->bpffs), "/sys/fs/bpf/xshaper");
 	copy_str(cfg->lock, sizeof(cfg->lock), "/run/xshaper.lock");
@@ -305,6 +426,7 @@ struct load_ctx {
 	unsigned int errors;
 	struct shown errors_shown, warnings_shown;
 	bool set_wan, set_lan, bad_rate, bad_ceil, bad_caps, bad_cpus;
+	char allowed[128]; /* the names of the enum key that failed */
 };
 
 /* Why a value is bad goes into why[WHY_LEN]. */
@@ -313,7 +435,7 @@ struct load_ctx {
 struct ini_key {
 	const char *section;
 	const char *name;
-	const char *allowed;
+	const char *allowed; /* NULL: the names parse_enum took (ctx->allowed) */
 	int (*parse)(struct load_ctx *ctx, const char *val, char *why);
 };
 
@@ -343,18 +465,14 @@ static int parse_uint(const char *val, unsigned int min, unsigned int max, unsig
 	return 0;
 }
 
-static int parse_enum(const char *val, const char *const *names, unsigned int n, unsigned int *out,
-		      char *why)
+/* A value by its name in the enum's table, which also says what is allowed. */
+static int parse_enum(struct load_ctx *ctx, const char *val, const struct enum_val *values,
+		      unsigned int *out, char *why)
 {
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (!strcasecmp(val, names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
+	if (!enum_value(values, val, out))
+		return 0;
 	snprintf(why, WHY_LEN, "%s", *val ? "unknown value" : "empty");
+	enum_names(values, ctx->allowed, sizeof(ctx->allowed));
 	return -EINVAL;
 }
 
@@ -418,10 +536,9 @@ static int key_lan(struct load_ctx *ctx, const char *val, char *why)
 
 static int key_xdp_mode(struct load_ctx *ctx, const char *val, char *why)
 {
-	static const char *const names[] = { [XDP_MODE_NATIVE] = "native", [XDP_MODE_SKB] = "skb" };
 	unsigned int v;
 
-	if (parse_enum(val, names, 2, &v, why))
+	if (parse_enum(ctx, val, xdp_modes, &v, why))
 		return -EINVAL;
 	ctx->cfg->xdp_mode = (enum xdp_mode)v;
 	return 0;
@@ -431,11 +548,10 @@ static int key_cpus_list(struct load_ctx *ctx, const char *val, char *why)
 {
 	unsigned int cpus[XS_MAX_CPUS], online[XS_MAX_CPUS];
 	const char *reason = "malformed";
-	int n, nonline, i, j;
+	unsigned int n, nonline, i, j;
 	char list[WHY_LEN / 2];
 
-	n = cpulist_parse_reason(val, cpus, XS_MAX_CPUS, false, &reason);
-	if (n < 0) {
+	if (cpulist_parse_reason(val, cpus, XS_MAX_CPUS, false, &n, &reason)) {
 		snprintf(why, WHY_LEN, "%s", reason);
 		ctx->bad_cpus = true;
 		return -EINVAL;
@@ -446,14 +562,14 @@ static int key_cpus_list(struct load_ctx *ctx, const char *val, char *why)
 		while (j < nonline && online[j] < cpus[i])
 			j++;
 		if (j == nonline || online[j] != cpus[i]) {
-			cpulist_format(online, (unsigned int)nonline, list, sizeof(list));
+			cpulist_format(online, nonline, list, sizeof(list));
 			snprintf(why, WHY_LEN, "CPU %u is not online (online: %s)", cpus[i], list);
 			ctx->bad_cpus = true;
 			return -EINVAL;
 		}
 	}
-	memcpy(ctx->cfg->cpus, cpus, (size_t)n * sizeof(cpus[0]));
-	ctx->cfg->ncpus = (unsigned int)n;
+	memcpy(ctx->cfg->cpus, cpus, n * sizeof(cpus[0]));
+	ctx->cfg->ncpus = n;
 	return 0;
 }
 
@@ -476,29 +592,30 @@ static int key_queues_per_cpu(struct load_ctx *ctx, const char *val, char *why)
 	return 0;
 }
 
+/* A rate that the checks between keys use: *bad says it is not there to check. */
+static int parse_rate_checked(const char *val, uint64_t *out, bool *bad, char *why)
+{
+	if (!parse_rate(val, out, why))
+		return 0;
+	*bad = true;
+	return -EINVAL;
+}
+
 static int key_wan_capacity(struct load_ctx *ctx, const char *val, char *why)
 {
-	if (parse_rate(val, &ctx->cfg->wan_capacity, why)) {
-		ctx->bad_caps = true;
-		return -EINVAL;
-	}
-	return 0;
+	return parse_rate_checked(val, &ctx->cfg->wan_capacity, &ctx->bad_caps, why);
 }
 
 static int key_lan_capacity(struct load_ctx *ctx, const char *val, char *why)
 {
-	if (parse_rate(val, &ctx->cfg->lan_capacity, why)) {
-		ctx->bad_caps = true;
-		return -EINVAL;
-	}
-	return 0;
+	return parse_rate_checked(val, &ctx->cfg->lan_capacity, &ctx->bad_caps, why);
 }
 
 static int key_leaf_qdisc(struct load_ctx *ctx, const char *val, char *why)
 {
 	unsigned int v;
 
-	if (parse_enum(val, leaf_names, sizeof(leaf_names) / sizeof(leaf_names[0]), &v, why))
+	if (parse_enum(ctx, val, leaf_qdiscs, &v, why))
 		return -EINVAL;
 	ctx->cfg->leaf_qdisc = (enum leaf_qdisc)v;
 	return 0;
@@ -506,11 +623,7 @@ static int key_leaf_qdisc(struct load_ctx *ctx, const char *val, char *why)
 
 static int key_default_rate(struct load_ctx *ctx, const char *val, char *why)
 {
-	if (parse_rate(val, &ctx->cfg->default_rate, why)) {
-		ctx->bad_rate = true;
-		return -EINVAL;
-	}
-	return 0;
+	return parse_rate_checked(val, &ctx->cfg->default_rate, &ctx->bad_rate, why);
 }
 
 static int key_default_ceil(struct load_ctx *ctx, const char *val, char *why)
@@ -519,21 +632,16 @@ static int key_default_ceil(struct load_ctx *ctx, const char *val, char *why)
 		ctx->cfg->default_ceil = 0;
 		return 0;
 	}
-	if (parse_rate(val, &ctx->cfg->default_ceil, why)) {
-		ctx->bad_ceil = true;
-		return -EINVAL;
-	}
-	return 0;
+	return parse_rate_checked(val, &ctx->cfg->default_ceil, &ctx->bad_ceil, why);
 }
 
 static int key_unknown(struct load_ctx *ctx, const char *val, char *why)
 {
-	static const char *const names[] = { [UNKNOWN_SHAPE] = "shape", [UNKNOWN_PASS] = "pass" };
 	unsigned int v;
 
-	if (parse_enum(val, names, 2, &v, why))
+	if (parse_enum(ctx, val, unknown_policies, &v, why))
 		return -EINVAL;
-	ctx->cfg->unknown = (enum unknown_policy)v;
+	ctx->cfg->unknown = (enum xs_unknown)v;
 	return 0;
 }
 
@@ -658,7 +766,7 @@ static int key_lookup_memory(struct load_ctx *ctx, const char *val, char *why)
 static const struct ini_key ini_keys[] = {
 	{ "interfaces", "wan", IFNAME_ALLOWED, key_wan },
 	{ "interfaces", "lan", IFNAME_ALLOWED, key_lan },
-	{ "interfaces", "xdp_mode", "native, skb", key_xdp_mode },
+	{ "interfaces", "xdp_mode", NULL, key_xdp_mode },
 	{ "cpus", "list", "online CPUs as a list such as 0-3,6", key_cpus_list },
 	{ "cpus", "queue_size", STRINGIFY(QUEUE_SIZE_MIN) ".." STRINGIFY(QUEUE_SIZE_MAX),
 	  key_queue_size },
@@ -666,12 +774,12 @@ static const struct ini_key ini_keys[] = {
 	  key_queues_per_cpu },
 	{ "shaping", "wan_capacity", RATE_ALLOWED, key_wan_capacity },
 	{ "shaping", "lan_capacity", RATE_ALLOWED, key_lan_capacity },
-	{ "shaping", "leaf_qdisc", "fq_codel, sfq, pfifo", key_leaf_qdisc },
+	{ "shaping", "leaf_qdisc", NULL, key_leaf_qdisc },
 	{ "shaping", "default_rate", RATE_ALLOWED, key_default_rate },
 	{ "shaping", "default_ceil",
 	  "0 for the interface capacity, or a rate from default_rate up to the smaller capacity",
 	  key_default_ceil },
-	{ "shaping", "unknown", "shape, pass", key_unknown },
+	{ "shaping", "unknown", NULL, key_unknown },
 	{ "customers", "file", "a path; a relative one starts at the directory of the INI file",
 	  key_customers_file },
 	{ "customers", "max_removed",
@@ -980,7 +1088,7 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 		return;
 	}
 	if (k->parse(ctx, val, why))
-		report(ctx, k->section, k->name, val, why, k->allowed);
+		report(ctx, k->section, k->name, val, why, k->allowed ? k->allowed : ctx->allowed);
 }
 
 static void check_missing(struct load_ctx *ctx, const char *key, const char *what)
@@ -1002,16 +1110,13 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 		check_missing(ctx, "wan", "the internet (upstream)");
 	if (!ctx->set_lan)
 		check_missing(ctx, "lan", "the customers");
-	if (cfg->wan[0] && !strcmp(cfg->wan, cfg->lan)) {
+	if (cfg->wan[0] && !roles_distinct(cfg)) {
 		snprintf(why, WHY_LEN, "the same interface as wan");
 		report(ctx, "interfaces", "lan", cfg->lan, why, "an interface other than wan");
 	}
-	if (!ctx->bad_cpus && config_txqs(cfg) > XS_MAX_TXQS) {
-		snprintf(why, WHY_LEN, "%u CPUs x %u queues is %u TX queues, more than %d",
-			 cfg->ncpus, cfg->queues_per_cpu, config_txqs(cfg), XS_MAX_TXQS);
+	if (!ctx->bad_cpus && txqs_broken(cfg, why, WHY_LEN))
 		report(ctx, "cpus", "queues_per_cpu",
 		       iniparser_getstring(d, "cpus:queues_per_cpu", ""), why, TXQS_ALLOWED);
-	}
 	if (ctx->bad_caps)
 		return;
 	rate_format(cap, b, sizeof(b));

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bpf/xshaper.h"
+#include "common/enumval.h"
 
 #define XS_DEFAULT_CONFIG "/etc/xshaper/xshaper.ini"
 
@@ -20,11 +21,6 @@ enum leaf_qdisc {
 	LEAF_FQ_CODEL,
 	LEAF_SFQ,
 	LEAF_PFIFO,
-};
-
-enum unknown_policy {
-	UNKNOWN_SHAPE,
-	UNKNOWN_PASS,
 };
 
 /* The whole INI file, with defaults filled in. Rates are in bit/s. */
@@ -49,7 +45,7 @@ struct xs_config {
 	enum leaf_qdisc leaf_qdisc;
 	uint64_t default_rate;
 	uint64_t default_ceil; /* 0: the capacity of the interface */
-	enum unknown_policy unknown;
+	enum xs_unknown unknown;
 
 	/* [customers] */
 	char customers_file[PATH_MAX];
@@ -98,20 +94,74 @@ void config_resolve_queues(struct xs_config *cfg, unsigned int txqs);
 /* Number of TX queues the trees use: ncpus * queues_per_cpu. */
 unsigned int config_txqs(const struct xs_config *cfg);
 
-/* "fq_codel", "sfq", "pfifo" */
-const char *leaf_qdisc_name(enum leaf_qdisc leaf);
+/*
+ * Who owns which TX queue: CPU i of cfg->cpus (its index, not its number)
+ * owns the queues_per_cpu TX queues from i * queues_per_cpu on, and so the
+ * HTB trees of those queues on both interfaces.
+ */
+unsigned int config_txq_cpu_index(const struct xs_config *cfg, unsigned int txq);
+/* The CPU number that owns txq: cfg->cpus[config_txq_cpu_index()]. */
+unsigned int config_txq_cpu(const struct xs_config *cfg, unsigned int txq);
+/* The TX queues CPU index i owns: *first .. *first + *count - 1. */
+void config_cpu_txqs(const struct xs_config *cfg, unsigned int i, unsigned int *first,
+		     unsigned int *count);
 
 /*
- * Parse a CPU list such as "0-3,6" into ascending unique CPU numbers.
- * Returns the count, or -EINVAL (empty, malformed, or >= XS_MAX_CPUS).
+ * The rules between keys that config_load applies and the engines rely on,
+ * for a config built by hand (tests, tools) as much as for a loaded one.
+ * Each returns 0, or -EINVAL reported once with pr_err.
+ *   txqs:  1..XS_MAX_CPUS CPUs, queues_per_cpu >= 1, at most XS_MAX_TXQS TX
+ *          queues in all
+ *   roles: wan and lan are two interfaces
  */
-int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max);
+int config_check_txqs(const struct xs_config *cfg);
+int config_check_roles(const struct xs_config *cfg);
+
+/*
+ * The roles of the interfaces (enum xs_dir), and what each one shapes on
+ * its egress: wan upload (up_rate, up_ceil, wan_capacity), lan download.
+ * conf/customers.h has the rates of a customer for a role.
+ */
+const char *config_ifname(const struct xs_config *cfg, enum xs_dir dir);
+/* Give role dir another interface (stop: the one the state recorded). */
+void config_set_ifname(struct xs_config *cfg, enum xs_dir dir, const char *ifname);
+uint64_t config_capacity(const struct xs_config *cfg, enum xs_dir dir);
+
+/*
+ * The roles in the order the trees are built, checked, stopped and shown:
+ * lan (download) first, then wan. for_each_role(i, dir) walks them.
+ */
+extern const enum xs_dir shaping_order[XS_DIRS];
+#define for_each_role(i, dir) for ((i) = 0; (i) < XS_DIRS && ((dir) = shaping_order[(i)], 1); (i)++)
+
+/*
+ * The names of the enums, one table each (common/enumval.h): the INI file
+ * is parsed with them and everything that prints a value takes its name
+ * from them.
+ */
+extern const struct enum_val xdp_modes[]; /* "native", "skb" */
+extern const struct enum_val leaf_qdiscs[]; /* "fq_codel", "sfq", "pfifo" */
+extern const struct enum_val unknown_policies[]; /* "shape", "pass" */
+extern const struct enum_val role_names[]; /* "wan", "lan" */
+extern const struct enum_val role_directions[]; /* "up" (wan egress), "down" (lan egress) */
+
+const char *xdp_mode_name(enum xdp_mode mode);
+const char *leaf_qdisc_name(enum leaf_qdisc leaf);
+const char *unknown_policy_name(enum xs_unknown unknown);
+const char *role_name(enum xs_dir dir);
+const char *role_direction(enum xs_dir dir);
+
+/*
+ * Parse a CPU list such as "0-3,6" into ascending unique CPU numbers, *n
+ * of them. Returns 0, or -EINVAL (empty, malformed, or >= XS_MAX_CPUS).
+ */
+int cpulist_parse(const char *s, unsigned int *cpus, unsigned int max, unsigned int *n);
 
 /*
  * The online CPUs below XS_MAX_CPUS, ascending, from
- * /sys/devices/system/cpu/online (sysconf as the fallback). Returns the
- * count (at least 1).
+ * /sys/devices/system/cpu/online (sysconf as the fallback). Returns how
+ * many (at least 1): it cannot fail.
  */
-int cpus_online(unsigned int *cpus, unsigned int max);
+unsigned int cpus_online(unsigned int *cpus, unsigned int max);
 
 #endif /* XSHAPER_CONFIG_H */

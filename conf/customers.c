@@ -475,11 +475,11 @@ static int tmp_add(struct parser *ps, const struct prefix *p)
 	return 0;
 }
 
-/* Space- or ';'-separated prefixes into ps->tmp; returns -ENOMEM or the count of bad ones. */
-static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who)
+/* Space- or ';'-separated prefixes into ps->tmp, each bad one counted in *bad: 0 or -ENOMEM. */
+static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who,
+			  int *bad)
 {
 	const char *seps = " \t\r\n;";
-	int bad = 0;
 
 	ps->ntmp = 0;
 	s += strspn(s, seps);
@@ -494,18 +494,18 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		if (n >= sizeof(tok)) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
 				 why);
-			bad++;
+			(*bad)++;
 		} else {
 			memcpy(tok, s, n);
 			tok[n] = '\0';
 			if (prefix_parse_reason(tok, &p, &host_bits, &v6, &why)) {
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
 					 tok, why);
-				bad++;
+				(*bad)++;
 			} else if (prefix_refused(&p, v6, refused, sizeof(refused))) {
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
 					 tok, refused);
-				bad++;
+				(*bad)++;
 			} else {
 				if (host_bits)
 					diag_add(&ps->diags, LOG_LEVEL_WARN, line,
@@ -518,14 +518,14 @@ static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, c
 		s += n;
 		s += strspn(s, seps);
 	}
-	if (!ps->ntmp && !bad) {
+	if (!ps->ntmp && !*bad) {
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 			 "%sno prefixes; list one or more addresses or CIDR prefixes separated by "
 			 "spaces or ';'",
 			 who);
-		bad++;
+		(*bad)++;
 	}
-	return bad;
+	return 0;
 }
 
 static int parse_rate_field(struct parser *ps, enum column col, unsigned int line, const char *who,
@@ -545,23 +545,29 @@ static int parse_rate_field(struct parser *ps, enum column col, unsigned int lin
 	return -EINVAL;
 }
 
-static void check_pair(struct parser *ps, unsigned int line, const char *who, const char *dir,
-		       uint64_t rate, uint64_t ceil, const char *cap_name, uint64_t cap,
-		       const char *iface)
+/* The rate and ceil a role shapes of a customer, against each other and its capacity. */
+static void check_rates(struct parser *ps, unsigned int line, const char *who,
+			const struct customer *c, enum xs_dir dir)
 {
+	const char *d = role_direction(dir), *role = role_name(dir);
 	char a[RATE_BUFSZ], b[RATE_BUFSZ];
+	uint64_t rate, ceil, cap;
 
+	customer_rates(c, dir, &rate, &ceil);
+	if (!rate || !ceil)
+		return; /* not a rate: reported */
 	if (rate > ceil)
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 			 "%s%s_rate %s is more than %s_ceil %s; the guaranteed rate cannot exceed "
 			 "the ceiling",
-			 who, dir, rate_format(rate, a, sizeof(a)), dir,
+			 who, d, rate_format(rate, a, sizeof(a)), d,
 			 rate_format(ceil, b, sizeof(b)));
+	cap = ps->cfg ? config_capacity(ps->cfg, dir) : 0;
 	if (ps->cfg && ceil > cap)
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%s%s_ceil %s is more than [shaping] %s %s (%s is shaped on %s)", who, dir,
-			 rate_format(ceil, a, sizeof(a)), cap_name, rate_format(cap, b, sizeof(b)),
-			 dir, iface);
+			 "%s%s_ceil %s is more than [shaping] %s_capacity %s (%s is shaped on %s)",
+			 who, d, rate_format(ceil, a, sizeof(a)), role,
+			 rate_format(cap, b, sizeof(b)), d, role);
 }
 
 /* Room for need elements of size in *v (capacity *cap), doubling. */
@@ -601,7 +607,8 @@ static int parse_row(struct parser *ps, unsigned int line)
 	struct customer c = { .line = line };
 	const char *id = csv_field(&ps->csv, (unsigned int)ps->col[COL_ID]);
 	char who[32] = "";
-	int bad = 0, r;
+	int bad = 0, err;
+	enum xs_dir dir;
 	size_t i;
 
 	if (customer_id_parse(id, &c.id)) {
@@ -615,21 +622,17 @@ static int parse_row(struct parser *ps, unsigned int line)
 		snprintf(who, sizeof(who), "customer %u: ", c.id);
 	}
 
-	r = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line, who);
-	if (r < 0)
-		return r;
-	bad += r;
+	err = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line,
+			     who, &bad);
+	if (err)
+		return err;
 
 	bad += !!parse_rate_field(ps, COL_DOWN_RATE, line, who, &c.down_rate);
 	bad += !!parse_rate_field(ps, COL_DOWN_CEIL, line, who, &c.down_ceil);
 	bad += !!parse_rate_field(ps, COL_UP_RATE, line, who, &c.up_rate);
 	bad += !!parse_rate_field(ps, COL_UP_CEIL, line, who, &c.up_ceil);
-	if (c.down_rate && c.down_ceil)
-		check_pair(ps, line, who, "down", c.down_rate, c.down_ceil, "lan_capacity",
-			   ps->cfg ? ps->cfg->lan_capacity : 0, "lan");
-	if (c.up_rate && c.up_ceil)
-		check_pair(ps, line, who, "up", c.up_rate, c.up_ceil, "wan_capacity",
-			   ps->cfg ? ps->cfg->wan_capacity : 0, "wan");
+	for_each_role(i, dir)
+		check_rates(ps, line, who, &c, dir);
 
 	/*
 	 * A row with a bad id cannot take part in the id and prefix checks;

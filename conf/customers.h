@@ -19,6 +19,14 @@ struct customer {
 	unsigned int line; /* line in the file, for messages */
 };
 
+/* What the egress of a role shapes of a customer: down_* on lan, up_* on wan. */
+static inline void customer_rates(const struct customer *c, enum xs_dir dir, uint64_t *rate,
+				  uint64_t *ceil)
+{
+	*rate = dir == XS_WAN ? c->up_rate : c->down_rate;
+	*ceil = dir == XS_WAN ? c->up_ceil : c->down_ceil;
+}
+
 struct customer_list {
 	struct customer *v; /* sorted by id */
 	size_t n;
@@ -26,7 +34,7 @@ struct customer_list {
 };
 
 /*
- * Read and validate a customer list (DESIGN.md "Customer list"). Every bad
+ * Read and validate a customer list (docs/xshaper.ini.5, CUSTOMER LIST). Every bad
  * row is reported with pr_err as "FILE:LINE: reason" (the first 100 by
  * line, then one line with how many more and on which lines); if any row is
  * bad the whole list is refused (-EINVAL) and *out is left empty. Nested

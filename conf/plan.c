@@ -198,7 +198,8 @@ static int keep_previous(struct builder *b, const struct assignment *prev, size_
 			continue;
 		}
 		ci = a->cpu < XS_MAX_CPUS ? cpu_index[a->cpu] : -1;
-		if (ci >= 0 && a->txq / cfg->queues_per_cpu == (uint32_t)ci && a->txq < b->ntxqs &&
+		if (ci >= 0 && a->txq < b->ntxqs &&
+		    config_txq_cpu_index(cfg, a->txq) == (uint32_t)ci &&
 		    a->minor >= XS_FIRST_MINOR && a->minor <= XS_MAX_MINOR)
 			claims[nclaims++] = (struct claim){ a->txq, a->minor, i };
 		i++;
@@ -298,14 +299,8 @@ int plan_build(const struct xs_config *cfg, const struct customer_list *list,
 	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	/* each bound first: the product could wrap */
-	if (!cfg->ncpus || !cfg->queues_per_cpu || cfg->ncpus > XS_MAX_CPUS ||
-	    cfg->queues_per_cpu > XS_MAX_TXQS || config_txqs(cfg) > XS_MAX_TXQS) {
-		pr_err("plan: %u CPUs x %u queues per CPU cannot hold customers; set [cpus] list "
-		       "and queues_per_cpu (1..%d TX queues)\n",
-		       cfg->ncpus, cfg->queues_per_cpu, XS_MAX_TXQS);
+	if (config_check_txqs(cfg))
 		return -EINVAL;
-	}
 	b.ntxqs = config_txqs(cfg);
 	room = (uint64_t)b.ntxqs * XS_MINORS_PER_TREE;
 	if (n > room) {
@@ -351,7 +346,7 @@ int plan_build(const struct xs_config *cfg, const struct customer_list *list,
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++)
-		out->v[i].cpu = cfg->cpus[out->v[i].txq / cfg->queues_per_cpu];
+		out->v[i].cpu = config_txq_cpu(cfg, out->v[i].txq);
 out:
 	if (err == -ENOMEM)
 		pr_err("plan: out of memory placing %zu customers\n", n);

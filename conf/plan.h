@@ -16,7 +16,7 @@
 struct assignment {
 	uint32_t id;
 	uint32_t cpu;
-	uint32_t txq; /* 0-based; cpu index i owns i*queues_per_cpu .. +queues_per_cpu-1 */
+	uint32_t txq; /* 0-based; owned by cpu (config_txq_cpu) */
 	uint32_t minor; /* XS_FIRST_MINOR..XS_MAX_MINOR */
 };
 
@@ -32,8 +32,8 @@ struct plan {
  * ceil first, to the TX queue of least ceil sum (down_ceil + up_ceil), and take
  * the lowest free minor there. prev may be NULL (nprev 0) and need not be
  * sorted; entries of customers no longer listed are ignored.
- * Returns 0, -ENOSPC (more customers than minors; reported with pr_err) or
- * -ENOMEM.
+ * Returns 0, -EINVAL (cfg breaks config_check_txqs, or an id is listed
+ * twice), -ENOSPC (more customers than minors) or -ENOMEM; each reported.
  */
 int plan_build(const struct xs_config *cfg, const struct customer_list *list,
 	       const struct assignment *prev, size_t nprev, struct plan *out);

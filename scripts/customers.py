@@ -23,7 +23,7 @@
       A list of N customers on 198.19.0.0/16 (/32 each, from 198.19.1.1),
       and with --v6 a /56 each from 2001:db8:100::/40, on stdout.
 
-The list format is DESIGN.md "Customer list": CSV with a header row naming
+The list format is xshaper.ini(5), CUSTOMER LIST: CSV with a header row naming
 the columns (any order, extra columns ignored), '#' comments and blank
 lines skipped, prefixes separated by spaces or ';', rates in kbit/mbit/gbit
 or a bare number of Mbit/s. Only what the tools need is checked here;

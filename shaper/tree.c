@@ -4,6 +4,7 @@
  * Nothing here talks to the kernel; shaper/tree_nl.c reads and applies.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,19 +99,6 @@ uint32_t tree_ticks(uint32_t bytes, uint64_t rate)
 	return nl_us2ticks((uint32_t)us);
 }
 
-const char *tree_leaf_kind(enum leaf_qdisc leaf)
-{
-	switch (leaf) {
-	case LEAF_FQ_CODEL:
-		return "fq_codel";
-	case LEAF_SFQ:
-		return "sfq";
-	case LEAF_PFIFO:
-		return "pfifo";
-	}
-	return "?";
-}
-
 bool tree_leaf_known(const struct tree *live, enum leaf_qdisc leaf)
 {
 	size_t i;
@@ -118,7 +106,7 @@ bool tree_leaf_known(const struct tree *live, enum leaf_qdisc leaf)
 	if (leaf == LEAF_PFIFO)
 		return true;
 	for (i = 0; i < live->nqdiscs; i++)
-		if (!strcmp(live->qdiscs[i].kind, tree_leaf_kind(leaf)))
+		if (!strcmp(live->qdiscs[i].kind, leaf_qdisc_name(leaf)))
 			return true;
 	return false;
 }
@@ -139,31 +127,31 @@ static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, u
 	c->id = id;
 }
 
-int tree_class_cmp(const void *a, const void *b)
-{
-	const struct tree_class *x = a, *y = b;
+/* struct tree_class and the stats of cmd/report.c begin with it */
+_Static_assert(offsetof(struct tree_class, classid) == 0, "classid first");
 
-	return x->classid < y->classid ? -1 : x->classid > y->classid;
+int tree_classid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
-		 const struct plan *plan, enum tree_dir dir, struct tree *out)
+		 const struct plan *plan, enum xs_dir dir, struct tree *out)
 {
-	uint64_t capacity = dir == TREE_DOWN ? cfg->lan_capacity : cfg->wan_capacity;
-	const char *ifname = dir == TREE_DOWN ? cfg->lan : cfg->wan;
-	unsigned int ntxq = config_txqs(cfg);
+	uint64_t capacity = config_capacity(cfg, dir);
+	const char *ifname = config_ifname(cfg, dir);
 	uint64_t def_ceil = cfg->default_ceil ? cfg->default_ceil : capacity;
 	struct tree_class *c;
-	unsigned int txq;
+	unsigned int txq, ntxq;
 	size_t i, n = 0;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!ntxq || ntxq > XS_MAX_TXQS) {
-		pr_err("%s: %u CPUs x queues_per_cpu %u = %u TX queues; xshaper supports 1..%u\n",
-		       ifname, cfg->ncpus, cfg->queues_per_cpu, ntxq, XS_MAX_TXQS);
+	if (config_check_txqs(cfg))
 		return -EINVAL;
-	}
+	ntxq = config_txqs(cfg);
 	if (capacity < RATE_MIN || cfg->default_rate < RATE_MIN) {
 		pr_err("%s: capacity and default_rate must be at least %u bit/s\n", ifname,
 		       RATE_MIN);
@@ -196,8 +184,7 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 			err = -EINVAL;
 			continue;
 		}
-		rate = dir == TREE_DOWN ? cu->down_rate : cu->up_rate;
-		ceil = dir == TREE_DOWN ? cu->down_ceil : cu->up_ceil;
+		customer_rates(cu, dir, &rate, &ceil);
 		if (a->txq >= ntxq || a->minor < XS_FIRST_MINOR || a->minor > XS_MAX_MINOR) {
 			pr_err("%s: customer %u: txq %u minor %u out of range (txq < %u, minor "
 			       "%u..%u)\n",
@@ -215,7 +202,7 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 			  rate, ceil, a->id);
 	}
 	out->nclasses = n;
-	qsort(c, n, sizeof(*c), tree_class_cmp);
+	qsort(c, n, sizeof(*c), tree_classid_cmp);
 	for (i = 1; i < n; i++) {
 		char id[HANDLE_TEXT_LEN];
 
@@ -253,7 +240,7 @@ static const struct tree_class *find_class(const struct tree *t, uint32_t classi
 
 	if (!t->nclasses)
 		return NULL;
-	return bsearch(&key, t->classes, t->nclasses, sizeof(key), tree_class_cmp);
+	return bsearch(&key, t->classes, t->nclasses, sizeof(key), tree_classid_cmp);
 }
 
 int tree_qdisc_cmp(const void *a, const void *b)
@@ -454,7 +441,7 @@ static int leaf_for_new(struct diff_state *s, struct op_list *l, const struct tr
 static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
 			 const struct tree_class *c)
 {
-	const char *want = tree_leaf_kind(s->want->leaf);
+	const char *want = leaf_qdisc_name(s->want->leaf);
 	const struct tree_qdisc *q;
 	const char *have;
 	uint32_t handle;

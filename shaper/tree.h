@@ -53,11 +53,6 @@
  */
 #define TREE_R2Q 10U
 
-enum tree_dir {
-	TREE_DOWN, /* lan egress: down_rate/down_ceil, lan_capacity */
-	TREE_UP, /* wan egress: up_rate/up_ceil, wan_capacity */
-};
-
 /* One HTB class, desired or live, in the units the kernel keeps. */
 struct tree_class {
 	uint32_t classid;
@@ -154,15 +149,17 @@ void tc_sock_close(struct tc_sock *ts);
 unsigned long tc_sock_messages(const struct tc_sock *ts);
 
 /*
- * The tree one interface should have: cfg->ncpus * cfg->queues_per_cpu HTB
- * trees, each with its root and default class, and one class per planned
- * customer. Pure: reads only its arguments (and /proc/net/psched through
- * libnl for the tick unit). Returns 0, -EINVAL (a customer the plan names
- * is missing, a txq or minor out of range, a zero rate; each reported) or
- * -ENOMEM.
+ * The tree the interface of role dir should have (config_ifname): one HTB
+ * tree a TX queue (config_txqs), each with its root class at the role's
+ * capacity and its default class, and one class per planned customer at
+ * the rates the role shapes (customer_rates). Pure: reads only its
+ * arguments (and /proc/net/psched through libnl for the tick unit).
+ * Returns 0, -EINVAL (cfg breaks config_check_txqs, a customer the plan
+ * names is missing, a txq or minor out of range, a zero rate; each
+ * reported) or -ENOMEM.
  */
 int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
-		 const struct plan *plan, enum tree_dir dir, struct tree *out);
+		 const struct plan *plan, enum xs_dir dir, struct tree *out);
 
 /*
  * The live tree of an interface: its TX queue count and MTU, its visible
@@ -196,6 +193,12 @@ struct problems;
 void tree_verify(const struct tree *live, const struct xs_config *cfg,
 		 const struct assignment *a, size_t n, struct problems *p);
 
+/*
+ * Order by classid, for qsort and bsearch over struct tree_class and any
+ * other record whose first member is its uint32_t classid.
+ */
+int tree_classid_cmp(const void *a, const void *b);
+
 void tree_free(struct tree *t);
 void tree_diff_free(struct tree_diff *d);
 
@@ -225,11 +228,7 @@ int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind);
  */
 int tree_check_leaf(enum leaf_qdisc leaf);
 
-/* "fq_codel", "sfq", "pfifo" */
-const char *tree_leaf_kind(enum leaf_qdisc leaf);
-
-/* By classid and by handle, as struct tree keeps its classes and qdiscs. */
-int tree_class_cmp(const void *a, const void *b);
+/* By handle, as struct tree keeps its qdiscs. */
 int tree_qdisc_cmp(const void *a, const void *b);
 
 /* Whether a qdisc is xshaper's mq XS_MQ_MAJOR: at the root of its device. */

@@ -719,7 +719,7 @@ static int read_classes(struct tc_sock *ts, struct tree *t)
 		}
 	}
 	if (t->nclasses)
-		qsort(t->classes, t->nclasses, sizeof(*t->classes), tree_class_cmp);
+		qsort(t->classes, t->nclasses, sizeof(*t->classes), tree_classid_cmp);
 	return 0;
 }
 
@@ -804,7 +804,7 @@ static int op_msg(struct apply_ctx *a, const struct tree_op *op, struct nl_msg *
 				 "pfifo_fast", msg);
 	case TREE_OP_LEAF_CREATE:
 		return qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, op->handle,
-				 op->parent, tree_leaf_kind(a->diff->leaf), msg);
+				 op->parent, leaf_qdisc_name(a->diff->leaf), msg);
 	case TREE_OP_CLASS_CREATE:
 		*handle = op->cls.classid;
 		return class_msg(a, op, NLM_F_CREATE | NLM_F_EXCL, msg);
@@ -831,7 +831,7 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 	err = batch_open(&a.b, ts, diff->ifname);
 	if (err)
 		return err;
-	a.b.leaf_kind = tree_leaf_kind(diff->leaf);
+	a.b.leaf_kind = leaf_qdisc_name(diff->leaf);
 	a.cls = rtnl_class_alloc();
 	a.htb = rtnl_qdisc_alloc();
 	if (!a.cls || !a.htb) {
@@ -983,7 +983,7 @@ static int probe_child(void)
 		uint32_t handle = xs_handle(i + 1, 0);
 
 		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, LOOPBACK_IFINDEX, handle,
-			      TC_H_ROOT, tree_leaf_kind(leaf_kinds[i]), &msg))
+			      TC_H_ROOT, leaf_qdisc_name(leaf_kinds[i]), &msg))
 			continue;
 		if (!send_one(&b, msg, REQ_PROBE, handle, TC_H_ROOT))
 			have |= 1U << i;
@@ -1012,7 +1012,7 @@ int tree_check_leaf(enum leaf_qdisc leaf)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) & LEAF_PROBE_FAILED) {
 		pr_err("cannot probe for the %s qdisc: a private network namespace is needed "
 		       "(run as root)\n",
-		       tree_leaf_kind(leaf));
+		       leaf_qdisc_name(leaf));
 		return -EPERM;
 	}
 	have = WEXITSTATUS(status);
@@ -1022,13 +1022,13 @@ int tree_check_leaf(enum leaf_qdisc leaf)
 		if (have & (1U << i)) {
 			if (names[0])
 				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, tree_leaf_kind(leaf_kinds[i]),
+			strncat(names, leaf_qdisc_name(leaf_kinds[i]),
 				sizeof(names) - strlen(names) - 1);
 		}
 	}
 	if (want >= 0 && have & (1U << want))
 		return 0;
-	pr_err("leaf_qdisc = %s: this kernel has no %s qdisc; it has: %s\n", tree_leaf_kind(leaf),
-	       tree_leaf_kind(leaf), names[0] ? names : "none of them");
+	pr_err("leaf_qdisc = %s: this kernel has no %s qdisc; it has: %s\n", leaf_qdisc_name(leaf),
+	       leaf_qdisc_name(leaf), names[0] ? names : "none of them");
 	return -EOPNOTSUPP;
 }

@@ -10,17 +10,28 @@
 /* Where systemd mounts the BPF filesystem, and start does without it. */
 #define STEER_BPFFS_ROOT "/sys/fs/bpf"
 
+/*
+ * The maps, each as X(enum steer_map suffix, name in bpf/classify.h and so
+ * in the skeleton and of the pin): adding a map is adding its line here.
+ */
+#define STEER_MAP_LIST(X)                                                                          \
+	X(PREFIXES, xs_prefixes)                                                                   \
+	X(TABLE, xs_table)                                                                         \
+	X(CPUMAP, xs_cpumap)                                                                       \
+	X(CPU_QUEUES, xs_cpu_queues)                                                               \
+	X(SETTINGS, xs_settings)                                                                   \
+	X(STATS, xs_stats)                                                                         \
+	X(STATE, xs_state)                                                                         \
+	X(XPS, xs_xps)
+
+/* clang-format off */
 enum steer_map {
-	MAP_PREFIXES,
-	MAP_TABLE,
-	MAP_CPUMAP,
-	MAP_CPU_QUEUES,
-	MAP_SETTINGS,
-	MAP_STATS,
-	MAP_STATE,
-	MAP_XPS,
+#define STEER_MAP_ENUM(id, name) MAP_##id,
+	STEER_MAP_LIST(STEER_MAP_ENUM)
+#undef STEER_MAP_ENUM
 	STEER_MAPS,
 };
+/* clang-format on */
 
 /* map and pin names, indexed by enum steer_map */
 extern const char *const steer_map_names[STEER_MAPS];

@@ -88,12 +88,14 @@ static int write_all(FILE *f, const struct statefile *sf)
 {
 	const struct xs_state *st = &sf->state;
 	size_t i;
+	int dir;
 
 	fprintf(f, "%s %d\nbpffs %s\nmap_id %u\nflags %u\nstarted %llu\n", STATE_MAGIC,
 		XS_STATE_VERSION, sf->bpffs, sf->map_id, st->flags,
 		(unsigned long long)st->started);
-	fprintf(f, "wan %s %s\nlan %s %s\n", field(st->wan_if), field(st->wan_qdisc),
-		field(st->lan_if), field(st->lan_qdisc));
+	for (dir = 0; dir < XS_DIRS; dir++)
+		fprintf(f, "%s %s %s\n", role_name(dir), field(STEER_STATE_IF(st, dir)),
+			field(STEER_STATE_QDISC(st, dir)));
 	for (i = 0; i < sf->nxps; i++)
 		fprintf(f, "xps %s %u %s %s\n", sf->xps[i].key.ifname, sf->xps[i].key.txq,
 			field(sf->xps[i].masks.cpus), field(sf->xps[i].masks.rxqs));
@@ -165,7 +167,7 @@ static int parse_line(struct statefile *sf, const char *line)
 	char a[XS_XPS_MASK_LEN], b[XS_XPS_MASK_LEN], c[XS_XPS_MASK_LEN];
 	struct xs_state *st = &sf->state;
 	unsigned long long u;
-	unsigned int txq;
+	unsigned int txq, dir;
 	int version;
 
 	if (sscanf(line, STATE_MAGIC " %d", &version) == 1)
@@ -188,18 +190,14 @@ static int parse_line(struct statefile *sf, const char *line)
 		st->started = u;
 		return 0;
 	}
-	if (sscanf(line, "wan %15s %15s", a, b) == 2) {
-		unfield(st->wan_if, sizeof(st->wan_if), a);
-		unfield(st->wan_qdisc, sizeof(st->wan_qdisc), b);
-		return 0;
-	}
-	if (sscanf(line, "lan %15s %15s", a, b) == 2) {
-		unfield(st->lan_if, sizeof(st->lan_if), a);
-		unfield(st->lan_qdisc, sizeof(st->lan_qdisc), b);
-		return 0;
-	}
 	if (sscanf(line, "xps %15s %u %127s %127s", a, &txq, b, c) == 4)
 		return add_xps(sf, a, txq, b, c);
+	/* "wan IF QDISC", "lan IF QDISC" */
+	if (sscanf(line, "%15s %15s %15s", c, a, b) == 3 && !enum_value(role_names, c, &dir)) {
+		unfield(STEER_STATE_IF(st, dir), sizeof(st->wan_if), a);
+		unfield(STEER_STATE_QDISC(st, dir), sizeof(st->wan_qdisc), b);
+		return 0;
+	}
 	return -EINVAL;
 }
 

@@ -9,6 +9,7 @@
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,16 @@
 #define BPFFS_ROOT STEER_BPFFS_ROOT
 
 const char *const steer_map_names[STEER_MAPS] = {
-	[MAP_PREFIXES] = "xs_prefixes", [MAP_TABLE] = "xs_table",
-	[MAP_CPUMAP] = "xs_cpumap",	[MAP_CPU_QUEUES] = "xs_cpu_queues",
-	[MAP_SETTINGS] = "xs_settings", [MAP_STATS] = "xs_stats",
-	[MAP_STATE] = "xs_state",	[MAP_XPS] = "xs_xps",
+#define STEER_MAP_NAME(id, name) [MAP_##id] = #name,
+	STEER_MAP_LIST(STEER_MAP_NAME)
+#undef STEER_MAP_NAME
+};
+
+/* Where the skeleton keeps each map. */
+static const size_t skel_map_offsets[STEER_MAPS] = {
+#define STEER_MAP_OFFSET(id, name) [MAP_##id] = offsetof(struct xshaper, maps.name),
+	STEER_MAP_LIST(STEER_MAP_OFFSET)
+#undef STEER_MAP_OFFSET
 };
 
 /* Our programs by role; a program of either name is xshaper's. */
@@ -57,16 +64,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 void steer_log_setup(void)
 {
 	libbpf_set_print(libbpf_print);
-}
-
-static const char *iface_of(const struct xs_config *cfg, int dir)
-{
-	return dir == XS_WAN ? cfg->wan : cfg->lan;
-}
-
-static const char *role_of(int dir)
-{
-	return dir == XS_WAN ? "wan" : "lan";
 }
 
 /* ---- handles ------------------------------------------------------------ */
@@ -106,12 +103,14 @@ int steer_table_map(struct steer *steer)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	void *p;
+	int err;
 
 	if (steer->table)
 		return 0;
 	if (bpf_obj_get_info_by_fd(steer->fd[MAP_TABLE], &info, &len)) {
-		pr_err("xs_table: cannot read the map: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("xs_table: cannot read the map: %s\n", strerror(-err));
+		return err;
 	}
 	if (info.max_entries != 1 || info.value_size % sizeof(struct xs_tbl_slot) ||
 	    info.value_size / sizeof(struct xs_tbl_slot) < XS_TBL_FIRST_CHUNK ||
@@ -123,8 +122,9 @@ int steer_table_map(struct steer *steer)
 	p = mmap(NULL, info.value_size, PROT_READ | PROT_WRITE, MAP_SHARED, steer->fd[MAP_TABLE],
 		 0);
 	if (p == MAP_FAILED) {
-		pr_err("xs_table: mapping it into memory failed: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("xs_table: mapping it into memory failed: %s\n", strerror(-err));
+		return err;
 	}
 	steer->table = p;
 	steer->table_slots = info.value_size / sizeof(struct xs_tbl_slot);
@@ -138,35 +138,19 @@ struct xshaper *steer_skeleton(struct steer *steer)
 
 static struct bpf_map *skel_map(struct xshaper *skel, enum steer_map m)
 {
-	switch (m) {
-	case MAP_PREFIXES:
-		return skel->maps.xs_prefixes;
-	case MAP_TABLE:
-		return skel->maps.xs_table;
-	case MAP_CPUMAP:
-		return skel->maps.xs_cpumap;
-	case MAP_CPU_QUEUES:
-		return skel->maps.xs_cpu_queues;
-	case MAP_SETTINGS:
-		return skel->maps.xs_settings;
-	case MAP_STATS:
-		return skel->maps.xs_stats;
-	case MAP_STATE:
-		return skel->maps.xs_state;
-	case MAP_XPS:
-		return skel->maps.xs_xps;
-	default:
-		return NULL;
-	}
+	return *(struct bpf_map **)((char *)skel + skel_map_offsets[m]);
 }
 
-static int possible_cpus(void)
+static int possible_cpus(unsigned int *n)
 {
-	int n = libbpf_num_possible_cpus();
+	int ret = libbpf_num_possible_cpus();
 
-	if (n < 0)
-		pr_err("cannot read the number of possible CPUs: %s\n", strerror(-n));
-	return n;
+	if (ret < 0) {
+		pr_err("cannot read the number of possible CPUs: %s\n", strerror(-ret));
+		return ret;
+	}
+	*n = (unsigned int)ret;
+	return 0;
 }
 
 static int pin_path(char *buf, size_t len, const char *dir, enum steer_map m)
@@ -192,11 +176,11 @@ static int check_pinned(struct bpf_map *map, const char *path)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
 	close(fd);
 	if (err) {
-		pr_err("%s: cannot read the pinned map: %s\n", path, strerror(errno));
-		return -errno;
+		pr_err("%s: cannot read the pinned map: %s\n", path, strerror(-err));
+		return err;
 	}
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map) ||
@@ -247,12 +231,11 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 	unsigned int slots = table_slots_pinned(dir, table_slots(chunks));
 	char path[PATH_MAX];
 	struct xshaper *skel;
-	int ncpus, err, m;
+	int err, m;
 
-	ncpus = possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
-	steer->possible_cpus = ncpus;
+	err = possible_cpus(&steer->possible_cpus);
+	if (err)
+		return err;
 
 	skel = xshaper__open();
 	if (!skel) {
@@ -260,7 +243,7 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 		pr_err("opening the BPF object failed: %s\n", strerror(-err));
 		return err;
 	}
-	err = bpf_map__set_max_entries(skel->maps.xs_cpumap, ncpus);
+	err = bpf_map__set_max_entries(skel->maps.xs_cpumap, steer->possible_cpus);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
 	if (!err)
@@ -326,16 +309,17 @@ static int programs_maps(const struct xs_config *cfg, int fd[STEER_MAPS]);
  */
 static int open_maps(const struct xs_config *cfg, bool report, struct steer **out)
 {
-	int err = 0, m, ncpus, found[STEER_MAPS];
+	int err = 0, m, found[STEER_MAPS];
+	unsigned int ncpus;
 	char path[PATH_MAX];
 	struct steer *steer;
 	bool any_pin = false;
 
 	steer_log_setup();
 	*out = NULL;
-	ncpus = possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
+	err = possible_cpus(&ncpus);
+	if (err)
+		return err;
 	steer = steer_alloc();
 	if (!steer)
 		return -ENOMEM;
@@ -429,18 +413,16 @@ static int bpffs_prepare(const char *dir)
 	char tmp[PATH_MAX], *p;
 	int err;
 
-	if (dir[0] != '/' || strlen(dir) >= sizeof(tmp)) {
-		pr_err("[system] bpffs = %s: must be an absolute path\n", dir);
-		return -EINVAL;
-	}
+	/* an absolute path shorter than PATH_MAX, where a bpffs is or will be */
 	err = steer_bpffs_check(dir);
 	if (err)
 		return err;
 	if (steer_bpffs_mount_needed(dir)) {
 		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+			err = -errno;
 			pr_err("%s: mounting the BPF filesystem failed: %s\n", BPFFS_ROOT,
-			       strerror(errno));
-			return -errno;
+			       strerror(-err));
+			return err;
 		}
 		pr_info("mounted the BPF filesystem on %s\n", BPFFS_ROOT);
 	}
@@ -453,9 +435,10 @@ static int bpffs_prepare(const char *dir)
 
 		*p = '\0';
 		if (mkdir(tmp, 0700) && errno != EEXIST) {
+			err = -errno;
 			pr_err("%s: cannot create the directory for pinned maps: %s\n", tmp,
-			       strerror(errno));
-			return -errno;
+			       strerror(-err));
+			return err;
 		}
 		*p = c;
 		if (!c)
@@ -468,8 +451,9 @@ static int bpffs_prepare(const char *dir)
 		return -EINVAL;
 	}
 	if (chmod(dir, 0700)) {
-		pr_err("%s: chmod failed: %s\n", dir, strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("%s: chmod failed: %s\n", dir, strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -599,11 +583,21 @@ struct xdp_attached {
 	bool ours;
 };
 
-static const char *xdp_mode_text(__u32 mode_flag)
+/* The kernel's attach flag of a mode, and back. */
+static __u32 xdp_mode_flag(enum xdp_mode mode)
 {
-	return mode_flag == XDP_FLAGS_SKB_MODE	? "skb"
-	       : mode_flag == XDP_FLAGS_HW_MODE ? "offload"
-						: "native";
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+static enum xdp_mode xdp_flag_mode(__u32 mode_flag)
+{
+	return mode_flag == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+}
+
+/* The mode of an attached program: offload is the one xshaper never uses. */
+static const char *xdp_flag_name(__u32 mode_flag)
+{
+	return mode_flag == XDP_FLAGS_HW_MODE ? "offload" : xdp_mode_name(xdp_flag_mode(mode_flag));
 }
 
 static int xdp_query(const char *ifname, int ifindex, const struct owner *owner,
@@ -672,9 +666,8 @@ static void tc_query(int ifindex, const struct owner *owner, struct tc_attached 
 	att->ours = prog_owned(&att->prog, owner);
 }
 
-int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan)
+int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS])
 {
-	struct steer_iface *ifs[XS_DIRS] = { wan, lan };
 	struct owner owner = instance_owner(cfg);
 	struct xdp_attached att;
 	struct tc_attached tc;
@@ -682,10 +675,10 @@ int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct ste
 
 	steer_log_setup();
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		struct steer_iface *f = ifs[dir];
+		struct steer_iface *f = &ifs[dir];
 
 		memset(f, 0, sizeof(*f));
-		snprintf(f->name, sizeof(f->name), "%s", iface_of(cfg, dir));
+		snprintf(f->name, sizeof(f->name), "%s", config_ifname(cfg, dir));
 		f->ifindex = if_nametoindex(f->name);
 		if (!f->ifindex)
 			continue;
@@ -693,7 +686,7 @@ int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct ste
 		if (err)
 			return err;
 		f->xdp_prog_id = att.id;
-		f->xdp_mode = att.mode_flag == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+		f->xdp_mode = xdp_flag_mode(att.mode_flag);
 		f->xdp_ours = att.ours;
 		tc_query(f->ifindex, &owner, &tc);
 		f->tc_prog_id = tc.id;
@@ -735,23 +728,25 @@ static void adopt_maps(const struct prog_desc *prog, int fd[STEER_MAPS])
 static int programs_maps(const struct xs_config *cfg, int fd[STEER_MAPS])
 {
 	struct owner owner = instance_owner(cfg);
-	char ifs[4][IF_NAMESIZE] = {};
+	/* each role's interface in cfg, then as the state file has it */
+	char ifs[2 * XS_DIRS][IF_NAMESIZE] = {};
 	struct xdp_attached att;
 	struct tc_attached tc;
 	struct statefile sf;
-	bool any = false;
-	int i, m, ifindex;
+	bool any = false, file;
+	int i, m, dir, ifindex;
 
 	for (m = 0; m < STEER_MAPS; m++)
 		fd[m] = -1;
-	snprintf(ifs[0], sizeof(ifs[0]), "%s", cfg->wan);
-	snprintf(ifs[1], sizeof(ifs[1]), "%s", cfg->lan);
-	if (statefile_read(cfg->bpffs, &sf) == 0) {
-		snprintf(ifs[2], sizeof(ifs[2]), "%s", sf.state.wan_if);
-		snprintf(ifs[3], sizeof(ifs[3]), "%s", sf.state.lan_if);
-		statefile_free(&sf);
+	file = statefile_read(cfg->bpffs, &sf) == 0;
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		snprintf(ifs[dir], IF_NAMESIZE, "%s", config_ifname(cfg, dir));
+		if (file)
+			snprintf(ifs[XS_DIRS + dir], IF_NAMESIZE, "%s",
+				 STEER_STATE_IF(&sf.state, dir));
 	}
-	for (i = 0; i < 4; i++) {
+	statefile_free(&sf);
+	for (i = 0; i < 2 * XS_DIRS; i++) {
 		ifindex = ifs[i][0] ? (int)if_nametoindex(ifs[i]) : 0;
 		if (!ifindex)
 			continue;
@@ -803,18 +798,6 @@ static int repin(const struct xs_config *cfg)
 	return n;
 }
 
-static bool cpus_valid(const struct xs_config *cfg)
-{
-	if (cfg->ncpus == 0 || cfg->ncpus > XS_MAX_CPUS || cfg->queues_per_cpu == 0 ||
-	    cfg->ncpus * cfg->queues_per_cpu > XS_MAX_TXQS || cfg->queue_size == 0) {
-		pr_err("[cpus]: %u CPUs x %u queues per CPU, queue_size %u: need at least one "
-		       "CPU and queue, at most %u TX queues\n",
-		       cfg->ncpus, cfg->queues_per_cpu, cfg->queue_size, XS_MAX_TXQS);
-		return false;
-	}
-	return true;
-}
-
 /*
  * Before start touches anything: both interfaces exist, are distinct, and
  * carry no program of someone else where ours would go.
@@ -827,21 +810,16 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 	enum foreign kind;
 	int dir, err;
 
-	if (!cpus_valid(cfg))
+	if (config_check_txqs(cfg) || config_check_roles(cfg))
 		return -EINVAL;
-	if (strcmp(cfg->wan, cfg->lan) == 0) {
-		pr_err("[interfaces] wan and lan are both '%s'; they must be two interfaces\n",
-		       cfg->wan);
-		return -EINVAL;
-	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		const char *ifname = iface_of(cfg, dir);
+		const char *ifname = config_ifname(cfg, dir);
 
 		ifindex[dir] = if_nametoindex(ifname);
 		if (!ifindex[dir]) {
 			pr_err("[interfaces] %s = %s: no such interface in this network "
 			       "namespace\n",
-			       role_of(dir), ifname);
+			       role_name(dir), ifname);
 			return -ENODEV;
 		}
 		err = xdp_query(ifname, ifindex[dir], owner, &att);
@@ -851,7 +829,7 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 			kind = foreign_owner(&att.prog, xdp_names, who, sizeof(who));
 			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; %s "
 			       "first (ip link set dev %s xdp off)\n",
-			       ifname, att.prog.name, att.id, xdp_mode_text(att.mode_flag), who,
+			       ifname, att.prog.name, att.id, xdp_flag_name(att.mode_flag), who,
 			       kind == FOREIGN_INSTANCE ? "stop that instance" : "detach it", ifname);
 			return -EBUSY;
 		}
@@ -874,8 +852,8 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const struct owner *owner,
 		      int prog_fd)
 {
-	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	const char *ifname = iface_of(cfg, dir);
+	__u32 mode = xdp_mode_flag(cfg->xdp_mode);
+	const char *ifname = config_ifname(cfg, dir);
 	struct bpf_xdp_attach_opts opts = { .sz = sizeof(struct bpf_xdp_attach_opts) };
 	struct xdp_attached att;
 	int err, old_fd = -1;
@@ -905,7 +883,7 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const s
 		if (err) {
 			pr_err("%s: detaching xshaper's XDP program (%s mode) to attach in %s mode "
 			       "failed: %s\n",
-			       ifname, xdp_mode_text(att.mode_flag), xdp_mode_text(mode),
+			       ifname, xdp_flag_name(att.mode_flag), xdp_flag_name(mode),
 			       strerror(-err));
 			goto out;
 		}
@@ -923,10 +901,10 @@ static int xdp_attach(const struct xs_config *cfg, int dir, int ifindex, const s
 		pr_err("%s: native XDP not supported by driver; set xdp_mode = skb\n", ifname);
 	else if (err)
 		pr_err("%s: attaching XDP program %s in %s mode failed: %s\n", ifname,
-		       xdp_names[dir], xdp_mode_text(mode), strerror(-err));
+		       xdp_names[dir], xdp_mode_name(cfg->xdp_mode), strerror(-err));
 	else
 		pr_debug("%s: XDP program %s attached in %s mode%s\n", ifname, xdp_names[dir],
-			 xdp_mode_text(mode), att.id ? " (replaced)" : "");
+			 xdp_mode_name(cfg->xdp_mode), att.id ? " (replaced)" : "");
 out:
 	if (old_fd >= 0)
 		close(old_fd);
@@ -940,7 +918,7 @@ static int tc_attach(const struct xs_config *cfg, int dir, int ifindex, int prog
 				    .priority = STEER_TC_PRIORITY,
 				    .prog_fd = prog_fd,
 				    .flags = BPF_TC_F_REPLACE };
-	const char *ifname = iface_of(cfg, dir);
+	const char *ifname = config_ifname(cfg, dir);
 	struct bpf_tc_hook hook;
 	int err;
 
@@ -1028,21 +1006,21 @@ static int tc_detach_ours(const char *ifname, int ifindex, const struct owner *o
 static int settings_read(struct steer *steer, struct xs_settings *s)
 {
 	__u32 zero = 0;
-	int err = bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, s);
+	int err = bpf_map_lookup_elem(steer->fd[MAP_SETTINGS], &zero, s) ? -errno : 0;
 
 	if (err)
-		pr_err("reading xs_settings failed: %s\n", strerror(errno));
-	return err ? -errno : 0;
+		pr_err("reading xs_settings failed: %s\n", strerror(-err));
+	return err;
 }
 
 static int settings_write(struct steer *steer, const struct xs_settings *s)
 {
 	__u32 zero = 0;
-	int err = bpf_map_update_elem(steer->fd[MAP_SETTINGS], &zero, s, BPF_EXIST);
+	int err = bpf_map_update_elem(steer->fd[MAP_SETTINGS], &zero, s, BPF_EXIST) ? -errno : 0;
 
 	if (err)
-		pr_err("writing xs_settings failed: %s\n", strerror(errno));
-	return err ? -errno : 0;
+		pr_err("writing xs_settings failed: %s\n", strerror(-err));
+	return err;
 }
 
 int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
@@ -1052,10 +1030,10 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	struct xs_tbl_head *h;
 	struct xs_settings s;
 	bool configured;
-	__u32 cpu, i, j;
+	__u32 cpu, i, txq;
 	int err;
 
-	if (!cpus_valid(cfg))
+	if (config_check_txqs(cfg))
 		return -EINVAL;
 	for (i = 0; i < cfg->ncpus; i++) {
 		cpu = cfg->cpus[i];
@@ -1085,8 +1063,7 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 		memset(&q, 0, sizeof(q));
 		for (i = 0; i < cfg->ncpus; i++) {
 			if (cfg->cpus[i] == cpu) {
-				q.txq_first = i * cfg->queues_per_cpu;
-				q.txq_count = cfg->queues_per_cpu;
+				config_cpu_txqs(cfg, i, &q.txq_first, &q.txq_count);
 				configured = true;
 			}
 		}
@@ -1102,7 +1079,7 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	err = settings_read(steer, &s);
 	if (err)
 		return err;
-	s.unknown = cfg->unknown == UNKNOWN_PASS ? XS_UNKNOWN_PASS : XS_UNKNOWN_SHAPE;
+	s.unknown = cfg->unknown;
 	memset(s.cpus, 0, sizeof(s.cpus));
 	for (i = 0; i < cfg->ncpus; i++)
 		s.cpus[i] = cfg->cpus[i];
@@ -1120,11 +1097,9 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	if (err)
 		return err;
 	h = (struct xs_tbl_head *)steer->table;
-	for (i = 0; i < cfg->ncpus; i++)
-		for (j = 0; j < cfg->queues_per_cpu && i * cfg->queues_per_cpu + j < XS_MAX_TXQS;
-		     j++)
-			__atomic_store_n(&h->txq_cpu[i * cfg->queues_per_cpu + j],
-					 (__u16)cfg->cpus[i], __ATOMIC_RELAXED);
+	for (txq = 0; txq < config_txqs(cfg); txq++)
+		__atomic_store_n(&h->txq_cpu[txq], (__u16)config_txq_cpu(cfg, txq),
+				 __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -1134,6 +1109,7 @@ int steer_state_get(struct steer *steer, struct xs_state *state)
 {
 	struct statefile sf;
 	__u32 zero = 0;
+	int err;
 
 	if (steer->fd[MAP_STATE] < 0) {
 		/* its pin is gone: the state file has the same */
@@ -1144,8 +1120,9 @@ int steer_state_get(struct steer *steer, struct xs_state *state)
 		return 0;
 	}
 	if (bpf_map_lookup_elem(steer->fd[MAP_STATE], &zero, state)) {
-		pr_err("reading xs_state failed: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("reading xs_state failed: %s\n", strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -1175,12 +1152,14 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
 {
 	struct xs_state s = *state;
 	__u32 zero = 0;
+	int err;
 
 	s.version = XS_STATE_VERSION;
 	if (steer->fd[MAP_STATE] >= 0 &&
 	    bpf_map_update_elem(steer->fd[MAP_STATE], &zero, &s, BPF_EXIST)) {
-		pr_err("writing xs_state failed: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("writing xs_state failed: %s\n", strerror(-err));
+		return err;
 	}
 	statefile_sync(steer, &s);
 	return 0;
@@ -1279,13 +1258,13 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	for (dir = 0; dir < XS_DIRS; dir++) {
 		err = tc_attach(cfg, dir, ifindex[dir], bpf_program__fd(tc[dir]), &created);
 		if (created)
-			state.flags |= dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
+			state.flags |= STEER_STATE_CLSACT(dir);
 		if (err)
 			goto fail_state;
 		crashpoint();
 	}
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		err = xps_clear(steer->fd[MAP_XPS], iface_of(cfg, dir));
+		err = xps_clear(steer->fd[MAP_XPS], config_ifname(cfg, dir));
 		if (err)
 			goto fail_state;
 		crashpoint();
@@ -1300,8 +1279,8 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	if (err)
 		goto fail;
 	pr_info("steering on %s (wan) and %s (lan): XDP %s mode, %u CPU(s), unknown = %s\n",
-		cfg->wan, cfg->lan, cfg->xdp_mode == XDP_MODE_SKB ? "skb" : "native", cfg->ncpus,
-		cfg->unknown == UNKNOWN_PASS ? "pass" : "shape");
+		cfg->wan, cfg->lan, xdp_mode_name(cfg->xdp_mode), cfg->ncpus,
+		unknown_policy_name(cfg->unknown));
 	*out = steer;
 	return 0;
 
@@ -1376,7 +1355,6 @@ int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool 
 /* Take xshaper's programs, clsact and XPS setting off one interface. */
 static int release_iface(const char *ifname, int dir, const struct saved *sv)
 {
-	__u32 flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
 	int ifindex, err, ret = 0;
 
 	ifindex = if_nametoindex(ifname);
@@ -1387,7 +1365,8 @@ static int release_iface(const char *ifname, int dir, const struct saved *sv)
 	err = xdp_detach_ours(ifname, ifindex, &sv->owner);
 	if (err && !ret)
 		ret = err;
-	err = tc_detach_ours(ifname, ifindex, &sv->owner, sv->state.flags & flag);
+	err = tc_detach_ours(ifname, ifindex, &sv->owner,
+			     sv->state.flags & STEER_STATE_CLSACT(dir));
 	if (err && !ret)
 		ret = err;
 	if (sv->from_file)
@@ -1399,7 +1378,7 @@ static int release_iface(const char *ifname, int dir, const struct saved *sv)
 
 int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifname)
 {
-	__u32 zero = 0, flag = dir == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN;
+	__u32 zero = 0, flag = STEER_STATE_CLSACT(dir);
 	struct saved sv;
 	int err;
 
@@ -1423,7 +1402,7 @@ int steer_stop(const struct xs_config *cfg)
 	steer_log_setup();
 	saved_open(cfg, &sv);
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		err = release_iface(iface_of(cfg, dir), dir, &sv);
+		err = release_iface(config_ifname(cfg, dir), dir, &sv);
 		if (err && !ret)
 			ret = err;
 	}
@@ -1484,11 +1463,6 @@ const char *steer_tc_stat_name(enum xs_tc_stat stat)
 	return stat < XS_TC_STATS ? tc_stat_names[stat] : "?";
 }
 
-const char *steer_dir_name(enum xs_dir dir)
-{
-	return dir == XS_WAN ? "wan" : dir == XS_LAN ? "lan" : "?";
-}
-
 /* The counters as reported, from what the programs count. */
 static void stats_of(const struct xs_counters *c, struct xs_stats *s)
 {
@@ -1531,10 +1505,12 @@ int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned in
 		return -ENOMEM;
 	}
 	if (bpf_map_lookup_elem(steer->fd[MAP_STATS], &zero, raw)) {
-		pr_err("reading xs_stats failed: %s\n", strerror(errno));
+		int err = -errno;
+
+		pr_err("reading xs_stats failed: %s\n", strerror(-err));
 		free(raw);
 		free(v);
-		return -errno;
+		return err;
 	}
 	for (cpu = 0; cpu < steer->possible_cpus; cpu++)
 		stats_of(&raw[cpu], &v[cpu]);
@@ -1564,7 +1540,7 @@ int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned in
 int steer_verify(struct steer *steer, const struct xs_config *cfg, struct problems *p)
 {
 	struct owner owner = { .id = { map_id_of(steer->fd[MAP_STATS]) } };
-	__u32 mode = cfg->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	__u32 mode = xdp_mode_flag(cfg->xdp_mode);
 	char who[PATH_MAX + 64], names[256];
 	struct bpf_cpumap_val val;
 	struct xdp_attached att;
@@ -1581,12 +1557,12 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 			    "maps",
 			    steer->bpffs, names);
 	for (dir = 0; dir < XS_DIRS; dir++) {
-		const char *ifname = iface_of(cfg, dir);
+		const char *ifname = config_ifname(cfg, dir);
 
 		ifindex = if_nametoindex(ifname);
 		if (!ifindex) {
-			problem_add(p, false, "[interfaces] %s = %s: no such interface", role_of(dir),
-				    ifname);
+			problem_add(p, false, "[interfaces] %s = %s: no such interface",
+				    role_name(dir), ifname);
 			continue;
 		}
 		err = xdp_query(ifname, ifindex, &owner, &att);
@@ -1605,7 +1581,8 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 				    ifname, att.prog.name, att.id, who, ifname);
 		} else if (att.mode_flag != mode) {
 			problem_add(p, true, "%s: XDP program in %s mode, the config says %s",
-				    ifname, xdp_mode_text(att.mode_flag), xdp_mode_text(mode));
+				    ifname, xdp_flag_name(att.mode_flag),
+				    xdp_mode_name(cfg->xdp_mode));
 		}
 		tc_query(ifindex, &owner, &tc);
 		if (!tc.id) {

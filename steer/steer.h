@@ -128,8 +128,8 @@ int steer_release(const struct xs_config *cfg, enum xs_dir dir, const char *ifna
 /*
  * For a reload that changes [cpus] or the unknown policy: add or resize
  * cpumap entries of the configured CPUs, point xs_cpu_queues at their TX
- * queues (CPU i of cfg->cpus owns TX queues i * queues_per_cpu ..), and
- * publish the CPU list and policy for unknown traffic. CPUs that left the
+ * queues (config_cpu_txqs) and the table at each queue's CPU, and publish
+ * the CPU list and policy for unknown traffic. CPUs that left the
  * list keep their cpumap entry until steer_sync has moved their customers.
  * steer_start calls it.
  */
@@ -248,10 +248,14 @@ int steer_read_stats(struct steer *steer, struct xs_stats **per_cpu, unsigned in
 		     struct xs_stats *total);
 const char *steer_xdp_stat_name(enum xs_xdp_stat stat); /* "hit", "redirect_fail"... */
 const char *steer_tc_stat_name(enum xs_tc_stat stat);
-const char *steer_dir_name(enum xs_dir dir); /* "wan", "lan" */
+/* (the counters are kept per role, enum xs_dir: role_name() names it) */
 
 /* The persisted state (struct xs_state); zeroed until first written. */
 int steer_state_get(struct steer *steer, struct xs_state *state);
+/* Its fields kept per role: the interface, its root qdisc kind before start, clsact ours. */
+#define STEER_STATE_IF(st, dir)	   ((dir) == XS_WAN ? (st)->wan_if : (st)->lan_if)
+#define STEER_STATE_QDISC(st, dir) ((dir) == XS_WAN ? (st)->wan_qdisc : (st)->lan_qdisc)
+#define STEER_STATE_CLSACT(dir)	   ((dir) == XS_WAN ? XS_STATE_CLSACT_WAN : XS_STATE_CLSACT_LAN)
 int steer_state_put(struct steer *steer, const struct xs_state *state);
 
 /* What is attached to one interface, for status. */
@@ -289,7 +293,7 @@ unsigned int steer_unpinned(const struct steer *steer, char *names, size_t len);
  */
 int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool *from_file);
 
-/* Fill wan and lan from the interfaces of cfg; works whether started or not. */
-int steer_query(const struct xs_config *cfg, struct steer_iface *wan, struct steer_iface *lan);
+/* What is attached to the interface of each role of cfg; works whether started or not. */
+int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS]);
 
 #endif /* XSHAPER_STEER_H */

@@ -82,7 +82,7 @@ static int write_mask(const char *path, const char *mask)
 /*
  * In the child: for every TX queue of ifname, send the current masks to
  * out, then write new ones: "0" (clear) or those in restore[] (restore).
- * Returns 0 or a positive errno as the exit status.
+ * Returns 0 or -errno; xps_exchange makes that the child's exit status.
  */
 static int child_run(const char *ifname, const struct xps_record *restore, size_t nrestore,
 		     bool clear, int out)
@@ -96,10 +96,10 @@ static int child_run(const char *ifname, const struct xps_record *restore, size_
 
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 	    mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		return errno;
+		return -errno;
 	snprintf(dir, sizeof(dir), "/sys/class/net/%s", ifname);
 	if (access(dir, F_OK))
-		return ENODEV;
+		return -ENODEV;
 
 	for (txq = 0; txq < XS_MAX_TXQS; txq++) {
 		snprintf(dir, sizeof(dir), "/sys/class/net/%s/queues/tx-%u", ifname, txq);
@@ -113,9 +113,9 @@ static int child_run(const char *ifname, const struct xps_record *restore, size_
 			err = read_mask(strcat(strcpy(path, dir), "/xps_rxqs"), rec.masks.rxqs,
 					sizeof(rec.masks.rxqs));
 		if (err)
-			return -err;
+			return err;
 		if (write(out, &rec, sizeof(rec)) != sizeof(rec))
-			return EPIPE;
+			return -EPIPE;
 		for (f = 0; f < 2; f++) {
 			const char *mask = NULL;
 
@@ -132,7 +132,7 @@ static int child_run(const char *ifname, const struct xps_record *restore, size_
 			}
 			err = write_mask(path, mask);
 			if (err)
-				return -err;
+				return err;
 		}
 	}
 	return 0;
@@ -140,7 +140,8 @@ static int child_run(const char *ifname, const struct xps_record *restore, size_
 
 /*
  * Run child_run in a child process; its records of the masks before the
- * change come back in *old (malloc'd).
+ * change come back in *old (malloc'd). The child exits with the errno it
+ * failed with (errno values fit an exit status), 0 when it did its work.
  */
 static int xps_exchange(const char *ifname, const struct xps_record *restore, size_t nrestore,
 			bool clear, struct xps_record **old, size_t *nold)
@@ -164,7 +165,7 @@ static int xps_exchange(const char *ifname, const struct xps_record *restore, si
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		_exit(child_run(ifname, restore, nrestore, clear, pipefd[1]));
+		_exit(-child_run(ifname, restore, nrestore, clear, pipefd[1]));
 	}
 	close(pipefd[1]);
 	while ((got = read(pipefd[0], &rec, sizeof(rec))) == sizeof(rec)) {

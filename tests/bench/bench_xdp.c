@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 	cfg.ncpus = 1;
 	cfg.queues_per_cpu = 1;
 	cfg.queue_size = 256;
-	cfg.unknown = UNKNOWN_SHAPE;
+	cfg.unknown = XS_UNKNOWN_SHAPE;
 	cfg.lookup_chunks = lookup_mib * 1024;
 	if (steer_load(&cfg, 0, &steer) || steer_set_cpus(steer, &cfg))
 		return 2;

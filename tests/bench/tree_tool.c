@@ -85,16 +85,12 @@ static int parse_rate(const char *s, uint64_t *out)
 
 static int parse_leaf(const char *s, enum leaf_qdisc *leaf)
 {
-	static const enum leaf_qdisc all[] = { LEAF_FQ_CODEL, LEAF_SFQ, LEAF_PFIFO };
-	unsigned int i;
+	unsigned int v;
 
-	for (i = 0; i < 3; i++) {
-		if (!strcmp(s, tree_leaf_kind(all[i]))) {
-			*leaf = all[i];
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (enum_value(leaf_qdiscs, s, &v))
+		return -EINVAL;
+	*leaf = (enum leaf_qdisc)v;
+	return 0;
 }
 
 static int cmp_customer(const void *a, const void *b)
@@ -267,9 +263,10 @@ static int cmd_apply(int argc, char **argv)
 	t0 = now();
 	for (i = 0; i < ndev; i++) {
 		const char *dev = argv[optind + 2 * i], *dir = argv[optind + 2 * i + 1];
-		enum tree_dir d = !strcmp(dir, "up") ? TREE_UP : TREE_DOWN;
+		unsigned int d;
 
-		if (strcmp(dir, "up") && strcmp(dir, "down"))
+		/* "up": the tree wan egress shapes, "down": lan's */
+		if (enum_value(role_directions, dir, &d))
 			goto bad;
 		snprintf(cfg.lan, sizeof(cfg.lan), "%s", dev);
 		snprintf(cfg.wan, sizeof(cfg.wan), "%s", dev);

@@ -257,7 +257,7 @@ static void expect_xdp(int dir, const struct frame *f, int verdict, const int *m
 			want += moved[j] == i;
 		if (DELTA(after, before, dir, i) != (uint64_t)want)
 			fail_msg("%s %s: counter %s moved by %llu, expected %d",
-				 steer_dir_name(dir), "xdp", steer_xdp_stat_name(i),
+				 role_name(dir), "xdp", steer_xdp_stat_name(i),
 				 (unsigned long long)DELTA(after, before, dir, i), want);
 	}
 }
@@ -287,7 +287,7 @@ static int group_setup(void **state)
 	cfg.ncpus = 2;
 	cfg.queues_per_cpu = 1;
 	cfg.queue_size = 256;
-	cfg.unknown = UNKNOWN_SHAPE;
+	cfg.unknown = XS_UNKNOWN_SHAPE;
 	if (libbpf_num_possible_cpus() < 2) {
 		fprintf(stderr, "test_xdp: needs two CPUs\n");
 		return -1;
@@ -334,7 +334,7 @@ static int group_teardown(void **state)
 /* Every test starts from the base customers, both CPUs, unknown = shape. */
 static int setup(void **state)
 {
-	cfg.unknown = UNKNOWN_SHAPE;
+	cfg.unknown = XS_UNKNOWN_SHAPE;
 	cfg.queues_per_cpu = 1;
 	cfg.ncpus = 2;
 	cfg.cpus[0] = 0;
@@ -463,7 +463,7 @@ static void test_unknown_pass(void **state)
 {
 	struct frame f;
 
-	cfg.unknown = UNKNOWN_PASS;
+	cfg.unknown = XS_UNKNOWN_PASS;
 	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
 	ip_frame(&f, NULL, "198.18.0.1", "198.19.9.9");
 	expect_xdp(XS_WAN, &f, XDP_PASS, (const int[]){ XS_XDP_MISS, XS_XDP_UNKNOWN_PASS, -1 });

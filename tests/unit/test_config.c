@@ -463,7 +463,7 @@ static void test_every_key_set(void **state)
 	assert_int_equal(f->cfg.leaf_qdisc, LEAF_PFIFO);
 	assert_int_equal(f->cfg.default_rate, 512000ULL);
 	assert_int_equal(f->cfg.default_ceil, 20000000ULL);
-	assert_int_equal(f->cfg.unknown, UNKNOWN_PASS);
+	assert_int_equal(f->cfg.unknown, XS_UNKNOWN_PASS);
 	snprintf(text, sizeof(text), "%s/lists/customers.csv", f->dir);
 	assert_string_equal(f->cfg.customers_file, text);
 	assert_string_equal(f->cfg.bpffs, "/sys/fs/bpf/xs-test");
@@ -503,7 +503,7 @@ static void test_enum_values(void **state)
 			 0);
 	assert_int_equal(f->cfg.xdp_mode, XDP_MODE_NATIVE);
 	assert_int_equal(f->cfg.leaf_qdisc, LEAF_SFQ);
-	assert_int_equal(f->cfg.unknown, UNKNOWN_SHAPE);
+	assert_int_equal(f->cfg.unknown, XS_UNKNOWN_SHAPE);
 	assert_int_equal(load(f, MINIMAL "[shaping]\nleaf_qdisc = fq_codel\n"), 0);
 	assert_int_equal(f->cfg.leaf_qdisc, LEAF_FQ_CODEL);
 	assert_string_equal(leaf_qdisc_name(LEAF_FQ_CODEL), "fq_codel");
@@ -938,23 +938,27 @@ static void test_cpulist_parse(void **state)
 {
 	static const char *const bad[] = { "",	    " ",    "a",   "3-1", "1-",	 "-1", "256",
 					   "0-256", "0,,1", "1;2", "1 2", "0x1", ",1", "1," };
-	unsigned int cpus[XS_MAX_CPUS], i;
+	unsigned int cpus[XS_MAX_CPUS], i, n;
 
-	assert_int_equal(cpulist_parse("0-3,6", cpus, XS_MAX_CPUS), 5);
+	assert_int_equal(cpulist_parse("0-3,6", cpus, XS_MAX_CPUS, &n), 0);
+	assert_int_equal(n, 5);
 	assert_int_equal(cpus[0], 0);
 	assert_int_equal(cpus[3], 3);
 	assert_int_equal(cpus[4], 6);
 	/* sorted and unique whatever the order written */
-	assert_int_equal(cpulist_parse(" 7 , 1-2 ,1, 2 ", cpus, XS_MAX_CPUS), 3);
+	assert_int_equal(cpulist_parse(" 7 , 1-2 ,1, 2 ", cpus, XS_MAX_CPUS, &n), 0);
+	assert_int_equal(n, 3);
 	assert_int_equal(cpus[0], 1);
 	assert_int_equal(cpus[1], 2);
 	assert_int_equal(cpus[2], 7);
-	assert_int_equal(cpulist_parse("255", cpus, XS_MAX_CPUS), 1);
-	assert_int_equal(cpulist_parse("0-255", cpus, XS_MAX_CPUS), 256);
-	assert_int_equal(cpulist_parse("0-3", cpus, 2), -EINVAL);
-	assert_int_equal(cpulist_parse(NULL, cpus, XS_MAX_CPUS), -EINVAL);
+	assert_int_equal(cpulist_parse("255", cpus, XS_MAX_CPUS, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cpulist_parse("0-255", cpus, XS_MAX_CPUS, &n), 0);
+	assert_int_equal(n, 256);
+	assert_int_equal(cpulist_parse("0-3", cpus, 2, &n), -EINVAL);
+	assert_int_equal(cpulist_parse(NULL, cpus, XS_MAX_CPUS, &n), -EINVAL);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (cpulist_parse(bad[i], cpus, XS_MAX_CPUS) != -EINVAL)
+		if (cpulist_parse(bad[i], cpus, XS_MAX_CPUS, &n) != -EINVAL)
 			fail_msg("cpulist_parse(\"%s\") accepted", bad[i]);
 }
 

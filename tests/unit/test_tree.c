@@ -244,7 +244,7 @@ static void test_desired(void **state)
 	const struct tree_class *c;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &t), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &t), 0);
 	assert_string_equal(t.ifname, "lan0");
 	assert_int_equal(t.ntxq, 2);
 	assert_int_equal(t.nclasses, 7);
@@ -270,7 +270,7 @@ static void test_desired(void **state)
 	tree_free(&t);
 
 	/* upload: the wan, its capacity, the up rates */
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_UP, &t), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_WAN, &t), 0);
 	assert_string_equal(t.ifname, "wan0");
 	assert_int_equal(t.classes[0].rate, 62500000);
 	assert_int_equal(t.classes[2].rate, 500000);
@@ -279,7 +279,7 @@ static void test_desired(void **state)
 
 	/* queues_per_cpu: a tree per TX queue */
 	cfg.queues_per_cpu = 4;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &t), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &t), 0);
 	assert_int_equal(t.ntxq, 8);
 	assert_int_equal(t.nclasses, 16 + 3);
 	tree_free(&t);
@@ -295,17 +295,17 @@ static void test_desired_errors(void **state)
 	config(&cfg);
 	bad[0] = assignments[0];
 	bad[1] = (struct assignment){ .id = 4242, .txq = 0, .minor = 5 };
-	assert_int_equal(tree_desired(&cfg, &list, &p, TREE_DOWN, &t), -EINVAL);
+	assert_int_equal(tree_desired(&cfg, &list, &p, XS_LAN, &t), -EINVAL);
 	assert_non_null(strstr(last_err, "customer 4242"));
 
 	bad[1] = assignments[1];
 	bad[1].txq = 2;
-	assert_int_equal(tree_desired(&cfg, &list, &p, TREE_DOWN, &t), -EINVAL);
+	assert_int_equal(tree_desired(&cfg, &list, &p, XS_LAN, &t), -EINVAL);
 	assert_non_null(strstr(last_err, "out of range"));
 
 	bad[1] = assignments[1];
 	bad[1].txq = 0; /* 1:3 twice */
-	assert_int_equal(tree_desired(&cfg, &list, &p, TREE_DOWN, &t), -EINVAL);
+	assert_int_equal(tree_desired(&cfg, &list, &p, XS_LAN, &t), -EINVAL);
 	assert_non_null(strstr(last_err, "share classid 1:3"));
 	assert_null(t.classes);
 }
@@ -317,7 +317,7 @@ static void test_diff_from_scratch(void **state)
 	struct tree_diff d;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_empty(&live, 4);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.counts.added, 3);
@@ -354,7 +354,7 @@ static void test_diff_nothing_to_do(void **state)
 	struct tree_diff d;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_from(&want, &live);
 	/* the kernel keeps no quantum for an inner class: that is no change */
 	live.classes[0].quantum = 1;
@@ -375,7 +375,7 @@ static void test_diff_changes(void **state)
 	struct tree_class *extra;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_from(&want, &live);
 	live.classes[2].rate /= 2; /* 1:3 */
 	live.classes[3].buffer++; /* 1:4 */
@@ -406,7 +406,7 @@ static void test_diff_leaf_kind(void **state)
 	struct tree_diff d;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_from(&want, &live);
 	/* 1:3 has a bfifo 9000: someone put there */
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 1) * sizeof(*live.qdiscs));
@@ -444,11 +444,11 @@ static void test_diff_broken_and_retired_trees(void **state)
 
 	config(&cfg);
 	cfg.queues_per_cpu = 2;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_from(&want, &live);
 	tree_free(&want);
 	cfg.queues_per_cpu = 1;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	/* htb 1: lost its default class setting */
 	for (i = 0; i < live.nqdiscs; i++)
 		if (live.qdiscs[i].handle == 0x10000)
@@ -478,7 +478,7 @@ static void test_diff_errors(void **state)
 
 	config(&cfg);
 	cfg.queues_per_cpu = 3;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_empty(&live, 4);
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
 	assert_non_null(strstr(last_err, "lan0: has 4 TX queues, xshaper needs 6"));
@@ -488,7 +488,7 @@ static void test_diff_errors(void **state)
 	/* one CPU, one tree: one TX queue in use will do, on a multiqueue device */
 	cfg.ncpus = 1;
 	cfg.queues_per_cpu = 1;
-	assert_int_equal(tree_desired(&cfg, &list, &(struct plan){ 0 }, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &(struct plan){ 0 }, XS_LAN, &want), 0);
 	live.dev_txqs = 1;
 	live.dev_max_txqs = 1;
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
@@ -509,7 +509,7 @@ static void test_diff_errors(void **state)
 	/* every leaf handle taken */
 	cfg.queues_per_cpu = 1;
 	cfg.leaf_qdisc = LEAF_FQ_CODEL;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, TREE_DOWN, &want), 0);
+	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
 	live_from(&want, &live);
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 0x10000) * sizeof(*live.qdiscs));
 	for (major = TREE_LEAF_MAJOR_FIRST; major <= TREE_LEAF_MAJOR_LAST; major++) {
