@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -952,17 +953,18 @@ void customers_free(struct customer_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-static int id_cmp(const void *key, const void *elem)
-{
-	uint32_t id = *(const uint32_t *)key;
-	const struct customer *c = elem;
+_Static_assert(offsetof(struct customer, id) == 0, "id first");
 
-	return id < c->id ? -1 : id > c->id;
+int customer_id_cmp(const void *key, const void *elem)
+{
+	uint32_t id = *(const uint32_t *)key, other = *(const uint32_t *)elem;
+
+	return id < other ? -1 : id > other;
 }
 
 const struct customer *customers_find(const struct customer_list *list, uint32_t id)
 {
 	if (!list || !list->n)
 		return NULL;
-	return bsearch(&id, list->v, list->n, sizeof(list->v[0]), id_cmp);
+	return bsearch(&id, list->v, list->n, sizeof(list->v[0]), customer_id_cmp);
 }

@@ -59,4 +59,10 @@ const struct customer *customers_find(const struct customer_list *list, uint32_t
  */
 int customer_id_parse(const char *s, uint32_t *id);
 
+/*
+ * A customer id key against a record whose first member is its uint32_t
+ * customer id (struct customer, struct assignment): for bsearch.
+ */
+int customer_id_cmp(const void *key, const void *elem);
+
 #endif /* XSHAPER_CUSTOMERS_H */

@@ -12,6 +12,7 @@
  * is restored by placing the next customers where the load is lowest.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,17 +371,11 @@ void plan_free(struct plan *plan)
 	plan->n = 0;
 }
 
-static int assignment_cmp(const void *key, const void *elem)
-{
-	uint32_t id = *(const uint32_t *)key;
-	const struct assignment *a = elem;
-
-	return id < a->id ? -1 : id > a->id;
-}
+_Static_assert(offsetof(struct assignment, id) == 0, "id first");
 
 const struct assignment *plan_find(const struct plan *plan, uint32_t id)
 {
 	if (!plan || !plan->n)
 		return NULL;
-	return bsearch(&id, plan->v, plan->n, sizeof(plan->v[0]), assignment_cmp);
+	return bsearch(&id, plan->v, plan->n, sizeof(plan->v[0]), customer_id_cmp);
 }
