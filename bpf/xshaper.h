@@ -81,9 +81,9 @@ struct xs_lpm_key {
 	__u8 addr[16];
 };
 
-/* What a prefix maps to: the owning customer and its place. */
+/* What a prefix maps to: the place of the owning customer. */
 struct xs_customer {
-	__u32 id; /* customer id from the list */
+	__u32 reserved; /* 0 (it held numeric customer ids; ids are text now) */
 	__u32 cpu; /* CPU that owns the customer (cpumap key) */
 	__u32 txq; /* 0-based TX queue, owned by cpu */
 	__u32 classid; /* xs_classid(txq, minor) */

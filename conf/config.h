@@ -17,6 +17,13 @@ enum xdp_mode {
 	XDP_MODE_SKB,
 };
 
+/* [customers] format: how the customer list is written (conf/customers.h). */
+enum customers_format {
+	CUSTOMERS_AUTO, /* by the header: LibreQoS's when it names "Circuit ID" */
+	CUSTOMERS_XSHAPER,
+	CUSTOMERS_LIBREQOS, /* ShapedDevices.csv */
+};
+
 enum leaf_qdisc {
 	LEAF_FQ_CODEL,
 	LEAF_SFQ,
@@ -56,6 +63,10 @@ struct xs_config {
 	 */
 	unsigned int max_removed;
 	bool max_removed_percent;
+	enum customers_format customers_format;
+
+	/* [network] */
+	char network_file[PATH_MAX]; /* "": no hierarchy (flat) */
 
 	/* [system] */
 	char bpffs[PATH_MAX];
@@ -75,8 +86,8 @@ void config_defaults(struct xs_config *cfg);
  * read, -EISDIR/-EINVAL/-EFBIG for a directory, another kind of file than a
  * regular one, or one over 1 MiB (conf/input.h), or -EINVAL when any value
  * is bad or a line is not INI syntax (or holds a NUL byte). Messages carry
- * FILE:LINE where the line is known. A relative [customers] file is made
- * relative to the INI's directory.
+ * FILE:LINE where the line is known. A relative [customers] file or
+ * [network] file is made relative to the INI's directory.
  */
 int config_load(const char *path, struct xs_config *cfg);
 
@@ -142,12 +153,14 @@ extern const enum xs_dir shaping_order[XS_DIRS];
 extern const struct enum_val xdp_modes[]; /* "native", "skb" */
 extern const struct enum_val leaf_qdiscs[]; /* "fq_codel", "sfq", "pfifo" */
 extern const struct enum_val unknown_policies[]; /* "shape", "pass" */
+extern const struct enum_val customers_formats[]; /* "auto", "xshaper", "libreqos" */
 extern const struct enum_val role_names[]; /* "wan", "lan" */
 extern const struct enum_val role_directions[]; /* "up" (wan egress), "down" (lan egress) */
 
 const char *xdp_mode_name(enum xdp_mode mode);
 const char *leaf_qdisc_name(enum leaf_qdisc leaf);
 const char *unknown_policy_name(enum xs_unknown unknown);
+const char *customers_format_name(enum customers_format format);
 const char *role_name(enum xs_dir dir);
 const char *role_direction(enum xs_dir dir);
 

@@ -8,10 +8,18 @@
 
 #include "common/prefix.h"
 #include "conf/config.h"
+#include "conf/network.h"
+
+/* A customer id, in bytes without the NUL: LibreQoS circuit ids are often UUIDs. */
+#define CUSTOMER_ID_MAX 64
 
 struct customer {
-	uint32_t id;
+	char *id; /* customer_id_check()ed text: "1001", a UUID... */
 	char *name; /* never NULL: "" when the list has no name for it */
+	char *parent; /* the node it hangs off, as the list names it; NULL: none */
+	int node; /* that node's index in the network (NETWORK_NONE: none) */
+	/* display only (LibreQoS: devices, MACs, comment); never NULL, "" */
+	char *info;
 	struct prefix *prefixes;
 	unsigned int nprefixes;
 	uint64_t down_rate, down_ceil; /* bit/s, shaped on lan egress */
@@ -28,41 +36,49 @@ static inline void customer_rates(const struct customer *c, enum xs_dir dir, uin
 }
 
 struct customer_list {
-	struct customer *v; /* sorted by id */
+	struct customer *v; /* sorted by id (customer_id_cmp) */
 	size_t n;
 	size_t nprefixes_v4, nprefixes_v6;
 };
 
 /*
- * Read and validate a customer list (docs/xshaper.ini.5, CUSTOMER LIST). Every bad
+ * Read and validate a customer list (docs/xshaper.ini.5, CUSTOMER LIST), in
+ * cfg->customers_format: xshaper's columns, or LibreQoS's ShapedDevices.csv
+ * (rows of one Circuit ID are one customer), or auto (LibreQoS's when the
+ * header names "Circuit ID"). Every bad
  * row is reported with pr_err as "FILE:LINE: reason" (the first 100 by
  * line, then one line with how many more and on which lines); if any row is
  * bad the whole list is refused (-EINVAL) and *out is left empty. Nested
  * prefixes across customers are reported with pr_warn. cfg gives the
- * capacities that bound the ceils (NULL: no capacity check). A record may
- * be at most 64 KiB, the file (a regular one: conf/input.h) 256 MiB.
- * Returns 0, -EINVAL, -ENOMEM, or the -errno of reading the file.
+ * capacities that bound the ceils (NULL: no capacity check, and the
+ * format is auto). net: the nodes a parent may name (NULL: none may be
+ * named); an unknown parent is an error of its row, a ceil (or rate) above
+ * the cap of the node the customer's class hangs from is lowered to it
+ * with a warning. A record may be at most 64 KiB, the file (a regular one:
+ * conf/input.h) 256 MiB. Returns 0, -EINVAL, -ENOMEM, or the -errno of
+ * reading the file.
  */
-int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out);
+int customers_load(const char *path, const struct xs_config *cfg, const struct network *net,
+		   struct customer_list *out);
 /* The same from a buffer; name is used in messages. */
 int customers_parse(const char *name, const char *buf, size_t len, const struct xs_config *cfg,
-		    struct customer_list *out);
+		    const struct network *net, struct customer_list *out);
 void customers_free(struct customer_list *list);
 /* Binary search by id; NULL when absent. */
-const struct customer *customers_find(const struct customer_list *list, uint32_t id);
+const struct customer *customers_find(const struct customer_list *list, const char *id);
 
 /*
- * A customer id as the list and the command line take it: decimal digits
- * only, 1 to 4294967295; no sign, no blanks, no trailing text. -ERANGE
- * past 32 bits (nothing wraps around to another customer's id), -EINVAL
- * for anything else.
+ * Whether s can be a customer id: 1 to CUSTOMER_ID_MAX bytes of valid
+ * UTF-8 without control characters, and no blank at either end (outputs
+ * escape what their format needs). 0, -ENAMETOOLONG, -EINVAL.
  */
-int customer_id_parse(const char *s, uint32_t *id);
+int customer_id_check(const char *s);
 
 /*
- * A customer id key against a record whose first member is its uint32_t
- * customer id (struct customer, struct assignment): for bsearch.
+ * The order of ids: ids of digits only by their value (leading zeros
+ * aside), before all others, which go by their bytes; ids that differ
+ * only in leading zeros by their bytes. So "9" < "10" < "0010" < "a".
  */
-int customer_id_cmp(const void *key, const void *elem);
+int customer_id_cmp(const char *a, const char *b);
 
 #endif /* XSHAPER_CUSTOMERS_H */

@@ -1,43 +1,135 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The desired state, one explicit model between conf/ and the engines:
+ *
+ *   links    the two roles, their interface and capacity (cfg)
+ *   classes  every node of the tree that gets a class, parent-first, then
+ *            every customer in list order: where each lives (CPU, TX queue
+ *            and so HTB tree, class minor, parent class) and its rates on
+ *            each link
+ *   leaves   the customers' prefixes, each to its customer's class and CPU
+ *            (steer_wanted)
+ *
+ * plan_build fills it from the inputs and the previous run's placements;
+ * tree_desired turns it into each interface's classes, steer_sync into the
+ * prefix maps; plan_save persists its placements, which the next run reads
+ * back (plan_load) as its prev and which the reports read to name classes.
+ *
+ * The same classid on wan and lan: classid = xs_classid(txq, minor).
+ */
 #ifndef XSHAPER_PLAN_H
 #define XSHAPER_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "conf/config.h"
 #include "conf/customers.h"
+#include "conf/network.h"
 
-/*
- * Where one customer lives: its CPU, the TX queue (and so the HTB tree)
- * owned by that CPU, and its class minor in that tree. The same on wan and
- * lan. classid = xs_classid(txq, minor).
- */
-struct assignment {
-	uint32_t id;
+#define PLAN_NONE UINT32_MAX
+
+enum plan_kind {
+	PLAN_NODE,
+	PLAN_CUSTOMER,
+};
+
+struct plan_link {
+	const char *ifname;
+	uint64_t capacity; /* bit/s */
+};
+
+/* One HTB class, the same on both links: a node's or a customer's. */
+struct plan_class {
+	enum plan_kind kind;
+	uint32_t ref; /* index in net->v (node) or list->v (customer) */
+	uint32_t parent; /* index in classes of its parent node; PLAN_NONE: the root class */
 	uint32_t cpu;
 	uint32_t txq; /* 0-based; owned by cpu (config_txq_cpu) */
 	uint32_t minor; /* XS_FIRST_MINOR..XS_MAX_MINOR */
+	uint32_t depth; /* nodes above it */
+	uint64_t rate[XS_DIRS], ceil[XS_DIRS]; /* bit/s, as shaped on each link */
 };
 
 struct plan {
-	struct assignment *v; /* one per customer, sorted by id */
+	const struct xs_config *cfg;
+	const struct network *net; /* never NULL: an empty one for a flat list */
+	const struct customer_list *list;
+	struct plan_link links[XS_DIRS];
+	/* [0, nnodes): real nodes, parent-first; [nnodes, n): list->v[i] at nnodes + i */
+	struct plan_class *classes;
+	size_t n, nnodes;
+	uint32_t *node_class; /* per net->v: its class, PLAN_NONE for a virtual node */
+};
+
+static inline const struct plan_class *plan_customer(const struct plan *p, size_t i)
+{
+	return &p->classes[p->nnodes + i];
+}
+
+/* The id of class c: a node's name or a customer's id. */
+const char *plan_class_id(const struct plan *p, const struct plan_class *c);
+
+/*
+ * Where a class of an earlier run lived: what plan_save writes and
+ * plan_load reads (and the reports use to name classes).
+ */
+struct placement {
+	enum plan_kind kind;
+	char *id; /* node name or customer id */
+	char *parent; /* its parent node's name; NULL: the root class */
+	char *name; /* customer name ("" for nodes) */
+	uint32_t cpu, txq, minor;
+};
+
+struct placements {
+	struct placement *v; /* sorted by kind, then id (customer_id_cmp for customers) */
 	size_t n;
 };
 
 /*
- * The pure function from (config, customers, previous assignment) to the
- * plan. Deterministic. A customer in prev keeps its CPU, txq and minor while
- * its CPU and txq still exist in cfg; new or displaced customers go, largest
- * ceil first, to the TX queue of least ceil sum (down_ceil + up_ceil), and take
- * the lowest free minor there. prev may be NULL (nprev 0) and need not be
- * sorted; entries of customers no longer listed are ignored.
- * Returns 0, -EINVAL (cfg breaks config_check_txqs, or an id is listed
- * twice), -ENOSPC (more customers than minors) or -ENOMEM; each reported.
+ * The pure function from (config, network, customers, previous placements,
+ * classes alive in the kernel) to the plan. Deterministic.
+ *
+ * A top-level class (a top-level node with its whole subtree, or a
+ * customer without a node) keeps its TX queue while it exists; a class
+ * below keeps its minor while its parent is the same node and that node
+ * kept its place: anything else is a move, and a move gets a new minor
+ * (its new class is made before the old one goes). New top-level classes
+ * go, largest load first, to the TX queue of least load, where load is a
+ * customer's down_ceil + up_ceil and a node's the smaller of its caps and
+ * the ceils of its customers. A new class takes the lowest minor of its
+ * tree that no placement of prev holds and no class of busy (sorted
+ * classids) occupies; only when there is no such minor one of those.
+ *
+ * Node rates: rate = ceil = cap. Warns when children's rates add up to
+ * more than their node's cap. Returns 0, -EINVAL (cfg breaks
+ * config_check_txqs), -ENOSPC (a tree needs more minors than it has,
+ * naming its top-level node) or -ENOMEM; each reported.
  */
-int plan_build(const struct xs_config *cfg, const struct customer_list *list,
-	       const struct assignment *prev, size_t nprev, struct plan *out);
+int plan_build(const struct xs_config *cfg, const struct network *net,
+	       const struct customer_list *list, const struct placements *prev,
+	       const uint32_t *busy, size_t nbusy, struct plan *out);
 void plan_free(struct plan *plan);
-const struct assignment *plan_find(const struct plan *plan, uint32_t id);
+
+/* The class of customer id, or NULL. */
+const struct plan_class *plan_find_customer(const struct plan *plan, const char *id);
+
+/* The placement of (kind, id) in prev, or NULL. */
+const struct placement *placements_find(const struct placements *prev, enum plan_kind kind,
+					const char *id);
+/* The placement whose class is classid, or NULL (linear; for one lookup). */
+const struct placement *placements_by_classid(const struct placements *prev, uint32_t classid);
+void placements_free(struct placements *prev);
+
+/*
+ * The placements of a plan, in the file format plan_load reads (plan.c has
+ * it): written to path.tmp, synced and renamed over path, so a run killed
+ * while writing leaves the previous file whole. 0 or -errno (reported).
+ */
+int plan_save(const struct plan *plan, const char *path);
+/* -ENOENT (quiet) when there is no file; -EINVAL (reported) for a bad one. */
+int plan_load(const char *path, struct placements *out);
 
 #endif /* XSHAPER_PLAN_H */

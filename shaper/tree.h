@@ -64,7 +64,16 @@ struct tree_class {
 	uint32_t prio;
 	uint32_t leaf; /* live: leaf qdisc handle, 0 = HTB's own pfifo */
 	uint32_t level; /* live: 0 for a leaf class */
-	uint32_t id; /* desired: customer id (root and default: 0) */
+	uint32_t cls; /* desired: its class in the plan; PLAN_NONE: root or default */
+	uint8_t kind; /* desired: enum tree_class_kind */
+	uint8_t depth; /* desired: classes above it in its tree (the root class: 0) */
+};
+
+enum tree_class_kind {
+	TREE_ROOT,
+	TREE_DEFAULT,
+	TREE_NODE, /* inner: no leaf qdisc of its own */
+	TREE_CUSTOMER,
 };
 
 /* A visible qdisc of the device (live trees only). */
@@ -112,9 +121,14 @@ struct tree_op {
 	struct tree_class cls; /* class ops: the desired class */
 };
 
-/* Customer classes (minor >= XS_FIRST_MINOR) by what happens to them. */
+/*
+ * Classes by what happens to them: customers' and nodes' as the plan has
+ * them; removed counts every live class past the default minor that is no
+ * longer wanted (the kernel does not say what it was).
+ */
 struct tree_counts {
 	size_t added, changed, removed, unchanged;
+	size_t nodes_added, nodes_changed, nodes_unchanged;
 };
 
 struct tree_diff {
@@ -149,17 +163,16 @@ void tc_sock_close(struct tc_sock *ts);
 unsigned long tc_sock_messages(const struct tc_sock *ts);
 
 /*
- * The tree the interface of role dir should have (config_ifname): one HTB
- * tree a TX queue (config_txqs), each with its root class at the role's
- * capacity and its default class, and one class per planned customer at
- * the rates the role shapes (customer_rates). Pure: reads only its
- * arguments (and /proc/net/psched through libnl for the tick unit).
- * Returns 0, -EINVAL (cfg breaks config_check_txqs, a customer the plan
- * names is missing, a txq or minor out of range, a zero rate; each
+ * The tree the interface of role dir should have (plan->links[dir]): one
+ * HTB tree a TX queue (config_txqs), each with its root class at the
+ * link's capacity and its default class, and one class per plan class at
+ * the rates of that link, under its parent node's class or the root.
+ * Pure: reads only its arguments (and /proc/net/psched through libnl for
+ * the tick unit). Returns 0, -EINVAL (cfg breaks config_check_txqs, a txq
+ * or minor out of range, a zero rate, two classes on one classid; each
  * reported) or -ENOMEM.
  */
-int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
-		 const struct plan *plan, enum xs_dir dir, struct tree *out);
+int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out);
 
 /*
  * The live tree of an interface: its TX queue count and MTU, its visible
@@ -168,9 +181,12 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 int tree_read(struct tc_sock *ts, const char *ifname, struct tree *out);
 
 /*
- * What it takes to turn live into want. Pure. Returns -EINVAL when the
- * device has too few TX queues (reported with what to do), -ENOSPC when
- * no leaf handle is left, -ENOMEM.
+ * What it takes to turn live into want. Pure. Parents are created before
+ * their children (by depth) and deleted after them; a tree whose live
+ * classes do not nest as the desired ones do (a class under another
+ * parent) is rebuilt. Returns -EINVAL when the device has too few TX
+ * queues (reported with what to do), -ENOSPC when no leaf handle is left,
+ * -ENOMEM.
  */
 int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff *out);
 
@@ -184,14 +200,15 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase phase);
 
 /*
- * Whether a live tree is what the last run left for the customers of the
- * maps (a, n): TX queues enough for cfg, xshaper's mq root, every tree
- * intact with its root and default class, every customer's class. One
- * line a problem into p; too few TX queues is the operator's to fix.
+ * Whether a live tree is what the last run left for its placements: TX
+ * queues enough for cfg, xshaper's mq root, every tree intact with its
+ * root and default class, every customer's and node's class, under its
+ * parent. One line a problem into p; too few TX queues is the operator's
+ * to fix.
  */
 struct problems;
 void tree_verify(const struct tree *live, const struct xs_config *cfg,
-		 const struct assignment *a, size_t n, struct problems *p);
+		 const struct placements *placed, struct problems *p);
 
 /*
  * Order by classid, for qsort and bsearch over struct tree_class and any

@@ -5,8 +5,8 @@
  * back what the programs see. The xshaper commands compose these calls:
  *
  *   start:  steer_start, (build trees), steer_sync, steer_close
- *   reload: steer_open, steer_snapshot_read (the prev of plan_build and
- *           what steer_sync diffs against), (add classes), steer_set_cpus,
+ *   reload: steer_open, steer_snapshot_read (what steer_sync diffs
+ *           against), (add classes), steer_set_cpus,
  *           steer_sync, (remove classes), steer_state_put (summary),
  *           steer_close
  *   stop:   (remove trees), steer_stop
@@ -171,29 +171,25 @@ int steer_snapshot_read(struct steer *steer, struct steer_snapshot *snap);
 void steer_snapshot_free(struct steer_snapshot *snap);
 
 /*
- * The customers in a snapshot and where they live: one assignment per
- * customer id (minor = xs_handle_minor(classid)), sorted by id; the prev
- * input of plan_build. *out is malloc'd (free it); NULL when there are none.
+ * Where the customers of list lived by the snapshot, for a run that has no
+ * placements file (plan_load): a customer whose prefixes all point at one
+ * classid lived there. Customers under a node are left out (their node's
+ * place is not in the maps). *out sorted as struct placements is.
  */
-int steer_snapshot_assignments(const struct steer_snapshot *snap, struct assignment **out,
-			       size_t *n);
-
-/* The same read from the maps now (steer_snapshot_read, then the above). */
-int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *n);
+int steer_snapshot_placements(const struct steer_snapshot *snap,
+			      const struct customer_list *list, struct placements *out);
 
 /*
- * The entries the prefix maps should hold for list and plan: every prefix
- * of every customer, normalised (prefix_mask), mapped to its customer's
- * assignment (cpu, txq, classid = xs_classid(txq, minor)), sorted by
- * prefix. -EINVAL (reported) when a customer has no assignment or one out
- * of range, a prefix no customer can own (prefix_refused), or two
- * customers claiming one prefix. *out is malloc'd.
+ * The entries the prefix maps should hold for a plan (its leaves): every
+ * prefix of every customer, normalised (prefix_mask), mapped to its
+ * customer's class (cpu, txq, classid = xs_classid(txq, minor)), sorted by
+ * prefix. -EINVAL (reported) for a prefix no customer can own
+ * (prefix_refused), or two customers claiming one prefix. *out is malloc'd.
  */
-int steer_wanted(const struct customer_list *list, const struct plan *plan,
-		 struct steer_prefix **out, size_t *n);
+int steer_wanted(const struct plan *plan, struct steer_prefix **out, size_t *n);
 
 /*
- * Make the prefix maps exactly steer_wanted(list, plan). New and changed
+ * Make the prefix maps exactly steer_wanted(plan). New and changed
  * entries are written first (a changed entry is overwritten in place,
  * never deleted and re-added), entries no longer wanted are deleted last,
  * so that a packet always sees either the old or the new customer of an
@@ -206,8 +202,7 @@ int steer_wanted(const struct customer_list *list, const struct plan *plan,
  * -EINVAL as steer_wanted, -ENOSPC past the trie's size; the maps are
  * untouched then. counts may be NULL.
  */
-int steer_sync(struct steer *steer, const struct steer_snapshot *live,
-	       const struct customer_list *list, const struct plan *plan,
+int steer_sync(struct steer *steer, const struct steer_snapshot *live, const struct plan *plan,
 	       struct steer_counts *counts);
 
 /* What an address maps to (steer_lookup). */
@@ -216,7 +211,7 @@ struct steer_match {
 	struct prefix prefix; /* the matched prefix (when known) */
 	char prefix_text[PREFIX_TEXT_LEN]; /* "198.19.1.0/24", "2001:db8:1::/56" */
 	char address_text[PREFIX_TEXT_LEN]; /* the address looked up, normalised */
-	struct xs_customer customer; /* id, cpu, txq, classid (when known) */
+	struct xs_customer customer; /* cpu, txq, classid (when known) */
 	uint32_t minor; /* xs_handle_minor(classid) */
 	char classid_text[HANDLE_TEXT_LEN]; /* "3:1f", as tc prints it (handle_text) */
 	enum xs_unknown unknown; /* the policy that applies when !known */
