@@ -18,11 +18,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/handle.h"
 #include "common/log.h"
@@ -38,11 +40,13 @@
 
 struct run {
 	struct xs_config cfg;
+	struct network net;
 	struct customer_list list;
 	struct plan plan;
 	struct steer_snapshot maps; /* the prefix maps before the run, read once */
-	struct assignment *prev; /* their customers, the prev of plan_build */
-	size_t nprev;
+	struct placements prev; /* where the last run placed everything: plan_build's prev */
+	size_t nprev; /* customers in prev */
+	char plan_path[PATH_MAX]; /* where this run keeps its placements */
 	struct steer *steer;
 	struct tc_sock *ts;
 	/* by role (enum xs_dir) */
@@ -86,9 +90,10 @@ static void run_free(struct run *r)
 	tc_sock_close(r->ts);
 	steer_close(r->steer);
 	steer_snapshot_free(&r->maps);
-	free(r->prev);
+	placements_free(&r->prev);
 	plan_free(&r->plan);
 	customers_free(&r->list);
+	network_free(&r->net);
 	lock_release(r->lock);
 }
 
@@ -98,7 +103,7 @@ static int run_load(struct run *r, const char *config)
 	int err;
 
 	r->lock = -1;
-	err = load_inputs(config, &r->cfg, &r->list);
+	err = load_inputs(config, &r->cfg, &r->net, &r->list);
 	r->refused = err != 0;
 	return err;
 }
@@ -121,116 +126,144 @@ static int check_leaf(struct run *r)
 	return err;
 }
 
-/* Flag the customers (by plan index) whose classes a diff creates or changes. */
-static void mark_rate_changes(const struct run *r, const struct tree_diff *d, uint8_t *flags)
+/* Flag the classes (by plan index) that a diff changes in place. */
+static void mark_rate_changes(const struct tree_diff *d, uint8_t *flags)
 {
-	const struct assignment *a;
 	size_t i;
 
-	for (i = 0; i < d->ncreate; i++) {
-		if (d->create[i].type != TREE_OP_CLASS_CHANGE || !d->create[i].cls.id)
-			continue;
-		a = plan_find(&r->plan, d->create[i].cls.id);
-		if (a)
-			flags[a - r->plan.v] |= CHANGED_RATES;
-	}
+	for (i = 0; i < d->ncreate; i++)
+		if (d->create[i].type == TREE_OP_CLASS_CHANGE && d->create[i].cls.cls != PLAN_NONE)
+			flags[d->create[i].cls.cls] |= CHANGED_RATES;
 }
 
 struct summary {
 	size_t added, removed, changed, moved, unchanged, repaired;
+	size_t nodes_added, nodes_removed, nodes_changed, nodes_moved;
+	bool nodes; /* there are nodes, now or before */
 };
 
+/* The previous placement of class c, and whether it is where c is now. */
+static const struct placement *prev_of(const struct run *r, const struct plan_class *c,
+				       bool *same)
+{
+	const struct placement *p =
+		placements_find(&r->prev, c->kind, plan_class_id(&r->plan, c));
+
+	*same = p && p->txq == c->txq && p->minor == c->minor && p->cpu == c->cpu;
+	return p;
+}
+
 /*
- * Classify every customer. moved: its place (CPU, TX queue or minor)
- * changed; changed: same place, but a rate or a prefix differs.
+ * Classify every class. moved: its place (CPU, TX queue, minor, and so
+ * its parent) changed; changed: same place, but a rate or a prefix differs.
  */
 static void summarize(const struct run *r, const uint8_t *changed, bool print, struct summary *s)
 {
 	char was[HANDLE_TEXT_LEN], is[HANDLE_TEXT_LEN];
 	size_t i;
 
-	/* the live assignments, sorted by id (steer_snapshot_assignments) */
-	const struct plan live = { r->prev, r->nprev };
-
 	memset(s, 0, sizeof(*s));
+	s->nodes = r->plan.nnodes > 0;
 	for (i = 0; i < r->plan.n; i++) {
-		const struct assignment *a = &r->plan.v[i], *p = plan_find(&live, a->id);
+		const struct plan_class *c = &r->plan.classes[i];
+		const char *id = plan_class_id(&r->plan, c), *what = "";
+		bool node = c->kind == PLAN_NODE, same;
+		const struct placement *p = prev_of(r, c, &same);
 
+		if (node)
+			what = "node ";
 		if (!p) {
-			s->added++;
+			*(node ? &s->nodes_added : &s->added) += 1;
 			if (print)
-				printf("+ %u: cpu %u txq %u classid %s\n", a->id, a->cpu, a->txq,
-				       handle_text(xs_classid(a->txq, a->minor), is, sizeof(is)));
-		} else if (p->txq != a->txq || p->minor != a->minor || p->cpu != a->cpu) {
-			s->moved++;
+				printf("+ %s%s: cpu %u txq %u classid %s\n", what, id, c->cpu, c->txq,
+				       handle_text(xs_classid(c->txq, c->minor), is, sizeof(is)));
+		} else if (!same) {
+			*(node ? &s->nodes_moved : &s->moved) += 1;
 			if (print)
-				printf("> %u: cpu %u txq %u classid %s -> cpu %u txq %u classid "
+				printf("> %s%s: cpu %u txq %u classid %s -> cpu %u txq %u classid "
 				       "%s\n",
-				       a->id, p->cpu, p->txq,
+				       what, id, p->cpu, p->txq,
 				       handle_text(xs_classid(p->txq, p->minor), was, sizeof(was)),
-				       a->cpu, a->txq,
-				       handle_text(xs_classid(a->txq, a->minor), is, sizeof(is)));
+				       c->cpu, c->txq,
+				       handle_text(xs_classid(c->txq, c->minor), is, sizeof(is)));
 		} else if (changed[i]) {
-			s->changed++;
+			*(node ? &s->nodes_changed : &s->changed) += 1;
 			if (print)
-				printf("~ %u: %s%s\n", a->id,
+				printf("~ %s%s: %s%s\n", what, id,
 				       changed[i] & CHANGED_PREFIXES ? "prefixes " : "",
 				       changed[i] & CHANGED_RATES ? "rates" : "");
-		} else {
+		} else if (!node) {
 			s->unchanged++;
 		}
 	}
-	for (i = 0; i < r->nprev; i++) {
-		const struct assignment *p = &r->prev[i];
+	for (i = 0; i < r->prev.n; i++) {
+		const struct placement *p = &r->prev.v[i];
+		bool node = p->kind == PLAN_NODE;
 
-		if (plan_find(&r->plan, p->id))
+		if (node ? network_find(&r->net, p->id) != NETWORK_NONE &&
+				   !r->net.v[network_find(&r->net, p->id)].virtual
+			 : plan_find_customer(&r->plan, p->id) != NULL)
 			continue;
-		s->removed++;
+		s->nodes |= node;
+		*(node ? &s->nodes_removed : &s->removed) += 1;
 		if (print)
-			printf("- %u: cpu %u txq %u classid %s\n", p->id, p->cpu, p->txq,
+			printf("- %s%s: cpu %u txq %u classid %s\n", node ? "node " : "", p->id,
+			       p->cpu, p->txq,
 			       handle_text(xs_classid(p->txq, p->minor), was, sizeof(was)));
 	}
 }
 
+static int classid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * Flag the customers whose prefixes in the live maps are not exactly their
- * listed ones.
+ * Flag the customers (by plan index) that stay where they were but whose
+ * prefixes in the live maps are not exactly their listed ones.
  */
 static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 {
 	const struct steer_snapshot *live = &r->maps;
+	uint32_t *classids;
 	size_t i, j;
-	size_t *count;
 
-	count = calloc(r->plan.n + 1, sizeof(*count));
-	if (!count)
+	classids = malloc((live->n + 1) * sizeof(*classids));
+	if (!classids)
 		return -ENOMEM;
-	/* every live prefix must be one of its owner's listed prefixes */
-	for (i = 0; i < live->n; i++) {
-		const struct assignment *a = plan_find(&r->plan, live->v[i].customer.id);
-		const struct customer *c;
-		size_t k;
+	for (i = 0; i < live->n; i++)
+		classids[i] = live->v[i].customer.classid;
+	qsort(classids, live->n, sizeof(*classids), classid_cmp);
+	for (i = 0; i < r->list.n; i++) {
+		const struct customer *c = &r->list.v[i];
+		const struct plan_class *pc = plan_customer(&r->plan, i);
+		uint32_t classid = xs_classid(pc->txq, pc->minor);
+		const uint32_t *lo;
+		size_t count = 0;
+		bool same;
 
-		if (!a)
-			continue; /* removed customer */
-		k = a - r->plan.v;
-		c = customers_find(&r->list, a->id);
-		for (j = 0; j < c->nprefixes; j++)
-			if (!prefix_cmp(&c->prefixes[j], &live->v[i].prefix))
+		if (!prev_of(r, pc, &same) || !same)
+			continue; /* added or moved */
+		lo = bsearch(&classid, classids, live->n, sizeof(*classids), classid_cmp);
+		for (; lo && lo > classids && lo[-1] == classid; lo--)
+			;
+		for (; lo && lo < classids + live->n && *lo == classid; lo++)
+			count++;
+		for (j = 0; j < c->nprefixes && count == c->nprefixes; j++) {
+			struct steer_prefix key = { .prefix = c->prefixes[j] };
+			const struct steer_prefix *e;
+
+			prefix_mask(&key.prefix);
+			e = bsearch(&key, live->v, live->n, sizeof(*live->v), steer_prefix_cmp);
+			if (!e || e->customer.classid != classid)
 				break;
-		if (j == c->nprefixes)
-			changed[k] |= CHANGED_PREFIXES;
-		else
-			count[k]++;
+		}
+		if (count != c->nprefixes || j != c->nprefixes)
+			changed[r->plan.nnodes + i] |= CHANGED_PREFIXES;
 	}
-	/* and every listed prefix must be live */
-	for (i = 0; i < r->plan.n; i++) {
-		const struct customer *c = customers_find(&r->list, r->plan.v[i].id);
-
-		if (count[i] != c->nprefixes)
-			changed[i] |= CHANGED_PREFIXES;
-	}
-	free(count);
+	free(classids);
 	return 0;
 }
 
@@ -240,29 +273,93 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
  * cannot hold (too many customers, too few TX queues, no leaf handle left)
  * refuses the inputs.
  */
-static int plan_and_diff(struct run *r)
+/* The classids of the live trees past the default class, sorted: taken for the plan. */
+static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 {
-	enum xs_dir dir;
-	int err, i;
+	size_t cap = r->live[XS_WAN].nclasses + r->live[XS_LAN].nclasses + 1, i, k = 0;
+	uint32_t *v = malloc(cap * sizeof(*v));
+	int dir;
 
-	/* the one read of the maps: the plan, the summary and the sync use it */
-	if (r->steer) {
-		err = steer_snapshot_read(r->steer, &r->maps);
-		if (!err)
-			err = steer_snapshot_assignments(&r->maps, &r->prev, &r->nprev);
+	if (!v)
+		return -ENOMEM;
+	for (dir = 0; dir < XS_DIRS; dir++)
+		for (i = 0; i < r->live[dir].nclasses; i++)
+			if (xs_handle_minor(r->live[dir].classes[i].classid) >= XS_FIRST_MINOR)
+				v[k++] = r->live[dir].classes[i].classid;
+	qsort(v, k, sizeof(*v), classid_cmp);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/*
+ * The placements of the last run: its file, or when that is gone, what
+ * the maps tell of the customers (the nodes are then placed anew, and
+ * their subtrees rebuilt make-before-break).
+ */
+static int read_prev(struct run *r, bool dry_run)
+{
+	size_t i;
+	int err;
+
+	err = steer_plan_path(&r->cfg, !dry_run, r->plan_path, sizeof(r->plan_path));
+	if (err)
+		return err;
+	err = plan_load(r->plan_path, &r->prev);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		if (r->maps.n)
+			pr_warn("%s: no placements of the last run (%s); placing customers by "
+				"their prefixes in the maps\n",
+				r->plan_path, err == -ENOENT ? "no file" : "unreadable");
+		err = steer_snapshot_placements(&r->maps, &r->list, &r->prev);
 		if (err)
 			return err;
 	}
-	err = plan_build(&r->cfg, &r->list, r->prev, r->nprev, &r->plan);
-	if (err)
-		goto refused;
-	for_each_role(i, dir) {
-		err = tree_desired(&r->cfg, &r->list, &r->plan, dir, &r->want[dir]);
+	for (i = 0; i < r->prev.n; i++)
+		r->nprev += r->prev.v[i].kind == PLAN_CUSTOMER;
+	return 0;
+}
+
+/*
+ * Everything a run will do, worked out before anything is touched (the maps
+ * are only read, and only when they exist). A plan or a tree the config
+ * cannot hold (too many customers, too few TX queues, no leaf handle left)
+ * refuses the inputs.
+ */
+static int plan_and_diff(struct run *r, bool dry_run)
+{
+	uint32_t *busy = NULL;
+	size_t nbusy = 0;
+	enum xs_dir dir;
+	int err, i;
+
+	/* the one read of the maps: the placements, the summary and the sync use it */
+	if (r->steer) {
+		err = steer_snapshot_read(r->steer, &r->maps);
 		if (err)
-			goto refused;
+			return err;
+	}
+	err = read_prev(r, dry_run);
+	if (err)
+		return err;
+	for_each_role(i, dir) {
 		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
 		if (err)
 			return err;
+	}
+	err = live_classids(r, &busy, &nbusy);
+	if (err)
+		return err;
+	err = plan_build(&r->cfg, &r->net, &r->list, &r->prev, busy, nbusy, &r->plan);
+	free(busy);
+	if (err)
+		goto refused;
+	for_each_role(i, dir) {
+		err = tree_desired(&r->plan, dir, &r->want[dir]);
+		if (err)
+			goto refused;
 		err = tree_diff(&r->live[dir], &r->want[dir], &r->diff[dir]);
 		if (err)
 			goto refused;
@@ -278,6 +375,14 @@ static int apply(struct run *r)
 	enum xs_dir dir;
 	int err, i;
 
+	/*
+	 * The placements go first: a run killed from here on leaves classes
+	 * and prefixes of this plan, and the next run must know them as its
+	 * own to finish the job rather than place them anew.
+	 */
+	err = plan_save(&r->plan, r->plan_path);
+	if (err)
+		return err;
 	for_each_role(i, dir) {
 		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_CREATE);
 		if (err)
@@ -287,7 +392,7 @@ static int apply(struct run *r)
 	if (err)
 		return err;
 	/* it logs its counts itself */
-	err = steer_sync(r->steer, &r->maps, &r->list, &r->plan, NULL);
+	err = steer_sync(r->steer, &r->maps, &r->plan, NULL);
 	if (err)
 		return err;
 	for_each_role(i, dir) {
@@ -310,12 +415,17 @@ static void report(const char *what, const struct summary *s, double seconds, bo
 {
 	char line[256];
 
+	char nodes[128] = "";
+
+	if (s->nodes)
+		snprintf(nodes, sizeof(nodes), "; nodes: %zu added, %zu removed, %zu changed, %zu moved",
+			 s->nodes_added, s->nodes_removed, s->nodes_changed, s->nodes_moved);
 	snprintf(line, sizeof(line),
 		 "%s%s: %zu added, %zu removed, %zu changed, %zu moved, %zu unchanged, "
-		 "%zu %s, %.2f s",
+		 "%zu %s%s, %.2f s",
 		 what, dry_run ? " (dry run, nothing changed)" : "", s->added, s->removed,
 		 s->changed, s->moved, s->unchanged, s->repaired,
-		 dry_run ? "to repair" : "repaired", seconds);
+		 dry_run ? "to repair" : "repaired", nodes, seconds);
 	if (log_get_level() >= LOG_LEVEL_INFO || dry_run)
 		printf("%s\n", line);
 	if (!dry_run)
@@ -340,17 +450,15 @@ static void save_summary(struct run *r, const struct summary *s, double seconds)
 
 /*
  * What a diff rebuilds that the last run had left in place: the mq root (its
- * trees come with it), a tree that held live customers, a root or default
- * class of a kept tree, a class of a customer who stays where it was.
+ * trees come with it), a tree that held placed classes, a root or default
+ * class of a kept tree, a class of a node or customer that stays where it was.
  */
 static size_t tree_repairs(const struct run *r, const struct tree_diff *d)
 {
-	const struct plan live = { r->prev, r->nprev };
-	bool rebuilt[XS_MAX_TXQS] = {};
-	const struct assignment *p;
+	bool rebuilt[XS_MAX_TXQS] = {}, same;
 	size_t i, j, n = 0;
 
-	if (!r->nprev)
+	if (!r->prev.n)
 		return 0; /* nothing was there to lose */
 	for (i = 0; i < d->ncreate; i++) {
 		const struct tree_op *op = &d->create[i];
@@ -362,19 +470,18 @@ static size_t tree_repairs(const struct run *r, const struct tree_diff *d)
 			return 1;
 		case TREE_OP_HTB:
 			rebuilt[txq] = true;
-			for (j = 0; j < r->nprev && r->prev[j].txq != txq; j++)
+			for (j = 0; j < r->prev.n && r->prev.v[j].txq != txq; j++)
 				;
-			n += j < r->nprev;
+			n += j < r->prev.n;
 			break;
 		case TREE_OP_CLASS_CREATE:
 			if (rebuilt[txq])
 				break;
-			if (!op->cls.id) {
+			if (op->cls.cls == PLAN_NONE) {
 				n++; /* root or default class */
 				break;
 			}
-			p = plan_find(&live, op->cls.id);
-			n += p && xs_classid(p->txq, p->minor) == op->cls.classid;
+			n += prev_of(r, &r->plan.classes[op->cls.cls], &same) && same;
 			break;
 		default:
 			break;
@@ -394,8 +501,9 @@ static int check_removed(struct run *r, const char *what, bool dry_run)
 	size_t removed = 0, i;
 	char limit[32];
 
-	for (i = 0; i < r->nprev; i++)
-		removed += !plan_find(&r->plan, r->prev[i].id);
+	for (i = 0; i < r->prev.n; i++)
+		removed += r->prev.v[i].kind == PLAN_CUSTOMER &&
+			   !plan_find_customer(&r->plan, r->prev.v[i].id);
 	if (!cfg->max_removed || !removed)
 		return 0;
 	if (cfg->max_removed_percent ? removed * 100 <= (size_t)cfg->max_removed * r->nprev
@@ -440,7 +548,7 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 		return err;
 	}
 	for (dir = 0; dir < XS_DIRS; dir++)
-		mark_rate_changes(r, &r->diff[dir], changed);
+		mark_rate_changes(&r->diff[dir], changed);
 	summarize(r, changed, dry_run, &s);
 	free(changed);
 	s.repaired = r->repaired;
@@ -624,7 +732,7 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 	}
 	err = tc_sock_open(&r.ts);
 	if (!err)
-		err = plan_and_diff(&r);
+		err = plan_and_diff(&r, dry_run);
 	if (!err)
 		err = check_leaf(&r);
 	if (!err)
@@ -762,6 +870,9 @@ int cmd_stop(const char *config, int argc, char **argv)
 	}
 	if (!err)
 		err = steer_stop(&r.cfg);
+	if (!err && !steer_plan_path(&r.cfg, false, r.plan_path, sizeof(r.plan_path)) &&
+	    unlink(r.plan_path) && errno != ENOENT)
+		pr_warn("%s: cannot remove the placements: %s\n", r.plan_path, strerror(errno));
 	if (!err) {
 		snprintf(line, sizeof(line), "stopped: %s and %s are as before start", r.cfg.wan,
 			 r.cfg.lan);

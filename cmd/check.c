@@ -48,26 +48,34 @@ int resolve_queues(struct xs_config *cfg)
 	return 0;
 }
 
-int load_inputs(const char *config, struct xs_config *cfg, struct customer_list *list)
+int load_inputs(const char *config, struct xs_config *cfg, struct network *net,
+		struct customer_list *list)
 {
 	int err;
 
+	memset(net, 0, sizeof(*net));
+	memset(list, 0, sizeof(*list));
 	err = load_config(config, cfg);
 	if (err)
 		return err;
-	return customers_load(cfg->customers_file, cfg, list);
+	err = network_load(cfg->network_file, cfg, net);
+	if (err)
+		return err;
+	err = customers_load(cfg->customers_file, cfg, net, list);
+	if (err)
+		network_free(net);
+	return err;
 }
 
 /* The programs' lookup table for this list, against [system] lookup_memory. */
-static void print_table_need(const struct xs_config *cfg, const struct customer_list *list,
-			     const struct plan *plan)
+static void print_table_need(const struct xs_config *cfg, const struct plan *plan)
 {
 	struct steer_prefix *v;
 	size_t n;
 	long need;
 
 	/* the entries steer_sync would hand the table */
-	if (steer_wanted(list, plan, &v, &n))
+	if (steer_wanted(plan, &v, &n))
 		return;
 	need = table_chunks_needed(v, n);
 	free(v);
@@ -82,46 +90,110 @@ static void print_table_need(const struct xs_config *cfg, const struct customer_
 			need, cfg->lookup_chunks);
 }
 
+/*
+ * One tree carrying more than this many times the average load of the
+ * trees is worth a warning: its CPU saturates first.
+ */
+#define LOAD_SKEW 2
+
+/* The hierarchy: nodes per level, customers per node. */
+static void print_hierarchy(const struct plan *plan)
+{
+	const struct network *net = plan->net;
+	size_t per_level[NETWORK_MAX_DEPTH + 1] = {}, *under, i, nvirtual = net->n - net->nreal;
+	size_t unparented = 0, empty = 0, most = 0;
+	const struct plan_class *busiest = NULL;
+
+	if (!net->n)
+		return;
+	under = calloc(plan->nnodes + 1, sizeof(*under));
+	if (!under)
+		return;
+	for (i = 0; i < plan->nnodes; i++)
+		per_level[plan->classes[i].depth < NETWORK_MAX_DEPTH ? plan->classes[i].depth
+								    : NETWORK_MAX_DEPTH]++;
+	for (i = plan->nnodes; i < plan->n; i++) {
+		if (plan->classes[i].parent == PLAN_NONE)
+			unparented++;
+		else
+			under[plan->classes[i].parent]++;
+	}
+	for (i = 0; i < plan->nnodes; i++) {
+		if (!under[i] && plan->classes[i].kind == PLAN_NODE)
+			empty++;
+		if (under[i] > most) {
+			most = under[i];
+			busiest = &plan->classes[i];
+		}
+	}
+	text_fputs(net->file, stdout);
+	printf(": %zu nodes (%zu virtual), levels:", net->n, nvirtual);
+	for (i = 0; i < NETWORK_MAX_DEPTH && per_level[i]; i++)
+		printf(" %zu", per_level[i]);
+	printf("\n");
+	printf("customers: %zu under nodes, %zu without one; %zu nodes with no customer",
+	       plan->list->n - unparented, unparented, empty);
+	if (busiest) {
+		printf("; most under '");
+		text_fputs(plan_class_id(plan, busiest), stdout);
+		printf("': %zu", most);
+	}
+	printf("\n");
+	free(under);
+}
+
 static void print_summary(const struct xs_config *cfg, const struct customer_list *list,
 			  const struct plan *plan)
 {
-	uint64_t down_sum[XS_MAX_CPUS] = {}, up_sum[XS_MAX_CPUS] = {};
-	size_t count[XS_MAX_CPUS] = {}, j;
+	uint64_t down_sum[XS_MAX_CPUS] = {}, up_sum[XS_MAX_CPUS] = {}, total = 0;
+	size_t count[XS_MAX_CPUS] = {}, nodes[XS_MAX_CPUS] = {}, j;
 	unsigned int i, first, n;
 	char down[32], up[32], txqs[24];
 
 	for (j = 0; j < plan->n; j++) {
-		const struct customer *c = customers_find(list, plan->v[j].id);
+		const struct plan_class *c = &plan->classes[j];
 
-		i = config_txq_cpu_index(cfg, plan->v[j].txq);
-		down_sum[i] += c->down_ceil;
-		up_sum[i] += c->up_ceil;
+		i = config_txq_cpu_index(cfg, c->txq);
+		if (c->kind == PLAN_NODE) {
+			nodes[i]++;
+			continue;
+		}
+		down_sum[i] += c->ceil[XS_LAN];
+		up_sum[i] += c->ceil[XS_WAN];
 		count[i]++;
 	}
 	text_fputs(cfg->customers_file, stdout);
 	printf(": %zu customers, %zu prefixes (%zu IPv4, %zu IPv6)\n", list->n,
 	       list->nprefixes_v4 + list->nprefixes_v6, list->nprefixes_v4, list->nprefixes_v6);
-	printf("%-5s %-11s %10s %14s %14s\n", "cpu", "txqs", "customers", "down ceil sum",
-	       "up ceil sum");
+	print_hierarchy(plan);
+	printf("%-5s %-11s %10s %7s %14s %14s\n", "cpu", "txqs", "customers", "nodes",
+	       "down ceil sum", "up ceil sum");
 	for (i = 0; i < cfg->ncpus; i++) {
 		config_cpu_txqs(cfg, i, &first, &n);
 		if (n == 1)
 			snprintf(txqs, sizeof(txqs), "%u", first);
 		else
 			snprintf(txqs, sizeof(txqs), "%u-%u", first, first + n - 1);
-		printf("%-5u %-11s %10zu %14s %14s\n", cfg->cpus[i], txqs, count[i],
+		printf("%-5u %-11s %10zu %7zu %14s %14s\n", cfg->cpus[i], txqs, count[i], nodes[i],
 		       count[i] ? rate_format(down_sum[i], down, sizeof(down)) : "-",
 		       count[i] ? rate_format(up_sum[i], up, sizeof(up)) : "-");
+		total += down_sum[i] + up_sum[i];
 	}
-	print_table_need(cfg, list, plan);
+	for (i = 0; i < cfg->ncpus && cfg->ncpus > 1 && plan->nnodes; i++)
+		if ((down_sum[i] + up_sum[i]) * cfg->ncpus > LOAD_SKEW * total)
+			pr_warn("cpu %u carries %.0f%% of the customers' ceils, more than %u "
+				"times the average: a top-level node holds its whole subtree on "
+				"one CPU; mark big sites \"virtual\" in the network file so their "
+				"children spread\n",
+				cfg->cpus[i], 100.0 * (down_sum[i] + up_sum[i]) / total, LOAD_SKEW);
+	print_table_need(cfg, plan);
 }
 
 /*
  * Where the interfaces exist, whether the trees fit them (enough TX
  * queues, leaf handles): what start would refuse, found without a change.
  */
-static int check_trees(const struct xs_config *cfg, const struct customer_list *list,
-		       const struct plan *plan)
+static int check_trees(const struct xs_config *cfg, const struct plan *plan)
 {
 	struct tree want = {}, live = {};
 	struct tree_diff diff = {};
@@ -137,7 +209,7 @@ static int check_trees(const struct xs_config *cfg, const struct customer_list *
 	if (tc_sock_open(&ts))
 		return 0; /* not allowed to look: start will */
 	for_each_role(i, dir) {
-		err = tree_desired(cfg, list, plan, dir, &want);
+		err = tree_desired(plan, dir, &want);
 		if (!err)
 			err = tree_read(ts, config_ifname(cfg, dir), &live);
 		if (!err)
@@ -155,6 +227,7 @@ static int check_trees(const struct xs_config *cfg, const struct customer_list *
 int cmd_check(const char *config, int argc, char **argv)
 {
 	struct customer_list list = {};
+	struct network net = {};
 	struct plan plan = {};
 	struct xs_config cfg;
 	int err, ret = XS_EXIT_INVALID;
@@ -163,7 +236,7 @@ int cmd_check(const char *config, int argc, char **argv)
 		pr_err("check takes no arguments\n");
 		return XS_EXIT_INVALID;
 	}
-	err = load_inputs(config, &cfg, &list);
+	err = load_inputs(config, &cfg, &net, &list);
 	if (err)
 		goto out;
 	/* where start would pin the maps: looked at, nothing made */
@@ -180,10 +253,10 @@ int cmd_check(const char *config, int argc, char **argv)
 		pr_warn("queues_per_cpu = auto: cannot read the TX queues of %s and %s (%s); "
 			"planning with one tree a CPU\n",
 			cfg.wan, cfg.lan, strerror(-err));
-	err = plan_build(&cfg, &list, NULL, 0, &plan);
+	err = plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan);
 	if (err)
 		goto out;
-	err = check_trees(&cfg, &list, &plan);
+	err = check_trees(&cfg, &plan);
 	if (err)
 		goto out;
 	/* a leaf the kernel lacks is a config error: say so before start does */
@@ -199,5 +272,6 @@ out:
 	/* each problem was reported where it was found */
 	plan_free(&plan);
 	customers_free(&list);
+	network_free(&net);
 	return ret;
 }

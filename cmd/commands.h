@@ -12,6 +12,7 @@ enum xs_exit {
 
 struct xs_config;
 struct customer_list;
+struct network;
 
 /* config_defaults, then config_load: every problem is reported. */
 int load_config(const char *config, struct xs_config *cfg);
@@ -24,10 +25,12 @@ int load_config(const char *config, struct xs_config *cfg);
 int resolve_queues(struct xs_config *cfg);
 
 /*
- * Load the config and the customer list it names; every problem is
- * reported. 0, or -errno with nothing touched.
+ * Load the config and the network file and customer list it names; every
+ * problem is reported. 0, or -errno with nothing touched (and net and list
+ * empty).
  */
-int load_inputs(const char *config, struct xs_config *cfg, struct customer_list *list);
+int load_inputs(const char *config, struct xs_config *cfg, struct network *net,
+		struct customer_list *list);
 
 /*
  * Each command gets the config path and its own argv (argv[0] is the

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <netlink/route/class.h>
 #include <netlink/route/link.h>
@@ -262,8 +263,8 @@ static uint64_t metric_value(const struct class_stats *s, const struct metric *m
 
 struct stats_view {
 	const struct xs_config *cfg;
-	const struct customer_list *list; /* names; may be empty */
-	struct assignment *assignments;
+	struct placements placed; /* of the last run: ids, names, classes */
+	const struct placement **customers; /* the customers of placed, as shown */
 	size_t n;
 	struct iface_stats is[XS_DIRS]; /* by role */
 	struct xs_stats *per_cpu;
@@ -271,10 +272,10 @@ struct stats_view {
 };
 
 /*
- * stats ID...: keep only those customers' assignments (ids parsed by the
- * caller; names the ids as given) and say which ids are nobody's.
+ * stats ID...: keep only those customers (names the ids as given) and say
+ * which ids are nobody's.
  */
-static void keep_ids(struct stats_view *v, const uint32_t *id, char **names, int nids)
+static void keep_ids(struct stats_view *v, char **ids, int nids)
 {
 	bool found[nids];
 	size_t i, k = 0;
@@ -286,22 +287,18 @@ static void keep_ids(struct stats_view *v, const uint32_t *id, char **names, int
 		bool keep = false;
 
 		for (j = 0; j < nids; j++)
-			if (id[j] == v->assignments[i].id)
+			if (!customer_id_cmp(ids[j], v->customers[i]->id))
 				keep = found[j] = true;
 		if (keep)
-			v->assignments[k++] = v->assignments[i];
+			v->customers[k++] = v->customers[i];
 	}
 	v->n = k;
 	for (j = 0; j < nids; j++)
-		if (!found[j])
-			pr_warn("stats: no customer %s is steered\n", names[j]);
-}
-
-static const char *customer_name(const struct stats_view *v, uint32_t id)
-{
-	const struct customer *c = customers_find(v->list, id);
-
-	return c && c->name ? c->name : "";
+		if (!found[j]) {
+			pr_warn("stats: no customer ");
+			text_fputs(ids[j], stderr);
+			fprintf(stderr, " is shaped\n");
+		}
 }
 
 static void stats_prometheus(const struct stats_view *v)
@@ -314,7 +311,7 @@ static void stats_prometheus(const struct stats_view *v)
 		printf("# HELP xshaper_customer_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_customer_%s %s\n", m->name, m->type);
 		for (i = 0; i < v->n; i++) {
-			const struct assignment *a = &v->assignments[i];
+			const struct placement *a = v->customers[i];
 			uint32_t classid = xs_classid(a->txq, a->minor);
 
 			for_each_role(k, d) {
@@ -322,8 +319,10 @@ static void stats_prometheus(const struct stats_view *v)
 
 				if (!s)
 					continue;
-				printf("xshaper_customer_%s{id=\"%u\",name=\"", m->name, a->id);
-				prom_label(customer_name(v, a->id));
+				printf("xshaper_customer_%s{id=\"", m->name);
+				prom_label(a->id);
+				printf("\",name=\"");
+				prom_label(a->name);
 				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
 				       metric_value(s, m));
 			}
@@ -371,11 +370,13 @@ static void stats_json(const struct stats_view *v)
 
 	printf("{\"customers\":[");
 	for (i = 0; i < v->n; i++) {
-		const struct assignment *a = &v->assignments[i];
+		const struct placement *a = v->customers[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
 
-		printf("%s{\"id\":%u,\"name\":", first ? "" : ",", a->id);
-		json_string(customer_name(v, a->id));
+		printf("%s{\"id\":", first ? "" : ",");
+		json_string(a->id);
+		printf(",\"name\":");
+		json_string(a->name);
 		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
 		print_class_json(find_class(&v->is[XS_LAN], classid));
 		printf(",\"up\":");
@@ -458,14 +459,13 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 	printf("%-10s %-16s %-4s %8s %8s %10s %12s %8s %10s %8s %9s\n", "id", "name", "dir", "rate",
 	       "ceil", "bytes", "packets", "drops", "overlimits", "backlog", "now");
 	for (i = 0; i < v->n; i++) {
-		const struct assignment *a = &v->assignments[i];
+		const struct placement *a = v->customers[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
-		const char *raw = customer_name(v, a->id);
-		char id[12], name[17];
+		char id[CUSTOMER_ID_MAX * 4 + 1], name[17];
 
-		snprintf(id, sizeof(id), "%u", a->id);
+		text_escape(id, sizeof(id), a->id, strlen(a->id));
 		/* the column holds 16 bytes: cut at a whole character or escape */
-		text_escape(name, sizeof(name), raw, strlen(raw));
+		text_escape(name, sizeof(name), a->name, strlen(a->name));
 		for_each_role(k, d)
 			print_class_text(id, name, role_direction(d),
 					 find_class(&v->is[d], classid));
@@ -503,13 +503,54 @@ static void silent(enum log_level level, const char *msg)
 {
 }
 
-/* The customer list, for names only: quietly empty when it does not load. */
-static void load_names(const struct xs_config *cfg, struct customer_list *list)
+/*
+ * Where the last run placed everything (its placements file), or when
+ * that is gone, the customers of the list found by their prefixes in the
+ * maps (nodes then are not known).
+ */
+static int read_placed(const struct xs_config *cfg, struct steer *steer, struct placements *out)
 {
+	struct customer_list list = {};
+	struct steer_snapshot snap = {};
+	struct network net = {};
+	char path[PATH_MAX];
+	int err;
+
+	err = steer_plan_path(cfg, false, path, sizeof(path));
+	if (!err)
+		err = plan_load(path, out);
+	if (err != -ENOENT && err != -EINVAL)
+		return err;
+	pr_warn("%s: no placements of the last run; customers are found by their prefixes, "
+		"nodes not at all (a reload writes them)\n",
+		path);
 	log_set_sink(silent);
-	if (customers_load(cfg->customers_file, cfg, list))
-		memset(list, 0, sizeof(*list));
+	err = network_load(cfg->network_file, cfg, &net);
+	if (!err)
+		err = customers_load(cfg->customers_file, cfg, &net, &list);
 	log_set_sink(NULL);
+	if (!err)
+		err = steer_snapshot_read(steer, &snap);
+	if (!err)
+		err = steer_snapshot_placements(&snap, &list, out);
+	steer_snapshot_free(&snap);
+	customers_free(&list);
+	network_free(&net);
+	return err == -ENOMEM ? err : 0;
+}
+
+/* The customers of the placements, in their order (by id). */
+static int pick_customers(struct stats_view *v)
+{
+	size_t i;
+
+	v->customers = calloc(v->placed.n + 1, sizeof(*v->customers));
+	if (!v->customers)
+		return -ENOMEM;
+	for (i = 0; i < v->placed.n; i++)
+		if (v->placed.v[i].kind == PLAN_CUSTOMER)
+			v->customers[v->n++] = &v->placed.v[i];
+	return 0;
 }
 
 int cmd_stats(const char *config, int argc, char **argv)
@@ -520,14 +561,12 @@ int cmd_stats(const char *config, int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{},
 	};
-	struct customer_list list = {};
 	struct stats_view v = {};
 	enum format format = FORMAT_TEXT;
 	int interval = -1, opt, err, ret = XS_EXIT_SYSTEM;
 	struct steer *steer = NULL;
 	struct xs_stats total;
 	struct xs_config cfg;
-	uint32_t *ids;
 	int i;
 
 	optind = 1;
@@ -558,42 +597,29 @@ int cmd_stats(const char *config, int argc, char **argv)
 			return XS_EXIT_INVALID;
 		}
 	}
-	ids = calloc(argc - optind + 1, sizeof(*ids));
-	if (!ids)
-		return XS_EXIT_SYSTEM;
 	for (i = optind; i < argc; i++) {
-		err = customer_id_parse(argv[i], &ids[i - optind]);
-		if (err == -ERANGE) {
-			pr_err("stats: no such customer '%s': ids go up to %" PRIu32 "\n", argv[i],
-			       UINT32_MAX);
-		} else if (err) {
-			pr_err("stats: '%s' is not a customer id (a whole number from 1 to %" PRIu32
-			       ")\n",
-			       argv[i], UINT32_MAX);
-		}
-		if (err) {
-			free(ids);
+		if (customer_id_check(argv[i])) {
+			pr_err("stats: '%s' is not a customer id (1 to %d bytes of text)\n", argv[i],
+			       CUSTOMER_ID_MAX);
 			return XS_EXIT_INVALID;
 		}
 	}
 	/* Prometheus computes rates from the counters itself. */
 	if (interval < 0)
 		interval = format == FORMAT_PROMETHEUS ? 0 : 1;
-	if (load_config(config, &cfg)) {
-		free(ids);
+	if (load_config(config, &cfg))
 		return XS_EXIT_INVALID;
-	}
-	load_names(&cfg, &list);
 	v.cfg = &cfg;
-	v.list = &list;
 	err = steer_open(&cfg, &steer);
 	if (err)
 		goto out;
-	err = steer_read_assignments(steer, &v.assignments, &v.n);
+	err = read_placed(&cfg, steer, &v.placed);
+	if (!err)
+		err = pick_customers(&v);
 	if (err)
 		goto out;
 	if (optind < argc)
-		keep_ids(&v, ids, argv + optind, argc - optind);
+		keep_ids(&v, argv + optind, argc - optind);
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
 	if (err)
 		goto out;
@@ -611,10 +637,9 @@ out:
 	free(v.is[0].v);
 	free(v.is[1].v);
 	free(v.per_cpu);
-	free(v.assignments);
-	free(ids);
+	free(v.customers);
+	placements_free(&v.placed);
 	steer_close(steer);
-	customers_free(&list);
 	return ret;
 }
 
@@ -630,8 +655,8 @@ static const char *when(uint64_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* The trees of wan and lan against the customers in the maps. */
-static int verify_trees(const struct xs_config *cfg, const struct assignment *a, size_t n,
+/* The trees of wan and lan against the placements of the last run. */
+static int verify_trees(const struct xs_config *cfg, const struct placements *placed,
 			struct problems *p)
 {
 	struct tc_sock *ts;
@@ -647,7 +672,7 @@ static int verify_trees(const struct xs_config *cfg, const struct assignment *a,
 			continue;
 		err = tree_read(ts, config_ifname(cfg, dir), &live);
 		if (!err)
-			tree_verify(&live, cfg, a, n, p);
+			tree_verify(&live, cfg, placed, p);
 		tree_free(&live);
 	}
 	tc_sock_close(ts);
@@ -657,7 +682,7 @@ static int verify_trees(const struct xs_config *cfg, const struct assignment *a,
 int cmd_status(const char *config, int argc, char **argv)
 {
 	struct steer_iface ifs[XS_DIRS];
-	struct assignment *assignments = NULL;
+	struct placements placed = {};
 	struct steer_table_usage tu = {};
 	struct steer *steer = NULL;
 	struct xs_state st = {};
@@ -665,7 +690,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	struct problems p = {};
 	bool json = false, started;
 	int ret = XS_EXIT_OK;
-	size_t n = 0;
+	size_t n = 0, nodes = 0;
 	char t1[32], t2[32];
 	unsigned int i;
 
@@ -685,9 +710,12 @@ int cmd_status(const char *config, int argc, char **argv)
 	started = steer != NULL;
 	if (started) {
 		steer_state_get(steer, &st);
-		steer_read_assignments(steer, &assignments, &n);
+		if (read_placed(&cfg, steer, &placed))
+			ret = XS_EXIT_SYSTEM;
+		for (i = 0; i < placed.n; i++)
+			*(placed.v[i].kind == PLAN_NODE ? &nodes : &n) += 1;
 		steer_table_usage(steer, &tu);
-		if (verify_trees(&cfg, assignments, n, &p) || steer_verify(steer, &cfg, &p))
+		if (verify_trees(&cfg, &placed, &p) || steer_verify(steer, &cfg, &p))
 			ret = XS_EXIT_SYSTEM;
 	}
 	if (p.n)
@@ -706,12 +734,13 @@ int cmd_status(const char *config, int argc, char **argv)
 		printf("],\"cpus\":[");
 		for (i = 0; i < cfg.ncpus; i++)
 			printf("%s%u", i ? "," : "", cfg.cpus[i]);
-		printf("],\"queues_per_cpu\":%u,\"trees\":%u,\"customers\":%zu,"
+		printf("],\"queues_per_cpu\":%u,\"trees\":%u,\"customers\":%zu,\"nodes\":%zu,"
 		       "\"started_at\":%llu,\"last_reload\":{\"time\":%llu,\"added\":%u,"
 		       "\"removed\":%u,\"changed\":%u,\"moved\":%u,\"unchanged\":%u,"
 		       "\"seconds\":%.3f},\"lookup_table\":{\"chunks\":%zu,\"capacity\":%zu,"
 		       "\"trie_entries\":%zu},\"problems\":[",
-		       cfg.queues_per_cpu, config_txqs(&cfg), n, (unsigned long long)st.started,
+		       cfg.queues_per_cpu, config_txqs(&cfg), n, nodes,
+		       (unsigned long long)st.started,
 		       (unsigned long long)st.last_reload.time, st.last_reload.added,
 		       st.last_reload.removed, st.last_reload.changed, st.last_reload.moved,
 		       st.last_reload.unchanged, st.last_reload.msec / 1000.0, tu.chunks,
@@ -753,8 +782,10 @@ int cmd_status(const char *config, int argc, char **argv)
 		if (!started) {
 			printf("not started\n");
 		} else {
-			printf("customers: %zu\nstarted: %s\n", n,
-			       when(st.started, t1, sizeof(t1)));
+			printf("customers: %zu\n", n);
+			if (nodes)
+				printf("nodes: %zu\n", nodes);
+			printf("started: %s\n", when(st.started, t1, sizeof(t1)));
 			printf("last reload: %s", when(st.last_reload.time, t2, sizeof(t2)));
 			if (st.last_reload.time)
 				printf(": %u added, %u removed, %u changed, %u moved, "
@@ -785,16 +816,40 @@ int cmd_status(const char *config, int argc, char **argv)
 		if (started && !p.n)
 			printf("data path: as start left it\n");
 	}
-	free(assignments);
+	placements_free(&placed);
 	steer_close(steer);
 	return ret;
 }
 
+/*
+ * The nodes above a placement, from the top: "Site A / AP1"; "" for none.
+ * A broken chain (a parent never placed) ends the path where it breaks.
+ */
+static void node_path(const struct placements *placed, const struct placement *pl, char *buf,
+		      size_t len)
+{
+	const char *names[NETWORK_MAX_DEPTH + 1];
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	while (pl && pl->parent && n <= NETWORK_MAX_DEPTH) {
+		pl = placements_find(placed, PLAN_NODE, pl->parent);
+		if (pl)
+			names[n++] = pl->id;
+	}
+	while (n-- > 0 && used < len)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n],
+					 n ? " / " : "");
+}
+
 int cmd_lookup(const char *config, int argc, char **argv)
 {
+	struct placements placed = {};
+	const struct placement *pl;
 	struct steer *steer = NULL;
 	struct steer_match m;
 	struct xs_config cfg;
+	char path[NETWORK_MAX_DEPTH * (NETWORK_NAME_MAX + 3) + 1];
 	int err, ret = XS_EXIT_SYSTEM;
 
 	if (argc != 2) {
@@ -807,6 +862,8 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		return XS_EXIT_SYSTEM;
 	/* steer_lookup reports what failed, an address that is none included */
 	err = steer_lookup(steer, argv[1], &m);
+	if (!err && m.known)
+		err = read_placed(&cfg, steer, &placed);
 	if (err == -EINVAL) {
 		ret = XS_EXIT_INVALID;
 	} else if (!err && !m.known) {
@@ -814,12 +871,25 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		       unknown_policy_name(m.unknown));
 		ret = XS_EXIT_OK;
 	} else if (!err) {
-		printf("%s: customer %u, prefix %s, cpu %u, txq %u, classid %s%s\n",
-		       m.address_text, m.customer.id, m.prefix_text, m.customer.cpu,
-		       m.customer.txq, m.classid_text,
+		pl = placements_by_classid(&placed, m.customer.classid);
+		printf("%s: customer ", m.address_text);
+		text_fputs(pl ? pl->id : "?", stdout);
+		if (pl && pl->name[0]) {
+			printf(" (");
+			text_fputs(pl->name, stdout);
+			printf(")");
+		}
+		node_path(&placed, pl, path, sizeof(path));
+		if (path[0]) {
+			printf(", node ");
+			text_fputs(path, stdout);
+		}
+		printf(", prefix %s, cpu %u, txq %u, classid %s%s\n", m.prefix_text,
+		       m.customer.cpu, m.customer.txq, m.classid_text,
 		       m.via_trie ? " (from the LPM trie: the lookup table is full here)" : "");
 		ret = XS_EXIT_OK;
 	}
+	placements_free(&placed);
 	steer_close(steer);
 	return ret;
 }

@@ -1,115 +1,158 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The plan: which CPU, TX queue and class minor each customer gets.
+ * The plan: which TX queue (and so CPU and HTB tree), class minor and
+ * parent class each node and customer gets.
  *
- * Stability comes first. Moving a customer means a new class in another
- * tree, its queue contents and counters lost, and its prefixes repointed, so
- * a customer that was placed before stays where it is for as long as that
- * place exists. Only new customers, and those whose CPU or queue went away,
- * are placed, with the classic greedy for balance: largest ceil first, each
- * onto the queue whose ceils add up to the least (a min-heap of queues, so
- * O(n log txqs)). Balance therefore drifts only as customers leave, and it
- * is restored by placing the next customers where the load is lowest.
+ * Stability comes first. Moving a class means a new class in its place,
+ * its queue contents and counters lost, and its prefixes repointed, so a
+ * class that was placed before stays where it is for as long as that place
+ * exists. HTB trees on different TX queues cannot share a parent, so a
+ * top-level node takes its whole subtree to one TX queue; only new
+ * top-level classes (nodes, and customers without a node) and those whose
+ * queue went away are placed, with the classic greedy for balance: largest
+ * load first, each onto the queue whose load is least (a min-heap of
+ * queues, so O(n log txqs)). Balance drifts only as classes leave, and is
+ * restored by placing the next ones where the load is lowest.
+ *
+ * Minors. A new class takes the lowest minor of its tree that no
+ * placement of the previous run holds and no live class occupies. A minor
+ * somebody left in this run still carries the old class, maybe the old
+ * customer's prefixes until the maps are repointed; a new class there
+ * would be the old one changed in place, old counters and queued packets
+ * included, or, under another parent, a class HTB cannot move. Those are
+ * given out again only when a tree has no other minor left, and freely by
+ * the next run, once the class is gone.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "conf/plan.h"
+#include "conf/rate.h"
+
+#define PLAN_MAGIC "xshaper-plan 1"
+/* Nodes whose children's rates overbook them: shown, then counted. */
+#define MAX_OVERBOOKED 20
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
-static uint64_t ceil_of(const struct customer *c)
+static uint64_t min64(uint64_t a, uint64_t b)
 {
-	return sat_add(c->down_ceil, c->up_ceil);
+	return a < b ? a : b;
 }
 
+const char *plan_class_id(const struct plan *p, const struct plan_class *c)
+{
+	return c->kind == PLAN_NODE ? p->net->v[c->ref].name : p->list->v[c->ref].id;
+}
+
+static int placement_key_cmp(enum plan_kind kind, const char *id, const struct placement *p)
+{
+	if (kind != p->kind)
+		return kind < p->kind ? -1 : 1;
+	return kind == PLAN_CUSTOMER ? customer_id_cmp(id, p->id) : strcmp(id, p->id);
+}
+
+const struct placement *placements_find(const struct placements *prev, enum plan_kind kind,
+					const char *id)
+{
+	size_t lo = 0, hi = prev ? prev->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = placement_key_cmp(kind, id, &prev->v[mid]);
+
+		if (!c)
+			return &prev->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const struct placement *placements_by_classid(const struct placements *prev, uint32_t classid)
+{
+	size_t i;
+
+	for (i = 0; prev && i < prev->n; i++)
+		if (xs_classid(prev->v[i].txq, prev->v[i].minor) == classid)
+			return &prev->v[i];
+	return NULL;
+}
+
+void placements_free(struct placements *prev)
+{
+	size_t i;
+
+	for (i = 0; i < prev->n; i++) {
+		free(prev->v[i].id);
+		free(prev->v[i].parent);
+		free(prev->v[i].name);
+	}
+	free(prev->v);
+	prev->v = NULL;
+	prev->n = 0;
+}
+
+const struct plan_class *plan_find_customer(const struct plan *plan, const char *id)
+{
+	const struct customer *c = customers_find(plan->list, id);
+
+	return c ? plan_customer(plan, (size_t)(c - plan->list->v)) : NULL;
+}
+
+void plan_free(struct plan *plan)
+{
+	free(plan->classes);
+	free(plan->node_class);
+	plan->classes = NULL;
+	plan->node_class = NULL;
+	plan->n = plan->nnodes = 0;
+}
+
+/* One bit per minor of one tree. */
+#define MINOR_WORDS ((XS_MAX_MINOR + 1) / 64)
+
 struct txq_state {
-	uint64_t load; /* sum of down_ceil + up_ceil of its customers */
+	uint64_t load;
+	uint64_t taken[MINOR_WORDS]; /* by a class of this plan */
+	uint64_t avoid[MINOR_WORDS]; /* by a previous placement or a live class */
+	uint32_t next, next_any; /* lowest minor not known to be taken (and avoided) */
 	uint32_t count;
-	uint32_t next_minor; /* lowest minor not known to be taken */
-	size_t kept, kept_end; /* its kept minors: kept_minors[kept..kept_end) */
-	size_t rsv; /* next of them to look at for a reserved one */
+	uint32_t biggest; /* its top-level class of most load, for messages; PLAN_NONE */
 };
-
-/* A customer that asks to keep its place from the previous plan. */
-struct claim {
-	uint32_t txq, minor;
-	size_t cust; /* index in the plan (and in order[]); RESERVED: nobody's now */
-};
-
-/*
- * The minor of a customer that leaves or moves in this run stays unused in
- * it: its class still carries the old customer's prefixes until the maps
- * are repointed, and a new customer placed there would get that class
- * changed in place, old counters and queued packets included. It is given
- * out again only when a tree has no other minor left, and freely by the
- * next run, once the class is gone.
- */
-#define RESERVED SIZE_MAX
 
 struct builder {
 	const struct xs_config *cfg;
-	const struct customer_list *list;
-	size_t *order; /* list indices sorted by id */
+	struct plan *out;
+	const struct placements *prev;
 	struct txq_state *txqs;
 	uint32_t ntxqs;
-	uint32_t *kept_minors;
-	uint8_t *kept_reserved; /* per kept_minors[]: held by nobody, spare */
+	uint32_t *top; /* per class: its top-level class */
+	uint64_t *load; /* per top-level class */
+	uint8_t *kept; /* per class: kept its minor */
 	uint32_t *heap; /* txq numbers, min-heap by (load, txq) */
 	uint32_t nheap;
 };
 
-static int order_cmp(const void *a, const void *b, void *ctx)
+static bool bit_test(const uint64_t *w, uint32_t i)
 {
-	const struct customer *v = ((const struct builder *)ctx)->list->v;
-	uint32_t x = v[*(const size_t *)a].id, y = v[*(const size_t *)b].id;
-
-	return x < y ? -1 : x > y;
+	return w[i / 64] >> (i % 64) & 1;
 }
 
-struct prev_ref {
-	const struct assignment *a;
-	size_t pos; /* first of duplicate entries wins */
-};
-
-static int prev_cmp(const void *a, const void *b)
+static void bit_set(uint64_t *w, uint32_t i)
 {
-	const struct prev_ref *x = a, *y = b;
-
-	if (x->a->id != y->a->id)
-		return x->a->id < y->a->id ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-static int claim_cmp(const void *a, const void *b)
-{
-	const struct claim *x = a, *y = b;
-
-	if (x->txq != y->txq)
-		return x->txq < y->txq ? -1 : 1;
-	if (x->minor != y->minor)
-		return x->minor < y->minor ? -1 : 1;
-	/* cust indices follow ids: the lower id keeps a contested minor */
-	return x->cust < y->cust ? -1 : x->cust > y->cust;
-}
-
-/* Biggest first; equal ceils by id, so that the result does not depend on qsort. */
-static int place_cmp(const void *a, const void *b, void *ctx)
-{
-	const struct builder *bld = ctx;
-	const struct customer *v = bld->list->v;
-	size_t i = bld->order[*(const size_t *)a], j = bld->order[*(const size_t *)b];
-	uint64_t x = ceil_of(&v[i]), y = ceil_of(&v[j]);
-
-	if (x != y)
-		return x > y ? -1 : 1;
-	return v[i].id < v[j].id ? -1 : v[i].id > v[j].id;
+	w[i / 64] |= 1ULL << (i % 64);
 }
 
 static bool heap_less(const struct builder *b, uint32_t x, uint32_t y)
@@ -137,245 +180,522 @@ static void heap_down(struct builder *b, uint32_t i)
 	}
 }
 
-/*
- * The lowest minor of the queue that no kept customer holds and nobody left
- * in this run; when those run out, one that somebody left (the caller
- * checked that the tree has room).
- */
-static uint32_t take_minor(struct builder *b, struct txq_state *t)
+/* Take minor of txq for class k if it is in range and free; whether it was. */
+static bool claim(struct builder *b, uint32_t txq, uint32_t minor, uint32_t k)
 {
-	while (t->next_minor <= XS_MAX_MINOR) {
-		while (t->kept < t->kept_end && b->kept_minors[t->kept] < t->next_minor)
-			t->kept++;
-		if (t->kept == t->kept_end || b->kept_minors[t->kept] != t->next_minor)
-			return t->next_minor++;
-		t->next_minor++;
-	}
-	while (t->rsv < t->kept_end && !b->kept_reserved[t->rsv])
-		t->rsv++;
-	b->kept_reserved[t->rsv] = 0;
-	return b->kept_minors[t->rsv++];
+	struct txq_state *t = &b->txqs[txq];
+
+	if (minor < XS_FIRST_MINOR || minor > XS_MAX_MINOR || bit_test(t->taken, minor))
+		return false;
+	bit_set(t->taken, minor);
+	t->count++;
+	b->out->classes[k].minor = minor;
+	b->kept[k] = 1;
+	return true;
 }
 
-static int keep_previous(struct builder *b, const struct assignment *prev, size_t nprev,
-			 struct plan *out, bool *placed)
+/* The lowest minor nobody takes or avoids; failing that, the lowest nobody takes. */
+static uint32_t take_minor(struct txq_state *t)
 {
-	const struct xs_config *cfg = b->cfg;
-	int cpu_index[XS_MAX_CPUS];
-	struct prev_ref *refs = NULL;
-	struct claim *claims = NULL;
-	size_t i, j, nclaims = 0, nkept = 0;
-	uint32_t t;
-	int err = -ENOMEM;
+	uint32_t m;
 
-	for (i = 0; i < XS_MAX_CPUS; i++)
-		cpu_index[i] = -1;
-	for (i = cfg->ncpus; i-- > 0;)
-		if (cfg->cpus[i] < XS_MAX_CPUS)
-			cpu_index[cfg->cpus[i]] = (int)i;
-
-	refs = malloc((nprev ? nprev : 1) * sizeof(*refs));
-	claims = malloc((out->n + nprev + 1) * sizeof(*claims));
-	b->kept_minors = malloc((out->n + nprev + 1) * sizeof(*b->kept_minors));
-	b->kept_reserved = calloc(out->n + nprev + 1, sizeof(*b->kept_reserved));
-	if (!refs || !claims || !b->kept_minors || !b->kept_reserved)
-		goto out;
-	for (i = 0; i < nprev; i++)
-		refs[i] = (struct prev_ref){ &prev[i], i };
-	qsort(refs, nprev, sizeof(*refs), prev_cmp);
-
-	/* both sorted by id: one merge pass */
-	for (i = 0, j = 0; i < out->n && j < nprev;) {
-		const struct assignment *a = refs[j].a;
-		uint32_t id = out->v[i].id;
-		int ci;
-
-		if (a->id < id) {
-			j++;
-			continue;
-		}
-		if (a->id > id) {
-			i++;
-			continue;
-		}
-		ci = a->cpu < XS_MAX_CPUS ? cpu_index[a->cpu] : -1;
-		if (ci >= 0 && a->txq < b->ntxqs &&
-		    config_txq_cpu_index(cfg, a->txq) == (uint32_t)ci &&
-		    a->minor >= XS_FIRST_MINOR && a->minor <= XS_MAX_MINOR)
-			claims[nclaims++] = (struct claim){ a->txq, a->minor, i };
-		i++;
-		/* skip the later duplicates of this id */
-		while (j < nprev && refs[j].a->id == id)
-			j++;
+	for (m = t->next; m <= XS_MAX_MINOR; m++)
+		if (!bit_test(t->taken, m) && !bit_test(t->avoid, m))
+			break;
+	t->next = m;
+	if (m > XS_MAX_MINOR) {
+		for (m = t->next_any; m <= XS_MAX_MINOR && bit_test(t->taken, m); m++)
+			;
+		t->next_any = m;
 	}
-
-	/* every previous place, kept or not, is spoken for in this run */
-	for (j = 0; j < nprev; j++)
-		if (prev[j].txq < b->ntxqs && prev[j].minor >= XS_FIRST_MINOR &&
-		    prev[j].minor <= XS_MAX_MINOR)
-			claims[nclaims++] = (struct claim){ prev[j].txq, prev[j].minor, RESERVED };
-
-	/*
-	 * A minor claimed twice (a corrupt previous plan) goes to the lower id;
-	 * a reservation sorts after the customer keeping the same minor.
-	 */
-	qsort(claims, nclaims, sizeof(*claims), claim_cmp);
-	for (i = 0; i < nclaims; i++) {
-		const struct claim *c = &claims[i];
-		struct txq_state *ts = &b->txqs[c->txq];
-
-		if (i && c->txq == claims[i - 1].txq && c->minor == claims[i - 1].minor)
-			continue;
-		if (!i || c->txq != claims[i - 1].txq)
-			ts->kept = ts->kept_end = ts->rsv = nkept;
-		b->kept_reserved[nkept] = c->cust == RESERVED;
-		b->kept_minors[nkept++] = c->minor;
-		ts->kept_end = nkept;
-		if (c->cust == RESERVED)
-			continue;
-		ts->count++;
-		ts->load = sat_add(ts->load, ceil_of(&b->list->v[b->order[c->cust]]));
-		out->v[c->cust].txq = c->txq;
-		out->v[c->cust].minor = c->minor;
-		placed[c->cust] = true;
+	if (m <= XS_MAX_MINOR) {
+		bit_set(t->taken, m);
+		t->count++;
 	}
-	for (t = 0; t < b->ntxqs; t++)
-		b->txqs[t].next_minor = XS_FIRST_MINOR;
-	err = 0;
-out:
-	free(refs);
-	free(claims);
-	return err;
+	return m;
 }
 
-static int place_rest(struct builder *b, struct plan *out, const bool *placed)
+/* The previous placement of class k when it may keep it: same parent, same tree. */
+static const struct placement *kept_place(struct builder *b, uint32_t k)
 {
-	size_t *todo, i, n = 0;
-	uint32_t t;
+	const struct plan *p = b->out;
+	const struct plan_class *c = &p->classes[k];
+	const struct placement *pl = placements_find(b->prev, c->kind, plan_class_id(p, c));
 
-	todo = malloc((out->n ? out->n : 1) * sizeof(*todo));
-	b->heap = malloc(b->ntxqs * sizeof(*b->heap));
-	if (!todo || !b->heap) {
-		free(todo);
+	if (!pl || pl->txq >= b->ntxqs)
+		return NULL;
+	if (c->parent == PLAN_NONE)
+		return pl->parent ? NULL : pl;
+	if (!pl->parent || !b->kept[c->parent] ||
+	    strcmp(pl->parent, plan_class_id(p, &p->classes[c->parent])))
+		return NULL;
+	return pl;
+}
+
+/* New top-level classes, largest load first; ties by kind and id, so qsort cannot reorder. */
+static int place_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct builder *b = ctx;
+	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+	const struct plan_class *ci = &b->out->classes[i], *cj = &b->out->classes[j];
+
+	if (b->load[i] != b->load[j])
+		return b->load[i] > b->load[j] ? -1 : 1;
+	if (ci->kind != cj->kind)
+		return ci->kind < cj->kind ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* The classes of the inputs, parent-first, with their rates; no places yet. */
+static int fill_classes(const struct network *net, const struct customer_list *list,
+			struct plan *out)
+{
+	size_t i, k = 0;
+	int dir;
+
+	out->classes = calloc(net->nreal + list->n + 1, sizeof(*out->classes));
+	out->node_class = calloc(net->n + 1, sizeof(*out->node_class));
+	if (!out->classes || !out->node_class)
 		return -ENOMEM;
+	for (i = 0; i < net->n; i++) {
+		const struct node *nd = &net->v[i];
+		struct plan_class *c;
+
+		out->node_class[i] = PLAN_NONE;
+		if (nd->virtual)
+			continue;
+		c = &out->classes[k];
+		c->kind = PLAN_NODE;
+		c->ref = (uint32_t)i;
+		/* pre-order: the node up is before it, and has its class already */
+		c->parent = nd->up == NETWORK_NONE ? PLAN_NONE : out->node_class[nd->up];
+		c->depth = c->parent == PLAN_NONE ? 0 : out->classes[c->parent].depth + 1;
+		for (dir = 0; dir < XS_DIRS; dir++)
+			c->rate[dir] = c->ceil[dir] = nd->cap[dir];
+		out->node_class[i] = (uint32_t)k++;
 	}
-	for (i = 0; i < out->n; i++)
-		if (!placed[i])
-			todo[n++] = i;
-	qsort_r(todo, n, sizeof(*todo), place_cmp, b);
+	out->nnodes = k;
+	for (i = 0; i < list->n; i++) {
+		const struct customer *cu = &list->v[i];
+		struct plan_class *c = &out->classes[k++];
+		int real = cu->node == NETWORK_NONE ? NETWORK_NONE : net->v[cu->node].real;
 
-	b->nheap = 0;
-	for (t = 0; t < b->ntxqs; t++)
-		if (b->txqs[t].count < XS_MINORS_PER_TREE)
-			b->heap[b->nheap++] = t;
-	for (t = b->nheap / 2; t-- > 0;)
-		heap_down(b, t);
-
-	for (i = 0; i < n; i++) {
-		struct assignment *a = &out->v[todo[i]];
-		struct txq_state *ts;
-
-		/* the caller checked that everyone fits */
-		t = b->heap[0];
-		ts = &b->txqs[t];
-		a->txq = t;
-		a->minor = take_minor(b, ts);
-		ts->count++;
-		ts->load = sat_add(ts->load, ceil_of(&b->list->v[b->order[todo[i]]]));
-		if (ts->count == XS_MINORS_PER_TREE)
-			b->heap[0] = b->heap[--b->nheap];
-		heap_down(b, 0);
+		c->kind = PLAN_CUSTOMER;
+		c->ref = (uint32_t)i;
+		c->parent = real == NETWORK_NONE ? PLAN_NONE : out->node_class[real];
+		c->depth = c->parent == PLAN_NONE ? 0 : out->classes[c->parent].depth + 1;
+		for (dir = 0; dir < XS_DIRS; dir++) {
+			customer_rates(cu, dir, &c->rate[dir], &c->ceil[dir]);
+			/* the list lowered these already (with a warning); be sure */
+			if (c->parent != PLAN_NONE) {
+				c->ceil[dir] = min64(c->ceil[dir], out->classes[c->parent].ceil[dir]);
+				c->rate[dir] = min64(c->rate[dir], c->ceil[dir]);
+			}
+		}
 	}
-	free(todo);
+	out->n = k;
 	return 0;
 }
 
-int plan_build(const struct xs_config *cfg, const struct customer_list *list,
-	       const struct assignment *prev, size_t nprev, struct plan *out)
+/* Warn about nodes whose children are promised more than the node has. */
+static void warn_overbooked(const struct plan *p)
 {
-	struct builder b = { .cfg = cfg, .list = list };
-	bool *placed = NULL;
-	size_t i, n = list ? list->n : 0;
-	uint64_t room;
-	int err = -ENOMEM;
+	uint64_t(*sum)[XS_DIRS] = calloc(p->nnodes + 1, sizeof(*sum));
+	size_t i, shown = 0, more = 0;
+	char a[32], b[32];
+	int dir;
+
+	if (!sum)
+		return; /* only a warning */
+	for (i = 0; i < p->n; i++)
+		for (dir = 0; dir < XS_DIRS && p->classes[i].parent != PLAN_NONE; dir++)
+			sum[p->classes[i].parent][dir] =
+				sat_add(sum[p->classes[i].parent][dir], p->classes[i].rate[dir]);
+	for (i = 0; i < p->nnodes; i++) {
+		const struct node *nd = &p->net->v[p->classes[i].ref];
+
+		for (dir = XS_DIRS; dir-- > 0;) {
+			if (sum[i][dir] <= p->classes[i].ceil[dir])
+				continue;
+			if (shown++ >= MAX_OVERBOOKED) {
+				more++;
+				break;
+			}
+			pr_warn("%s:%u:%u: node '%s': the guaranteed %s rates of its children add "
+				"up to %s, above its cap of %s: they cannot all have them at once\n",
+				p->net->file, nd->line, nd->column, nd->name,
+				dir == XS_LAN ? "download" : "upload",
+				rate_format(sum[i][dir], a, sizeof(a)),
+				rate_format(p->classes[i].ceil[dir], b, sizeof(b)));
+			break;
+		}
+	}
+	if (more)
+		pr_warn("%s: and %zu more nodes whose children's rates add up to more than their "
+			"cap\n",
+			p->net->file, more);
+	free(sum);
+}
+
+static int place(struct builder *b)
+{
+	struct plan *p = b->out;
+	uint32_t *order = NULL, norder = 0, k, txq;
+	int err = 0;
+
+	/* the load of each top-level class: its ceils, a node's capped by its cap */
+	for (k = 0; k < p->n; k++) {
+		struct plan_class *c = &p->classes[k];
+
+		b->top[k] = c->parent == PLAN_NONE ? k : b->top[c->parent];
+		if (c->kind == PLAN_CUSTOMER)
+			b->load[b->top[k]] = sat_add(b->load[b->top[k]],
+						     sat_add(c->ceil[XS_LAN], c->ceil[XS_WAN]));
+	}
+	order = malloc((p->n + 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (k = 0; k < p->n; k++) {
+		struct plan_class *c = &p->classes[k];
+		const struct placement *pl;
+
+		if (c->parent != PLAN_NONE)
+			continue;
+		if (c->kind == PLAN_NODE)
+			b->load[k] = min64(b->load[k], sat_add(c->ceil[XS_LAN], c->ceil[XS_WAN]));
+		pl = kept_place(b, k);
+		if (!pl) {
+			order[norder++] = k;
+			continue;
+		}
+		c->txq = pl->txq;
+		b->txqs[c->txq].load = sat_add(b->txqs[c->txq].load, b->load[k]);
+		claim(b, c->txq, pl->minor, k);
+	}
+	qsort_r(order, norder, sizeof(*order), place_cmp, b);
+	for (txq = 0; txq < b->ntxqs; txq++)
+		b->heap[b->nheap++] = txq;
+	for (k = b->nheap / 2; k-- > 0;)
+		heap_down(b, k);
+	for (k = 0; k < norder; k++) {
+		struct plan_class *c = &p->classes[order[k]];
+
+		c->txq = b->heap[0];
+		b->txqs[c->txq].load = sat_add(b->txqs[c->txq].load, b->load[order[k]]);
+		heap_down(b, 0);
+	}
+	/* below the top, parent-first: a class keeps its minor when its parent kept its own */
+	for (k = 0; k < p->n; k++) {
+		struct plan_class *c = &p->classes[k];
+		const struct placement *pl;
+
+		if (c->parent == PLAN_NONE)
+			continue;
+		c->txq = p->classes[c->parent].txq;
+		pl = kept_place(b, k);
+		if (pl && pl->txq == c->txq)
+			claim(b, c->txq, pl->minor, k);
+	}
+	for (k = 0; k < p->n; k++) {
+		struct plan_class *c = &p->classes[k];
+		struct txq_state *t = &b->txqs[c->txq];
+
+		if (t->biggest == PLAN_NONE || b->load[b->top[k]] > b->load[t->biggest])
+			t->biggest = b->top[k];
+	}
+	for (k = 0; k < p->n && !err; k++) {
+		struct plan_class *c = &p->classes[k];
+
+		c->cpu = config_txq_cpu(b->cfg, c->txq);
+		if (b->kept[k])
+			continue;
+		c->minor = take_minor(&b->txqs[c->txq]);
+		if (c->minor <= XS_MAX_MINOR)
+			continue;
+		pr_err("the HTB tree of TX queue %u has no class minor left for %s '%s': a "
+		       "tree holds at most %u classes of nodes and customers, and '%s' and "
+		       "what else is placed there need more; mark big nodes \"virtual\" "
+		       "(their children spread over the CPUs) or raise queues_per_cpu\n",
+		       c->txq, c->kind == PLAN_NODE ? "node" : "customer", plan_class_id(p, c),
+		       XS_MINORS_PER_TREE, plan_class_id(p, &p->classes[b->txqs[c->txq].biggest]));
+		err = -ENOSPC;
+	}
+	free(order);
+	return err;
+}
+
+int plan_init(const struct xs_config *cfg, const struct network *net,
+	      const struct customer_list *list, struct plan *out)
+{
+	static const struct network empty = { .file = "" };
+	int err, dir;
+
+	memset(out, 0, sizeof(*out));
+	if (!net)
+		net = &empty;
+	out->cfg = cfg;
+	out->net = net;
+	out->list = list;
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		out->links[dir].ifname = config_ifname(cfg, dir);
+		out->links[dir].capacity = config_capacity(cfg, dir);
+	}
+	err = fill_classes(net, list, out);
+	if (err)
+		plan_free(out);
+	return err;
+}
+
+int plan_build(const struct xs_config *cfg, const struct network *net,
+	       const struct customer_list *list, const struct placements *prev,
+	       const uint32_t *busy, size_t nbusy, struct plan *out)
+{
+	struct builder b = { .cfg = cfg, .out = out, .prev = prev };
+	size_t i;
+	uint32_t t;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	if (config_check_txqs(cfg))
 		return -EINVAL;
+	err = plan_init(cfg, net, list, out);
+	if (err)
+		goto out;
+
 	b.ntxqs = config_txqs(cfg);
-	room = (uint64_t)b.ntxqs * XS_MINORS_PER_TREE;
-	if (n > room) {
-		pr_err("%zu customers do not fit: %u CPUs x %u queues per CPU = %u HTB trees of %u "
-		       "classes hold %llu; raise [cpus] queues_per_cpu or add CPUs to [cpus] "
-		       "list\n",
-		       n, cfg->ncpus, cfg->queues_per_cpu, b.ntxqs, XS_MINORS_PER_TREE,
-		       (unsigned long long)room);
-		return -ENOSPC;
-	}
-	if (!n)
-		return 0;
-
-	b.order = malloc(n * sizeof(*b.order));
 	b.txqs = calloc(b.ntxqs, sizeof(*b.txqs));
-	placed = calloc(n, sizeof(*placed));
-	out->v = calloc(n, sizeof(*out->v));
-	if (!b.order || !b.txqs || !placed || !out->v)
+	b.heap = calloc(b.ntxqs, sizeof(*b.heap));
+	b.top = calloc(out->n + 1, sizeof(*b.top));
+	b.load = calloc(out->n + 1, sizeof(*b.load));
+	b.kept = calloc(out->n + 1, 1);
+	if (!b.txqs || !b.heap || !b.top || !b.load || !b.kept) {
+		err = -ENOMEM;
 		goto out;
-	out->n = n;
-	for (i = 0; i < n; i++)
-		b.order[i] = i;
-	/* the list is normally sorted by id already; do not rely on it */
-	for (i = 1; i < n; i++) {
-		if (list->v[i - 1].id >= list->v[i].id) {
-			qsort_r(b.order, n, sizeof(*b.order), order_cmp, &b);
-			break;
-		}
 	}
-	for (i = 0; i < n; i++) {
-		out->v[i].id = list->v[b.order[i]].id;
-		if (i && out->v[i].id == out->v[i - 1].id) {
-			pr_err("plan: customer id %u appears twice in the list\n", out->v[i].id);
-			err = -EINVAL;
-			goto out;
-		}
+	for (t = 0; t < b.ntxqs; t++) {
+		b.txqs[t].next = b.txqs[t].next_any = XS_FIRST_MINOR;
+		b.txqs[t].biggest = PLAN_NONE;
 	}
-
-	err = keep_previous(&b, prev, prev ? nprev : 0, out, placed);
-	if (err)
-		goto out;
-	err = place_rest(&b, out, placed);
-	if (err)
-		goto out;
-	for (i = 0; i < n; i++)
-		out->v[i].cpu = config_txq_cpu(cfg, out->v[i].txq);
+	for (i = 0; prev && i < prev->n; i++)
+		if (prev->v[i].txq < b.ntxqs && prev->v[i].minor <= XS_MAX_MINOR)
+			bit_set(b.txqs[prev->v[i].txq].avoid, prev->v[i].minor);
+	for (i = 0; i < nbusy; i++) {
+		t = xs_classid_txq(busy[i]);
+		if (xs_handle_major(busy[i]) && t < b.ntxqs)
+			bit_set(b.txqs[t].avoid, xs_handle_minor(busy[i]));
+	}
+	err = place(&b);
+	if (!err)
+		warn_overbooked(out);
 out:
 	if (err == -ENOMEM)
-		pr_err("plan: out of memory placing %zu customers\n", n);
+		pr_err("out of memory planning %zu customers\n", list->n);
+	free(b.txqs);
+	free(b.heap);
+	free(b.top);
+	free(b.load);
+	free(b.kept);
 	if (err)
 		plan_free(out);
-	free(b.order);
-	free(b.txqs);
-	free(b.kept_minors);
-	free(b.kept_reserved);
-	free(b.heap);
-	free(placed);
 	return err;
 }
 
-void plan_free(struct plan *plan)
+/*
+ * The placements file. Text, a line a class, fields separated by one
+ * space; a string field has every byte outside '!'..'~' and '%' as %XX,
+ * and "-" stands for none (NULL or ""):
+ *
+ *   xshaper-plan 1
+ *   node 0 3 0 Site%20A -
+ *   node 0 4 0 AP1 Site%20A
+ *   customer 0 5 0 1001 AP1 Alice
+ *
+ * kind, txq, minor, cpu, id, parent, name. Nodes come parent-first.
+ */
+static void put_field(FILE *f, const char *s)
 {
-	if (!plan)
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s || !*s || !strcmp(s, "-")) {
+		fputs(s && !strcmp(s, "-") ? "%2D" : "-", f);
 		return;
-	free(plan->v);
-	plan->v = NULL;
-	plan->n = 0;
+	}
+	for (; *p; p++) {
+		if (*p > ' ' && *p < 0x7f && *p != '%')
+			fputc(*p, f);
+		else
+			fprintf(f, "%%%02X", *p);
+	}
 }
 
-_Static_assert(offsetof(struct assignment, id) == 0, "id first");
-
-const struct assignment *plan_find(const struct plan *plan, uint32_t id)
+int plan_save(const struct plan *plan, const char *path)
 {
-	if (!plan || !plan->n)
-		return NULL;
-	return bsearch(&id, plan->v, plan->n, sizeof(plan->v[0]), customer_id_cmp);
+	char tmp[4096 + 8];
+	size_t i;
+	FILE *f;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		pr_err("%s: cannot write the placements: %s\n", tmp, strerror(-err));
+		return err;
+	}
+	fprintf(f, "%s\n", PLAN_MAGIC);
+	for (i = 0; i < plan->n; i++) {
+		const struct plan_class *c = &plan->classes[i];
+
+		fprintf(f, "%s %u %u %u ", c->kind == PLAN_NODE ? "node" : "customer", c->txq,
+			c->minor, c->cpu);
+		put_field(f, plan_class_id(plan, c));
+		fputc(' ', f);
+		put_field(f, c->parent == PLAN_NONE ? NULL
+						    : plan_class_id(plan, &plan->classes[c->parent]));
+		fputc(' ', f);
+		put_field(f, c->kind == PLAN_CUSTOMER ? plan->list->v[c->ref].name : NULL);
+		fputc('\n', f);
+	}
+	if (fflush(f) || ferror(f) || fsync(fileno(f)))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		pr_err("%s: cannot write the placements: %s\n", path, strerror(-err));
+		unlink(tmp);
+	}
+	return err;
+}
+
+static int unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A string field in place; NULL for "-". -EINVAL for a bad escape. */
+static int get_field(char *s, char **out)
+{
+	char *d = s, *p;
+
+	*out = NULL;
+	if (!strcmp(s, "-"))
+		return 0;
+	for (p = s; *p; p++) {
+		if (*p == '%') {
+			int h = unhex(p[1]), l = h < 0 ? -1 : unhex(p[2]);
+
+			if (l < 0 || (h == 0 && l == 0))
+				return -EINVAL;
+			*d++ = (char)(h << 4 | l);
+			p += 2;
+		} else {
+			*d++ = *p;
+		}
+	}
+	*d = '\0';
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int placement_cmp(const void *a, const void *b)
+{
+	const struct placement *x = a;
+
+	return placement_key_cmp(x->kind, x->id, b);
+}
+
+/* The placements file is the product's own: 64 MiB holds far more than 4096 full trees. */
+#define PLAN_MAX_LINE 1024
+
+int plan_load(const char *path, struct placements *out)
+{
+	char line[PLAN_MAX_LINE];
+	unsigned int lineno = 1;
+	size_t cap = 0;
+	int err = 0;
+	FILE *f;
+
+	memset(out, 0, sizeof(*out));
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f) || strcmp(line, PLAN_MAGIC "\n")) {
+		err = -EINVAL;
+		goto bad;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char kind[16], id[512], parent[512], name[512];
+		unsigned int txq, minor, cpu;
+		struct placement *pl;
+
+		lineno++;
+		if (!strchr(line, '\n') || sscanf(line, "%15s %u %u %u %511s %511s %511s", kind, &txq,
+						   &minor, &cpu, id, parent, name) != 7) {
+			err = -EINVAL;
+			goto bad;
+		}
+		if (out->n == cap) {
+			size_t ncap = cap ? 2 * cap : 1024;
+			struct placement *v = realloc(out->v, ncap * sizeof(*v));
+
+			if (!v) {
+				err = -ENOMEM;
+				goto bad;
+			}
+			out->v = v;
+			cap = ncap;
+		}
+		pl = &out->v[out->n];
+		*pl = (struct placement){ .txq = txq, .minor = minor, .cpu = cpu };
+		if (!strcmp(kind, "node"))
+			pl->kind = PLAN_NODE;
+		else if (!strcmp(kind, "customer"))
+			pl->kind = PLAN_CUSTOMER;
+		else
+			err = -EINVAL;
+		out->n++;
+		if (!err)
+			err = get_field(id, &pl->id);
+		if (!err)
+			err = get_field(parent, &pl->parent);
+		if (!err)
+			err = get_field(name, &pl->name);
+		if (!err && !pl->id)
+			err = -EINVAL;
+		if (!err && !pl->name)
+			pl->name = strdup("");
+		if (!err && !pl->name)
+			err = -ENOMEM;
+		if (!err && (pl->txq >= XS_MAX_TXQS || pl->minor < XS_FIRST_MINOR ||
+			     pl->minor > XS_MAX_MINOR || pl->cpu >= XS_MAX_CPUS))
+			err = -EINVAL;
+		if (err)
+			goto bad;
+	}
+	if (ferror(f)) {
+		err = -EIO;
+		goto bad;
+	}
+	fclose(f);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), placement_cmp);
+	return 0;
+bad:
+	if (err == -EINVAL)
+		pr_warn("%s:%u: not a placements file of this xshaper; classes are placed anew\n",
+			path, lineno);
+	else
+		pr_warn("%s: reading the placements failed: %s; classes are placed anew\n", path,
+			strerror(-err));
+	fclose(f);
+	placements_free(out);
+	return err == -ENOMEM ? err : -EINVAL;
 }

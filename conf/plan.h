@@ -113,6 +113,15 @@ int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const uint32_t *busy, size_t nbusy, struct plan *out);
 void plan_free(struct plan *plan);
 
+/*
+ * The classes of the inputs with their parents and rates, in plan order,
+ * but no places (txq, minor, cpu 0): what plan_build starts from, and how
+ * tests and tools that place classes themselves build a plan. net may be
+ * NULL. 0 or -ENOMEM.
+ */
+int plan_init(const struct xs_config *cfg, const struct network *net,
+	      const struct customer_list *list, struct plan *out);
+
 /* The class of customer id, or NULL. */
 const struct plan_class *plan_find_customer(const struct plan *plan, const char *id);
 

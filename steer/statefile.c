@@ -58,9 +58,29 @@ int statefile_path(const char *bpffs, char *buf, size_t len)
 		else
 			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
 	}
+	/* ".plan" is shorter: one check for both */
 	if (*p || n - start + sizeof(".state") - 1 > NAME_MAX || n + sizeof(".state") > len)
 		return -ENAMETOOLONG;
 	memcpy(buf + n, ".state", sizeof(".state"));
+	return 0;
+}
+
+int steer_plan_path(const struct xs_config *cfg, bool create, char *buf, size_t len)
+{
+	int err = statefile_path(cfg->bpffs, buf, len);
+
+	if (err) {
+		pr_err("%s: the name of its files under %s would be too long\n", cfg->bpffs,
+		       XS_STATE_DIR);
+		return err;
+	}
+	memcpy(buf + strlen(buf) - strlen(".state"), ".plan", sizeof(".plan"));
+	if (create && mkdir(XS_STATE_DIR, 0700) && errno != EEXIST) {
+		err = -errno;
+		pr_err("%s: cannot create the state directory: %s\n", XS_STATE_DIR,
+		       strerror(-err));
+		return err;
+	}
 	return 0;
 }
 

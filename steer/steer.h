@@ -149,6 +149,7 @@ struct steer_counts {
 struct steer_prefix {
 	struct prefix prefix;
 	struct xs_customer customer;
+	uint32_t owner; /* steer_wanted: its customer (index in the list); not in the maps */
 };
 
 /* Sorted as prefix_cmp() sorts their prefixes. */
@@ -287,6 +288,13 @@ unsigned int steer_unpinned(const struct steer *steer, char *names, size_t len);
  * when the pins are gone. -ENOENT when there is neither.
  */
 int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool *from_file);
+
+/*
+ * Where the runs of cfg's instance keep their placements (plan_save,
+ * plan_load): XS_STATE_DIR/<bpffs, escaped>.plan, next to the state file.
+ * create: make the directory when it is missing.
+ */
+int steer_plan_path(const struct xs_config *cfg, bool create, char *buf, size_t len);
 
 /* What is attached to the interface of each role of cfg; works whether started or not. */
 int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS]);

@@ -281,10 +281,9 @@ static int diff(const struct steer_prefix *want, size_t nwant, const struct stee
 	return 0;
 }
 
-int steer_wanted(const struct customer_list *list, const struct plan *plan,
-		 struct steer_prefix **out, size_t *nout)
+int steer_wanted(const struct plan *plan, struct steer_prefix **out, size_t *nout)
 {
-	const struct assignment *a;
+	const struct customer_list *list = plan->list;
 	struct steer_prefix *v = NULL;
 	size_t n = 0, cap = 0, i, j;
 	char text[PREFIX_TEXT_LEN], why[256];
@@ -294,18 +293,11 @@ int steer_wanted(const struct customer_list *list, const struct plan *plan,
 	*nout = 0;
 	for (i = 0; i < list->n; i++) {
 		const struct customer *c = &list->v[i];
+		const struct plan_class *a = plan_customer(plan, i);
 
-		a = plan_find(plan, c->id);
-		if (!a) {
-			pr_err("customer %u has no CPU, queue and class in the plan; nothing "
-			       "changed\n",
-			       c->id);
-			err = -EINVAL;
-			goto out;
-		}
 		if (a->minor < XS_FIRST_MINOR || a->minor > XS_MAX_MINOR || a->txq >= XS_MAX_TXQS ||
 		    a->cpu >= XS_MAX_CPUS) {
-			pr_err("customer %u: plan gives cpu %u txq %u minor %u, out of range; "
+			pr_err("customer %s: plan gives cpu %u txq %u minor %u, out of range; "
 			       "nothing changed\n",
 			       c->id, a->cpu, a->txq, a->minor);
 			err = -EINVAL;
@@ -319,34 +311,33 @@ int steer_wanted(const struct customer_list *list, const struct plan *plan,
 			struct steer_prefix *e = &v[n++];
 
 			if (c->prefixes[j].len > 128) {
-				pr_err("customer %u: prefix length %u > 128\n", c->id,
+				pr_err("customer %s: prefix length %u > 128\n", c->id,
 				       c->prefixes[j].len);
 				err = -EINVAL;
 				goto out;
 			}
 			/* the list refuses these; a caller that built its own must too */
 			if (prefix_refused(&c->prefixes[j], false, why, sizeof(why))) {
-				pr_err("customer %u: prefix %s: %s; nothing changed\n", c->id,
+				pr_err("customer %s: prefix %s: %s; nothing changed\n", c->id,
 				       prefix_format(&c->prefixes[j], text, sizeof(text)), why);
 				err = -EINVAL;
 				goto out;
 			}
 			e->prefix = c->prefixes[j];
 			prefix_mask(&e->prefix);
-			e->customer =
-				(struct xs_customer){ .id = c->id,
-						      .cpu = a->cpu,
-						      .txq = a->txq,
-						      .classid = xs_classid(a->txq, a->minor) };
+			e->customer = (struct xs_customer){ .cpu = a->cpu,
+							    .txq = a->txq,
+							    .classid = xs_classid(a->txq, a->minor) };
+			e->owner = (uint32_t)i;
 		}
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), steer_prefix_cmp);
 	for (i = 1; i < n; i++) {
 		if (steer_prefix_cmp(&v[i - 1], &v[i]) == 0) {
-			pr_err("prefix %s is claimed by customers %u and %u; nothing changed\n",
+			pr_err("prefix %s is claimed by customers %s and %s; nothing changed\n",
 			       prefix_format(&v[i].prefix, text, sizeof(text)),
-			       v[i - 1].customer.id, v[i].customer.id);
+			       list->v[v[i - 1].owner].id, list->v[v[i].owner].id);
 			err = -EINVAL;
 			goto out;
 		}
@@ -465,7 +456,7 @@ static int table_write(struct steer *steer, const struct steer_prefix *want, siz
 }
 
 int steer_sync(struct steer *steer, const struct steer_snapshot *live,
-	       const struct customer_list *list, const struct plan *plan,
+	       const struct plan *plan,
 	       struct steer_counts *counts)
 {
 	struct steer_prefix *want = NULL, *put = NULL, *del = NULL;
@@ -477,7 +468,7 @@ int steer_sync(struct steer *steer, const struct steer_snapshot *live,
 	int fd = steer->fd[MAP_PREFIXES];
 	int err;
 
-	err = steer_wanted(list, plan, &want, &nwant);
+	err = steer_wanted(plan, &want, &nwant);
 	if (err)
 		return err;
 	id = trie_id(steer, &max_entries);
@@ -520,59 +511,58 @@ out:
 	return err;
 }
 
-static int assignment_cmp(const void *a, const void *b)
+struct live_class {
+	struct prefix prefix;
+	uint32_t classid, cpu;
+};
+
+int steer_snapshot_placements(const struct steer_snapshot *snap,
+			      const struct customer_list *list, struct placements *out)
 {
-	const struct assignment *x = a, *y = b;
+	struct placement *v;
+	size_t i, j, n = 0;
 
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-int steer_snapshot_assignments(const struct steer_snapshot *snap, struct assignment **out,
-			       size_t *nout)
-{
-	struct assignment *a;
-	size_t i, k = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (!snap->n)
+	memset(out, 0, sizeof(*out));
+	if (!snap->n || !list->n)
 		return 0;
-	a = malloc(snap->n * sizeof(*a));
-	if (!a)
+	v = calloc(list->n, sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < snap->n; i++) {
-		const struct xs_customer *c = &snap->v[i].customer;
+	for (i = 0; i < list->n; i++) {
+		const struct customer *c = &list->v[i];
+		const struct steer_prefix *e = NULL;
+		bool one = c->nprefixes > 0 && c->node == NETWORK_NONE;
 
-		a[i] = (struct assignment){ .id = c->id,
-					    .cpu = c->cpu,
-					    .txq = c->txq,
-					    .minor = xs_handle_minor(c->classid) };
+		for (j = 0; one && j < c->nprefixes; j++) {
+			struct steer_prefix key = { .prefix = c->prefixes[j] };
+			const struct steer_prefix *f;
+
+			prefix_mask(&key.prefix);
+			f = bsearch(&key, snap->v, snap->n, sizeof(*snap->v), steer_prefix_cmp);
+			if (!f || (e && f->customer.classid != e->customer.classid))
+				one = false;
+			e = f;
+		}
+		if (!one)
+			continue;
+		v[n] = (struct placement){ .kind = PLAN_CUSTOMER,
+					   .cpu = e->customer.cpu,
+					   .txq = xs_classid_txq(e->customer.classid),
+					   .minor = xs_handle_minor(e->customer.classid) };
+		v[n].id = strdup(c->id);
+		v[n].name = strdup("");
+		if (!v[n].id || !v[n].name) {
+			out->v = v;
+			out->n = n + 1;
+			placements_free(out);
+			return -ENOMEM;
+		}
+		n++;
 	}
-	/*
-	 * One per customer. A run killed while moving a customer may leave its
-	 * prefixes disagreeing; any of them is a fine hint for the plan.
-	 */
-	qsort(a, snap->n, sizeof(*a), assignment_cmp);
-	for (i = 0; i < snap->n; i++)
-		if (k == 0 || a[k - 1].id != a[i].id)
-			a[k++] = a[i];
-	*out = a;
-	*nout = k;
+	/* the list is sorted by id, and so are these */
+	out->v = v;
+	out->n = n;
 	return 0;
-}
-
-int steer_read_assignments(struct steer *steer, struct assignment **out, size_t *nout)
-{
-	struct steer_snapshot snap;
-	int err;
-
-	*out = NULL;
-	*nout = 0;
-	err = steer_snapshot_read(steer, &snap);
-	if (!err)
-		err = steer_snapshot_assignments(&snap, out, nout);
-	steer_snapshot_free(&snap);
-	return err;
 }
 
 int steer_table_usage(struct steer *steer, struct steer_table_usage *usage)
