@@ -22,7 +22,7 @@
 #define FRAME_BYTES 1514U
 /* The least rate of a class, in bit/s: the kernel keeps rates in bytes/s. */
 #define RATE_MIN 8U
-/* Customers whose missing classes tree_verify names; the rest are counted. */
+/* Classes missing (or misplaced) that tree_verify names; the rest are counted. */
 #define MISSING_SHOWN 4U
 
 /*
@@ -111,8 +111,23 @@ bool tree_leaf_known(const struct tree *live, enum leaf_qdisc leaf)
 	return false;
 }
 
+/*
+ * HTB nests classes TC_HTB_MAXDEPTH levels deep: it refuses a new class
+ * whose grandparent is below level 2, and an inner class's level is one
+ * less than its parent's, the root class's TC_HTB_MAXDEPTH - 1. So the
+ * deepest class sits DEPTH_MAX below the root class.
+ */
+#define DEPTH_MAX (TC_HTB_MAXDEPTH - 1)
+
+/* The pass of a by-depth walk that takes c: all of them, whatever a caller filled in. */
+static unsigned int depth_pass(const struct tree_class *c)
+{
+	return c->depth < DEPTH_MAX ? c->depth : DEPTH_MAX;
+}
+
 static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, uint64_t rate_bps,
-		      uint64_t ceil_bps, uint32_t id)
+		      uint64_t ceil_bps, uint32_t cls, enum tree_class_kind kind,
+		      unsigned int depth)
 {
 	memset(c, 0, sizeof(*c));
 	c->classid = classid;
@@ -124,7 +139,9 @@ static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, u
 	c->buffer = tree_ticks(c->burst, c->rate);
 	c->cbuffer = tree_ticks(c->cburst, c->ceil);
 	c->quantum = tree_quantum(c->rate);
-	c->id = id;
+	c->cls = cls;
+	c->kind = (uint8_t)kind;
+	c->depth = (uint8_t)depth;
 }
 
 /* struct tree_class and the stats of cmd/report.c begin with it */
@@ -137,11 +154,75 @@ int tree_classid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
-		 const struct plan *plan, enum xs_dir dir, struct tree *out)
+/* "customer 1001", "node 'AP1'": a class in messages */
+#define CLASS_NAME_LEN (NETWORK_NAME_MAX + 16)
+
+static const char *class_name(const struct plan *plan, const struct plan_class *pc, char *buf,
+			      size_t len)
 {
-	uint64_t capacity = config_capacity(cfg, dir);
-	const char *ifname = config_ifname(cfg, dir);
+	if (pc->kind == PLAN_NODE)
+		snprintf(buf, len, "node '%s'", plan_class_id(plan, pc));
+	else
+		snprintf(buf, len, "customer %s", plan_class_id(plan, pc));
+	return buf;
+}
+
+/*
+ * Where plan class pc hangs, after checking what the diff relies on: a
+ * parent that is a node of the same HTB tree, and a depth one more than
+ * the parent's, so that creating by depth creates parents first.
+ */
+static int desired_parent(const struct plan *plan, const struct plan_class *pc, unsigned int ntxq,
+			  const char *ifname, uint32_t *parent)
+{
+	char name[CLASS_NAME_LEN], up_name[CLASS_NAME_LEN];
+	const struct plan_class *up;
+	uint32_t depth = 0;
+
+	class_name(plan, pc, name, sizeof(name));
+	if (pc->txq >= ntxq || pc->minor < XS_FIRST_MINOR || pc->minor > XS_MAX_MINOR) {
+		pr_err("%s: %s: txq %u minor %u out of range (txq < %u, minor %u..%u)\n", ifname,
+		       name, pc->txq, pc->minor, ntxq, XS_FIRST_MINOR, XS_MAX_MINOR);
+		return -EINVAL;
+	}
+	if (pc->parent == PLAN_NONE) {
+		*parent = xs_classid(pc->txq, XS_ROOT_MINOR);
+	} else {
+		if (pc->parent >= plan->n || plan->classes[pc->parent].kind != PLAN_NODE) {
+			pr_err("%s: %s: its parent, class %u of the plan, is not a node\n", ifname,
+			       name, pc->parent);
+			return -EINVAL;
+		}
+		up = &plan->classes[pc->parent];
+		if (up->txq != pc->txq) {
+			pr_err("%s: %s is on TX queue %u, its parent %s on %u: a class must be in "
+			       "its parent's HTB tree\n",
+			       ifname, name, pc->txq,
+			       class_name(plan, up, up_name, sizeof(up_name)), up->txq);
+			return -EINVAL;
+		}
+		*parent = xs_classid(up->txq, up->minor);
+		depth = up->depth + 1;
+	}
+	if (pc->depth != depth) {
+		pr_err("%s: %s: the plan says %u nodes are above it, its parents say %u\n", ifname,
+		       name, pc->depth, depth);
+		return -EINVAL;
+	}
+	if (depth + 1 > DEPTH_MAX) {
+		pr_err("%s: %s: %u nodes above it; HTB nests at most %u between the root class "
+		       "and a leaf\n",
+		       ifname, name, depth, DEPTH_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out)
+{
+	const struct xs_config *cfg = plan->cfg;
+	uint64_t capacity = plan->links[dir].capacity;
+	const char *ifname = plan->links[dir].ifname;
 	uint64_t def_ceil = cfg->default_ceil ? cfg->default_ceil : capacity;
 	struct tree_class *c;
 	unsigned int txq, ntxq;
@@ -169,48 +250,43 @@ int tree_desired(const struct xs_config *cfg, const struct customer_list *list,
 
 	for (txq = 0; txq < ntxq; txq++) {
 		class_set(&c[n++], xs_classid(txq, XS_ROOT_MINOR), xs_htb_handle(txq), capacity,
-			  capacity, 0);
+			  capacity, PLAN_NONE, TREE_ROOT, 0);
 		class_set(&c[n++], xs_classid(txq, XS_DEFAULT_MINOR),
-			  xs_classid(txq, XS_ROOT_MINOR), cfg->default_rate, def_ceil, 0);
+			  xs_classid(txq, XS_ROOT_MINOR), cfg->default_rate, def_ceil, PLAN_NONE,
+			  TREE_DEFAULT, 1);
 	}
 	for (i = 0; i < plan->n; i++) {
-		const struct assignment *a = &plan->v[i];
-		const struct customer *cu = customers_find(list, a->id);
-		uint64_t rate, ceil;
+		const struct plan_class *pc = &plan->classes[i];
+		char name[CLASS_NAME_LEN];
+		uint32_t parent;
 
-		if (!cu) {
-			pr_err("%s: plan names customer %u, which is not in the list\n", ifname,
-			       a->id);
+		if (desired_parent(plan, pc, ntxq, ifname, &parent)) {
 			err = -EINVAL;
 			continue;
 		}
-		customer_rates(cu, dir, &rate, &ceil);
-		if (a->txq >= ntxq || a->minor < XS_FIRST_MINOR || a->minor > XS_MAX_MINOR) {
-			pr_err("%s: customer %u: txq %u minor %u out of range (txq < %u, minor "
-			       "%u..%u)\n",
-			       ifname, a->id, a->txq, a->minor, ntxq, XS_FIRST_MINOR, XS_MAX_MINOR);
+		if (pc->rate[dir] < RATE_MIN || pc->ceil[dir] < RATE_MIN) {
+			pr_err("%s: %s: rate and ceil must be at least %u bit/s\n", ifname,
+			       class_name(plan, pc, name, sizeof(name)), RATE_MIN);
 			err = -EINVAL;
 			continue;
 		}
-		if (rate < RATE_MIN || ceil < RATE_MIN) {
-			pr_err("%s: customer %u: rate and ceil must be at least %u bit/s\n", ifname,
-			       a->id, RATE_MIN);
-			err = -EINVAL;
-			continue;
-		}
-		class_set(&c[n++], xs_classid(a->txq, a->minor), xs_classid(a->txq, XS_ROOT_MINOR),
-			  rate, ceil, a->id);
+		class_set(&c[n++], xs_classid(pc->txq, pc->minor), parent, pc->rate[dir],
+			  pc->ceil[dir], (uint32_t)i,
+			  pc->kind == PLAN_NODE ? TREE_NODE : TREE_CUSTOMER, 1 + pc->depth);
 	}
 	out->nclasses = n;
 	qsort(c, n, sizeof(*c), tree_classid_cmp);
+	/* root and default classes cannot collide: plan minors start at XS_FIRST_MINOR */
 	for (i = 1; i < n; i++) {
-		char id[HANDLE_TEXT_LEN];
+		char id[HANDLE_TEXT_LEN], a[CLASS_NAME_LEN], b[CLASS_NAME_LEN];
 
-		if (c[i].classid == c[i - 1].classid) {
-			pr_err("%s: customers %u and %u share classid %s\n", ifname, c[i - 1].id,
-			       c[i].id, handle_text(c[i].classid, id, sizeof(id)));
-			err = -EINVAL;
-		}
+		if (c[i].classid != c[i - 1].classid)
+			continue;
+		pr_err("%s: %s and %s share classid %s\n", ifname,
+		       class_name(plan, &plan->classes[c[i - 1].cls], a, sizeof(a)),
+		       class_name(plan, &plan->classes[c[i].cls], b, sizeof(b)),
+		       handle_text(c[i].classid, id, sizeof(id)));
+		err = -EINVAL;
 	}
 	if (err)
 		tree_free(out);
@@ -386,17 +462,74 @@ static int handle_alloc(struct handles *h, const char *ifname, uint32_t *handle)
 	return -ENOSPC;
 }
 
-static bool class_differs(const struct tree_class *live, const struct tree_class *want)
+/* How a class of the plan fares in a diff, for struct tree_counts. */
+enum fate {
+	FATE_ADDED,
+	FATE_CHANGED,
+	FATE_UNCHANGED,
+};
+
+static void count_class(struct tree_counts *k, const struct tree_class *c, enum fate f)
+{
+	size_t *customers[] = { &k->added, &k->changed, &k->unchanged };
+	size_t *nodes[] = { &k->nodes_added, &k->nodes_changed, &k->nodes_unchanged };
+
+	if (c->kind == TREE_CUSTOMER)
+		(*customers[f])++;
+	else if (c->kind == TREE_NODE)
+		(*nodes[f])++;
+}
+
+/*
+ * HTB takes quantum and prio from a request only for a leaf class: an
+ * inner one (level > 0) keeps, and dumps, the ones it had as a leaf and
+ * ignores any change, so comparing them would change it on every run.
+ * The root and the nodes are inner (an empty node is a leaf, but nothing
+ * is steered to it). as_leaf: live is inner now, but a leaf again by the
+ * time the change is sent (diff_kept_class).
+ */
+static bool class_differs(const struct tree_class *live, const struct tree_class *want,
+			  bool as_leaf)
 {
 	if (live->rate != want->rate || live->ceil != want->ceil || live->buffer != want->buffer ||
 	    live->cbuffer != want->cbuffer)
 		return true;
-	/* an inner class (the root) keeps neither quantum nor prio */
-	return !live->level && (live->quantum != want->quantum || live->prio != want->prio);
+	if (want->kind == TREE_ROOT || want->kind == TREE_NODE || (live->level && !as_leaf))
+		return false;
+	return live->quantum != want->quantum || live->prio != want->prio;
 }
 
-/* A tree is ours to keep when its HTB and every class of it sit where the layout says. */
-static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, unsigned int txq)
+/*
+ * The classes above a live class up to the root class of its tree, or -1
+ * when its chain of parents leaves the tree of txq, names a class that is
+ * not there, runs deeper than HTB nests or ends anywhere but at the root
+ * class under TC_H_ROOT.
+ */
+static int live_depth(const struct tree *live, const struct tree_class *c, unsigned int txq)
+{
+	int depth = 0;
+
+	while (xs_handle_minor(c->classid) != XS_ROOT_MINOR) {
+		if (TC_H_MAJ(c->parent) != xs_htb_handle(txq) || depth == DEPTH_MAX)
+			return -1;
+		c = find_class(live, c->parent);
+		if (!c)
+			return -1;
+		depth++;
+	}
+	return c->parent == TC_H_ROOT ? depth : -1;
+}
+
+/*
+ * A tree is ours to keep when its HTB sits where the layout says and its
+ * classes nest in it: every class's chain of parents ends at the root
+ * class. With want, also every class that is live and wanted must hang
+ * from the parent it should: HTB cannot move a class, and the plan gives
+ * a class that moves a new minor, so only tampering gets here, and the
+ * tree is rebuilt.
+ */
+static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, unsigned int txq,
+			const struct tree *want)
 {
 	size_t i, lo, hi;
 
@@ -405,11 +538,14 @@ static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, 
 		return false;
 	live_range(live, txq, &lo, &hi);
 	for (i = lo; i < hi; i++) {
-		const struct tree_class *c = &live->classes[i];
+		const struct tree_class *c = &live->classes[i], *w;
 
-		if (xs_handle_minor(c->classid) == XS_ROOT_MINOR
-			    ? c->parent != TC_H_ROOT
-			    : c->parent != xs_classid(txq, XS_ROOT_MINOR))
+		if (live_depth(live, c, txq) < 0)
+			return false;
+		if (!want || xs_handle_minor(c->classid) == XS_ROOT_MINOR)
+			continue;
+		w = find_class(want, c->classid);
+		if (w && w->parent != c->parent)
 			return false;
 	}
 	return true;
@@ -423,13 +559,19 @@ struct diff_state {
 	struct tree_diff *out;
 };
 
+/* Classes with a leaf qdisc: the root and the nodes are inner classes. */
+static bool has_leaf(const struct tree_class *want)
+{
+	return want->kind == TREE_DEFAULT || want->kind == TREE_CUSTOMER;
+}
+
 /* The leaf a desired class needs after it was created just now. */
 static int leaf_for_new(struct diff_state *s, struct op_list *l, const struct tree_class *c)
 {
 	uint32_t handle;
 	int err;
 
-	if (xs_handle_minor(c->classid) == XS_ROOT_MINOR || s->want->leaf == LEAF_PFIFO)
+	if (!has_leaf(c) || s->want->leaf == LEAF_PFIFO)
 		return 0;
 	err = handle_alloc(s->handles, s->want->ifname, &handle);
 	if (err)
@@ -437,8 +579,12 @@ static int leaf_for_new(struct diff_state *s, struct op_list *l, const struct tr
 	return op_add(l, TREE_OP_LEAF_CREATE, handle, c->classid, c) ? 0 : -ENOMEM;
 }
 
-/* The leaf of a kept class: right kind, or replaced. Returns 1 when it changes. */
-static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
+/*
+ * The leaf of a kept class, into l: right kind, or replaced. Returns 1
+ * when it changes. An inner class dumps no leaf (0), which is what it
+ * has once its children are gone: HTB's own pfifo.
+ */
+static int leaf_for_kept(struct diff_state *s, struct op_list *l, const struct tree_class *lc,
 			 const struct tree_class *c)
 {
 	const char *want = leaf_qdisc_name(s->want->leaf);
@@ -447,7 +593,7 @@ static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
 	uint32_t handle;
 	int err;
 
-	if (xs_handle_minor(c->classid) == XS_ROOT_MINOR)
+	if (!has_leaf(c))
 		return 0;
 	if (!lc->leaf) {
 		have = "pfifo"; /* HTB's own */
@@ -459,27 +605,28 @@ static int leaf_for_kept(struct diff_state *s, const struct tree_class *lc,
 		return 0;
 	if (s->want->leaf == LEAF_PFIFO) {
 		/* deleting the leaf makes HTB graft its own pfifo */
-		if (!op_add(&s->changed, TREE_OP_LEAF_DELETE, lc->leaf, c->classid, c))
+		if (!op_add(l, TREE_OP_LEAF_DELETE, lc->leaf, c->classid, c))
 			return -ENOMEM;
 		return 1;
 	}
 	err = handle_alloc(s->handles, s->want->ifname, &handle);
 	if (err)
 		return err;
-	if (!op_add(&s->changed, TREE_OP_LEAF_CREATE, handle, c->classid, c))
+	if (!op_add(l, TREE_OP_LEAF_CREATE, handle, c->classid, c))
 		return -ENOMEM;
 	return 1;
 }
 
 /*
- * A tree built anew: its HTB (replacing whatever the mq slot holds), root
- * and default class, customers. old: a qdisc that already has the HTB's
- * handle (a broken tree of ours), deleted first.
+ * A tree built anew: its HTB (replacing whatever the mq slot holds), then
+ * its classes by depth, each after its parent. old: a qdisc that already
+ * has the HTB's handle (a broken tree of ours), deleted first.
  */
 static int diff_rebuilt_tree(struct diff_state *s, unsigned int txq, const struct tree_qdisc *old,
 			     size_t first, size_t end)
 {
 	struct op_list *l = &s->rebuild;
+	unsigned int depth;
 	size_t i;
 	int err;
 
@@ -487,70 +634,120 @@ static int diff_rebuilt_tree(struct diff_state *s, unsigned int txq, const struc
 		return -ENOMEM;
 	if (!op_add(l, TREE_OP_HTB, xs_htb_handle(txq), xs_mq_class(txq), NULL))
 		return -ENOMEM;
-	for (i = first; i < end; i++) {
-		const struct tree_class *c = &s->want->classes[i];
+	for (depth = 0; depth <= DEPTH_MAX; depth++) {
+		for (i = first; i < end; i++) {
+			const struct tree_class *c = &s->want->classes[i];
 
-		if (!op_add(l, TREE_OP_CLASS_CREATE, 0, c->parent, c))
-			return -ENOMEM;
-		err = leaf_for_new(s, l, c);
-		if (err)
-			return err;
-		if (xs_handle_minor(c->classid) >= XS_FIRST_MINOR)
-			s->out->counts.added++;
+			if (depth_pass(c) != depth)
+				continue;
+			if (!op_add(l, TREE_OP_CLASS_CREATE, 0, c->parent, c))
+				return -ENOMEM;
+			err = leaf_for_new(s, l, c);
+			if (err)
+				return err;
+			count_class(&s->out->counts, c, FATE_ADDED);
+		}
 	}
 	return 0;
+}
+
+/*
+ * One wanted class of a kept tree: created, changed in place or left
+ * alone. late: what has to wait for phase 2's deletes.
+ */
+static int diff_kept_class(struct diff_state *s, const struct tree_class *c, struct op_list *late)
+{
+	const struct tree_class *lc = find_class(s->live, c->classid);
+	struct op_list *l = &s->changed;
+	bool leaf_again = false;
+	int changed = 0, err;
+
+	if (!lc) {
+		if (!op_add(&s->added, TREE_OP_CLASS_CREATE, 0, c->parent, c))
+			return -ENOMEM;
+		err = leaf_for_new(s, &s->added, c);
+		if (err)
+			return err;
+		count_class(&s->out->counts, c, FATE_ADDED);
+		return 0;
+	}
+	/*
+	 * A class that should be a leaf but has children in the kernel (put
+	 * there by hand, or the minor of a node that is gone): its children
+	 * are not wanted and go in phase 2, and only after that does HTB
+	 * take a leaf qdisc, a quantum and a prio for it again. Until then
+	 * its packets fall into the default class, as they would without it.
+	 */
+	if (lc->level && has_leaf(c)) {
+		l = late;
+		leaf_again = true;
+	}
+	if (class_differs(lc, c, leaf_again)) {
+		if (!op_add(l, TREE_OP_CLASS_CHANGE, 0, c->parent, c))
+			return -ENOMEM;
+		changed = 1;
+	}
+	err = leaf_for_kept(s, l, lc, c);
+	if (err < 0)
+		return err;
+	changed |= err;
+	count_class(&s->out->counts, c, changed ? FATE_CHANGED : FATE_UNCHANGED);
+	return 0;
+}
+
+/* Deletes, deepest first: HTB refuses to delete a class that has children. */
+static int cmp_deepest_first(const void *a, const void *b)
+{
+	const struct tree_op *x = a, *y = b;
+
+	if (x->cls.depth != y->cls.depth)
+		return x->cls.depth > y->cls.depth ? -1 : 1;
+	return tree_classid_cmp(&x->cls.classid, &y->cls.classid);
 }
 
 static int diff_kept_tree(struct diff_state *s, unsigned int txq, size_t first, size_t end)
 {
 	const struct tree *live = s->live;
-	size_t i, lo, hi;
-	int err;
+	struct op_list late = {};
+	size_t i, lo, hi, ndeleted = s->deleted.n;
+	unsigned int depth;
+	int err = 0;
 
-	for (i = first; i < end; i++) {
-		const struct tree_class *c = &s->want->classes[i];
-		const struct tree_class *lc = find_class(live, c->classid);
-		bool customer = xs_handle_minor(c->classid) >= XS_FIRST_MINOR;
-		int changed = 0;
-
-		if (!lc) {
-			if (!op_add(&s->added, TREE_OP_CLASS_CREATE, 0, c->parent, c))
-				return -ENOMEM;
-			err = leaf_for_new(s, &s->added, c);
+	/* by depth: a new class after its new parent, even one of a higher minor */
+	for (depth = 0; depth <= DEPTH_MAX; depth++) {
+		for (i = first; i < end; i++) {
+			if (depth_pass(&s->want->classes[i]) != depth)
+				continue;
+			err = diff_kept_class(s, &s->want->classes[i], &late);
 			if (err)
-				return err;
-			if (customer)
-				s->out->counts.added++;
-			continue;
-		}
-		if (class_differs(lc, c)) {
-			if (!op_add(&s->changed, TREE_OP_CLASS_CHANGE, 0, c->parent, c))
-				return -ENOMEM;
-			changed = 1;
-		}
-		err = leaf_for_kept(s, lc, c);
-		if (err < 0)
-			return err;
-		changed |= err;
-		if (customer) {
-			if (changed)
-				s->out->counts.changed++;
-			else
-				s->out->counts.unchanged++;
+				goto out;
 		}
 	}
-	/* live classes of this tree that are no longer wanted */
+	/* live classes of this tree that are no longer wanted, deepest (in the live tree) first */
 	live_range(live, txq, &lo, &hi);
 	for (i = lo; i < hi; i++) {
 		const struct tree_class *lc = &live->classes[i];
+		struct tree_op *op;
 
 		if (find_class(s->want, lc->classid))
 			continue;
-		if (!op_add(&s->deleted, TREE_OP_CLASS_DELETE, 0, lc->parent, lc))
-			return -ENOMEM;
-		s->out->counts.removed++;
+		op = op_add(&s->deleted, TREE_OP_CLASS_DELETE, 0, lc->parent, lc);
+		if (!op) {
+			err = -ENOMEM;
+			goto out;
+		}
+		/* >= 0: the tree is intact */
+		op->cls.depth = (uint8_t)live_depth(live, lc, txq);
+		if (xs_handle_minor(lc->classid) >= XS_FIRST_MINOR)
+			s->out->counts.removed++;
 	}
-	return 0;
+	if (s->deleted.n > ndeleted)
+		qsort(s->deleted.v + ndeleted, s->deleted.n - ndeleted, sizeof(*s->deleted.v),
+		      cmp_deepest_first);
+	err = op_append(&s->deleted, &late);
+out:
+	free(late.v);
+	return err;
 }
 
 /*
@@ -603,43 +800,103 @@ static int check_queues(const struct tree *live, const struct tree *want)
 	return -EINVAL;
 }
 
-void tree_verify(const struct tree *live, const struct xs_config *cfg,
-		 const struct assignment *a, size_t n, struct problems *p)
+/* "customer 1001", "node 'AP1'": a placement in messages */
+static const char *placement_name(const struct placement *pl, char *buf, size_t len)
 {
-	unsigned int ntxq = config_txqs(cfg), txq, missing = 0;
-	char why[XS_PROBLEM_LEN], id[HANDLE_TEXT_LEN];
+	if (pl->kind == PLAN_NODE)
+		snprintf(buf, len, "node '%s'", pl->id);
+	else
+		snprintf(buf, len, "customer %s", pl->id);
+	return buf;
+}
+
+/*
+ * Whether the class of placement pl exists and hangs where the placements
+ * say: under its parent node's class, or the root class of its tree.
+ * missing, misplaced: how many were found so far, the first MISSING_SHOWN
+ * of each named in p.
+ */
+static void verify_placement(const struct tree *live, const struct placements *placed,
+			     const struct placement *pl, unsigned int *missing,
+			     unsigned int *misplaced, struct problems *p)
+{
+	char name[CLASS_NAME_LEN], id[HANDLE_TEXT_LEN], at[HANDLE_TEXT_LEN], want[HANDLE_TEXT_LEN];
+	uint32_t classid = xs_classid(pl->txq, pl->minor), parent;
+	const struct tree_class *c = find_class(live, classid);
+	const struct placement *up = NULL;
+
+	placement_name(pl, name, sizeof(name));
+	handle_text(classid, id, sizeof(id));
+	if (!c) {
+		if ((*missing)++ < MISSING_SHOWN)
+			problem_add(p, true, "%s: class %s of %s is missing: %s", live->ifname, id,
+				    name,
+				    pl->kind == PLAN_NODE
+					    ? "the classes under it cannot be there either"
+					    : "its packets fall into the default class");
+		return;
+	}
+	if (!pl->parent) {
+		parent = xs_classid(pl->txq, XS_ROOT_MINOR);
+	} else {
+		up = placements_find(placed, PLAN_NODE, pl->parent);
+		if (!up) {
+			problem_add(p, true,
+				    "%s: class %s of %s: its parent node '%s' has no placement",
+				    live->ifname, id, name, pl->parent);
+			return;
+		}
+		parent = xs_classid(up->txq, up->minor);
+	}
+	if (c->parent == parent || (*misplaced)++ >= MISSING_SHOWN)
+		return;
+	handle_text(c->parent, at, sizeof(at));
+	handle_text(parent, want, sizeof(want));
+	if (up)
+		problem_add(p, true,
+			    "%s: class %s of %s is under %s, not under class %s of node '%s': it "
+			    "shares the wrong node's bandwidth",
+			    live->ifname, id, name, at, want, up->id);
+	else
+		problem_add(p, true,
+			    "%s: class %s of %s is under %s, not under the root class %s: it "
+			    "shares the wrong node's bandwidth",
+			    live->ifname, id, name, at, want);
+}
+
+void tree_verify(const struct tree *live, const struct xs_config *cfg,
+		 const struct placements *placed, struct problems *p)
+{
+	unsigned int ntxq = config_txqs(cfg), txq, missing = 0, misplaced = 0;
+	char why[XS_PROBLEM_LEN];
 	const struct tree_qdisc *q;
 	size_t i;
 
 	if (queues_short(live, ntxq, cfg->ncpus, cfg->queues_per_cpu, why, sizeof(why)))
 		problem_add(p, false, "%s", why);
 	if (!root_is_ours(live)) {
-		problem_add(p, true, "%s: the root qdisc is not xshaper's mq: every customer is "
-			    "unshaped", live->ifname);
+		problem_add(p, true,
+			    "%s: the root qdisc is not xshaper's mq: every customer is "
+			    "unshaped",
+			    live->ifname);
 		return;
 	}
 	for (txq = 0; txq < ntxq; txq++) {
 		q = find_qdisc(live, xs_htb_handle(txq));
-		if (!q || q->parent != xs_mq_class(txq) || !tree_intact(live, q, txq) ||
+		if (!q || q->parent != xs_mq_class(txq) || !tree_intact(live, q, txq, NULL) ||
 		    !find_class(live, xs_classid(txq, XS_ROOT_MINOR)) ||
 		    !find_class(live, xs_classid(txq, XS_DEFAULT_MINOR)))
 			problem_add(p, true, "%s: the HTB tree of TX queue %u is missing or broken",
 				    live->ifname, txq);
 	}
-	for (i = 0; i < n; i++) {
-		uint32_t classid = xs_classid(a[i].txq, a[i].minor);
-
-		if (find_class(live, classid))
-			continue;
-		if (missing++ < MISSING_SHOWN)
-			problem_add(p, true,
-				    "%s: class %s of customer %u is missing: its packets fall into "
-				    "the default class",
-				    live->ifname, handle_text(classid, id, sizeof(id)), a[i].id);
-	}
+	for (i = 0; i < placed->n; i++)
+		verify_placement(live, placed, &placed->v[i], &missing, &misplaced, p);
 	if (missing > MISSING_SHOWN)
-		problem_add(p, true, "%s: and %u more customers' classes are missing", live->ifname,
+		problem_add(p, true, "%s: and %u more classes are missing", live->ifname,
 			    missing - MISSING_SHOWN);
+	if (misplaced > MISSING_SHOWN)
+		problem_add(p, true, "%s: and %u more classes are under the wrong parent",
+			    live->ifname, misplaced - MISSING_SHOWN);
 }
 
 struct tree_range {
@@ -713,7 +970,7 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 	for (i = 0; i < nranges; i++) {
 		const struct tree_range *r = &ranges[i];
 
-		if (root_ok && tree_intact(live, s.slots[r->txq], r->txq)) {
+		if (root_ok && tree_intact(live, s.slots[r->txq], r->txq, want)) {
 			err = diff_kept_tree(&s, r->txq, r->first, r->end);
 		} else {
 			const struct tree_qdisc *q =

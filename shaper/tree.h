@@ -60,13 +60,21 @@ struct tree_class {
 	uint64_t rate, ceil; /* bytes/s */
 	uint32_t burst, cburst; /* desired: bytes */
 	uint32_t buffer, cbuffer; /* psched ticks, as the kernel dumps them */
-	uint32_t quantum; /* bytes; the kernel keeps it for leaves only */
+	/*
+	 * bytes; an inner class (level > 0) keeps and dumps the one it had
+	 * as a leaf, and ignores changes (so does prio)
+	 */
+	uint32_t quantum;
 	uint32_t prio;
-	uint32_t leaf; /* live: leaf qdisc handle, 0 = HTB's own pfifo */
-	uint32_t level; /* live: 0 for a leaf class */
+	uint32_t leaf; /* live: leaf qdisc handle, 0 = HTB's own pfifo (or none: inner) */
+	uint32_t level; /* live: 0 a leaf; inner: TC_HTB_MAXDEPTH - 1 - depth (the root: 7) */
 	uint32_t cls; /* desired: its class in the plan; PLAN_NONE: root or default */
 	uint8_t kind; /* desired: enum tree_class_kind */
-	uint8_t depth; /* desired: classes above it in its tree (the root class: 0) */
+	/*
+	 * desired: classes above it in its tree (the root class: 0); in a
+	 * TREE_OP_CLASS_DELETE, the live class's depth in the live tree
+	 */
+	uint8_t depth;
 };
 
 enum tree_class_kind {
@@ -144,7 +152,11 @@ struct tree_diff {
 
 enum tree_phase {
 	TREE_PHASE_CREATE, /* roots, new classes and leaves, in-place changes */
-	TREE_PHASE_DELETE, /* classes and trees that are no longer wanted */
+	/*
+	 * classes (children first) and trees that are no longer wanted; then
+	 * the leaf of a class that had children only until these deletes
+	 */
+	TREE_PHASE_DELETE,
 };
 
 /* What sits at the root of an interface, for stop to put back. */

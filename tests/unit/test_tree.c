@@ -18,6 +18,7 @@
 #include <netlink/utils.h>
 
 #include "common/log.h"
+#include "common/problems.h"
 #include "shaper/tree.h"
 
 static char last_err[1024];
@@ -28,32 +29,150 @@ static void sink(enum log_level level, const char *msg)
 		snprintf(last_err, sizeof(last_err), "%s", msg);
 }
 
-static struct customer customers[] = {
-	{ .id = 1001,
-	  .down_rate = 10000000,
-	  .down_ceil = 50000000,
-	  .up_rate = 4000000,
-	  .up_ceil = 20000000 },
-	{ .id = 1002,
-	  .down_rate = 5000000,
-	  .down_ceil = 20000000,
-	  .up_rate = 2000000,
-	  .up_ceil = 8000000 },
-	{ .id = 1003,
-	  .down_rate = 2000000,
-	  .down_ceil = 8000000,
-	  .up_rate = 1000000,
-	  .up_ceil = 3000000 },
+/*
+ * The test's own plan_class_id() and placements_find(), as plan.h
+ * specifies them: conf/plan.c, which has the real ones, is not linked into
+ * this test. Weak, so that the real ones win should it ever be linked.
+ */
+__attribute__((weak)) const char *plan_class_id(const struct plan *p, const struct plan_class *c)
+{
+	return c->kind == PLAN_NODE ? p->net->v[c->ref].name : p->list->v[c->ref].id;
+}
+
+__attribute__((weak)) const struct placement *placements_find(const struct placements *prev,
+							      enum plan_kind kind, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < prev->n; i++)
+		if (prev->v[i].kind == kind && !strcmp(prev->v[i].id, id))
+			return &prev->v[i];
+	return NULL;
+}
+
+/*
+ * One class of a plan built by hand: a node (id: its name; rates: its
+ * caps, rate = ceil) or a customer. Nodes first, each after its parent;
+ * then customers in id order, as plan_build lays them out.
+ */
+struct spec {
+	enum plan_kind kind;
+	const char *id;
+	int parent; /* index of its node in the specs; -1: the root class */
+	uint32_t txq, minor;
+	uint64_t down_rate, down_ceil, up_rate, up_ceil; /* bit/s */
 };
 
-static struct assignment assignments[] = {
-	{ .id = 1001, .cpu = 0, .txq = 0, .minor = 3 },
-	{ .id = 1002, .cpu = 1, .txq = 1, .minor = 3 },
-	{ .id = 1003, .cpu = 0, .txq = 0, .minor = 4 },
+#define NODE(name, up, q, m, down, upl)                                                            \
+	{                                                                                          \
+		PLAN_NODE, name, up, q, m, down, down, upl, upl                                    \
+	}
+#define CUST(id, up, q, m, dr, dc, ur, uc)                                                         \
+	{                                                                                          \
+		PLAN_CUSTOMER, id, up, q, m, dr, dc, ur, uc                                        \
+	}
+
+#define SPECS_MAX 16
+
+/* A plan and everything it points to. */
+struct test_plan {
+	struct xs_config cfg;
+	struct network net;
+	struct customer_list list;
+	struct node nodes[SPECS_MAX];
+	struct customer customers[SPECS_MAX];
+	struct plan_class classes[SPECS_MAX];
+	uint32_t node_class[SPECS_MAX];
+	struct plan plan;
 };
 
-static const struct customer_list list = { .v = customers, .n = 3 };
-static const struct plan plan = { .v = assignments, .n = 3 };
+static const struct plan *plan_make(struct test_plan *tp, const struct xs_config *cfg,
+				    const struct spec *v, size_t n)
+{
+	size_t i, nn = 0, nc = 0;
+
+	assert_true(n <= SPECS_MAX);
+	memset(tp, 0, sizeof(*tp));
+	tp->cfg = *cfg;
+	for (i = 0; i < n; i++) {
+		struct plan_class *pc = &tp->classes[i];
+
+		pc->kind = v[i].kind;
+		pc->parent = v[i].parent < 0 ? PLAN_NONE : (uint32_t)v[i].parent;
+		pc->txq = v[i].txq;
+		pc->cpu = v[i].txq / cfg->queues_per_cpu;
+		pc->minor = v[i].minor;
+		pc->depth = v[i].parent < 0 ? 0 : tp->classes[v[i].parent].depth + 1;
+		pc->rate[XS_LAN] = v[i].down_rate;
+		pc->ceil[XS_LAN] = v[i].down_ceil;
+		pc->rate[XS_WAN] = v[i].up_rate;
+		pc->ceil[XS_WAN] = v[i].up_ceil;
+		if (v[i].kind == PLAN_NODE) {
+			struct node *nd = &tp->nodes[nn];
+
+			assert_int_equal(nc, 0); /* nodes first */
+			nd->name = (char *)v[i].id;
+			nd->type = nd->ext_id = (char *)"";
+			nd->parent =
+				v[i].parent < 0 ? NETWORK_NONE : (int)tp->classes[v[i].parent].ref;
+			nd->up = nd->real = (int)nn;
+			nd->depth = pc->depth + 1;
+			nd->cap[XS_LAN] = v[i].down_rate;
+			nd->cap[XS_WAN] = v[i].up_rate;
+			tp->node_class[nn] = (uint32_t)i;
+			pc->ref = (uint32_t)nn++;
+		} else {
+			struct customer *cu = &tp->customers[nc];
+
+			cu->id = (char *)v[i].id;
+			cu->name = cu->info = (char *)"";
+			cu->node =
+				v[i].parent < 0 ? NETWORK_NONE : (int)tp->classes[v[i].parent].ref;
+			cu->down_rate = v[i].down_rate;
+			cu->down_ceil = v[i].down_ceil;
+			cu->up_rate = v[i].up_rate;
+			cu->up_ceil = v[i].up_ceil;
+			pc->ref = (uint32_t)nc++;
+		}
+	}
+	tp->net.v = tp->nodes;
+	tp->net.n = tp->net.nreal = nn;
+	tp->list.v = tp->customers;
+	tp->list.n = nc;
+	tp->plan.cfg = &tp->cfg;
+	tp->plan.net = &tp->net;
+	tp->plan.list = &tp->list;
+	tp->plan.links[XS_LAN] = (struct plan_link){ tp->cfg.lan, tp->cfg.lan_capacity };
+	tp->plan.links[XS_WAN] = (struct plan_link){ tp->cfg.wan, tp->cfg.wan_capacity };
+	tp->plan.classes = tp->classes;
+	tp->plan.n = n;
+	tp->plan.nnodes = nn;
+	tp->plan.node_class = tp->node_class;
+	return &tp->plan;
+}
+
+#define M 1000000ULL
+
+/* Three customers without nodes, on two trees. */
+static const struct spec flat[] = {
+	CUST("1001", -1, 0, 3, 10 * M, 50 * M, 4 * M, 20 * M),
+	CUST("1002", -1, 1, 3, 5 * M, 20 * M, 2 * M, 8 * M),
+	CUST("1003", -1, 0, 4, 2 * M, 8 * M, 1 * M, 3 * M),
+};
+#define NFLAT (sizeof(flat) / sizeof(flat[0]))
+
+/*
+ * Site S > AP > 1001, 1002, and 1003 right under S; the nodes' minors are
+ * above their customers', so classid order is not creation order.
+ */
+static const struct spec nested[] = {
+	NODE("S", -1, 0, 9, 400 * M, 200 * M),
+	NODE("AP", 0, 0, 7, 100 * M, 50 * M),
+	CUST("1001", 1, 0, 3, 10 * M, 50 * M, 4 * M, 20 * M),
+	CUST("1002", 1, 0, 4, 5 * M, 20 * M, 2 * M, 8 * M),
+	CUST("1003", 0, 0, 5, 2 * M, 8 * M, 1 * M, 3 * M),
+};
+#define NNESTED (sizeof(nested) / sizeof(nested[0]))
 
 static void config(struct xs_config *cfg)
 {
@@ -68,10 +187,34 @@ static void config(struct xs_config *cfg)
 	cfg->leaf_qdisc = LEAF_PFIFO;
 }
 
-/* The live tree xshaper would have left for want: mq, an htb per tree, the classes. */
-static void live_from(const struct tree *want, struct tree *live)
+/* The desired tree of a plan of specs on lan. */
+static void want_of(const struct xs_config *cfg, const struct spec *v, size_t n, struct tree *want)
+{
+	struct test_plan tp;
+
+	assert_int_equal(tree_desired(plan_make(&tp, cfg, v, n), XS_LAN, want), 0);
+}
+
+static const struct tree_class *class_of(const struct tree *t, uint32_t classid)
 {
 	size_t i;
+
+	for (i = 0; i < t->nclasses; i++)
+		if (t->classes[i].classid == classid)
+			return &t->classes[i];
+	return NULL;
+}
+
+/*
+ * The live tree xshaper would have left for want, as tree_read fills it:
+ * mq, an htb per tree, the classes with what the kernel dumps. An inner
+ * class (one with children) has a level, TC_HTB_MAXDEPTH - 1 for the root
+ * class and one less a level down, and no leaf; it still dumps the quantum
+ * and prio it was created with. Nothing of the desired-only fields.
+ */
+static void live_from(const struct tree *want, struct tree *live)
+{
+	size_t i, j;
 
 	memset(live, 0, sizeof(*live));
 	snprintf(live->ifname, sizeof(live->ifname), "%s", want->ifname);
@@ -80,13 +223,18 @@ static void live_from(const struct tree *want, struct tree *live)
 	live->classes = calloc(want->nclasses, sizeof(*live->classes));
 	live->nclasses = want->nclasses;
 	for (i = 0; i < want->nclasses; i++) {
-		live->classes[i] = want->classes[i];
-		live->classes[i].burst = live->classes[i].cburst = 0;
-		if ((want->classes[i].classid & 0xffff) == XS_ROOT_MINOR) {
-			live->classes[i].parent = TC_H_ROOT;
-			live->classes[i].level = 7;
-			live->classes[i].quantum = 0;
-		}
+		struct tree_class *c = &live->classes[i];
+		bool inner = false;
+
+		*c = want->classes[i];
+		c->burst = c->cburst = 0;
+		c->cls = c->kind = c->depth = 0;
+		if ((c->classid & 0xffff) == XS_ROOT_MINOR)
+			c->parent = TC_H_ROOT;
+		for (j = 0; j < want->nclasses; j++)
+			inner |= want->classes[j].parent == c->classid;
+		if (inner)
+			c->level = TC_HTB_MAXDEPTH - 1 - want->classes[i].depth;
 	}
 	live->qdiscs = calloc(1 + want->ntxq, sizeof(*live->qdiscs));
 	live->nqdiscs = 1 + want->ntxq;
@@ -101,6 +249,11 @@ static void live_from(const struct tree *want, struct tree *live)
 	live->qdiscs[want->ntxq].handle = XS_MQ_MAJOR << 16;
 	live->qdiscs[want->ntxq].parent = TC_H_ROOT;
 	snprintf(live->qdiscs[want->ntxq].kind, sizeof(live->qdiscs[0].kind), "mq");
+}
+
+static struct tree_class *live_class(struct tree *live, uint32_t classid)
+{
+	return (struct tree_class *)class_of(live, classid);
 }
 
 static int cmp_handle(const void *a, const void *b)
@@ -136,6 +289,132 @@ static size_t count_ops(const struct tree_op *ops, size_t n, enum tree_op_type t
 	for (i = 0; i < n; i++)
 		c += ops[i].type == type;
 	return c;
+}
+
+/* The classids of the class ops of one type, in list order. */
+static size_t class_ops(const struct tree_op *ops, size_t n, enum tree_op_type type, uint32_t *out,
+			size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].type == type && k < max)
+			out[k++] = ops[i].cls.classid;
+	return k;
+}
+
+#define assert_class_ops(ops, n, type, ...)                                                        \
+	do {                                                                                       \
+		const uint32_t want_[] = { __VA_ARGS__ };                                          \
+		uint32_t got_[64];                                                                 \
+		size_t k_ = class_ops(ops, n, type, got_, 64), i_;                                 \
+		assert_int_equal(k_, sizeof(want_) / sizeof(want_[0]));                            \
+		for (i_ = 0; i_ < k_; i_++)                                                        \
+			assert_int_equal(got_[i_], want_[i_]);                                     \
+	} while (0)
+
+static bool htb_rebuilt(const struct tree_diff *d, uint32_t major)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncreate; i++)
+		if (d->create[i].type == TREE_OP_HTB && d->create[i].handle == major << 16)
+			return true;
+	return false;
+}
+
+/* Every class is created after its parent: its HTB, a live class that stays, or one before it. */
+static void assert_parents_first(const struct tree_diff *d, const struct tree *live)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->ncreate; i++) {
+		const struct tree_op *op = &d->create[i];
+		bool found = false;
+
+		if (op->type != TREE_OP_CLASS_CREATE || !(op->parent & 0xffff))
+			continue;
+		for (j = 0; j < i; j++)
+			found |= d->create[j].type == TREE_OP_CLASS_CREATE &&
+				 d->create[j].cls.classid == op->parent;
+		if (!found && !htb_rebuilt(d, op->parent >> 16))
+			found = class_of(live, op->parent) != NULL;
+		assert_true(found);
+	}
+}
+
+/* Every class is deleted after its live children. */
+static void assert_children_first(const struct tree_diff *d, const struct tree *live)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < d->ndelete; i++) {
+		if (d->delete[i].type != TREE_OP_CLASS_DELETE)
+			continue;
+		for (k = 0; k < live->nclasses; k++) {
+			bool gone = false;
+
+			if (live->classes[k].parent != d->delete[i].cls.classid)
+				continue;
+			for (j = 0; j < i; j++)
+				gone |= d->delete[j].type == TREE_OP_CLASS_DELETE &&
+					d->delete[j].cls.classid == live->classes[k].classid;
+			assert_true(gone);
+		}
+	}
+}
+
+/* What the kernel does with phase 1's in-place changes of inner classes: rates and buffers only. */
+static void apply_changes(const struct tree_diff *d, struct tree *live)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncreate; i++) {
+		const struct tree_op *op = &d->create[i];
+		struct tree_class *c;
+
+		if (op->type != TREE_OP_CLASS_CHANGE)
+			continue;
+		c = live_class(live, op->cls.classid);
+		assert_non_null(c);
+		c->rate = op->cls.rate;
+		c->ceil = op->cls.ceil;
+		c->buffer = op->cls.buffer;
+		c->cbuffer = op->cls.cbuffer;
+		if (!c->level) {
+			c->quantum = op->cls.quantum;
+			c->prio = op->cls.prio;
+		}
+	}
+}
+
+/* Add a live class under parent, in classid order, making the parent inner. */
+static void live_add(struct tree *live, uint32_t classid, uint32_t parent)
+{
+	struct tree_class *c, *up = live_class(live, parent);
+
+	assert_non_null(up);
+	if (!up->level) {
+		up->level = 1;
+		up->leaf = 0;
+	}
+	live->classes = realloc(live->classes, (live->nclasses + 1) * sizeof(*live->classes));
+	c = &live->classes[live->nclasses++];
+	*c = (struct tree_class){ .classid = classid,
+				  .parent = parent,
+				  .rate = 125000,
+				  .ceil = 125000,
+				  .quantum = 12500 };
+	qsort(live->classes, live->nclasses, sizeof(*c), tree_classid_cmp);
+}
+
+static void live_remove(struct tree *live, uint32_t classid)
+{
+	struct tree_class *c = live_class(live, classid);
+
+	assert_non_null(c);
+	memmove(c, c + 1, (size_t)(live->classes + live->nclasses - (c + 1)) * sizeof(*c));
+	live->nclasses--;
 }
 
 /*
@@ -239,12 +518,13 @@ static void test_quantum(void **state)
 
 static void test_desired(void **state)
 {
+	struct test_plan tp;
 	struct xs_config cfg;
 	struct tree t;
 	const struct tree_class *c;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &t), 0);
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, flat, NFLAT), XS_LAN, &t), 0);
 	assert_string_equal(t.ifname, "lan0");
 	assert_int_equal(t.ntxq, 2);
 	assert_int_equal(t.nclasses, 7);
@@ -254,23 +534,32 @@ static void test_desired(void **state)
 	assert_int_equal(c[0].parent, 0x10000);
 	assert_int_equal(c[0].rate, 125000000);
 	assert_int_equal(c[0].ceil, 125000000);
+	assert_int_equal(c[0].kind, TREE_ROOT);
+	assert_int_equal(c[0].depth, 0);
+	assert_int_equal(c[0].cls, PLAN_NONE);
 	assert_int_equal(c[1].classid, 0x10002);
 	assert_int_equal(c[1].parent, 0x10001);
 	assert_int_equal(c[1].rate, 250000);
 	assert_int_equal(c[1].ceil, 125000000); /* default_ceil 0: the capacity */
+	assert_int_equal(c[1].kind, TREE_DEFAULT);
+	assert_int_equal(c[1].depth, 1);
 	assert_int_equal(c[2].classid, 0x10003);
-	assert_int_equal(c[2].id, 1001);
+	assert_int_equal(c[2].parent, 0x10001);
+	assert_int_equal(c[2].cls, 0); /* 1001 */
+	assert_int_equal(c[2].kind, TREE_CUSTOMER);
+	assert_int_equal(c[2].depth, 1);
 	assert_int_equal(c[2].rate, 1250000);
 	assert_int_equal(c[2].ceil, 6250000);
 	assert_int_equal(c[2].quantum, 125000);
 	assert_int_equal(c[2].buffer, tree_ticks(c[2].burst, c[2].rate));
 	assert_int_equal(c[3].classid, 0x10004);
+	assert_int_equal(c[3].cls, 2); /* 1003 */
 	assert_int_equal(c[6].classid, 0x20003);
-	assert_int_equal(c[6].id, 1002);
+	assert_int_equal(c[6].cls, 1); /* 1002 */
 	tree_free(&t);
 
 	/* upload: the wan, its capacity, the up rates */
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_WAN, &t), 0);
+	assert_int_equal(tree_desired(&tp.plan, XS_WAN, &t), 0);
 	assert_string_equal(t.ifname, "wan0");
 	assert_int_equal(t.classes[0].rate, 62500000);
 	assert_int_equal(t.classes[2].rate, 500000);
@@ -279,35 +568,119 @@ static void test_desired(void **state)
 
 	/* queues_per_cpu: a tree per TX queue */
 	cfg.queues_per_cpu = 4;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &t), 0);
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, flat, NFLAT), XS_LAN, &t), 0);
 	assert_int_equal(t.ntxq, 8);
 	assert_int_equal(t.nclasses, 16 + 3);
 	tree_free(&t);
 }
 
-static void test_desired_errors(void **state)
+/* root > site > AP > customer on one TX queue, and a customer of no node on another */
+static void test_desired_nested(void **state)
 {
-	struct assignment bad[2];
-	struct plan p = { .v = bad, .n = 2 };
+	static const struct spec v[] = {
+		NODE("Site A", -1, 0, 3, 400 * M, 200 * M),
+		NODE("AP1", 0, 0, 4, 100 * M, 50 * M),
+		CUST("1001", 1, 0, 5, 10 * M, 50 * M, 4 * M, 20 * M),
+		CUST("1002", -1, 1, 3, 5 * M, 20 * M, 2 * M, 8 * M),
+	};
+	struct test_plan tp;
 	struct xs_config cfg;
+	const struct tree_class *c;
 	struct tree t;
 
 	config(&cfg);
-	bad[0] = assignments[0];
-	bad[1] = (struct assignment){ .id = 4242, .txq = 0, .minor = 5 };
-	assert_int_equal(tree_desired(&cfg, &list, &p, XS_LAN, &t), -EINVAL);
-	assert_non_null(strstr(last_err, "customer 4242"));
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, 4), XS_LAN, &t), 0);
+	assert_int_equal(t.nclasses, 4 + 4);
+	c = class_of(&t, 0x10003);
+	assert_non_null(c);
+	assert_int_equal(c->parent, 0x10001);
+	assert_int_equal(c->kind, TREE_NODE);
+	assert_int_equal(c->depth, 1);
+	assert_int_equal(c->cls, 0);
+	assert_int_equal(c->rate, 50000000); /* the cap, rate = ceil */
+	assert_int_equal(c->ceil, 50000000);
+	c = class_of(&t, 0x10004);
+	assert_non_null(c);
+	assert_int_equal(c->parent, 0x10003);
+	assert_int_equal(c->kind, TREE_NODE);
+	assert_int_equal(c->depth, 2);
+	assert_int_equal(c->rate, 12500000);
+	c = class_of(&t, 0x10005);
+	assert_non_null(c);
+	assert_int_equal(c->parent, 0x10004);
+	assert_int_equal(c->kind, TREE_CUSTOMER);
+	assert_int_equal(c->depth, 3);
+	assert_int_equal(c->cls, 2);
+	assert_int_equal(c->rate, 1250000);
+	c = class_of(&t, 0x20003);
+	assert_non_null(c);
+	assert_int_equal(c->parent, 0x20001);
+	assert_int_equal(c->depth, 1);
+	tree_free(&t);
 
-	bad[1] = assignments[1];
-	bad[1].txq = 2;
-	assert_int_equal(tree_desired(&cfg, &list, &p, XS_LAN, &t), -EINVAL);
-	assert_non_null(strstr(last_err, "out of range"));
+	/* the wan: the nodes' upload caps */
+	assert_int_equal(tree_desired(&tp.plan, XS_WAN, &t), 0);
+	assert_int_equal(class_of(&t, 0x10004)->rate, 6250000);
+	assert_int_equal(class_of(&t, 0x10005)->ceil, 2500000);
+	tree_free(&t);
+}
 
-	bad[1] = assignments[1];
-	bad[1].txq = 0; /* 1:3 twice */
-	assert_int_equal(tree_desired(&cfg, &list, &p, XS_LAN, &t), -EINVAL);
-	assert_non_null(strstr(last_err, "share classid 1:3"));
+static void test_desired_errors(void **state)
+{
+	struct spec v[SPECS_MAX];
+	struct test_plan tp;
+	struct xs_config cfg;
+	struct tree t;
+	size_t i;
+
+	config(&cfg);
+	memcpy(v, flat, sizeof(flat));
+	v[1].txq = 2;
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, NFLAT), XS_LAN, &t), -EINVAL);
+	assert_non_null(strstr(last_err, "customer 1002: txq 2 minor 3 out of range"));
+
+	memcpy(v, flat, sizeof(flat));
+	v[1].txq = 0; /* 1:3 twice */
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, NFLAT), XS_LAN, &t), -EINVAL);
+	assert_non_null(strstr(last_err, "customer 1001 and customer 1002 share classid 1:3") ||
+			strstr(last_err, "customer 1002 and customer 1001 share classid 1:3"));
 	assert_null(t.classes);
+
+	/* a node and its parent in two trees (its customers with it) */
+	memcpy(v, nested, sizeof(nested));
+	v[1].txq = v[2].txq = v[3].txq = 1;
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, NNESTED), XS_LAN, &t), -EINVAL);
+	assert_non_null(strstr(last_err, "node 'AP' is on TX queue 1, its parent node 'S' on 0"));
+
+	/* a parent that is not a node, a depth that is not the parent's + 1 */
+	memcpy(v, nested, sizeof(nested));
+	plan_make(&tp, &cfg, v, NNESTED);
+	tp.classes[3].parent = 2;
+	assert_int_equal(tree_desired(&tp.plan, XS_LAN, &t), -EINVAL);
+	assert_non_null(
+		strstr(last_err, "customer 1002: its parent, class 2 of the plan, is not a node"));
+	plan_make(&tp, &cfg, v, NNESTED);
+	tp.classes[2].depth = 0;
+	assert_int_equal(tree_desired(&tp.plan, XS_LAN, &t), -EINVAL);
+	assert_non_null(strstr(last_err, "customer 1001: the plan says 0 nodes are above it, its "
+					 "parents say 2"));
+
+	/* a node without a cap on this link */
+	v[1].up_rate = v[1].up_ceil = 0;
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, NNESTED), XS_WAN, &t), -EINVAL);
+	assert_non_null(strstr(last_err, "node 'AP': rate and ceil must be at least 8 bit/s"));
+
+	/* seven nodes above a customer: one level more than HTB nests */
+	for (i = 0; i < 7; i++)
+		v[i] = (struct spec)NODE("N", (int)i - 1, 0, 3 + (uint32_t)i, 100 * M, 100 * M);
+	v[7] = (struct spec)CUST("1001", 6, 0, 10, M, M, M, M);
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, 8), XS_LAN, &t), -EINVAL);
+	assert_non_null(strstr(last_err, "customer 1001: 7 nodes above it; HTB nests at most 6"));
+	/* six will do */
+	v[6] = (struct spec)CUST("1001", 5, 0, 10, M, M, M, M);
+	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, 7), XS_LAN, &t), 0);
+	assert_int_equal(class_of(&t, 0x1000a)->depth, 7);
+	tree_free(&t);
 }
 
 static void test_diff_from_scratch(void **state)
@@ -317,7 +690,7 @@ static void test_diff_from_scratch(void **state)
 	struct tree_diff d;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_empty(&live, 4);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.counts.added, 3);
@@ -347,6 +720,55 @@ static void test_diff_from_scratch(void **state)
 	tree_free(&want);
 }
 
+/* Parents first, by depth, even where a node's minor is above its children's. */
+static void test_diff_nested_from_scratch(void **state)
+{
+	struct xs_config cfg;
+	struct tree want, live, bare;
+	struct tree_diff d;
+	size_t i;
+
+	config(&cfg);
+	want_of(&cfg, nested, NNESTED, &want);
+	live_empty(&live, 4);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x20001, 0x20002, 0x10001,
+			 0x10002, 0x10009, 0x10005, 0x10007, 0x10003, 0x10004);
+	assert_parents_first(&d, &live);
+	assert_int_equal(d.counts.added, 3);
+	assert_int_equal(d.counts.nodes_added, 2);
+	assert_int_equal(d.ndelete, 0);
+	tree_diff_free(&d);
+
+	/* fq_codel: leaves for the customers and default classes, none for the nodes */
+	want.leaf = LEAF_FQ_CODEL;
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_LEAF_CREATE), 2 + 3);
+	for (i = 0; i < d.ncreate; i++)
+		if (d.create[i].type == TREE_OP_LEAF_CREATE)
+			assert_true(d.create[i].parent != 0x10009 && d.create[i].parent != 0x10007);
+	tree_diff_free(&d);
+	want.leaf = LEAF_PFIFO;
+	tree_free(&live);
+
+	/* the same into kept trees that have only their root and default classes */
+	want_of(&cfg, NULL, 0, &bare);
+	live_from(&bare, &live);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 0);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x10009, 0x10005, 0x10007,
+			 0x10003, 0x10004);
+	assert_int_equal(d.ncreate, 5);
+	assert_parents_first(&d, &live);
+	assert_int_equal(d.create[0].parent, 0x10001);
+	assert_int_equal(d.create[2].parent, 0x10009);
+	assert_int_equal(d.create[3].parent, 0x10007);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&bare);
+	tree_free(&want);
+}
+
 static void test_diff_nothing_to_do(void **state)
 {
 	struct xs_config cfg;
@@ -354,14 +776,326 @@ static void test_diff_nothing_to_do(void **state)
 	struct tree_diff d;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
-	/* the kernel keeps no quantum for an inner class: that is no change */
+	/* an inner class ignores a quantum change and keeps dumping its old one: no change */
 	live.classes[0].quantum = 1;
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 0);
 	assert_int_equal(d.ndelete, 0);
 	assert_int_equal(d.counts.unchanged, 3);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/* A reload with nothing changed sends nothing, to nodes neither. */
+static void test_diff_nested_nothing_to_do(void **state)
+{
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+
+	config(&cfg);
+	want_of(&cfg, nested, NNESTED, &want);
+	live_from(&want, &live);
+	assert_int_equal(live_class(&live, 0x10001)->level, 7);
+	assert_int_equal(live_class(&live, 0x10009)->level, 6);
+	assert_int_equal(live_class(&live, 0x10007)->level, 5);
+	assert_int_equal(live_class(&live, 0x10003)->level, 0);
+	/* the quanta the nodes were created with, at caps since changed */
+	live_class(&live, 0x10009)->quantum = 1514;
+	live_class(&live, 0x10007)->quantum = 99999;
+	live_class(&live, 0x10007)->prio = 3;
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate, 0);
+	assert_int_equal(d.ndelete, 0);
+	assert_int_equal(d.counts.unchanged, 3);
+	assert_int_equal(d.counts.nodes_unchanged, 2);
+	assert_int_equal(d.counts.added + d.counts.changed + d.counts.removed, 0);
+	assert_int_equal(d.counts.nodes_added + d.counts.nodes_changed, 0);
+	tree_diff_free(&d);
+
+	/* nor with fq_codel, whose leaves the nodes do not have */
+	want.leaf = LEAF_FQ_CODEL;
+	live_class(&live, 0x10002)->leaf = 0x10010000;
+	live_class(&live, 0x10003)->leaf = 0x10020000;
+	live_class(&live, 0x10004)->leaf = 0x10030000;
+	live_class(&live, 0x10005)->leaf = 0x10040000;
+	live_class(&live, 0x20002)->leaf = 0x10050000;
+	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 5) * sizeof(*live.qdiscs));
+	live.qdiscs[live.nqdiscs++] =
+		(struct tree_qdisc){ .handle = 0x10010000, .parent = 0x10002, .kind = "fq_codel" };
+	live.qdiscs[live.nqdiscs++] =
+		(struct tree_qdisc){ .handle = 0x10020000, .parent = 0x10003, .kind = "fq_codel" };
+	live.qdiscs[live.nqdiscs++] =
+		(struct tree_qdisc){ .handle = 0x10030000, .parent = 0x10004, .kind = "fq_codel" };
+	live.qdiscs[live.nqdiscs++] =
+		(struct tree_qdisc){ .handle = 0x10040000, .parent = 0x10005, .kind = "fq_codel" };
+	live.qdiscs[live.nqdiscs++] =
+		(struct tree_qdisc){ .handle = 0x10050000, .parent = 0x20002, .kind = "fq_codel" };
+	sort_qdiscs(&live);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate, 0);
+	assert_int_equal(d.ndelete, 0);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/* A node's cap changes: one in-place change of its class, and the next run has none. */
+static void test_diff_node_cap_change(void **state)
+{
+	struct spec v[NNESTED];
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+
+	config(&cfg);
+	memcpy(v, nested, sizeof(nested));
+	v[1].down_rate = v[1].down_ceil = 8 * M;
+	want_of(&cfg, v, NNESTED, &want);
+	live_from(&want, &live);
+	tree_free(&want);
+	v[1].down_rate = v[1].down_ceil = 12 * M;
+	want_of(&cfg, v, NNESTED, &want);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate, 1);
+	assert_int_equal(d.create[0].type, TREE_OP_CLASS_CHANGE);
+	assert_int_equal(d.create[0].cls.classid, 0x10007);
+	assert_int_equal(d.create[0].parent, 0x10009);
+	assert_int_equal(d.create[0].cls.rate, 12 * M / 8);
+	assert_int_equal(d.ndelete, 0);
+	assert_int_equal(d.counts.nodes_changed, 1);
+	assert_int_equal(d.counts.nodes_unchanged, 1);
+	assert_int_equal(d.counts.unchanged, 3);
+	assert_int_equal(d.counts.changed, 0);
+	/* the kernel takes the rates, keeps the quantum of the inner class */
+	apply_changes(&d, &live);
+	tree_diff_free(&d);
+	assert_int_not_equal(live_class(&live, 0x10007)->quantum,
+			     class_of(&want, 0x10007)->quantum);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate + d.ndelete, 0);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/* Site S with AP1 and AP2; 1001 under AP1, 1002 under AP2. */
+static const struct spec two_aps[] = {
+	NODE("S", -1, 0, 3, 400 * M, 200 * M),
+	NODE("AP1", 0, 0, 4, 100 * M, 50 * M),
+	NODE("AP2", 0, 0, 5, 100 * M, 50 * M),
+	CUST("1001", 1, 0, 6, 10 * M, 50 * M, 4 * M, 20 * M),
+	CUST("1002", 2, 0, 7, 5 * M, 20 * M, 2 * M, 8 * M),
+};
+#define NTWO_APS (sizeof(two_aps) / sizeof(two_aps[0]))
+
+/* 1001 moves to AP2: a new class there in phase 1, the old one goes in phase 2. */
+static void test_diff_customer_moved(void **state)
+{
+	struct spec v[NTWO_APS];
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+
+	config(&cfg);
+	want_of(&cfg, two_aps, NTWO_APS, &want);
+	live_from(&want, &live);
+	tree_free(&want);
+	memcpy(v, two_aps, sizeof(two_aps));
+	v[3].parent = 2;
+	v[3].minor = 8;
+	want_of(&cfg, v, NTWO_APS, &want);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate, 1);
+	assert_int_equal(d.create[0].type, TREE_OP_CLASS_CREATE);
+	assert_int_equal(d.create[0].cls.classid, 0x10008);
+	assert_int_equal(d.create[0].parent, 0x10005);
+	assert_int_equal(d.ndelete, 1);
+	assert_int_equal(d.delete[0].type, TREE_OP_CLASS_DELETE);
+	assert_int_equal(d.delete[0].cls.classid, 0x10006);
+	assert_int_equal(d.delete[0].parent, 0x10004);
+	assert_int_equal(d.counts.added, 1);
+	assert_int_equal(d.counts.removed, 1);
+	assert_int_equal(d.counts.unchanged, 1);
+	assert_int_equal(d.counts.nodes_unchanged, 3);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/*
+ * AP moves from S1 to S2: it and its customers get new minors, the AP's
+ * above theirs. Created parent-first, the old ones deleted children-first.
+ */
+static void test_diff_node_moved(void **state)
+{
+	static const struct spec before[] = {
+		NODE("S1", -1, 0, 3, 400 * M, 200 * M),
+		NODE("S2", -1, 0, 4, 400 * M, 200 * M),
+		NODE("AP", 0, 0, 5, 100 * M, 50 * M),
+		CUST("1001", 2, 0, 6, 10 * M, 50 * M, 4 * M, 20 * M),
+		CUST("1002", 2, 0, 7, 5 * M, 20 * M, 2 * M, 8 * M),
+	};
+	struct spec v[5];
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+
+	config(&cfg);
+	want_of(&cfg, before, 5, &want);
+	live_from(&want, &live);
+	tree_free(&want);
+	memcpy(v, before, sizeof(before));
+	v[2].parent = 1;
+	v[2].minor = 10;
+	v[3].minor = 8;
+	v[4].minor = 9;
+	want_of(&cfg, v, 5, &want);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x1000a, 0x10008, 0x10009);
+	assert_int_equal(d.ncreate, 3);
+	assert_int_equal(d.create[0].parent, 0x10004);
+	assert_int_equal(d.create[1].parent, 0x1000a);
+	assert_parents_first(&d, &live);
+	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, 0x10006, 0x10007, 0x10005);
+	assert_int_equal(d.ndelete, 3);
+	assert_children_first(&d, &live);
+	assert_int_equal(d.counts.added, 2);
+	assert_int_equal(d.counts.nodes_added, 1);
+	assert_int_equal(d.counts.removed, 3);
+	assert_int_equal(d.counts.nodes_unchanged, 2);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/* A site and everything under it goes: children before parents, whatever the minors. */
+static void test_diff_subtree_deleted(void **state)
+{
+	static const struct spec before[] = {
+		NODE("S", -1, 0, 3, 400 * M, 200 * M),
+		NODE("AP", 0, 0, 4, 100 * M, 50 * M),
+		CUST("1001", 1, 0, 5, 10 * M, 50 * M, 4 * M, 20 * M),
+		CUST("1002", 1, 0, 6, 5 * M, 20 * M, 2 * M, 8 * M),
+		CUST("1003", -1, 0, 7, 2 * M, 8 * M, 1 * M, 3 * M),
+	};
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+
+	config(&cfg);
+	want_of(&cfg, before, 5, &want);
+	live_from(&want, &live);
+	tree_free(&want);
+	want_of(&cfg, &before[4], 1, &want);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate, 0);
+	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, 0x10005, 0x10006, 0x10004,
+			 0x10003);
+	assert_int_equal(d.ndelete, 4);
+	assert_children_first(&d, &live);
+	assert_int_equal(d.counts.removed, 4);
+	assert_int_equal(d.counts.unchanged, 1);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/* A live class under another parent than the plan's, or under none: the tree is rebuilt. */
+static void test_diff_wrong_parent(void **state)
+{
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+
+	config(&cfg);
+	want_of(&cfg, two_aps, NTWO_APS, &want);
+	live_from(&want, &live);
+	live_class(&live, 0x10007)->parent = 0x10004; /* 1002 under AP1 */
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 1);
+	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 1);
+	assert_true(htb_rebuilt(&d, 1));
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x10001, 0x10002, 0x10003,
+			 0x10004, 0x10005, 0x10006, 0x10007);
+	assert_parents_first(&d, &live);
+	assert_int_equal(d.ndelete, 0); /* the reset takes the old classes */
+	assert_int_equal(d.counts.added, 2);
+	assert_int_equal(d.counts.nodes_added, 3);
+	tree_diff_free(&d);
+
+	/* a parent that is not there */
+	live_class(&live, 0x10007)->parent = 0x10005;
+	live_class(&live, 0x10006)->parent = 0x10020;
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_true(htb_rebuilt(&d, 1));
+	assert_false(htb_rebuilt(&d, 2));
+	tree_diff_free(&d);
+
+	/* a class of no plan under a customer is not wrong, only not wanted */
+	live_class(&live, 0x10006)->parent = 0x10004;
+	live_add(&live, 0x10030, 0x10006);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_false(htb_rebuilt(&d, 1));
+	assert_int_equal(d.ncreate, 0);
+	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, 0x10030);
+	tree_diff_free(&d);
+	tree_free(&live);
+	tree_free(&want);
+}
+
+/*
+ * A customer's class with a child of no plan (put there by hand) is inner:
+ * HTB refuses it a leaf qdisc, and ignores its quantum, until the child
+ * is gone. So its leaf comes in phase 2, after the delete.
+ */
+static void test_diff_leaf_again(void **state)
+{
+	struct xs_config cfg;
+	struct tree want, live;
+	struct tree_diff d;
+	size_t i, n = 0;
+
+	config(&cfg);
+	cfg.leaf_qdisc = LEAF_FQ_CODEL;
+	want_of(&cfg, flat, NFLAT, &want);
+	live_from(&want, &live);
+	/* fq_codel leaves on the default and customer classes */
+	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + want.nclasses) * sizeof(*live.qdiscs));
+	for (i = 0; i < live.nclasses; i++) {
+		struct tree_class *c = &live.classes[i];
+
+		if (c->level)
+			continue;
+		c->leaf = (0x1001 + (uint32_t)n++) << 16;
+		live.qdiscs[live.nqdiscs++] = (struct tree_qdisc){ .handle = c->leaf,
+								   .parent = c->classid,
+								   .kind = "fq_codel" };
+	}
+	sort_qdiscs(&live);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate + d.ndelete, 0);
+	tree_diff_free(&d);
+
+	/* 1:4 (1003) gets a child, loses its leaf; the kernel keeps its old quantum */
+	live_add(&live, 0x10030, 0x10004);
+	live_class(&live, 0x10004)->quantum = 4000;
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(d.ncreate, 0);
+	assert_int_equal(d.ndelete, 3);
+	assert_int_equal(d.delete[0].type, TREE_OP_CLASS_DELETE);
+	assert_int_equal(d.delete[0].cls.classid, 0x10030);
+	assert_int_equal(d.delete[1].type, TREE_OP_CLASS_CHANGE);
+	assert_int_equal(d.delete[1].cls.classid, 0x10004);
+	assert_int_equal(d.delete[1].cls.quantum, class_of(&want, 0x10004)->quantum);
+	assert_int_equal(d.delete[2].type, TREE_OP_LEAF_CREATE);
+	assert_int_equal(d.delete[2].parent, 0x10004);
+	assert_int_equal(d.delete[2].handle, (0x1001 + (uint32_t)n) << 16);
+	assert_int_equal(d.counts.changed, 1);
+	assert_int_equal(d.counts.removed, 1);
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
@@ -375,7 +1109,7 @@ static void test_diff_changes(void **state)
 	struct tree_class *extra;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
 	live.classes[2].rate /= 2; /* 1:3 */
 	live.classes[3].buffer++; /* 1:4 */
@@ -406,7 +1140,7 @@ static void test_diff_leaf_kind(void **state)
 	struct tree_diff d;
 
 	config(&cfg);
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
 	/* 1:3 has a bfifo 9000: someone put there */
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 1) * sizeof(*live.qdiscs));
@@ -444,11 +1178,11 @@ static void test_diff_broken_and_retired_trees(void **state)
 
 	config(&cfg);
 	cfg.queues_per_cpu = 2;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
 	tree_free(&want);
 	cfg.queues_per_cpu = 1;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	/* htb 1: lost its default class setting */
 	for (i = 0; i < live.nqdiscs; i++)
 		if (live.qdiscs[i].handle == 0x10000)
@@ -478,7 +1212,7 @@ static void test_diff_errors(void **state)
 
 	config(&cfg);
 	cfg.queues_per_cpu = 3;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_empty(&live, 4);
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
 	assert_non_null(strstr(last_err, "lan0: has 4 TX queues, xshaper needs 6"));
@@ -488,7 +1222,7 @@ static void test_diff_errors(void **state)
 	/* one CPU, one tree: one TX queue in use will do, on a multiqueue device */
 	cfg.ncpus = 1;
 	cfg.queues_per_cpu = 1;
-	assert_int_equal(tree_desired(&cfg, &list, &(struct plan){ 0 }, XS_LAN, &want), 0);
+	want_of(&cfg, NULL, 0, &want);
 	live.dev_txqs = 1;
 	live.dev_max_txqs = 1;
 	assert_int_equal(tree_diff(&live, &want, &d), -EINVAL);
@@ -509,7 +1243,7 @@ static void test_diff_errors(void **state)
 	/* every leaf handle taken */
 	cfg.queues_per_cpu = 1;
 	cfg.leaf_qdisc = LEAF_FQ_CODEL;
-	assert_int_equal(tree_desired(&cfg, &list, &plan, XS_LAN, &want), 0);
+	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 0x10000) * sizeof(*live.qdiscs));
 	for (major = TREE_LEAF_MAJOR_FIRST; major <= TREE_LEAF_MAJOR_LAST; major++) {
@@ -528,19 +1262,117 @@ static void test_diff_errors(void **state)
 	tree_free(&want);
 }
 
+/* The placements of a plan of specs, as plan_save would write them (sorted by kind, then id). */
+static void placements_of(const struct spec *v, size_t n, struct placement *out,
+			  struct placements *placed)
+{
+	size_t i, j, k = 0;
+
+	for (j = 0; j < 2; j++) {
+		enum plan_kind kind = j ? PLAN_CUSTOMER : PLAN_NODE;
+
+		for (i = 0; i < n; i++) {
+			if (v[i].kind != kind)
+				continue;
+			out[k++] = (struct placement){
+				.kind = kind,
+				.id = (char *)v[i].id,
+				.parent = v[i].parent < 0 ? NULL : (char *)v[v[i].parent].id,
+				.name = (char *)"",
+				.txq = v[i].txq,
+				.minor = v[i].minor,
+			};
+		}
+	}
+	placed->v = out;
+	placed->n = k;
+}
+
+static bool has_problem(const struct problems *p, const char *text)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n && i < XS_PROBLEMS_KEPT; i++)
+		if (strstr(p->v[i].text, text))
+			return true;
+	return false;
+}
+
+static void test_verify(void **state)
+{
+	/* nested, and an empty AP2 (names sort "AP" < "AP2" < "S") and 1004 on tree 2 */
+	static const struct spec v[] = {
+		NODE("S", -1, 0, 9, 400 * M, 200 * M),
+		NODE("AP", 0, 0, 7, 100 * M, 50 * M),
+		NODE("AP2", 0, 0, 6, 100 * M, 50 * M),
+		CUST("1001", 1, 0, 3, 10 * M, 50 * M, 4 * M, 20 * M),
+		CUST("1002", 1, 0, 4, 5 * M, 20 * M, 2 * M, 8 * M),
+		CUST("1003", 0, 0, 5, 2 * M, 8 * M, 1 * M, 3 * M),
+		CUST("1004", -1, 1, 3, 2 * M, 8 * M, 1 * M, 3 * M),
+	};
+	struct placement pv[7];
+	struct placements placed;
+	struct problems p = { 0 };
+	struct xs_config cfg;
+	struct tree want, live;
+
+	config(&cfg);
+	want_of(&cfg, v, 7, &want);
+	placements_of(v, 7, pv, &placed);
+	live_from(&want, &live);
+	tree_verify(&live, &cfg, &placed, &p);
+	assert_int_equal(p.n, 0);
+
+	live_remove(&live, 0x10003);
+	live_remove(&live, 0x10006);
+	live_class(&live, 0x10004)->parent = 0x10009;
+	live_class(&live, 0x20003)->parent = 0x20002;
+	tree_verify(&live, &cfg, &placed, &p);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.repairable, 4);
+	assert_true(has_problem(&p, "lan0: class 1:3 of customer 1001 is missing: its packets "
+				    "fall into the default class"));
+	assert_true(has_problem(&p, "lan0: class 1:6 of node 'AP2' is missing: "));
+	assert_true(has_problem(&p, "lan0: class 1:4 of customer 1002 is under 1:9, not under "
+				    "class 1:7 of node 'AP'"));
+	assert_true(has_problem(&p, "lan0: class 2:3 of customer 1004 is under 2:2, not under the "
+				    "root class 2:1"));
+
+	/* a class under a class that is not there: its tree is broken */
+	memset(&p, 0, sizeof(p));
+	live_class(&live, 0x10005)->parent = 0x10020;
+	tree_verify(&live, &cfg, &placed, &p);
+	assert_true(has_problem(&p, "lan0: the HTB tree of TX queue 0 is missing or broken"));
+	assert_true(has_problem(&p, "lan0: class 1:5 of customer 1003 is under 1:20, not under "
+				    "class 1:9 of node 'S'"));
+	assert_false(has_problem(&p, "TX queue 1"));
+	tree_free(&live);
+	tree_free(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_quantum),
 		cmocka_unit_test(test_desired),
+		cmocka_unit_test(test_desired_nested),
 		cmocka_unit_test(test_desired_errors),
 		cmocka_unit_test(test_diff_from_scratch),
+		cmocka_unit_test(test_diff_nested_from_scratch),
 		cmocka_unit_test(test_diff_nothing_to_do),
+		cmocka_unit_test(test_diff_nested_nothing_to_do),
 		cmocka_unit_test(test_diff_changes),
+		cmocka_unit_test(test_diff_node_cap_change),
+		cmocka_unit_test(test_diff_customer_moved),
+		cmocka_unit_test(test_diff_node_moved),
+		cmocka_unit_test(test_diff_subtree_deleted),
+		cmocka_unit_test(test_diff_wrong_parent),
+		cmocka_unit_test(test_diff_leaf_again),
 		cmocka_unit_test(test_diff_leaf_kind),
 		cmocka_unit_test(test_diff_broken_and_retired_trees),
 		cmocka_unit_test(test_diff_errors),
+		cmocka_unit_test(test_verify),
 	};
 
 	log_set_sink(sink);
