@@ -222,7 +222,8 @@ static const struct placement *kept_place(struct builder *b, uint32_t k)
 	const struct plan_class *c = &p->classes[k];
 	const struct placement *pl = placements_find(b->prev, c->kind, plan_class_id(p, c));
 
-	if (!pl || pl->txq >= b->ntxqs)
+	/* a tree that changed hands is another CPU's now: its classes are placed again */
+	if (!pl || pl->txq >= b->ntxqs || config_txq_cpu(b->cfg, pl->txq) != pl->cpu)
 		return NULL;
 	if (c->parent == PLAN_NONE)
 		return pl->parent ? NULL : pl;
@@ -243,7 +244,9 @@ static int place_cmp(const void *x, const void *y, void *ctx)
 		return b->load[i] > b->load[j] ? -1 : 1;
 	if (ci->kind != cj->kind)
 		return ci->kind < cj->kind ? -1 : 1;
-	return i < j ? -1 : i > j;
+	if (ci->kind == PLAN_CUSTOMER)
+		return customer_id_cmp(plan_class_id(b->out, ci), plan_class_id(b->out, cj));
+	return strcmp(plan_class_id(b->out, ci), plan_class_id(b->out, cj));
 }
 
 /* The classes of the inputs, parent-first, with their rates; no places yet. */
@@ -446,6 +449,26 @@ int plan_init(const struct xs_config *cfg, const struct network *net,
 	return err;
 }
 
+/* The list is sorted by id and holds each once (customers_load): checked, as bsearch needs it. */
+static int check_list_order(const struct customer_list *list)
+{
+	size_t i;
+
+	for (i = 1; i < list->n; i++) {
+		int c = customer_id_cmp(list->v[i - 1].id, list->v[i].id);
+
+		if (c < 0)
+			continue;
+		if (c == 0)
+			pr_err("customer id %s appears twice in the list\n", list->v[i].id);
+		else
+			pr_err("the customer list is not sorted by id (%s before %s)\n",
+			       list->v[i - 1].id, list->v[i].id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const struct customer_list *list, const struct placements *prev,
 	       const uint32_t *busy, size_t nbusy, struct plan *out)
@@ -456,7 +479,7 @@ int plan_build(const struct xs_config *cfg, const struct network *net,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (config_check_txqs(cfg))
+	if (config_check_txqs(cfg) || check_list_order(list))
 		return -EINVAL;
 	err = plan_init(cfg, net, list, out);
 	if (err)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The plan: customers stay where they are across reloads, new ones go where
- * the load is least, and the same input always gives the same plan.
+ * The plan: classes stay where they are across reloads, a top-level node
+ * takes its whole subtree to one TX queue, new ones go where the load is
+ * least, a moved class gets a minor nobody holds, the same input always
+ * gives the same plan, and the placements survive the file round trip.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +18,8 @@
 #include "conf/plan.h"
 #include "unit/helpers.h"
 
+#define MBIT 1000000ULL
+
 /* A config with CPUs 0..ncpus-1, not read from any file. */
 static void make_cfg(struct xs_config *cfg, unsigned int ncpus, unsigned int qpc)
 {
@@ -28,8 +32,28 @@ static void make_cfg(struct xs_config *cfg, unsigned int ncpus, unsigned int qpc
 	cfg->queues_per_cpu = qpc;
 }
 
+static char *id_of(unsigned long n)
+{
+	char *s;
+
+	assert_true(asprintf(&s, "%lu", n) > 0);
+	return s;
+}
+
+static void set_customer(struct customer *c, unsigned long id, uint64_t down_ceil, int node)
+{
+	c->id = id_of(id);
+	c->name = strdup("");
+	c->info = strdup("");
+	c->node = node;
+	c->down_ceil = down_ceil;
+	c->up_ceil = down_ceil / 2;
+	c->down_rate = c->down_ceil / 5;
+	c->up_rate = c->up_ceil / 5;
+}
+
 /* n customers with ids first_id, first_id + 2, ... and plans of 5..1000 mbit */
-static void make_list(struct customer_list *list, size_t n, uint32_t first_id)
+static void make_list(struct customer_list *list, size_t n, unsigned long first_id)
 {
 	size_t i;
 
@@ -37,38 +61,121 @@ static void make_list(struct customer_list *list, size_t n, uint32_t first_id)
 	list->v = calloc(n ? n : 1, sizeof(*list->v));
 	assert_non_null(list->v);
 	list->n = n;
-	for (i = 0; i < n; i++) {
-		struct customer *c = &list->v[i];
+	for (i = 0; i < n; i++)
+		set_customer(&list->v[i], first_id + 2 * i, (5 + rng() % 996) * MBIT,
+			     NETWORK_NONE);
+}
 
-		c->id = first_id + (uint32_t)(2 * i);
-		c->down_ceil = (5 + rng() % 996) * 1000000ULL;
-		c->up_ceil = c->down_ceil / (1 + rng() % 4);
-		c->down_rate = c->down_ceil / 5;
-		c->up_rate = c->up_ceil / 5;
+/* The list sorted by id again, after a test changed it. */
+static int cust_cmp(const void *a, const void *b)
+{
+	return customer_id_cmp(((const struct customer *)a)->id, ((const struct customer *)b)->id);
+}
+
+static void sort_list(struct customer_list *list)
+{
+	qsort(list->v, list->n, sizeof(*list->v), cust_cmp);
+}
+
+/*
+ * A network built by hand: node i is called names[i], under parents[i]
+ * (an index, -1 at the top), virtual when caps[i] is 0; caps in Mbit/s,
+ * both directions, lowered to the parent's as network.c does.
+ */
+static void make_net(struct network *net, size_t n, const char *const *names, const int *parents,
+		     const unsigned int *caps)
+{
+	size_t i;
+
+	memset(net, 0, sizeof(*net));
+	net->v = calloc(n + 1, sizeof(*net->v));
+	assert_non_null(net->v);
+	net->n = n;
+	snprintf(net->file, sizeof(net->file), "network.json");
+	for (i = 0; i < n; i++) {
+		struct node *nd = &net->v[i];
+		int p = parents[i], d;
+
+		assert_true(p < (int)i);
+		nd->name = strdup(names[i]);
+		nd->type = strdup("");
+		nd->ext_id = strdup("");
+		nd->parent = p;
+		nd->virtual = caps[i] == 0;
+		nd->line = (unsigned int)i + 2;
+		nd->column = 3;
+		nd->up = p < 0 ? NETWORK_NONE : net->v[p].real;
+		nd->real = nd->virtual ? nd->up : (int)i;
+		nd->depth = nd->virtual ? 0 : (nd->up < 0 ? 1 : net->v[nd->up].depth + 1);
+		for (d = 0; d < XS_DIRS; d++) {
+			nd->cap[d] = caps[i] * MBIT;
+			if (nd->up >= 0 && nd->cap[d] > net->v[nd->up].cap[d])
+				nd->cap[d] = net->v[nd->up].cap[d];
+		}
+		net->nreal += !nd->virtual;
 	}
 }
 
-/* Every customer placed once, on a queue its CPU owns, with a unique minor. */
-static void assert_valid(const struct xs_config *cfg, const struct customer_list *list,
-			 const struct plan *plan)
+/* The placements of a plan, through the file the runs write. */
+static void to_prev(const struct plan *plan, struct placements *prev)
+{
+	char *dir = scratch_dir(), path[4200];
+
+	snprintf(path, sizeof(path), "%s/test.plan", dir);
+	assert_int_equal(plan_save(plan, path), 0);
+	assert_int_equal(plan_load(path, prev), 0);
+	scratch_remove(dir);
+}
+
+static const struct plan_class *cust(const struct plan *p, unsigned long id)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lu", id);
+	return plan_find_customer(p, buf);
+}
+
+static const struct plan_class *node_of(const struct plan *p, const char *name)
+{
+	int i = network_find(p->net, name);
+	size_t k;
+
+	if (i != NETWORK_NONE)
+		return &p->classes[p->node_class[i]];
+	for (k = 0; k < p->nnodes; k++) /* hand-made networks have no name index */
+		if (!strcmp(plan_class_id(p, &p->classes[k]), name))
+			return &p->classes[k];
+	fail_msg("no node %s", name);
+	return NULL;
+}
+
+/*
+ * Every class placed once, on a queue its CPU owns, with a unique minor,
+ * in the tree of its parent and after it.
+ */
+static void assert_valid(const struct xs_config *cfg, const struct plan *plan)
 {
 	unsigned int txqs = config_txqs(cfg);
 	uint8_t *used = calloc((size_t)txqs * 65536, 1);
 	size_t i;
 
 	assert_non_null(used);
-	assert_int_equal(plan->n, list->n);
 	for (i = 0; i < plan->n; i++) {
-		const struct assignment *a = &plan->v[i];
+		const struct plan_class *a = &plan->classes[i];
 
-		if (i)
-			assert_true(a->id > plan->v[i - 1].id);
-		assert_non_null(customers_find(list, a->id));
 		assert_true(a->txq < txqs);
 		assert_int_equal(a->cpu, cfg->cpus[a->txq / cfg->queues_per_cpu]);
 		assert_true(a->minor >= XS_FIRST_MINOR && a->minor <= XS_MAX_MINOR);
 		assert_int_equal(used[(size_t)a->txq * 65536 + a->minor], 0);
 		used[(size_t)a->txq * 65536 + a->minor] = 1;
+		if (a->parent != PLAN_NONE) {
+			assert_true(a->parent < i);
+			assert_int_equal(plan->classes[a->parent].kind, PLAN_NODE);
+			assert_int_equal(plan->classes[a->parent].txq, a->txq);
+			assert_int_equal(a->depth, plan->classes[a->parent].depth + 1);
+		} else {
+			assert_int_equal(a->depth, 0);
+		}
 	}
 	free(used);
 }
@@ -82,57 +189,58 @@ static void test_places_everyone_validly(void **state)
 	rng_state = 1;
 	make_cfg(&cfg, 3, 2);
 	make_list(&list, 5000, 1);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), 0);
-	assert_valid(&cfg, &list, &plan);
-	assert_non_null(plan_find(&plan, 1));
-	assert_non_null(plan_find(&plan, 9999));
-	assert_null(plan_find(&plan, 2));
-	assert_null(plan_find(&plan, 10001));
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan.n, 5000);
+	assert_int_equal(plan.nnodes, 0);
+	assert_valid(&cfg, &plan);
+	assert_non_null(cust(&plan, 1));
+	assert_non_null(cust(&plan, 9999));
+	assert_null(cust(&plan, 2));
+	assert_null(cust(&plan, 10001));
 	plan_free(&plan);
 	customers_free(&list);
 }
 
 static void test_largest_first_least_loaded_lowest_minor(void **state)
 {
-	struct customer_list list;
+	static const uint64_t ceil[] = { 10, 40, 20, 30 }; /* mbit, by id 1..4 */
+	struct customer_list list = {};
 	struct xs_config cfg;
 	struct plan plan;
-	static const uint64_t ceil[] = { 10, 40, 20, 30 }; /* mbit, by id 1..4 */
 	unsigned int i;
 
 	make_cfg(&cfg, 2, 1);
-	memset(&list, 0, sizeof(list));
 	list.v = calloc(4, sizeof(*list.v));
 	list.n = 4;
 	for (i = 0; i < 4; i++) {
-		list.v[i].id = i + 1;
-		list.v[i].down_ceil = ceil[i] * 1000000ULL;
-		list.v[i].up_ceil = 0;
+		set_customer(&list.v[i], i + 1, ceil[i] * MBIT, NETWORK_NONE);
+		list.v[i].up_ceil = list.v[i].up_rate = 0;
 	}
 	/*
 	 * 40 -> txq 0 (both empty, lowest txq), 30 -> txq 1, 20 -> txq 1
 	 * (30 < 40), 10 -> txq 0 (40 < 50).
 	 */
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), 0);
-	assert_int_equal(plan_find(&plan, 2)->txq, 0);
-	assert_int_equal(plan_find(&plan, 2)->minor, XS_FIRST_MINOR);
-	assert_int_equal(plan_find(&plan, 4)->txq, 1);
-	assert_int_equal(plan_find(&plan, 4)->minor, XS_FIRST_MINOR);
-	assert_int_equal(plan_find(&plan, 3)->txq, 1);
-	assert_int_equal(plan_find(&plan, 3)->minor, XS_FIRST_MINOR + 1);
-	assert_int_equal(plan_find(&plan, 1)->txq, 0);
-	assert_int_equal(plan_find(&plan, 1)->minor, XS_FIRST_MINOR + 1);
-	assert_int_equal(plan_find(&plan, 1)->cpu, 0);
-	assert_int_equal(plan_find(&plan, 3)->cpu, 1);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(cust(&plan, 2)->txq, 0);
+	assert_int_equal(cust(&plan, 4)->txq, 1);
+	assert_int_equal(cust(&plan, 3)->txq, 1);
+	assert_int_equal(cust(&plan, 1)->txq, 0);
+	assert_int_equal(cust(&plan, 1)->cpu, 0);
+	assert_int_equal(cust(&plan, 3)->cpu, 1);
+	/* minors in list order within a tree */
+	assert_int_equal(cust(&plan, 1)->minor, XS_FIRST_MINOR);
+	assert_int_equal(cust(&plan, 2)->minor, XS_FIRST_MINOR + 1);
+	assert_int_equal(cust(&plan, 3)->minor, XS_FIRST_MINOR);
+	assert_int_equal(cust(&plan, 4)->minor, XS_FIRST_MINOR + 1);
 	plan_free(&plan);
 	customers_free(&list);
 }
 
 static void test_deterministic(void **state)
 {
-	struct customer_list list, shuffled;
+	struct customer_list list;
 	struct xs_config cfg;
-	struct plan a, b, c;
+	struct plan a, b;
 	size_t i;
 
 	rng_state = 7;
@@ -140,122 +248,88 @@ static void test_deterministic(void **state)
 	make_list(&list, 10000, 100);
 	/* equal ceils everywhere: the tie-breaks must decide, not qsort */
 	for (i = 0; i < list.n; i += 3) {
-		list.v[i].down_ceil = 100000000ULL;
+		list.v[i].down_ceil = 100 * MBIT;
 		list.v[i].up_ceil = 0;
 	}
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &a), 0);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &b), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &a), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &b), 0);
 	assert_int_equal(a.n, b.n);
-	assert_memory_equal(a.v, b.v, a.n * sizeof(a.v[0]));
-
-	/* the same customers in another order give the same plan */
-	shuffled.n = list.n;
-	shuffled.v = malloc(list.n * sizeof(*shuffled.v));
-	assert_non_null(shuffled.v);
-	memcpy(shuffled.v, list.v, list.n * sizeof(*list.v));
-	for (i = shuffled.n - 1; i > 0; i--) {
-		size_t j = rng() % (i + 1);
-		struct customer t = shuffled.v[i];
-
-		shuffled.v[i] = shuffled.v[j];
-		shuffled.v[j] = t;
-	}
-	assert_int_equal(plan_build(&cfg, &shuffled, NULL, 0, &c), 0);
-	assert_memory_equal(a.v, c.v, a.n * sizeof(a.v[0]));
-	free(shuffled.v);
+	assert_memory_equal(a.classes, b.classes, a.n * sizeof(a.classes[0]));
 	plan_free(&a);
 	plan_free(&b);
-	plan_free(&c);
 	customers_free(&list);
 }
 
-/* A reload that adds 1% and removes 1% moves nobody else. */
+/* A reload that adds 1 % and removes 1 % moves nobody else. */
 static void test_stable_across_reload(void **state)
 {
 	struct customer_list before, after;
+	struct placements prev;
 	struct xs_config cfg;
-	struct plan p1, p2, p3;
-	size_t i, j, kept = 0;
+	struct plan p1, p2;
+	size_t i, kept = 0;
 
 	rng_state = 42;
 	make_cfg(&cfg, 4, 2);
 	make_list(&before, 10000, 1);
-	assert_int_equal(plan_build(&cfg, &before, NULL, 0, &p1), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &before, NULL, NULL, 0, &p1), 0);
+	to_prev(&p1, &prev);
+	assert_int_equal(prev.n, 10000);
 
-	/* drop every 100th customer, add 100 new ones (odd ids never used) */
-	make_list(&after, 0, 0);
-	free(after.v);
-	after.v = calloc(10000, sizeof(*after.v));
-	assert_non_null(after.v);
-	for (i = 0; i < before.n; i++)
-		if (i % 100 != 50)
-			after.v[after.n++] = before.v[i];
-	for (i = 0; i < 100; i++) {
-		struct customer *c = &after.v[after.n++];
-
-		c->id = 2 * (uint32_t)(i * 97) + 2;
-		c->down_ceil = (5 + rng() % 996) * 1000000ULL;
-		c->up_ceil = c->down_ceil / 2;
+	/* drop every 100th customer, add 100 new ones (even ids never used) */
+	make_list(&after, 9900 + 100, 1);
+	for (i = 0, after.n = 0; i < before.n; i++) {
+		if (i % 100 == 50)
+			continue;
+		free(after.v[after.n].id);
+		after.v[after.n].id = strdup(before.v[i].id);
+		after.v[after.n].down_ceil = before.v[i].down_ceil;
+		after.v[after.n].up_ceil = before.v[i].up_ceil;
+		after.n++;
 	}
-	/* keep the list sorted by id, as customers_load returns it */
-	for (i = 1; i < after.n; i++)
-		for (j = i; j > 0 && after.v[j - 1].id > after.v[j].id; j--) {
-			struct customer t = after.v[j];
-
-			after.v[j] = after.v[j - 1];
-			after.v[j - 1] = t;
-		}
-	assert_int_equal(after.n, 10000);
-
-	assert_int_equal(plan_build(&cfg, &after, p1.v, p1.n, &p2), 0);
-	assert_valid(&cfg, &after, &p2);
-	for (i = 0; i < p2.n; i++) {
-		const struct assignment *old = plan_find(&p1, p2.v[i].id);
+	for (i = 0; i < 100; i++) {
+		free(after.v[after.n].id);
+		after.v[after.n++].id = id_of(2 * i * 97 + 2);
+	}
+	sort_list(&after);
+	assert_int_equal(plan_build(&cfg, NULL, &after, &prev, NULL, 0, &p2), 0);
+	assert_valid(&cfg, &p2);
+	for (i = 0; i < after.n; i++) {
+		const struct plan_class *now = plan_customer(&p2, i);
+		const struct plan_class *old = plan_find_customer(&p1, after.v[i].id);
 
 		if (!old)
 			continue;
-		assert_int_equal(p2.v[i].cpu, old->cpu);
-		assert_int_equal(p2.v[i].txq, old->txq);
-		assert_int_equal(p2.v[i].minor, old->minor);
+		assert_int_equal(now->cpu, old->cpu);
+		assert_int_equal(now->txq, old->txq);
+		assert_int_equal(now->minor, old->minor);
 		kept++;
 	}
 	assert_int_equal(kept, 9900);
-
-	/* prev in any order, with entries of customers gone, gives the same */
-	for (i = p1.n - 1; i > 0; i--) {
-		size_t k = rng() % (i + 1);
-		struct assignment t = p1.v[i];
-
-		p1.v[i] = p1.v[k];
-		p1.v[k] = t;
-	}
-	assert_int_equal(plan_build(&cfg, &after, p1.v, p1.n, &p3), 0);
-	assert_memory_equal(p2.v, p3.v, p2.n * sizeof(p2.v[0]));
-
+	placements_free(&prev);
 	plan_free(&p1);
 	plan_free(&p2);
-	plan_free(&p3);
 	customers_free(&before);
-	free(after.v); /* the customers are before's */
+	customers_free(&after);
 }
 
 static void test_balanced(void **state)
 {
+	uint64_t cpu_sum[4] = { 0 }, txq_sum[8] = { 0 }, lo, hi;
 	struct customer_list list;
 	struct xs_config cfg;
 	struct plan plan;
-	uint64_t cpu_sum[4] = { 0 }, txq_sum[8] = { 0 }, lo, hi;
 	size_t i;
 
 	rng_state = 2024;
 	make_cfg(&cfg, 4, 2);
 	make_list(&list, 10000, 1);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
 	for (i = 0; i < plan.n; i++) {
-		const struct customer *c = customers_find(&list, plan.v[i].id);
+		const struct plan_class *c = &plan.classes[i];
 
-		cpu_sum[plan.v[i].cpu] += c->down_ceil + c->up_ceil;
-		txq_sum[plan.v[i].txq] += c->down_ceil + c->up_ceil;
+		cpu_sum[c->cpu] += c->ceil[XS_LAN] + c->ceil[XS_WAN];
+		txq_sum[c->txq] += c->ceil[XS_LAN] + c->ceil[XS_WAN];
 	}
 	lo = hi = cpu_sum[0];
 	for (i = 1; i < 4; i++) {
@@ -273,71 +347,77 @@ static void test_balanced(void **state)
 	customers_free(&list);
 }
 
-/* New customers fill the holes that leavers left, lowest minor first. */
+/*
+ * New customers take the lowest minor that neither a previous placement
+ * nor a live class holds: the minor of one who leaves in this run still
+ * has the old class, and maybe the old prefixes.
+ */
 static void test_lowest_free_minor(void **state)
 {
-	struct assignment prev[] = {
-		{ .id = 1, .cpu = 0, .txq = 0, .minor = 3 },
-		{ .id = 2, .cpu = 0, .txq = 0, .minor = 5 },
-		{ .id = 3, .cpu = 0, .txq = 0, .minor = 6 },
-	};
-	struct customer_list list;
+	struct customer_list old, list;
+	struct placements prev;
 	struct xs_config cfg;
-	struct plan plan;
+	struct plan p0, plan;
+	uint32_t busy[] = { xs_classid(0, 7) };
 
 	rng_state = 3;
 	make_cfg(&cfg, 1, 1);
-	make_list(&list, 5, 1); /* ids 1, 3, 5, 7, 9 */
-	assert_int_equal(plan_build(&cfg, &list, prev, 3, &plan), 0);
-	assert_valid(&cfg, &list, &plan);
-	assert_int_equal(plan_find(&plan, 1)->minor, 3);
-	assert_int_equal(plan_find(&plan, 3)->minor, 6);
-	/* 5, 7 and 9 are new: 4, 7 and 8; 5 is customer 2's until its class is gone */
-	assert_int_equal(plan_find(&plan, 5)->minor + plan_find(&plan, 7)->minor +
-				 plan_find(&plan, 9)->minor,
-			 4 + 7 + 8);
-	assert_int_not_equal(plan_find(&plan, 5)->minor, 5);
-	assert_int_not_equal(plan_find(&plan, 7)->minor, 5);
-	assert_int_not_equal(plan_find(&plan, 9)->minor, 5);
+	make_list(&old, 4, 1); /* 1, 3, 5, 7: minors 3, 4, 5, 6 */
+	assert_int_equal(plan_build(&cfg, NULL, &old, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(cust(&p0, 7)->minor, 6);
+	to_prev(&p0, &prev);
+	make_list(&list, 5, 1); /* 1, 3, 5, 7, 9 */
+	free(list.v[1].id);
+	list.v[1].id = id_of(11); /* 3 leaves, 11 comes */
+	sort_list(&list);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, busy, 1, &plan), 0);
+	assert_valid(&cfg, &plan);
+	assert_int_equal(cust(&plan, 1)->minor, 3);
+	assert_int_equal(cust(&plan, 5)->minor, 5);
+	assert_int_equal(cust(&plan, 7)->minor, 6);
+	/* 9 and 11 are new: 4 is customer 3's until its class is gone, 7 is live */
+	assert_int_equal(cust(&plan, 9)->minor, 8);
+	assert_int_equal(cust(&plan, 11)->minor, 9);
+	placements_free(&prev);
+	plan_free(&p0);
 	plan_free(&plan);
+	customers_free(&old);
 	customers_free(&list);
 }
 
 /* A full tree hands a minor left in this run to a new customer after all. */
 static void test_full_tree_reuses_a_left_minor(void **state)
 {
-	struct assignment *prev;
 	struct customer_list list;
+	struct placements prev;
 	struct xs_config cfg;
-	struct plan plan;
-	size_t i, n = XS_MINORS_PER_TREE;
+	struct plan p0, plan;
+	size_t n = XS_MINORS_PER_TREE;
 
 	rng_state = 11;
 	make_cfg(&cfg, 1, 1);
 	make_list(&list, n, 1); /* ids 1, 3, 5, ... */
-	prev = calloc(n, sizeof(*prev));
-	assert_non_null(prev);
-	for (i = 0; i < n; i++)
-		prev[i] = (struct assignment){ .id = list.v[i].id,
-					       .txq = 0,
-					       .minor = XS_FIRST_MINOR + (uint32_t)i };
-	/* customer 1 leaves, 1000001 comes (the list stays sorted by id) */
-	for (i = 0; i + 1 < n; i++)
-		list.v[i].id = list.v[i + 1].id;
-	list.v[n - 1].id = 1000001;
-	assert_int_equal(plan_build(&cfg, &list, prev, n, &plan), 0);
-	assert_valid(&cfg, &list, &plan);
-	assert_int_equal(plan_find(&plan, 1000001)->minor, XS_FIRST_MINOR);
-	assert_int_equal(plan_find(&plan, 3)->minor, XS_FIRST_MINOR + 1);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &p0), 0);
+	to_prev(&p0, &prev);
+	plan_free(&p0);
+	/* customer 1 leaves, 1000001 comes */
+	free(list.v[0].id);
+	list.v[0].id = id_of(1000001);
+	sort_list(&list);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &plan), 0);
+	assert_valid(&cfg, &plan);
+	assert_int_equal(cust(&plan, 1000001)->minor, XS_FIRST_MINOR);
+	assert_int_equal(cust(&plan, 3)->minor, XS_FIRST_MINOR + 1);
+	placements_free(&prev);
 	plan_free(&plan);
 	customers_free(&list);
-	free(prev);
 }
 
 /* A customer whose CPU or queue is gone is placed again; the rest stay. */
 static void test_displaced_when_cpu_or_queue_goes(void **state)
 {
 	struct customer_list list;
+	struct placements prev;
 	struct xs_config cfg;
 	struct plan p1, p2;
 	size_t i, moved = 0;
@@ -345,15 +425,16 @@ static void test_displaced_when_cpu_or_queue_goes(void **state)
 	rng_state = 11;
 	make_cfg(&cfg, 4, 2);
 	make_list(&list, 2000, 1);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &p1), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &p1), 0);
+	to_prev(&p1, &prev);
 
 	/* CPU 2 leaves: CPUs 0, 1, 3 remain, and CPU 3 is now index 2 */
 	cfg.cpus[2] = 3;
 	cfg.ncpus = 3;
-	assert_int_equal(plan_build(&cfg, &list, p1.v, p1.n, &p2), 0);
-	assert_valid(&cfg, &list, &p2);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &p2), 0);
+	assert_valid(&cfg, &p2);
 	for (i = 0; i < p2.n; i++) {
-		const struct assignment *a = &p1.v[i], *b = &p2.v[i];
+		const struct plan_class *a = &p1.classes[i], *b = &p2.classes[i];
 
 		if (a->cpu <= 1) {
 			assert_memory_equal(a, b, sizeof(*a));
@@ -372,54 +453,68 @@ static void test_displaced_when_cpu_or_queue_goes(void **state)
 	 * customers are placed again.
 	 */
 	make_cfg(&cfg, 4, 1);
-	assert_int_equal(plan_build(&cfg, &list, p1.v, p1.n, &p2), 0);
-	assert_valid(&cfg, &list, &p2);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &p2), 0);
+	assert_valid(&cfg, &p2);
 	for (i = 0; i < p2.n; i++) {
-		const struct assignment *a = &p1.v[i], *b = &p2.v[i];
+		const struct plan_class *a = &p1.classes[i], *b = &p2.classes[i];
 
 		if (a->txq == 0)
 			assert_memory_equal(a, b, sizeof(*a));
 		else
 			assert_int_equal(b->txq, b->cpu);
 	}
+	placements_free(&prev);
 	plan_free(&p2);
 	plan_free(&p1);
 	customers_free(&list);
 }
 
-/* A corrupt previous plan is repaired, never trusted blindly. */
-static void test_bad_previous_entries(void **state)
+/* A placements file that is not ours, or bad, is refused and never trusted. */
+static void test_bad_placements_file(void **state)
 {
-	struct assignment prev[] = {
-		{ .id = 1, .cpu = 0, .txq = 0, .minor = 2 }, /* default class */
-		{ .id = 3, .cpu = 0, .txq = 0, .minor = 70000 }, /* past 16 bits */
-		{ .id = 5, .cpu = 1, .txq = 0, .minor = 10 }, /* txq not of cpu 1 */
-		{ .id = 7, .cpu = 9, .txq = 1, .minor = 10 }, /* no CPU 9 */
-		{ .id = 9, .cpu = 0, .txq = 0, .minor = 20 }, /* same minor as 11 */
-		{ .id = 11, .cpu = 0, .txq = 0, .minor = 20 },
-		{ .id = 13, .cpu = 1, .txq = 1, .minor = 30 }, /* fine */
-		{ .id = 13, .cpu = 0, .txq = 0, .minor = 40 }, /* later duplicate: ignored */
-		{ .id = 999, .cpu = 0, .txq = 0, .minor = 3 }, /* not listed any more */
-		{ .id = 15, .cpu = 1000, .txq = 5000, .minor = 3 },
+	static const char *const bad[] = {
+		"",
+		"xshaper-plan 2\n",
+		"xshaper-plan 1\ncustomer 0 2 0 1 - -\n", /* the default minor */
+		"xshaper-plan 1\ncustomer 0 70000 0 1 - -\n",
+		"xshaper-plan 1\ncustomer 5000 3 0 1 - -\n",
+		"xshaper-plan 1\nthing 0 3 0 1 - -\n",
+		"xshaper-plan 1\ncustomer 0 3 0 1 -\n",
+		"xshaper-plan 1\ncustomer 0 3 0 a%0 - -\n",
+		"xshaper-plan 1\ncustomer 0 3 0 a%00b - -\n",
+		"xshaper-plan 1\ncustomer 0 3 0 - - -\n",
+		"xshaper-plan 1\ncustomer 0 3 0 1 - -", /* cut short */
 	};
-	struct customer_list list;
-	struct xs_config cfg;
-	struct plan plan;
+	char *dir = scratch_dir(), *path;
+	struct placements prev;
+	size_t i;
 
-	rng_state = 5;
-	make_cfg(&cfg, 2, 1);
-	make_list(&list, 8, 1); /* ids 1..15, odd */
-	assert_int_equal(plan_build(&cfg, &list, prev, sizeof(prev) / sizeof(prev[0]), &plan), 0);
-	assert_valid(&cfg, &list, &plan);
-	assert_int_equal(plan_find(&plan, 9)->minor, 20);
-	assert_int_equal(plan_find(&plan, 9)->txq, 0);
-	assert_true(plan_find(&plan, 11)->minor != 20 || plan_find(&plan, 11)->txq != 0);
-	assert_int_equal(plan_find(&plan, 13)->txq, 1);
-	assert_int_equal(plan_find(&plan, 13)->minor, 30);
-	assert_int_not_equal(plan_find(&plan, 1)->minor, 2);
-	/* minor 3 of txq 0 was customer 999's; it is free for others now */
-	plan_free(&plan);
-	customers_free(&list);
+	capture_begin();
+	assert_int_equal(plan_load("/nonexistent/x.plan", &prev), -ENOENT);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		path = scratch_file(dir, "p.plan", bad[i], (size_t)-1);
+		if (plan_load(path, &prev) != -EINVAL)
+			fail_msg("took '%s'", bad[i]);
+		assert_null(prev.v);
+		free(path);
+	}
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "not a placements file"),
+			 sizeof(bad) / sizeof(bad[0]));
+	path = scratch_file(dir, "p.plan",
+			    "xshaper-plan 1\nnode 1 4 1 Site%20A - -\ncustomer 1 5 1 %2D Site%20A "
+			    "Al%C3%A9\n",
+			    (size_t)-1);
+	assert_int_equal(plan_load(path, &prev), 0);
+	assert_int_equal(prev.n, 2);
+	assert_string_equal(placements_find(&prev, PLAN_NODE, "Site A")->id, "Site A");
+	assert_string_equal(placements_find(&prev, PLAN_CUSTOMER, "-")->parent, "Site A");
+	assert_string_equal(placements_find(&prev, PLAN_CUSTOMER, "-")->name, "Al\xc3\xa9");
+	assert_int_equal(placements_by_classid(&prev, xs_classid(1, 5))->kind, PLAN_CUSTOMER);
+	assert_null(placements_find(&prev, PLAN_CUSTOMER, "Site A"));
+	placements_free(&prev);
+	free(path);
+	capture_end();
+	scratch_remove(dir);
 }
 
 static void test_too_many_customers(void **state)
@@ -433,18 +528,18 @@ static void test_too_many_customers(void **state)
 	make_cfg(&cfg, 1, 1);
 	make_list(&list, XS_MINORS_PER_TREE, 1);
 	/* exactly full: every minor 3..65535 used once */
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), 0);
-	assert_valid(&cfg, &list, &plan);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_valid(&cfg, &plan);
 	plan_free(&plan);
 	customers_free(&list);
 
 	make_list(&list, XS_MINORS_PER_TREE + 1, 1);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), -ENOSPC);
-	assert_null(plan.v);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -ENOSPC);
+	assert_null(plan.classes);
 	assert_int_equal(plan.n, 0);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "65534 customers do not fit", "65533",
-					  "queues_per_cpu", "[cpus] list"),
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "TX queue 0", "no class minor left",
+					  "65533", "queues_per_cpu"),
 			 1);
 	customers_free(&list);
 	capture_end();
@@ -458,34 +553,396 @@ static void test_edge_cases(void **state)
 
 	capture_begin();
 	make_cfg(&cfg, 2, 1);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
 	assert_int_equal(plan.n, 0);
-	assert_null(plan_find(&plan, 1));
+	assert_null(cust(&plan, 1));
 	plan_free(&plan);
 
 	rng_state = 1;
 	make_list(&list, 3, 1);
-	list.v[2].id = list.v[1].id;
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), -EINVAL);
+	free(list.v[2].id);
+	list.v[2].id = strdup(list.v[1].id);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -EINVAL);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "customer id 3 appears twice"), 1);
-	list.v[2].id = 5;
+	free(list.v[2].id);
+	list.v[2].id = strdup("5");
 
 	cfg.ncpus = 0;
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), -EINVAL);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -EINVAL);
 	make_cfg(&cfg, 2, 0);
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), -EINVAL);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -EINVAL);
 
 	/* ceils near the top of uint64 saturate instead of wrapping */
 	make_cfg(&cfg, 2, 1);
 	list.v[0].down_ceil = list.v[0].up_ceil = UINT64_MAX;
 	list.v[1].down_ceil = list.v[1].up_ceil = UINT64_MAX;
-	assert_int_equal(plan_build(&cfg, &list, NULL, 0, &plan), 0);
-	assert_valid(&cfg, &list, &plan);
-	assert_int_not_equal(plan_find(&plan, 1)->txq, plan_find(&plan, 3)->txq);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_valid(&cfg, &plan);
+	assert_int_not_equal(cust(&plan, 1)->txq, cust(&plan, 3)->txq);
 	plan_free(&plan);
-	plan_free(NULL);
 	customers_free(&list);
 	capture_end();
+}
+
+/* ---- the hierarchy ------------------------------------------------------- */
+
+/*
+ *   Site_N (100)            Site_S (80)        Big (0: virtual)
+ *     AP_N1 (40)              AP_S1 (30)         Big_1 (50)   Big_2 (50)
+ *     Tower (60)
+ *       AP_T1 (200 -> 60)
+ */
+static const char *const names[] = { "Site_N", "AP_N1", "Tower", "AP_T1", "Site_S",
+				     "AP_S1",  "Big",   "Big_1", "Big_2" };
+static const int parents[] = { -1, 0, 0, 2, -1, 4, -1, 6, 6 };
+static const unsigned int caps[] = { 100, 40, 60, 200, 80, 30, 0, 50, 50 };
+#define NNODES (sizeof(names) / sizeof(names[0]))
+
+/* customers 1..n, each under node (i % (NNODES + 1)), the last slot none */
+static void make_tree_list(struct customer_list *list, const struct network *net, size_t n)
+{
+	size_t i;
+
+	make_list(list, n, 1);
+	for (i = 0; i < n; i++) {
+		free(list->v[i].id);
+		list->v[i].id = id_of(i + 1);
+		list->v[i].node = i % (NNODES + 1) == NNODES ? NETWORK_NONE : (int)(i % (NNODES + 1));
+		list->v[i].down_ceil = 30 * MBIT;
+		list->v[i].up_ceil = 10 * MBIT;
+		list->v[i].down_rate = 5 * MBIT;
+		list->v[i].up_rate = 2 * MBIT;
+	}
+	(void)net;
+}
+
+static void test_nested_classes(void **state)
+{
+	struct customer_list list;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan;
+	const struct plan_class *c;
+
+	capture_begin();
+	make_cfg(&cfg, 2, 2);
+	make_net(&net, NNODES, names, parents, caps);
+	make_tree_list(&list, &net, 50);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_valid(&cfg, &plan);
+	/* the virtual node has no class; its children are top-level */
+	assert_int_equal(plan.nnodes, NNODES - 1);
+	assert_int_equal(plan.node_class[6], PLAN_NONE);
+	assert_int_equal(node_of(&plan, "Big_1")->parent, PLAN_NONE);
+	assert_int_equal(node_of(&plan, "AP_T1")->parent, plan.node_class[2]);
+	assert_int_equal(node_of(&plan, "AP_T1")->depth, 2);
+	/* rate = ceil = cap, lowered to the parent's */
+	assert_int_equal(node_of(&plan, "AP_T1")->rate[XS_LAN], 60 * MBIT);
+	assert_int_equal(node_of(&plan, "AP_T1")->ceil[XS_WAN], 60 * MBIT);
+	/* a subtree lives in one tree */
+	assert_int_equal(node_of(&plan, "AP_T1")->txq, node_of(&plan, "Site_N")->txq);
+	assert_int_equal(node_of(&plan, "AP_S1")->txq, node_of(&plan, "Site_S")->txq);
+	/* customer 2 is under AP_N1 (node 1); 7 under the virtual Big: the root */
+	c = cust(&plan, 2);
+	assert_int_equal(c->parent, plan.node_class[1]);
+	assert_int_equal(c->txq, node_of(&plan, "Site_N")->txq);
+	assert_int_equal(c->depth, 2);
+	assert_int_equal(cust(&plan, 7)->parent, PLAN_NONE);
+	/* under AP_S1 (30): ceil 30 stays; under Big_1 it stays 30 */
+	assert_int_equal(cust(&plan, 6)->ceil[XS_LAN], 30 * MBIT);
+	/* top-level Site_N, Site_S, Big_1, Big_2 and the unparented spread over 4 queues */
+	assert_int_not_equal(node_of(&plan, "Site_N")->txq, node_of(&plan, "Site_S")->txq);
+	/* AP_N1's 5 customers promise 5 x 5 mbit... under its 40: no warning; */
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "AP_N1"), 0);
+	plan_free(&plan);
+	customers_free(&list);
+	network_free(&net);
+	capture_end();
+}
+
+static void test_overbooked_node_warns(void **state)
+{
+	struct customer_list list;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan;
+	size_t i;
+
+	capture_begin();
+	make_cfg(&cfg, 1, 1);
+	make_net(&net, NNODES, names, parents, caps);
+	make_list(&list, 3, 1);
+	for (i = 0; i < 3; i++) {
+		list.v[i].node = 5; /* AP_S1, 30 mbit */
+		list.v[i].down_rate = 15 * MBIT;
+		list.v[i].down_ceil = 30 * MBIT;
+		list.v[i].up_rate = 1 * MBIT;
+		list.v[i].up_ceil = 10 * MBIT;
+	}
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "network.json:7:3: node 'AP_S1'",
+					  "download", "45Mbit", "30Mbit"),
+			 1);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 1);
+	plan_free(&plan);
+	customers_free(&list);
+	network_free(&net);
+	capture_end();
+}
+
+/* Top-level nodes balance by load: the smaller of their caps and their customers' ceils. */
+static void test_nodes_balance(void **state)
+{
+	const char *n[8];
+	int par[8];
+	unsigned int cap[8];
+	uint64_t load[4] = {};
+	struct customer_list list;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan;
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		static const char *const nm[] = { "a", "b", "c", "d", "e", "f", "g", "h" };
+
+		n[i] = nm[i];
+		par[i] = -1;
+		cap[i] = i < 4 ? 1000 : 100; /* the big four have few customers */
+	}
+	make_cfg(&cfg, 4, 1);
+	make_net(&net, 8, n, par, cap);
+	make_list(&list, 800, 1);
+	for (i = 0; i < list.n; i++) {
+		list.v[i].node = (int)(i % 8);
+		list.v[i].down_ceil = (i % 8 < 4 ? 1 : 10) * MBIT;
+		list.v[i].up_ceil = 0;
+		list.v[i].down_rate = list.v[i].up_rate = 0;
+	}
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_valid(&cfg, &plan);
+	/* loads: a-d 100 x 1 = 100 mbit each (below their 1000 + 1000 cap); e-h 200 cap */
+	for (i = 0; i < plan.nnodes; i++)
+		load[plan.classes[i].txq] += i < 4 ? 100 : 200;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(load[i], 300);
+	plan_free(&plan);
+	customers_free(&list);
+	network_free(&net);
+}
+
+/*
+ * Moves: a customer to another AP, an AP re-capped, a node to another
+ * parent, a subtree to another tree. Moved classes get minors nobody
+ * held; the rest keep theirs.
+ */
+static void test_moves_get_new_minors(void **state)
+{
+	struct customer_list list;
+	struct placements prev;
+	struct network net, net2;
+	struct xs_config cfg;
+	struct plan p1, p2;
+	unsigned int caps2[NNODES];
+	int parents2[NNODES];
+	size_t i;
+
+	make_cfg(&cfg, 2, 1);
+	make_net(&net, NNODES, names, parents, caps);
+	make_tree_list(&list, &net, 50);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p1), 0);
+	to_prev(&p1, &prev);
+
+	/* AP_N1 re-capped to 20; Tower moves under Site_S; customer 2 moves to AP_S1 */
+	memcpy(caps2, caps, sizeof(caps2));
+	memcpy(parents2, parents, sizeof(parents2));
+	caps2[1] = 20;
+	parents2[2] = -1; /* Tower: first top-level, so it can stay before AP_T1 */
+	make_net(&net2, NNODES, names, parents2, caps2);
+	list.v[1].node = 5;
+	assert_int_equal(plan_build(&cfg, &net2, &list, &prev, NULL, 0, &p2), 0);
+	assert_valid(&cfg, &p2);
+	/* the re-capped AP keeps its class; only its rates differ */
+	assert_int_equal(node_of(&p2, "AP_N1")->minor, node_of(&p1, "AP_N1")->minor);
+	assert_int_equal(node_of(&p2, "AP_N1")->ceil[XS_LAN], 20 * MBIT);
+	/* its customers stay, ceils lowered to 20 */
+	assert_int_equal(cust(&p2, 12)->minor, cust(&p1, 12)->minor);
+	assert_int_equal(cust(&p2, 12)->ceil[XS_LAN], 20 * MBIT);
+	/* Tower is top-level now: a move, so a minor nobody held, and AP_T1 with it */
+	for (i = 0; i < prev.n; i++) {
+		if (prev.v[i].txq != node_of(&p2, "Tower")->txq)
+			continue;
+		assert_int_not_equal(prev.v[i].minor, node_of(&p2, "Tower")->minor);
+		assert_int_not_equal(prev.v[i].minor, node_of(&p2, "AP_T1")->minor);
+	}
+	assert_int_equal(node_of(&p2, "AP_T1")->parent, p2.node_class[2]);
+	/* customer 2 under AP_S1, in Site_S's tree, on a new minor */
+	assert_int_equal(cust(&p2, 2)->parent, p2.node_class[5]);
+	assert_int_equal(cust(&p2, 2)->txq, node_of(&p2, "Site_S")->txq);
+	for (i = 0; i < prev.n; i++)
+		if (prev.v[i].txq == cust(&p2, 2)->txq)
+			assert_int_not_equal(prev.v[i].minor, cust(&p2, 2)->minor);
+	/* Site_S and its other customers did not move */
+	assert_int_equal(node_of(&p2, "Site_S")->minor, node_of(&p1, "Site_S")->minor);
+	assert_int_equal(cust(&p2, 6)->minor, cust(&p1, 6)->minor);
+	placements_free(&prev);
+	plan_free(&p1);
+	plan_free(&p2);
+	customers_free(&list);
+	network_free(&net);
+	network_free(&net2);
+}
+
+/* +-1 % of nodes and customers: everything else keeps its place. */
+static void test_hierarchy_stable_under_churn(void **state)
+{
+	enum { SITES = 20, APS = 10, CUSTOMERS = 10000 };
+	const char *nm[SITES * (APS + 1) + 4];
+	char *owned[SITES * (APS + 1) + 4];
+	int par[SITES * (APS + 1) + 4];
+	unsigned int cap[SITES * (APS + 1) + 4];
+	struct customer_list list, list2;
+	struct network net, net2;
+	struct placements prev;
+	struct xs_config cfg;
+	struct plan p1, p2;
+	size_t n = 0, i, s, a, kept = 0, moved = 0;
+
+	for (s = 0; s < SITES; s++) {
+		size_t site = n;
+
+		assert_true(asprintf(&owned[n], "site%zu", s) > 0);
+		par[n] = -1;
+		cap[n++] = 1000;
+		for (a = 0; a < APS; a++) {
+			assert_true(asprintf(&owned[n], "ap%zu.%zu", s, a) > 0);
+			par[n] = (int)site;
+			cap[n++] = 100;
+		}
+	}
+	for (i = 0; i < n; i++)
+		nm[i] = owned[i];
+	rng_state = 99;
+	make_cfg(&cfg, 2, 4);
+	make_net(&net, n, nm, par, cap);
+	make_list(&list, CUSTOMERS, 1);
+	for (i = 0; i < list.n; i++)
+		list.v[i].node = (int)(1 + (i / APS % SITES) * (APS + 1) + i % APS);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p1), 0);
+	to_prev(&p1, &prev);
+
+	/* two APs leave (1 %), their customers go to the next AP; 100 customers leave, 100 come */
+	make_net(&net2, n, nm, par, cap);
+	net2.v[1].virtual = true; /* ap0.0 has no class any more: its customers hang from site0 */
+	net2.v[1].real = 0;
+	net2.nreal--;
+	net2.v[13].virtual = true; /* ap1.1 */
+	net2.v[13].real = 11;
+	net2.nreal--;
+	make_list(&list2, CUSTOMERS, 1);
+	for (i = 0; i < list2.n; i++) {
+		list2.v[i].down_ceil = list.v[i].down_ceil;
+		list2.v[i].up_ceil = list.v[i].up_ceil;
+		list2.v[i].node = list.v[i].node;
+		if (i % 100 == 7) {
+			free(list2.v[i].id);
+			list2.v[i].id = id_of(1000000 + i);
+		}
+	}
+	sort_list(&list2);
+	assert_int_equal(plan_build(&cfg, &net2, &list2, &prev, NULL, 0, &p2), 0);
+	assert_valid(&cfg, &p2);
+	for (i = 0; i < p2.n; i++) {
+		const struct plan_class *c = &p2.classes[i];
+		const struct placement *pl = placements_find(&prev, c->kind, plan_class_id(&p2, c));
+
+		if (!pl)
+			continue;
+		if (pl->txq == c->txq && pl->minor == c->minor)
+			kept++;
+		else
+			moved++;
+	}
+	/* only the customers of the two APs that went moved */
+	assert_int_equal(moved, 2 * CUSTOMERS / (SITES * APS));
+	assert_int_equal(kept, p2.n - moved - 100);
+	placements_free(&prev);
+	plan_free(&p1);
+	plan_free(&p2);
+	customers_free(&list);
+	customers_free(&list2);
+	network_free(&net);
+	network_free(&net2);
+	for (i = 0; i < n; i++)
+		free(owned[i]);
+}
+
+/* Running out of minors names the top-level node that fills the tree. */
+static void test_tree_full_names_the_node(void **state)
+{
+	static const char *const nm[] = { "Huge_Site" };
+	static const int par[] = { -1 };
+	static const unsigned int cap[] = { 10000 };
+	struct customer_list list;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan;
+	size_t i;
+
+	capture_begin();
+	make_cfg(&cfg, 2, 1);
+	make_net(&net, 1, nm, par, cap);
+	make_list(&list, XS_MINORS_PER_TREE, 1); /* + the node: one too many for its tree */
+	for (i = 0; i < list.n; i++)
+		list.v[i].node = 0;
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), -ENOSPC);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "no class minor left", "'Huge_Site'",
+					  "virtual"),
+			 1);
+	customers_free(&list);
+	network_free(&net);
+	capture_end();
+}
+
+/* Ids and names with blanks, percent signs and UTF-8 survive the file. */
+static void test_placements_round_trip(void **state)
+{
+	static const char *const nm[] = { "Site A", "AP 1%" };
+	static const int par[] = { -1, 0 };
+	static const unsigned int cap[] = { 100, 50 };
+	struct customer_list list;
+	struct placements prev;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan;
+	const struct placement *pl;
+
+	make_cfg(&cfg, 1, 1);
+	make_net(&net, 2, nm, par, cap);
+	make_list(&list, 2, 1);
+	free(list.v[0].id);
+	list.v[0].id = strdup("-");
+	free(list.v[1].name);
+	list.v[1].name = strdup("Z\xc3\xbc rich, \"x\"");
+	list.v[1].node = 1;
+	sort_list(&list);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	to_prev(&plan, &prev);
+	assert_int_equal(prev.n, 4);
+	pl = placements_find(&prev, PLAN_NODE, "AP 1%");
+	assert_non_null(pl);
+	assert_string_equal(pl->parent, "Site A");
+	assert_int_equal(pl->minor, node_of(&plan, "AP 1%")->minor);
+	pl = placements_find(&prev, PLAN_CUSTOMER, "3");
+	assert_string_equal(pl->parent, "AP 1%");
+	assert_string_equal(pl->name, "Z\xc3\xbc rich, \"x\"");
+	pl = placements_find(&prev, PLAN_CUSTOMER, "-");
+	assert_null(pl->parent);
+	assert_string_equal(pl->name, "");
+	placements_free(&prev);
+	plan_free(&plan);
+	customers_free(&list);
+	network_free(&net);
 }
 
 int main(void)
@@ -499,9 +956,16 @@ int main(void)
 		cmocka_unit_test(test_lowest_free_minor),
 		cmocka_unit_test(test_full_tree_reuses_a_left_minor),
 		cmocka_unit_test(test_displaced_when_cpu_or_queue_goes),
-		cmocka_unit_test(test_bad_previous_entries),
+		cmocka_unit_test(test_bad_placements_file),
 		cmocka_unit_test(test_too_many_customers),
 		cmocka_unit_test(test_edge_cases),
+		cmocka_unit_test(test_nested_classes),
+		cmocka_unit_test(test_overbooked_node_warns),
+		cmocka_unit_test(test_nodes_balance),
+		cmocka_unit_test(test_moves_get_new_minors),
+		cmocka_unit_test(test_hierarchy_stable_under_churn),
+		cmocka_unit_test(test_tree_full_names_the_node),
+		cmocka_unit_test(test_placements_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

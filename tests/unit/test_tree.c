@@ -30,27 +30,6 @@ static void sink(enum log_level level, const char *msg)
 }
 
 /*
- * The test's own plan_class_id() and placements_find(), as plan.h
- * specifies them: conf/plan.c, which has the real ones, is not linked into
- * this test. Weak, so that the real ones win should it ever be linked.
- */
-__attribute__((weak)) const char *plan_class_id(const struct plan *p, const struct plan_class *c)
-{
-	return c->kind == PLAN_NODE ? p->net->v[c->ref].name : p->list->v[c->ref].id;
-}
-
-__attribute__((weak)) const struct placement *placements_find(const struct placements *prev,
-							      enum plan_kind kind, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < prev->n; i++)
-		if (prev->v[i].kind == kind && !strcmp(prev->v[i].id, id))
-			return &prev->v[i];
-	return NULL;
-}
-
-/*
  * One class of a plan built by hand: a node (id: its name; rates: its
  * caps, rate = ceil) or a customer. Nodes first, each after its parent;
  * then customers in id order, as plan_build lays them out.
