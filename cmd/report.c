@@ -261,11 +261,48 @@ static uint64_t metric_value(const struct class_stats *s, const struct metric *m
 	return *(const uint64_t *)((const char *)s + m->offset);
 }
 
+/*
+ * The nodes above a placement, from the top: "Site A / AP1"; "" for none.
+ * A broken chain (a parent never placed) ends the path where it breaks.
+ */
+static void node_path(const struct placements *placed, const struct placement *pl, char *buf,
+		      size_t len)
+{
+	const char *names[NETWORK_MAX_DEPTH + 1];
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	while (pl && pl->parent && n <= NETWORK_MAX_DEPTH) {
+		pl = placements_find(placed, PLAN_NODE, pl->parent);
+		if (pl)
+			names[n++] = pl->id;
+	}
+	while (n-- > 0 && used < len)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n],
+					 n ? " / " : "");
+}
+
+
+/* The path of a node itself: its ancestors' names and its own. */
+static void node_full_path(const struct placements *placed, const struct placement *pl,
+			   char *buf, size_t len)
+{
+	size_t used;
+
+	node_path(placed, pl, buf, len);
+	used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s", used ? " / " : "", pl->id);
+}
+
+#define PATH_LEN (NETWORK_MAX_DEPTH * (NETWORK_NAME_MAX + 3) + 1)
+
 struct stats_view {
 	const struct xs_config *cfg;
 	struct placements placed; /* of the last run: ids, names, classes */
 	const struct placement **customers; /* the customers of placed, as shown */
 	size_t n;
+	const struct placement **nodes; /* its nodes; none when stats names customers */
+	size_t nnodes;
 	struct iface_stats is[XS_DIRS]; /* by role */
 	struct xs_stats *per_cpu;
 	unsigned int ncpus;
@@ -327,6 +364,25 @@ static void stats_prometheus(const struct stats_view *v)
 				       metric_value(s, m));
 			}
 		}
+		if (v->nnodes) {
+			printf("# HELP xshaper_node_%s %s\n", m->name, m->help);
+			printf("# TYPE xshaper_node_%s %s\n", m->name, m->type);
+		}
+		for (i = 0; i < v->nnodes; i++) {
+			const struct placement *a = v->nodes[i];
+			uint32_t classid = xs_classid(a->txq, a->minor);
+
+			for_each_role(k, d) {
+				const struct class_stats *s = find_class(&v->is[d], classid);
+
+				if (!s)
+					continue;
+				printf("xshaper_node_%s{node=\"", m->name);
+				prom_label(a->id);
+				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
+				       metric_value(s, m));
+			}
+		}
 		printf("# HELP xshaper_default_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_default_%s %s\n", m->name, m->type);
 		for_each_role(k, d) {
@@ -377,12 +433,39 @@ static void stats_json(const struct stats_view *v)
 		json_string(a->id);
 		printf(",\"name\":");
 		json_string(a->name);
+		printf(",\"parent\":");
+		if (a->parent)
+			json_string(a->parent);
+		else
+			printf("null");
 		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
 		print_class_json(find_class(&v->is[XS_LAN], classid));
 		printf(",\"up\":");
 		print_class_json(find_class(&v->is[XS_WAN], classid));
 		printf("}");
 		first = false;
+	}
+	printf("],\"nodes\":[");
+	for (i = 0; i < v->nnodes; i++) {
+		const struct placement *a = v->nodes[i];
+		uint32_t classid = xs_classid(a->txq, a->minor);
+		char path[PATH_LEN];
+
+		node_full_path(&v->placed, a, path, sizeof(path));
+		printf("%s{\"name\":", i ? "," : "");
+		json_string(a->id);
+		printf(",\"path\":");
+		json_string(path);
+		printf(",\"parent\":");
+		if (a->parent)
+			json_string(a->parent);
+		else
+			printf("null");
+		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
+		print_class_json(find_class(&v->is[XS_LAN], classid));
+		printf(",\"up\":");
+		print_class_json(find_class(&v->is[XS_WAN], classid));
+		printf("}");
 	}
 	printf("],\"default\":[");
 	first = true;
@@ -472,6 +555,18 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 	}
 	if (only_ids)
 		return;
+	for (i = 0; i < v->nnodes; i++) {
+		const struct placement *a = v->nodes[i];
+		uint32_t classid = xs_classid(a->txq, a->minor);
+		char id[NETWORK_NAME_MAX * 4 + 1], path[PATH_LEN], name[17];
+
+		text_escape(id, sizeof(id), a->id, strlen(a->id));
+		node_path(&v->placed, a, path, sizeof(path));
+		/* the name column: what it hangs under */
+		text_escape(name, sizeof(name), path[0] ? path : "(top)", strlen(path[0] ? path : "(top)"));
+		for_each_role(k, d)
+			print_class_text(id, name, role_direction(d), find_class(&v->is[d], classid));
+	}
 	for_each_role(k, d)
 		for (i = 0; i < v->is[d].n; i++) {
 			const struct class_stats *s = &v->is[d].v[i];
@@ -545,11 +640,15 @@ static int pick_customers(struct stats_view *v)
 	size_t i;
 
 	v->customers = calloc(v->placed.n + 1, sizeof(*v->customers));
-	if (!v->customers)
+	v->nodes = calloc(v->placed.n + 1, sizeof(*v->nodes));
+	if (!v->customers || !v->nodes)
 		return -ENOMEM;
-	for (i = 0; i < v->placed.n; i++)
+	for (i = 0; i < v->placed.n; i++) {
 		if (v->placed.v[i].kind == PLAN_CUSTOMER)
 			v->customers[v->n++] = &v->placed.v[i];
+		else
+			v->nodes[v->nnodes++] = &v->placed.v[i];
+	}
 	return 0;
 }
 
@@ -618,8 +717,10 @@ int cmd_stats(const char *config, int argc, char **argv)
 		err = pick_customers(&v);
 	if (err)
 		goto out;
-	if (optind < argc)
+	if (optind < argc) {
 		keep_ids(&v, argv + optind, argc - optind);
+		v.nnodes = 0;
+	}
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
 	if (err)
 		goto out;
@@ -638,6 +739,7 @@ out:
 	free(v.is[1].v);
 	free(v.per_cpu);
 	free(v.customers);
+	free(v.nodes);
 	placements_free(&v.placed);
 	steer_close(steer);
 	return ret;
@@ -821,27 +923,6 @@ int cmd_status(const char *config, int argc, char **argv)
 	return ret;
 }
 
-/*
- * The nodes above a placement, from the top: "Site A / AP1"; "" for none.
- * A broken chain (a parent never placed) ends the path where it breaks.
- */
-static void node_path(const struct placements *placed, const struct placement *pl, char *buf,
-		      size_t len)
-{
-	const char *names[NETWORK_MAX_DEPTH + 1];
-	size_t n = 0, used = 0;
-
-	buf[0] = '\0';
-	while (pl && pl->parent && n <= NETWORK_MAX_DEPTH) {
-		pl = placements_find(placed, PLAN_NODE, pl->parent);
-		if (pl)
-			names[n++] = pl->id;
-	}
-	while (n-- > 0 && used < len)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n],
-					 n ? " / " : "");
-}
-
 int cmd_lookup(const char *config, int argc, char **argv)
 {
 	struct placements placed = {};
@@ -849,7 +930,7 @@ int cmd_lookup(const char *config, int argc, char **argv)
 	struct steer *steer = NULL;
 	struct steer_match m;
 	struct xs_config cfg;
-	char path[NETWORK_MAX_DEPTH * (NETWORK_NAME_MAX + 3) + 1];
+	char path[PATH_LEN];
 	int err, ret = XS_EXIT_SYSTEM;
 
 	if (argc != 2) {
