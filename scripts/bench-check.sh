@@ -4,7 +4,8 @@
 # How long `xshaper check` takes on a large customer list, and how much
 # memory: 100k customers with 200k prefixes (half IPv4, half IPv6) go
 # through config defaults, the CSV loader and validator, and the plan
-# (built from nothing, then again from itself as a reload does). The
+# (built from nothing, its placements saved and read back, then built
+# again from them as a reload does). The
 # driver measures itself (clock_gettime, getrusage), so no `time` is needed.
 # Writes build/bench/check.md.
 #
@@ -71,6 +72,7 @@ v4=$(field prefixes_v4)
 v6=$(field prefixes_v6)
 load_s=$(field load_s)
 plan_s=$(field plan_s)
+save_load_s=$(field save_load_s)
 replan_s=$(field replan_s)
 total_s=$(field total_s)
 rss=$(field maxrss_mb)
@@ -84,14 +86,15 @@ cat >"$out" <<MD
 $v4 IPv4 and $v6 IPv6 prefixes ($size_mb MB of CSV), default config
 (all online CPUs, one queue each). Best of three runs of
 \`build/bench/check_list\`: config defaults, read + parse + validate the list
-(duplicate ids, equal and nested prefixes), build the plan from nothing and
-again from itself.
+(duplicate ids, equal and nested prefixes), build the plan from nothing, save
+its placements and read them back, and build it again from them.
 
 | step | time |
 | --- | --- |
 | load and validate the list | ${load_s} s |
 | plan from nothing | ${plan_s} s |
-| plan from the previous plan | ${replan_s} s |
+| placements saved and read back | ${save_load_s} s |
+| plan from the previous placements | ${replan_s} s |
 | **total** | **${total_s} s** |
 | \`xshaper check\` end to end (the command; also prints the summary) | ${cmd_s} s, ${cmd_rss} MB peak RSS |
 

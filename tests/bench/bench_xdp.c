@@ -116,28 +116,50 @@ static void nth_prefix(const struct mix *m, size_t i, struct prefix *p)
 	}
 }
 
-static void build(const struct mix *m, size_t n, struct customer_list *list, struct plan *plan)
+/* n customers of ids "1".."n", one prefix each, all on CPU 1 (we run on CPU 0) */
+static void build(const struct xs_config *cfg, const struct mix *m, size_t n,
+		  struct customer_list *list, struct plan *plan)
 {
+	char id[24];
 	size_t i;
 
-	list->v = calloc(n, sizeof(*list->v));
-	plan->v = calloc(n, sizeof(*plan->v));
-	list->n = plan->n = n;
-	if (!list->v || !plan->v) {
+	memset(list, 0, sizeof(*list));
+	list->v = calloc(n ? n : 1, sizeof(*list->v));
+	if (!list->v) {
 		perror("calloc");
 		exit(2);
 	}
-	/* one prefix a customer; every customer on CPU 1, we run on CPU 0 */
+	list->n = n;
 	for (i = 0; i < n; i++) {
-		list->v[i].id = i + 1;
-		list->v[i].nprefixes = 1;
-		list->v[i].prefixes = malloc(sizeof(struct prefix));
-		if (!list->v[i].prefixes) {
+		struct customer *c = &list->v[i];
+
+		snprintf(id, sizeof(id), "%zu", i + 1);
+		c->id = strdup(id);
+		c->name = "";
+		c->info = "";
+		c->node = NETWORK_NONE;
+		c->nprefixes = 1;
+		c->prefixes = malloc(sizeof(struct prefix));
+		if (!c->id || !c->prefixes) {
 			perror("malloc");
 			exit(2);
 		}
-		nth_prefix(m, i, list->v[i].prefixes);
-		plan->v[i] = (struct assignment){ i + 1, 1, 0, XS_FIRST_MINOR + i % 65000 };
+		nth_prefix(m, i, c->prefixes);
+		if (prefix_is_v4(c->prefixes))
+			list->nprefixes_v4++;
+		else
+			list->nprefixes_v6++;
+	}
+	if (plan_init(cfg, NULL, list, plan)) {
+		perror("plan_init");
+		exit(2);
+	}
+	for (i = 0; i < n; i++) {
+		struct plan_class *pc = &plan->classes[plan->nnodes + i];
+
+		pc->cpu = 1;
+		pc->txq = 0;
+		pc->minor = XS_FIRST_MINOR + i % 65000;
 	}
 }
 
@@ -145,10 +167,12 @@ static void release(struct customer_list *list, struct plan *plan)
 {
 	size_t i;
 
-	for (i = 0; i < list->n; i++)
+	plan_free(plan);
+	for (i = 0; i < list->n; i++) {
+		free(list->v[i].id);
 		free(list->v[i].prefixes);
+	}
 	free(list->v);
-	free(plan->v);
 	memset(list, 0, sizeof(*list));
 	memset(plan, 0, sizeof(*plan));
 }
@@ -358,11 +382,13 @@ int main(int argc, char **argv)
 
 			/* from empty, so that the sync time is a first load */
 			release(&list, &plan);
-			if (steer_sync(steer, NULL, &list, &plan, NULL))
+			build(&cfg, m, 0, &list, &plan);
+			if (steer_sync(steer, NULL, &plan, NULL))
 				return 2;
-			build(m, sizes[si], &list, &plan);
+			release(&list, &plan);
+			build(&cfg, m, sizes[si], &list, &plan);
 			t0 = now();
-			if (steer_sync(steer, NULL, &list, &plan, &counts))
+			if (steer_sync(steer, NULL, &plan, &counts))
 				return 2;
 			t_sync = now() - t0;
 			/* the LRU candidate's way to forget: a new generation */

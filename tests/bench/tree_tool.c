@@ -9,9 +9,9 @@
  *   tree_tool check-leaf KIND
  *
  * A plan file has one customer a line, "id txq minor rate ceil [up_rate
- * up_ceil]" (rate and ceil are the download, and the upload too unless
- * given), rates in bit/s with an optional k, m or g (1000-based); '#'
- * starts a comment.
+ * up_ceil]": id a customer id without blanks ("1001", a UUID), rate and
+ * ceil the download, and the upload too unless given, in bit/s with an
+ * optional k, m or g (1000-based); '#' starts a comment.
  * apply builds the trees of every DEV (DIR: down = lan, up = wan), phase 1
  * on all of them, then phase 2, and prints one line per device and a total:
  *   DEV added=N changed=N removed=N unchanged=N messages=N
@@ -93,76 +93,144 @@ static int parse_leaf(const char *s, enum leaf_qdisc *leaf)
 	return 0;
 }
 
-static int cmp_customer(const void *a, const void *b)
-{
-	const struct customer *x = a, *y = b;
+/* A line of the plan file: the customer and where it goes. */
+struct planned {
+	struct customer c;
+	uint32_t txq, minor;
+};
 
-	return x->id < y->id ? -1 : x->id > y->id;
+static int planned_cmp(const void *a, const void *b)
+{
+	const struct planned *x = a, *y = b;
+
+	return customer_id_cmp(x->c.id, y->c.id);
 }
 
-static int cmp_assignment(const void *a, const void *b)
+static void list_free(struct customer_list *list)
 {
-	const struct assignment *x = a, *y = b;
+	size_t i;
 
-	return x->id < y->id ? -1 : x->id > y->id;
+	for (i = 0; list->v && i < list->n; i++)
+		free(list->v[i].id);
+	free(list->v);
+	memset(list, 0, sizeof(*list));
 }
 
-/* The customers and the plan at once: tree_desired needs both. */
-static int read_plan(const char *path, struct customer_list *list, struct plan *plan)
+/* The lines of path, sorted by id; *out malloc'd, its ids too. */
+static int read_lines(const char *path, struct planned **out, size_t *nout)
 {
-	char line[256], r[64], c[64], ur[64], uc[64];
-	size_t cap = 0, lineno = 0;
+	char line[256], id[CUSTOMER_ID_MAX + 1], r[64], c[64], ur[64], uc[64];
+	size_t cap = 0, n = 0, lineno = 0;
+	struct planned *v = NULL;
 	FILE *f = fopen(path, "r");
+	int err = 0;
 
 	if (!f) {
-		fprintf(stderr, "tree_tool: %s: %s\n", path, strerror(errno));
-		return -errno;
+		err = -errno;
+		fprintf(stderr, "tree_tool: %s: %s\n", path, strerror(-err));
+		return err;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		unsigned int id, txq, minor;
-		struct customer *cu;
-		int n;
+		struct planned *pl;
 		char *hash = strchr(line, '#');
+		int k;
 
 		lineno++;
 		if (hash)
 			*hash = '\0';
 		if (strspn(line, " \t\r\n") == strlen(line))
 			continue;
-		if (list->n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			list->v = realloc(list->v, cap * sizeof(*list->v));
-			plan->v = realloc(plan->v, cap * sizeof(*plan->v));
-			if (!list->v || !plan->v) {
-				fclose(f);
-				return -ENOMEM;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 1024;
+			struct planned *nv = realloc(v, ncap * sizeof(*v));
+
+			if (!nv) {
+				err = -ENOMEM;
+				break;
 			}
+			v = nv;
+			cap = ncap;
 		}
-		cu = &list->v[list->n];
-		memset(cu, 0, sizeof(*cu));
-		n = sscanf(line, "%u %u %u %63s %63s %63s %63s", &id, &txq, &minor, r, c, ur, uc);
-		if ((n != 5 && n != 7) || parse_rate(r, &cu->down_rate) ||
-		    parse_rate(c, &cu->down_ceil) || parse_rate(n == 7 ? ur : r, &cu->up_rate) ||
-		    parse_rate(n == 7 ? uc : c, &cu->up_ceil)) {
+		pl = &v[n];
+		memset(pl, 0, sizeof(*pl));
+		k = sscanf(line, "%64s %u %u %63s %63s %63s %63s", id, &pl->txq, &pl->minor, r, c,
+			   ur, uc);
+		if ((k != 5 && k != 7) || parse_rate(r, &pl->c.down_rate) ||
+		    parse_rate(c, &pl->c.down_ceil) ||
+		    parse_rate(k == 7 ? ur : r, &pl->c.up_rate) ||
+		    parse_rate(k == 7 ? uc : c, &pl->c.up_ceil)) {
 			fprintf(stderr,
 				"tree_tool: %s:%zu: want 'id txq minor rate ceil [up_rate "
 				"up_ceil]'\n",
 				path, lineno);
-			fclose(f);
-			return -EINVAL;
+			err = -EINVAL;
+			break;
 		}
-		cu->id = id;
-		cu->line = (unsigned int)lineno;
-		plan->v[list->n] = (struct assignment){ .id = id, .txq = txq, .minor = minor };
-		list->n++;
-		plan->n++;
+		pl->c.id = strdup(id);
+		if (!pl->c.id) {
+			err = -ENOMEM;
+			break;
+		}
+		pl->c.name = "";
+		pl->c.info = "";
+		pl->c.node = NETWORK_NONE;
+		pl->c.line = (unsigned int)lineno;
+		n++;
 	}
 	fclose(f);
-	if (list->n) {
-		qsort(list->v, list->n, sizeof(*list->v), cmp_customer);
-		qsort(plan->v, plan->n, sizeof(*plan->v), cmp_assignment);
+	if (!err && n)
+		qsort(v, n, sizeof(*v), planned_cmp);
+	if (err) {
+		while (n--)
+			free(v[n].c.id);
+		free(v);
+		return err;
 	}
+	*out = v;
+	*nout = n;
 	return 0;
+}
+
+/* The customers of the plan file (none without one), and the plan placed as it says. */
+static int read_plan(const char *path, const struct xs_config *cfg, struct customer_list *list,
+		     struct plan *plan)
+{
+	struct planned *v = NULL;
+	size_t n = 0, i;
+	int err;
+
+	if (path) {
+		err = read_lines(path, &v, &n);
+		if (err)
+			return err;
+	}
+	list->v = calloc(n ? n : 1, sizeof(*list->v));
+	if (!list->v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		list->v[i] = v[i].c;
+		v[i].c.id = NULL;
+	}
+	list->n = n;
+	err = plan_init(cfg, NULL, list, plan);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct plan_class *pc = &plan->classes[plan->nnodes + i];
+
+		pc->txq = v[i].txq;
+		pc->minor = v[i].minor;
+		pc->cpu = v[i].txq < config_txqs(cfg) ? config_txq_cpu(cfg, v[i].txq) : 0;
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(v[i].c.id);
+	free(v);
+	if (err == -ENOMEM)
+		fprintf(stderr, "tree_tool: out of memory reading the plan\n");
+	return err;
 }
 
 static double now(void)
@@ -245,11 +313,9 @@ static int cmd_apply(int argc, char **argv)
 	ndev = (argc - optind) / 2;
 	if (ndev < 1 || ndev > MAX_DEVS || (argc - optind) % 2)
 		goto bad;
-	if (plan_path) {
-		err = read_plan(plan_path, &list, &plan);
-		if (err)
-			goto out;
-	}
+	err = read_plan(plan_path, &cfg, &list, &plan);
+	if (err)
+		goto out;
 	/* as start does: a missing leaf qdisc is one clear error, not one per class */
 	if (leaf_check && cfg.leaf_qdisc != LEAF_PFIFO) {
 		err = tree_check_leaf(cfg.leaf_qdisc);
@@ -268,9 +334,8 @@ static int cmd_apply(int argc, char **argv)
 		/* "up": the tree wan egress shapes, "down": lan's */
 		if (enum_value(role_directions, dir, &d))
 			goto bad;
-		snprintf(cfg.lan, sizeof(cfg.lan), "%s", dev);
-		snprintf(cfg.wan, sizeof(cfg.wan), "%s", dev);
-		err = tree_desired(&cfg, &list, &plan, d, &want[i]);
+		plan.links[d].ifname = dev;
+		err = tree_desired(&plan, d, &want[i]);
 		if (!err)
 			err = tree_read(ts, dev, &live[i]);
 		if (!err)
@@ -307,8 +372,8 @@ out:
 		tree_diff_free(&diff[i]);
 	}
 	tc_sock_close(ts);
-	free(list.v);
-	free(plan.v);
+	plan_free(&plan);
+	list_free(&list);
 	return err ? 1 : 0;
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * customers_parse on arbitrary bytes: no crash, no leak, and whatever it
- * accepts keeps the promises of conf/customers.h (sorted unique ids, at least
- * one prefix each, rate <= ceil <= capacity, normalised prefixes that a
- * customer can own, printed and keyed for the trie without loss).
+ * accepts keeps the promises of conf/customers.h (valid ids, sorted and
+ * unique, no parent without a network, at least one prefix each, rate <=
+ * ceil <= capacity, normalised prefixes that a customer can own, printed
+ * and keyed for the trie without loss).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,12 @@ static void check(const struct customer_list *list, const struct xs_config *cfg)
 		const struct customer *c = &list->v[i];
 		unsigned int k;
 
-		if ((i && list->v[i - 1].id >= c->id) || !c->id || !c->nprefixes || !c->name)
+		if (!c->id || customer_id_check(c->id) ||
+		    (i && customer_id_cmp(list->v[i - 1].id, c->id) >= 0) || !c->nprefixes ||
+		    !c->name || !c->info)
+			__builtin_trap();
+		/* no network: no customer hangs off a node */
+		if (c->node != NETWORK_NONE || c->parent)
 			__builtin_trap();
 		if (c->down_rate > c->down_ceil || c->up_rate > c->up_ceil ||
 		    c->down_ceil > cfg->lan_capacity || c->up_ceil > cfg->wan_capacity)
@@ -69,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.lan_capacity = 1000000000ULL;
 		ready = 1;
 	}
-	if (!customers_parse("fuzz.csv", (const char *)data, size, &cfg, &list))
+	if (!customers_parse("fuzz.csv", (const char *)data, size, &cfg, NULL, &list))
 		check(&list, &cfg);
 	else if (list.n || list.v)
 		__builtin_trap();
