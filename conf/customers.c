@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The customer list: a CSV file (RFC 4180 quoting) with a header row that
- * names the columns. Everything is validated before anything is used, and
- * every bad row is reported, sorted by line, so that an operator fixes the
- * whole file in one pass (up to MAX_ERRORS of them; the rest are counted);
- * one bad row refuses the whole list, because a list applied half-way would
- * move customers that did not change. Once a row is bad, the list being
- * built is let go: the checks across rows need only ids, lines and
- * prefixes, so a file of a million bad rows costs little more than its size.
+ * names the columns, in one of two formats: xshaper's own (one row, one
+ * customer) or LibreQoS's ShapedDevices.csv (one row per device; the rows
+ * of one Circuit ID are one customer). Everything is validated before
+ * anything is used, and every bad row is reported, sorted by line, so that
+ * an operator fixes the whole file in one pass (up to MAX_ERRORS of them;
+ * the rest are counted); one bad row refuses the whole list, because a list
+ * applied half-way would move customers that did not change. Once a row is
+ * bad, the list being built is let go: the checks across rows need only
+ * what struct row keeps (id, line, rates, node) and the prefixes, so a file
+ * of a million bad rows costs little more than its size.
  *
- * Cross-row checks are sorts, not pairwise comparisons: duplicate ids are
- * neighbours once sorted by id, and equal or nested prefixes are found in one
- * sweep over the prefixes sorted by address (see check_prefixes()), so 100k
- * customers validate in milliseconds.
+ * Cross-row checks are sorts, not pairwise comparisons: rows of one id are
+ * neighbours once sorted by id (duplicates in xshaper's format, one
+ * circuit's devices in LibreQoS's), and equal or nested prefixes are found
+ * in one sweep over the prefixes sorted by address (see check_prefixes()),
+ * so 100k customers validate in milliseconds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,8 +28,10 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "conf/customers.h"
 #include "conf/input.h"
+#include "conf/network.h"
 #include "conf/rate.h"
 
 /*
@@ -50,30 +56,17 @@
  * thousand prefixes: show this many, then count the rest.
  */
 #define MAX_WARNINGS 1000
-
-enum column {
-	COL_ID,
-	COL_NAME,
-	COL_PREFIXES,
-	COL_DOWN_RATE,
-	COL_DOWN_CEIL,
-	COL_UP_RATE,
-	COL_UP_CEIL,
-	NCOLS,
-};
-
-static const char *const column_names[NCOLS] = {
-	[COL_ID] = "id",
-	[COL_NAME] = "name",
-	[COL_PREFIXES] = "prefixes",
-	[COL_DOWN_RATE] = "down_rate",
-	[COL_DOWN_CEIL] = "down_ceil",
-	[COL_UP_RATE] = "up_rate",
-	[COL_UP_CEIL] = "up_ceil",
-};
-
-#define REQUIRED_COLUMNS "id, prefixes, down_rate, down_ceil, up_rate, up_ceil"
-#define RATE_HINT	 "a rate such as 50mbit or 1.5gbit; a bare number is Mbit/s"
+/*
+ * customer.info is for a status line: enough to recognise a circuit's
+ * devices, not a copy of the billing system. Longer ends in "...".
+ */
+#define INFO_MAX 256
+/*
+ * The guaranteed rate of a circuit when the file has no Min column:
+ * LibreQoS's own smallest Min was 1 Mbit/s for years, and a floor rather
+ * than the Max keeps the sum of the guarantees near the link's capacity.
+ */
+#define LIBREQOS_DEFAULT_MIN 1000000ULL
 
 /*
  * Messages are collected and printed sorted by line at the end: the checks
@@ -404,171 +397,339 @@ static enum record csv_next(struct csv *c, struct diags *d, unsigned int *linep,
 	return empty ? REC_SKIP : REC_ROW;
 }
 
-/* --- rows --------------------------------------------------------------- */
+/* --- formats ------------------------------------------------------------ */
 
-/* A row, for the id check: sorted by id, a duplicate is a neighbour. */
-struct row_ref {
-	uint32_t id;
-	uint32_t line;
+/* What a row says, whichever format names it. */
+enum field {
+	F_ID,
+	F_NAME,
+	F_PARENT,
+	F_PREFIXES, /* xshaper: every address in one field */
+	F_IPV4, /* LibreQoS: in two */
+	F_IPV6,
+	F_DOWN_RATE,
+	F_DOWN_CEIL,
+	F_UP_RATE,
+	F_UP_CEIL,
+	F_DEVICE_ID,
+	F_DEVICE_NAME,
+	F_MAC,
+	F_COMMENT,
+	NFIELDS,
 };
 
-/* A prefix and its row, for the prefix check (line tells the rows apart). */
+struct column {
+	enum field field;
+	const char *name; /* as the format's documentation writes it */
+	bool required;
+};
+
+struct format {
+	const char *noun; /* what one customer is called in messages */
+	const struct column *columns;
+	size_t ncolumns;
+	const char *columns_text; /* for a header that lacks a column */
+	const char *rate_hint;
+	const char *seps; /* between the addresses of one field */
+	/* the rows of one id are one customer, not duplicates */
+	bool merge;
+	/* header names compared by letters and digits only (loose_name()) */
+	bool loose_names;
+};
+
+static const struct column xshaper_columns[] = {
+	{ F_ID, "id", true },
+	{ F_NAME, "name", false },
+	{ F_PREFIXES, "prefixes", true },
+	{ F_DOWN_RATE, "down_rate", true },
+	{ F_DOWN_CEIL, "down_ceil", true },
+	{ F_UP_RATE, "up_rate", true },
+	{ F_UP_CEIL, "up_ceil", true },
+	{ F_PARENT, "parent", false },
+};
+
+/*
+ * ShapedDevices.csv as LibreQoS writes it, 13 to 16 columns over its
+ * versions (Parent Node ID, Anchor Node ID and sqm came later): those, and
+ * any other column, are ignored. The Min columns are optional here, where
+ * LibreQoS requires them; without them a circuit is guaranteed
+ * LIBREQOS_DEFAULT_MIN.
+ */
+static const struct column libreqos_columns[] = {
+	{ F_ID, "Circuit ID", true },
+	{ F_NAME, "Circuit Name", false },
+	{ F_DEVICE_ID, "Device ID", false },
+	{ F_DEVICE_NAME, "Device Name", false },
+	{ F_PARENT, "Parent Node", false },
+	{ F_MAC, "MAC", false },
+	{ F_IPV4, "IPv4", false },
+	{ F_IPV6, "IPv6", false },
+	{ F_DOWN_RATE, "Download Min Mbps", false },
+	{ F_UP_RATE, "Upload Min Mbps", false },
+	{ F_DOWN_CEIL, "Download Max Mbps", true },
+	{ F_UP_CEIL, "Upload Max Mbps", true },
+	{ F_COMMENT, "Comment", false },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct format xshaper_format = {
+	.noun = "customer",
+	.columns = xshaper_columns,
+	.ncolumns = ARRAY_SIZE(xshaper_columns),
+	.columns_text = "required: id, prefixes, down_rate, down_ceil, up_rate, up_ceil; "
+			"optional: name, parent",
+	.rate_hint = "a rate such as 50mbit or 1.5gbit; a bare number is Mbit/s",
+	.seps = " \t\r\n;",
+};
+
+static const struct format libreqos_format = {
+	.noun = "circuit",
+	.columns = libreqos_columns,
+	.ncolumns = ARRAY_SIZE(libreqos_columns),
+	.columns_text = "LibreQoS's ShapedDevices.csv; required: Circuit ID, IPv4 or IPv6, "
+			"Download Max Mbps, Upload Max Mbps",
+	.rate_hint = "Mbit/s, such as 100 or 12.5",
+	/* "198.18.1.1, 198.18.1.0/30", as spreadsheets quote a list */
+	.seps = " \t\r\n;,",
+	.merge = true,
+	.loose_names = true,
+};
+
+static const enum field rate_fields[XS_DIRS] = { [XS_LAN] = F_DOWN_RATE, [XS_WAN] = F_UP_RATE };
+static const enum field ceil_fields[XS_DIRS] = { [XS_LAN] = F_DOWN_CEIL, [XS_WAN] = F_UP_CEIL };
+
+/*
+ * A ShapedDevices.csv header name as it is matched: lowercase letters and
+ * digits only, so that "Circuit ID", "circuit_id" and "CircuitID", as
+ * exports and hand edits write it, are one name.
+ */
+static void loose_name(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < len; s++) {
+		char ch = *s;
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			out[n++] = ch;
+	}
+	out[n] = '\0';
+}
+
+static bool column_matches(const struct format *fmt, const char *text, const char *name)
+{
+	char a[64], b[64];
+
+	if (!fmt->loose_names)
+		return !strcasecmp(text, name);
+	loose_name(text, a, sizeof(a));
+	loose_name(name, b, sizeof(b));
+	return !strcmp(a, b);
+}
+
+/* --- ids ---------------------------------------------------------------- */
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+/*
+ * Why s cannot be a customer id, or NULL. Ids end up in terminals, logs,
+ * JSON and Prometheus labels: text, short, and nothing that any of them
+ * would have to guess at.
+ */
+static const char *id_problem(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strnlen(s, CUSTOMER_ID_MAX + 1), i, n;
+
+	if (!len)
+		return "is empty";
+	if (len > CUSTOMER_ID_MAX)
+		return "is longer than " STR(CUSTOMER_ID_MAX) " bytes";
+	for (i = 0; i < len; i += n) {
+		n = text_utf8_len(u + i, len - i);
+		if (!n)
+			return "is not valid UTF-8";
+		/* C0, DEL, and the C1 controls U+0080..U+009F */
+		if ((n == 1 && (u[i] < 0x20 || u[i] == 0x7f)) ||
+		    (n == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0))
+			return "holds a control character";
+	}
+	if (s[0] == ' ' || s[len - 1] == ' ')
+		return "begins or ends with a blank";
+	return NULL;
+}
+
+int customer_id_check(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (strnlen(s, CUSTOMER_ID_MAX + 1) > CUSTOMER_ID_MAX)
+		return -ENAMETOOLONG;
+	return id_problem(s) ? -EINVAL : 0;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Numbered customers list as operators count them (9 before 10), which a
+ * byte order would not give; the length of the digits after the leading
+ * zeros orders them by value without converting, so no id is too large.
+ */
+int customer_id_cmp(const char *a, const char *b)
+{
+	bool da = all_digits(a), db = all_digits(b);
+	size_t za, zb, la, lb;
+	int r;
+
+	if (da != db)
+		return da ? -1 : 1;
+	if (!da) {
+		r = strcmp(a, b);
+		return r < 0 ? -1 : r > 0;
+	}
+	za = strspn(a, "0");
+	zb = strspn(b, "0");
+	la = strlen(a + za);
+	lb = strlen(b + zb);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	r = memcmp(a + za, b + zb, la);
+	if (r)
+		return r < 0 ? -1 : 1;
+	/* the same number: the fewer leading zeros first */
+	return za < zb ? -1 : za > zb;
+}
+
+/* s for a message: whole, or its first bytes (whole characters) and "..." */
+static const char *shorten(const char *s, char *buf, size_t len)
+{
+	size_t n = strnlen(s, len);
+
+	if (n < len)
+		return s;
+	n = len - 4;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(buf, s, n);
+	memcpy(buf + n, "...", 4);
+	return buf;
+}
+
+/* --- info --------------------------------------------------------------- */
+
+/* Text of at most INFO_MAX bytes; what does not fit is cut and marked "...". */
+struct info {
+	char s[INFO_MAX + 1];
+	size_t len;
+	bool cut;
+};
+
+static void info_add(struct info *in, const char *s)
+{
+	size_t n = strlen(s), room = INFO_MAX - in->len;
+
+	if (n > room) {
+		n = room;
+		in->cut = true;
+	}
+	memcpy(in->s + in->len, s, n);
+	in->len += n;
+	in->s[in->len] = '\0';
+}
+
+static const char *info_end(struct info *in)
+{
+	size_t cut = INFO_MAX - 3;
+
+	if (!in->cut)
+		return in->s;
+	/* never half a UTF-8 character */
+	while (cut && ((unsigned char)in->s[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(in->s + cut, "...", 4);
+	in->len = cut + 3;
+	return in->s;
+}
+
+/* --- rows --------------------------------------------------------------- */
+
+/*
+ * What the checks across rows need of every row with a good id; kept after
+ * the list is refused, so that every duplicate and conflict is reported.
+ */
+struct row {
+	uint32_t id; /* offset of its id in parser.ids */
+	uint32_t line;
+	/* index of its customer's first row: LibreQoS's rows of one circuit share it */
+	uint32_t owner;
+	uint32_t naddrs; /* addresses written, good or bad */
+	int node; /* its parent; NETWORK_NONE: none, or one that is not a node (reported) */
+	bool parent; /* it names a parent, a node or not */
+	bool dup; /* first row: a prefix of its customer is listed twice (LibreQoS: kept once) */
+	uint64_t rate[XS_DIRS], ceil[XS_DIRS]; /* bit/s; 0: not a rate (reported) */
+};
+
+/* A prefix and its row. */
 struct prefix_ref {
 	struct prefix p;
-	uint32_t id;
-	uint32_t line;
+	uint32_t row;
 };
 
 struct parser {
 	const char *name;
 	const struct xs_config *cfg;
+	const struct network *net;
+	const struct format *fmt;
 	struct diags diags;
 	struct csv csv;
-	int col[NCOLS]; /* field index of each column, -1: absent */
+	int col[NFIELDS]; /* field index of each, -1: absent */
+	const char *label[NFIELDS]; /* its column's name in the format, for messages */
 	unsigned int nfields, header_line;
 	/*
-	 * The list to return, while it may still be valid: after the first
-	 * error it is freed and no longer kept, since it will be refused.
+	 * While no row is bad, v[i] is what rows[i] gives its customer (name,
+	 * info, prefixes); the rest comes when the rows are grouped. After
+	 * the first error v is freed and no longer kept, since it will be
+	 * refused.
 	 */
 	struct customer *v;
 	size_t n, cap;
 	bool refused;
-	/* what the id and prefix checks need of every row that has an id */
-	struct row_ref *rows;
+	struct row *rows;
 	size_t nrows, rowcap;
+	char *ids; /* every row's id and its NUL, one after the other */
+	size_t idlen, idcap;
+	uint32_t *by_id; /* rows by id, then line */
 	struct prefix_ref *refs;
 	size_t nrefs, refcap;
 	struct prefix *tmp; /* one row's prefixes */
 	size_t ntmp, tmpcap;
 };
 
-int customer_id_parse(const char *s, uint32_t *id)
+/* Field f of the current row: "" when the header has no such column or the row ends before it. */
+static const char *field(const struct parser *ps, enum field f)
 {
-	uint64_t v = 0;
+	int i = ps->col[f];
 
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned int)(*s - '0');
-		if (v > UINT32_MAX)
-			return -ERANGE;
-	}
-	if (!v)
-		return -EINVAL;
-	*id = (uint32_t)v;
-	return 0;
+	if (i < 0 || (unsigned int)i >= ps->csv.nfields)
+		return "";
+	return csv_field(&ps->csv, (unsigned int)i);
 }
 
-static int tmp_add(struct parser *ps, const struct prefix *p)
+static const char *row_id(const struct parser *ps, const struct row *r)
 {
-	if (ps->ntmp == ps->tmpcap) {
-		size_t ncap = ps->tmpcap ? ps->tmpcap * 2 : 8;
-		struct prefix *v = realloc(ps->tmp, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ps->tmp = v;
-		ps->tmpcap = ncap;
-	}
-	ps->tmp[ps->ntmp++] = *p;
-	return 0;
-}
-
-/* Space- or ';'-separated prefixes into ps->tmp, each bad one counted in *bad: 0 or -ENOMEM. */
-static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who,
-			  int *bad)
-{
-	const char *seps = " \t\r\n;";
-
-	ps->ntmp = 0;
-	s += strspn(s, seps);
-	while (*s) {
-		size_t n = strcspn(s, seps);
-		char tok[INET6_ADDRSTRLEN + 8], buf[PREFIX_TEXT_LEN];
-		const char *why = "not an IPv4 or IPv6 address";
-		char refused[256];
-		struct prefix p;
-		bool host_bits, v6;
-
-		if (n >= sizeof(tok)) {
-			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
-				 why);
-			(*bad)++;
-		} else {
-			memcpy(tok, s, n);
-			tok[n] = '\0';
-			if (prefix_parse_reason(tok, &p, &host_bits, &v6, &why)) {
-				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
-					 tok, why);
-				(*bad)++;
-			} else if (prefix_refused(&p, v6, refused, sizeof(refused))) {
-				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
-					 tok, refused);
-				(*bad)++;
-			} else {
-				if (host_bits)
-					diag_add(&ps->diags, LOG_LEVEL_WARN, line,
-						 "%sprefix '%s' has host bits set; using %s", who,
-						 tok, prefix_format(&p, buf, sizeof(buf)));
-				if (tmp_add(ps, &p))
-					return -ENOMEM;
-			}
-		}
-		s += n;
-		s += strspn(s, seps);
-	}
-	if (!ps->ntmp && !*bad) {
-		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%sno prefixes; list one or more addresses or CIDR prefixes separated by "
-			 "spaces or ';'",
-			 who);
-		(*bad)++;
-	}
-	return 0;
-}
-
-static int parse_rate_field(struct parser *ps, enum column col, unsigned int line, const char *who,
-			    uint64_t *out)
-{
-	const char *s = csv_field(&ps->csv, (unsigned int)ps->col[col]);
-	const char *why = "not a rate";
-
-	if (!rate_parse_reason(s, out, &why))
-		return 0;
-	if (!*s)
-		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s%s is empty (%s)", who,
-			 column_names[col], RATE_HINT);
-	else
-		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s%s '%s': %s (%s)", who,
-			 column_names[col], s, why, RATE_HINT);
-	return -EINVAL;
-}
-
-/* The rate and ceil a role shapes of a customer, against each other and its capacity. */
-static void check_rates(struct parser *ps, unsigned int line, const char *who,
-			const struct customer *c, enum xs_dir dir)
-{
-	const char *d = role_direction(dir), *role = role_name(dir);
-	char a[RATE_BUFSZ], b[RATE_BUFSZ];
-	uint64_t rate, ceil, cap;
-
-	customer_rates(c, dir, &rate, &ceil);
-	if (!rate || !ceil)
-		return; /* not a rate: reported */
-	if (rate > ceil)
-		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%s%s_rate %s is more than %s_ceil %s; the guaranteed rate cannot exceed "
-			 "the ceiling",
-			 who, d, rate_format(rate, a, sizeof(a)), d,
-			 rate_format(ceil, b, sizeof(b)));
-	cap = ps->cfg ? config_capacity(ps->cfg, dir) : 0;
-	if (ps->cfg && ceil > cap)
-		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-			 "%s%s_ceil %s is more than [shaping] %s_capacity %s (%s is shaped on %s)",
-			 who, d, rate_format(ceil, a, sizeof(a)), role,
-			 rate_format(cap, b, sizeof(b)), d, role);
+	return ps->ids + r->id;
 }
 
 /* Room for need elements of size in *v (capacity *cap), doubling. */
@@ -589,14 +750,169 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+static int tmp_add(struct parser *ps, const struct prefix *p)
+{
+	if (grow((void **)&ps->tmp, &ps->tmpcap, ps->ntmp + 1, sizeof(*ps->tmp)))
+		return -ENOMEM;
+	ps->tmp[ps->ntmp++] = *p;
+	return 0;
+}
+
+/*
+ * The addresses of field s, separated by the format's separators, added to
+ * ps->tmp; each one written counted in *naddrs, good or bad. 0 or -ENOMEM.
+ */
+static int parse_prefixes(struct parser *ps, const char *s, unsigned int line, const char *who,
+			  uint32_t *naddrs)
+{
+	const char *seps = ps->fmt->seps;
+
+	s += strspn(s, seps);
+	while (*s) {
+		size_t n = strcspn(s, seps);
+		char tok[INET6_ADDRSTRLEN + 8], buf[PREFIX_TEXT_LEN];
+		const char *why = "not an IPv4 or IPv6 address";
+		char refused[256];
+		struct prefix p;
+		bool host_bits, v6;
+
+		(*naddrs)++;
+		if (n >= sizeof(tok)) {
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%.40s...': %s", who, s,
+				 why);
+		} else {
+			memcpy(tok, s, n);
+			tok[n] = '\0';
+			if (prefix_parse_reason(tok, &p, &host_bits, &v6, &why)) {
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
+					 tok, why);
+			} else if (prefix_refused(&p, v6, refused, sizeof(refused))) {
+				diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%sprefix '%s': %s", who,
+					 tok, refused);
+			} else {
+				if (host_bits)
+					diag_add(&ps->diags, LOG_LEVEL_WARN, line,
+						 "%sprefix '%s' has host bits set; using %s", who,
+						 tok, prefix_format(&p, buf, sizeof(buf)));
+				if (tmp_add(ps, &p))
+					return -ENOMEM;
+			}
+		}
+		s += n;
+		s += strspn(s, seps);
+	}
+	return 0;
+}
+
+/* Field f as a rate into *out (0 when it is not one, reported). */
+static void parse_rate(struct parser *ps, enum field f, unsigned int line, const char *who,
+		       uint64_t *out)
+{
+	const char *s = field(ps, f);
+	const char *why = "not a rate";
+
+	if (!rate_parse_reason(s, out, &why))
+		return;
+	*out = 0;
+	if (!*s)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s%s is empty (%s)", who, ps->label[f],
+			 ps->fmt->rate_hint);
+	else
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s%s '%s': %s (%s)", who, ps->label[f],
+			 s, why, ps->fmt->rate_hint);
+}
+
+/* The rate and ceil a role shapes of a row, against each other and the link's capacity. */
+static void check_rates(struct parser *ps, const struct row *r, const char *who, enum xs_dir dir)
+{
+	const char *d = role_direction(dir), *role = role_name(dir);
+	char a[RATE_BUFSZ], b[RATE_BUFSZ];
+	uint64_t rate = r->rate[dir], ceil = r->ceil[dir], cap;
+
+	if (!rate || !ceil)
+		return; /* not a rate: reported */
+	if (rate > ceil)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+			 "%s%s %s is more than %s %s; the guaranteed rate cannot exceed the "
+			 "ceiling",
+			 who, ps->label[rate_fields[dir]], rate_format(rate, a, sizeof(a)),
+			 ps->label[ceil_fields[dir]], rate_format(ceil, b, sizeof(b)));
+	cap = ps->cfg ? config_capacity(ps->cfg, dir) : 0;
+	if (ps->cfg && ceil > cap)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+			 "%s%s %s is more than [shaping] %s_capacity %s (%s is shaped on %s)", who,
+			 ps->label[ceil_fields[dir]], rate_format(ceil, a, sizeof(a)), role,
+			 rate_format(cap, b, sizeof(b)), d, role);
+}
+
+/* Its parent's node into r->node; a name that is not a node is an error of its row. */
+static void find_parent(struct parser *ps, struct row *r, const char *parent, const char *who)
+{
+	const struct network *net = ps->net;
+	char shown[NETWORK_NAME_MAX + 8];
+
+	r->parent = true;
+	if (net && net->n)
+		r->node = network_find(net, parent);
+	if (r->node != NETWORK_NONE)
+		return;
+	parent = shorten(parent, shown, sizeof(shown));
+	if (net && net->file[0])
+		diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+			 "%s%s '%s' is not a node of the network file %s", who, ps->label[F_PARENT],
+			 parent, net->file);
+	else if (net && net->n)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+			 "%s%s '%s' is not a node of the network", who, ps->label[F_PARENT],
+			 parent);
+	else
+		diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+			 "%s%s '%s' is not a node: there is no [network] file", who,
+			 ps->label[F_PARENT], parent);
+}
+
+/* A LibreQoS row's device, for display: "router-1 (aa:bb:cc:dd:ee:ff, roof mount)". */
+static char *device_info(const struct parser *ps)
+{
+	const char *dev = field(ps, F_DEVICE_NAME), *mac = field(ps, F_MAC);
+	const char *comment = field(ps, F_COMMENT);
+	struct info in;
+
+	in.len = 0;
+	in.cut = false;
+	in.s[0] = '\0';
+	if (!*dev)
+		dev = field(ps, F_DEVICE_ID);
+	info_add(&in, dev);
+	if (*mac || *comment) {
+		if (*dev)
+			info_add(&in, " (");
+		info_add(&in, mac);
+		if (*mac && *comment)
+			info_add(&in, ", ");
+		info_add(&in, comment);
+		if (*dev)
+			info_add(&in, ")");
+	}
+	return strdup(info_end(&in));
+}
+
+static void customer_release(struct customer *c)
+{
+	free(c->id);
+	free(c->name);
+	free(c->parent);
+	free(c->info);
+	free(c->prefixes);
+	memset(c, 0, sizeof(*c));
+}
+
 static void customers_drop(struct parser *ps)
 {
 	size_t i;
 
-	for (i = 0; i < ps->n; i++) {
-		free(ps->v[i].name);
-		free(ps->v[i].prefixes);
-	}
+	for (i = 0; i < ps->n; i++)
+		customer_release(&ps->v[i]);
 	free(ps->v);
 	ps->v = NULL;
 	ps->n = ps->cap = 0;
@@ -605,49 +921,70 @@ static void customers_drop(struct parser *ps)
 
 static int parse_row(struct parser *ps, unsigned int line)
 {
-	struct customer c = { .line = line };
-	const char *id = csv_field(&ps->csv, (unsigned int)ps->col[COL_ID]);
-	char who[32] = "";
-	int bad = 0, err;
+	const struct format *fmt = ps->fmt;
+	const char *id = field(ps, F_ID), *parent = field(ps, F_PARENT), *bad_id;
+	struct row row = { .line = line, .node = NETWORK_NONE };
+	struct customer c = { .line = line, .node = NETWORK_NONE };
+	char who[CUSTOMER_ID_MAX + 16] = "", shown[48];
+	size_t i, idsize;
 	enum xs_dir dir;
-	size_t i;
+	int err;
 
-	if (customer_id_parse(id, &c.id)) {
-		if (*id)
-			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
-				 "id '%s' is not a whole number from 1 to 4294967295", id);
-		else
-			diag_add(&ps->diags, LOG_LEVEL_ERR, line, "id is empty");
-		bad++;
+	ps->ntmp = 0;
+	bad_id = id_problem(id);
+	if (!bad_id)
+		snprintf(who, sizeof(who), "%s %s: ", fmt->noun, id);
+	else if (*id)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s '%s' %s", ps->label[F_ID],
+			 shorten(id, shown, sizeof(shown)), bad_id);
+	else
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line, "%s %s", ps->label[F_ID], bad_id);
+
+	if (fmt->merge) {
+		err = parse_prefixes(ps, field(ps, F_IPV4), line, who, &row.naddrs);
+		if (!err)
+			err = parse_prefixes(ps, field(ps, F_IPV6), line, who, &row.naddrs);
 	} else {
-		snprintf(who, sizeof(who), "customer %u: ", c.id);
+		err = parse_prefixes(ps, field(ps, F_PREFIXES), line, who, &row.naddrs);
+		if (!err && !row.naddrs)
+			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+				 "%sno prefixes; list one or more addresses or CIDR prefixes "
+				 "separated by spaces or ';'",
+				 who);
 	}
-
-	err = parse_prefixes(ps, csv_field(&ps->csv, (unsigned int)ps->col[COL_PREFIXES]), line,
-			     who, &bad);
 	if (err)
 		return err;
 
-	bad += !!parse_rate_field(ps, COL_DOWN_RATE, line, who, &c.down_rate);
-	bad += !!parse_rate_field(ps, COL_DOWN_CEIL, line, who, &c.down_ceil);
-	bad += !!parse_rate_field(ps, COL_UP_RATE, line, who, &c.up_rate);
-	bad += !!parse_rate_field(ps, COL_UP_CEIL, line, who, &c.up_ceil);
-	for_each_role(i, dir)
-		check_rates(ps, line, who, &c, dir);
+	for_each_role(i, dir) {
+		bool min = ps->col[rate_fields[dir]] >= 0;
 
-	/*
-	 * A row with a bad id cannot take part in the id and prefix checks;
-	 * any other row does, even with bad rates, so that its duplicates and
-	 * overlaps are reported in the same run.
-	 */
-	if (c.id == 0 || (bad && !ps->ntmp))
+		if (min)
+			parse_rate(ps, rate_fields[dir], line, who, &row.rate[dir]);
+		parse_rate(ps, ceil_fields[dir], line, who, &row.ceil[dir]);
+		if (!min)
+			row.rate[dir] = row.ceil[dir] < LIBREQOS_DEFAULT_MIN ? row.ceil[dir]
+									     : LIBREQOS_DEFAULT_MIN;
+	}
+	for_each_role(i, dir)
+		check_rates(ps, &row, who, dir);
+	if (*parent)
+		find_parent(ps, &row, parent, who);
+
+	/* a row without a good id takes part in no check across rows */
+	if (bad_id)
 		return 0;
+	idsize = strlen(id) + 1;
 	if (grow((void **)&ps->rows, &ps->rowcap, ps->nrows + 1, sizeof(*ps->rows)) ||
+	    grow((void **)&ps->ids, &ps->idcap, ps->idlen + idsize, 1) ||
 	    grow((void **)&ps->refs, &ps->refcap, ps->nrefs + ps->ntmp, sizeof(*ps->refs)))
 		return -ENOMEM;
-	ps->rows[ps->nrows++] = (struct row_ref){ c.id, line };
+	row.id = (uint32_t)ps->idlen;
+	memcpy(ps->ids + ps->idlen, id, idsize);
+	ps->idlen += idsize;
+	row.owner = (uint32_t)ps->nrows;
 	for (i = 0; i < ps->ntmp; i++)
-		ps->refs[ps->nrefs++] = (struct prefix_ref){ ps->tmp[i], c.id, line };
+		ps->refs[ps->nrefs++] = (struct prefix_ref){ ps->tmp[i], (uint32_t)ps->nrows };
+	ps->rows[ps->nrows++] = row;
 	/* a list with an error is refused: only the checks need its rows */
 	if (ps->diags.errors) {
 		if (!ps->refused)
@@ -655,57 +992,89 @@ static int parse_row(struct parser *ps, unsigned int line)
 		return 0;
 	}
 
-	if (ps->n == ps->cap) {
-		size_t ncap = ps->cap ? ps->cap * 2 : 1024;
-		struct customer *v = realloc(ps->v, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ps->v = v;
-		ps->cap = ncap;
-	}
-	c.name = strdup(
-		ps->col[COL_NAME] >= 0 ? csv_field(&ps->csv, (unsigned int)ps->col[COL_NAME]) : "");
-	c.prefixes = malloc(ps->ntmp * sizeof(*c.prefixes));
-	if (!c.name || !c.prefixes) {
-		free(c.name);
-		free(c.prefixes);
+	if (grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)))
+		return -ENOMEM;
+	c.name = strdup(field(ps, F_NAME));
+	c.info = fmt->merge ? device_info(ps) : strdup("");
+	if (ps->ntmp)
+		c.prefixes = malloc(ps->ntmp * sizeof(*c.prefixes));
+	if (!c.name || !c.info || (ps->ntmp && !c.prefixes)) {
+		customer_release(&c);
 		return -ENOMEM;
 	}
-	memcpy(c.prefixes, ps->tmp, ps->ntmp * sizeof(*c.prefixes));
+	if (ps->ntmp)
+		memcpy(c.prefixes, ps->tmp, ps->ntmp * sizeof(*c.prefixes));
 	c.nprefixes = (unsigned int)ps->ntmp;
 	ps->v[ps->n++] = c;
 	return 0;
 }
 
+static bool header_names(const struct parser *ps, const char *loose)
+{
+	char buf[64];
+	unsigned int i;
+
+	for (i = 0; i < ps->csv.nfields; i++) {
+		loose_name(csv_field(&ps->csv, i), buf, sizeof(buf));
+		if (!strcmp(buf, loose))
+			return true;
+	}
+	return false;
+}
+
 static int parse_header(struct parser *ps, unsigned int line)
 {
+	enum customers_format want = ps->cfg ? ps->cfg->customers_format : CUSTOMERS_AUTO;
+	bool libreqos = header_names(ps, "circuitid");
+	const struct format *fmt;
+	const char *hint = "";
 	unsigned int i, missing = 0;
-	int k;
+	size_t k;
 
-	for (k = 0; k < NCOLS; k++)
+	if (want == CUSTOMERS_AUTO)
+		want = libreqos ? CUSTOMERS_LIBREQOS : CUSTOMERS_XSHAPER;
+	fmt = ps->fmt = want == CUSTOMERS_LIBREQOS ? &libreqos_format : &xshaper_format;
+	if (!fmt->merge && libreqos)
+		hint = "; this header is LibreQoS's ShapedDevices.csv: set [customers] format = "
+		       "libreqos (or auto)";
+	for (k = 0; k < NFIELDS; k++) {
 		ps->col[k] = -1;
+		ps->label[k] = "";
+	}
+	for (k = 0; k < fmt->ncolumns; k++)
+		ps->label[fmt->columns[k].field] = fmt->columns[k].name;
 	for (i = 0; i < ps->csv.nfields; i++) {
 		const char *f = csv_field(&ps->csv, i);
 
-		for (k = 0; k < NCOLS; k++) {
-			if (strcasecmp(f, column_names[k]))
+		for (k = 0; k < fmt->ncolumns; k++) {
+			const struct column *col = &fmt->columns[k];
+
+			if (!column_matches(fmt, f, col->name))
 				continue;
-			if (ps->col[k] >= 0)
+			if (ps->col[col->field] >= 0)
 				diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 					 "the header names column '%s' twice (fields %d and %u)",
-					 column_names[k], ps->col[k] + 1, i + 1);
+					 col->name, ps->col[col->field] + 1, i + 1);
 			else
-				ps->col[k] = (int)i;
+				ps->col[col->field] = (int)i;
 		}
 	}
-	for (k = 0; k < NCOLS; k++) {
-		if (k == COL_NAME || ps->col[k] >= 0)
+	for (k = 0; k < fmt->ncolumns; k++) {
+		const struct column *col = &fmt->columns[k];
+
+		if (!col->required || ps->col[col->field] >= 0)
 			continue;
 		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 			 "the header has no '%s' column; the first row must name the columns "
-			 "(required: " REQUIRED_COLUMNS "; optional: name)",
-			 column_names[k]);
+			 "(%s)%s",
+			 col->name, fmt->columns_text, hint);
+		missing++;
+	}
+	if (fmt->merge && ps->col[F_IPV4] < 0 && ps->col[F_IPV6] < 0) {
+		diag_add(&ps->diags, LOG_LEVEL_ERR, line,
+			 "the header has neither an 'IPv4' nor an 'IPv6' column; the first row "
+			 "must name the columns (%s)",
+			 fmt->columns_text);
 		missing++;
 	}
 	ps->nfields = ps->csv.nfields;
@@ -713,39 +1082,174 @@ static int parse_header(struct parser *ps, unsigned int line)
 	return missing ? -EINVAL : 0;
 }
 
-static int customer_cmp(const void *a, const void *b)
-{
-	const struct customer *x = a, *y = b;
+/* --- across rows -------------------------------------------------------- */
 
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
+static int by_id_cmp(const void *a, const void *b, void *arg)
+{
+	const struct parser *ps = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = customer_id_cmp(row_id(ps, &ps->rows[x]), row_id(ps, &ps->rows[y]));
+
+	if (r)
+		return r;
+	/* rows are kept in line order */
+	return x < y ? -1 : x > y;
 }
 
-static int row_cmp(const void *a, const void *b)
+static bool rates_known(const struct row *r)
 {
-	const struct row_ref *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
+	return r->rate[XS_LAN] && r->ceil[XS_LAN] && r->rate[XS_WAN] && r->ceil[XS_WAN];
 }
 
-static void check_ids(struct parser *ps)
+static bool rates_equal(const struct row *a, const struct row *b)
 {
-	size_t i, first = 0;
+	return !memcmp(a->rate, b->rate, sizeof(a->rate)) &&
+	       !memcmp(a->ceil, b->ceil, sizeof(a->ceil));
+}
 
-	if (ps->nrows)
-		qsort(ps->rows, ps->nrows, sizeof(ps->rows[0]), row_cmp);
-	for (i = 1; i < ps->nrows; i++) {
-		if (ps->rows[i].id != ps->rows[first].id) {
-			first = i;
+/* "down 10mbit/50mbit, up 5mbit/20mbit" (min/max) */
+static const char *rates_text(const struct row *r, char *buf, size_t len)
+{
+	char a[RATE_BUFSZ], b[RATE_BUFSZ], c[RATE_BUFSZ], d[RATE_BUFSZ];
+
+	snprintf(buf, len, "down %s/%s, up %s/%s", rate_format(r->rate[XS_LAN], a, sizeof(a)),
+		 rate_format(r->ceil[XS_LAN], b, sizeof(b)),
+		 rate_format(r->rate[XS_WAN], c, sizeof(c)),
+		 rate_format(r->ceil[XS_WAN], d, sizeof(d)));
+	return buf;
+}
+
+/*
+ * The rows g[0..n) of one LibreQoS circuit (by line): one customer, whose
+ * rates are its first row's and whose parent is the first one named.
+ */
+static void check_circuit(struct parser *ps, const uint32_t *g, size_t n, const char *who)
+{
+	const struct network *net = ps->net;
+	struct row *f = &ps->rows[g[0]], *p = NULL;
+	char a[4 * RATE_BUFSZ + 16], b[4 * RATE_BUFSZ + 16];
+	uint64_t naddrs = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct row *r = &ps->rows[g[k]];
+
+		r->owner = g[0];
+		naddrs += r->naddrs;
+		if (!p && r->parent)
+			p = r;
+	}
+	if (!naddrs)
+		diag_add(&ps->diags, LOG_LEVEL_ERR, f->line,
+			 "%sno IPv4 or IPv6 address%s; list one or more addresses or CIDR "
+			 "prefixes, separated by commas",
+			 who, n > 1 ? " on any of its rows" : "");
+	for (k = 1; k < n; k++) {
+		struct row *r = &ps->rows[g[k]];
+
+		if (p && p->node != NETWORK_NONE && r->node != NETWORK_NONE && r->node != p->node)
+			diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+				 "%s%s '%s' differs from '%s' on line %u", who, ps->label[F_PARENT],
+				 net->v[r->node].name, net->v[p->node].name, p->line);
+		if (rates_known(f) && rates_known(r) && !rates_equal(f, r))
+			diag_add(&ps->diags, LOG_LEVEL_WARN, r->line,
+				 "%smin/max rates (%s) differ from line %u's (%s), which the "
+				 "circuit gets",
+				 who, rates_text(r, a, sizeof(a)), f->line,
+				 rates_text(f, b, sizeof(b)));
+	}
+	if (p) {
+		f->parent = true;
+		f->node = p->node;
+	}
+}
+
+/*
+ * A customer's class hangs from its node's class, or, for a virtual node,
+ * from its nearest real ancestor's: HTB lets no child's ceil past its
+ * parent's, so a ceil (and then a rate) above that node's cap is lowered to
+ * it, as LibreQoS does, and said so: billing data often sells more than an
+ * access point carries.
+ */
+static void cap_rates(struct parser *ps, struct row *r, const char *who)
+{
+	const struct node *node;
+	char a[RATE_BUFSZ], b[RATE_BUFSZ];
+	enum xs_dir dir;
+	size_t i;
+	int up;
+
+	if (r->node == NETWORK_NONE)
+		return;
+	up = ps->net->v[r->node].real;
+	if (up == NETWORK_NONE)
+		return; /* the root class: the link's capacity, checked per row */
+	node = &ps->net->v[up];
+	for_each_role(i, dir) {
+		uint64_t cap = node->cap[dir];
+
+		/* a bad rate, a rate above the ceil, a ceil above the link: errors already */
+		if (!cap || !r->rate[dir] || !r->ceil[dir] || r->rate[dir] > r->ceil[dir] ||
+		    (ps->cfg && r->ceil[dir] > config_capacity(ps->cfg, dir)))
+			continue;
+		if (r->ceil[dir] > cap) {
+			diag_add(&ps->diags, LOG_LEVEL_WARN, r->line,
+				 "%s%s ceil %s is above node '%s' (%s): capped", who,
+				 role_direction(dir), rate_format(r->ceil[dir], a, sizeof(a)),
+				 node->name, rate_format(cap, b, sizeof(b)));
+			r->ceil[dir] = cap;
+		}
+		if (r->rate[dir] > cap) {
+			diag_add(&ps->diags, LOG_LEVEL_WARN, r->line,
+				 "%s%s rate %s is above node '%s' (%s): capped", who,
+				 role_direction(dir), rate_format(r->rate[dir], a, sizeof(a)),
+				 node->name, rate_format(cap, b, sizeof(b)));
+			r->rate[dir] = cap;
+		}
+	}
+}
+
+/*
+ * Rows sorted by id: in xshaper's format a second row of an id is a
+ * duplicate; in LibreQoS's the rows of a circuit become one customer. Then
+ * each customer's rates are capped to its node.
+ */
+static int check_rows(struct parser *ps)
+{
+	char who[CUSTOMER_ID_MAX + 16];
+	size_t i, j, k;
+
+	if (!ps->nrows)
+		return 0;
+	ps->by_id = malloc(ps->nrows * sizeof(*ps->by_id));
+	if (!ps->by_id)
+		return -ENOMEM;
+	for (i = 0; i < ps->nrows; i++)
+		ps->by_id[i] = (uint32_t)i;
+	qsort_r(ps->by_id, ps->nrows, sizeof(*ps->by_id), by_id_cmp, ps);
+	for (i = 0; i < ps->nrows; i = j) {
+		struct row *f = &ps->rows[ps->by_id[i]];
+		const char *id = row_id(ps, f);
+
+		for (j = i + 1; j < ps->nrows && !strcmp(row_id(ps, &ps->rows[ps->by_id[j]]), id);
+		     j++)
+			;
+		snprintf(who, sizeof(who), "%s %s: ", ps->fmt->noun, id);
+		if (ps->fmt->merge) {
+			check_circuit(ps, ps->by_id + i, j - i, who);
+			cap_rates(ps, f, who);
 			continue;
 		}
-		diag_add(&ps->diags, LOG_LEVEL_ERR, ps->rows[i].line,
-			 "customer id %u is already used on line %u", ps->rows[i].id,
-			 ps->rows[first].line);
+		for (k = i; k < j; k++) {
+			struct row *r = &ps->rows[ps->by_id[k]];
+
+			if (k > i)
+				diag_add(&ps->diags, LOG_LEVEL_ERR, r->line,
+					 "customer id %s is already used on line %u", id, f->line);
+			cap_rates(ps, r, who);
+		}
 	}
+	return 0;
 }
 
 static int ref_cmp(const void *a, const void *b)
@@ -755,7 +1259,7 @@ static int ref_cmp(const void *a, const void *b)
 
 	if (r)
 		return r;
-	return x->line < y->line ? -1 : x->line > y->line;
+	return x->row < y->row ? -1 : x->row > y->row;
 }
 
 /*
@@ -764,49 +1268,210 @@ static int ref_cmp(const void *a, const void *b)
  * it, so a stack of the prefixes still "open" at the current address holds,
  * on top, the most specific one containing the current prefix. Equal
  * prefixes end up next to each other. O(n log n) for the sort, O(n) after.
+ * Prefixes of one customer (one row, or one circuit's rows) may nest.
  */
 static void check_prefixes(struct parser *ps)
 {
 	struct prefix_ref *refs = ps->refs, *stack[130];
 	size_t i, n = ps->nrefs, depth = 0;
+	const char *noun = ps->fmt->noun;
 	char a[PREFIX_TEXT_LEN], b[PREFIX_TEXT_LEN];
 
 	if (n)
 		qsort(refs, n, sizeof(*refs), ref_cmp);
 	for (i = 0; i < n; i++) {
 		struct prefix_ref *cur = &refs[i], *top;
+		struct row *cr = &ps->rows[cur->row], *tr;
 
 		while (depth && !prefix_contains(&stack[depth - 1]->p, &cur->p))
 			depth--;
 		top = depth ? stack[depth - 1] : NULL;
+		tr = top ? &ps->rows[top->row] : NULL;
 		if (top && top->p.len == cur->p.len) {
-			if (top->line == cur->line)
-				diag_add(&ps->diags, LOG_LEVEL_ERR, cur->line,
-					 "customer %u: prefix %s is listed twice", cur->id,
-					 prefix_format(&cur->p, a, sizeof(a)));
+			prefix_format(&cur->p, a, sizeof(a));
+			if (tr->owner != cr->owner)
+				diag_add(&ps->diags, LOG_LEVEL_ERR, cr->line,
+					 "%s %s: prefix %s is also claimed by %s %s on line %u",
+					 noun, row_id(ps, cr), a, noun, row_id(ps, tr), tr->line);
+			else if (!ps->fmt->merge)
+				diag_add(&ps->diags, LOG_LEVEL_ERR, cr->line,
+					 "%s %s: prefix %s is listed twice", noun, row_id(ps, cr),
+					 a);
+			else if (tr == cr)
+				diag_add(&ps->diags, LOG_LEVEL_WARN, cr->line,
+					 "%s %s: prefix %s is listed twice; it is used once", noun,
+					 row_id(ps, cr), a);
 			else
-				diag_add(&ps->diags, LOG_LEVEL_ERR, cur->line,
-					 "customer %u: prefix %s is also claimed by customer %u on "
-					 "line %u",
-					 cur->id, prefix_format(&cur->p, a, sizeof(a)), top->id,
-					 top->line);
+				diag_add(&ps->diags, LOG_LEVEL_WARN, cr->line,
+					 "%s %s: prefix %s is also listed on line %u; it is used "
+					 "once",
+					 noun, row_id(ps, cr), a, tr->line);
+			if (tr->owner == cr->owner)
+				ps->rows[cr->owner].dup = true;
 			continue;
 		}
-		if (top && top->line != cur->line)
-			diag_add(&ps->diags, LOG_LEVEL_WARN, cur->line,
-				 "customer %u: prefix %s lies inside %s of customer %u on line %u; "
-				 "its addresses go to customer %u (the more specific prefix wins)",
-				 cur->id, prefix_format(&cur->p, a, sizeof(a)),
-				 prefix_format(&top->p, b, sizeof(b)), top->id, top->line, cur->id);
+		if (top && tr->owner != cr->owner)
+			diag_add(&ps->diags, LOG_LEVEL_WARN, cr->line,
+				 "%s %s: prefix %s lies inside %s of %s %s on line %u; its "
+				 "addresses go to %s %s (the more specific prefix wins)",
+				 noun, row_id(ps, cr), prefix_format(&cur->p, a, sizeof(a)),
+				 prefix_format(&top->p, b, sizeof(b)), noun, row_id(ps, tr),
+				 tr->line, noun, row_id(ps, cr));
 		/* lengths strictly grow up the stack, so it never holds more than 129 */
 		stack[depth++] = cur;
 	}
+}
+
+/* --- the list ----------------------------------------------------------- */
+
+/* The rows rest[0..n) of a circuit into its first row's customer c. */
+static int merge_rows(struct parser *ps, struct customer *c, const uint32_t *rest, size_t n)
+{
+	size_t total = c->nprefixes, k;
+	struct prefix *p;
+	struct info in;
+	char *info;
+
+	for (k = 0; k < n; k++)
+		total += ps->v[rest[k]].nprefixes;
+	if (total > c->nprefixes) {
+		p = realloc(c->prefixes, total * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		c->prefixes = p;
+	}
+	in.len = 0;
+	in.cut = false;
+	in.s[0] = '\0';
+	info_add(&in, c->info);
+	for (k = 0; k < n; k++) {
+		struct customer *o = &ps->v[rest[k]];
+
+		if (o->nprefixes)
+			memcpy(c->prefixes + c->nprefixes, o->prefixes,
+			       o->nprefixes * sizeof(*o->prefixes));
+		c->nprefixes += o->nprefixes;
+		if (*o->info) {
+			if (in.len)
+				info_add(&in, "; ");
+			info_add(&in, o->info);
+		}
+		/* the first name written, as the first rates and the first parent */
+		if (!*c->name && *o->name) {
+			char *t = c->name;
+
+			c->name = o->name;
+			o->name = t;
+		}
+		customer_release(o);
+	}
+	info = strdup(info_end(&in));
+	if (!info)
+		return -ENOMEM;
+	free(c->info);
+	c->info = info;
+	return 0;
+}
+
+struct indexed_prefix {
+	struct prefix p;
+	uint32_t i;
+};
+
+static int indexed_cmp(const void *a, const void *b)
+{
+	const struct indexed_prefix *x = a, *y = b;
+	int r = prefix_cmp(&x->p, &y->p);
+
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Each prefix of c once (the duplicates were reported), in the order first written. */
+static int dedupe_prefixes(struct customer *c)
+{
+	struct indexed_prefix *s = malloc(c->nprefixes * sizeof(*s));
+	bool *keep = calloc(c->nprefixes, sizeof(*keep));
+	unsigned int i, n = 0;
+
+	if (!s || !keep) {
+		free(s);
+		free(keep);
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->nprefixes; i++)
+		s[i] = (struct indexed_prefix){ c->prefixes[i], i };
+	qsort(s, c->nprefixes, sizeof(*s), indexed_cmp);
+	for (i = 0; i < c->nprefixes; i++)
+		if (!i || prefix_cmp(&s[i].p, &s[i - 1].p))
+			keep[s[i].i] = true;
+	for (i = 0; i < c->nprefixes; i++)
+		if (keep[i])
+			c->prefixes[n++] = c->prefixes[i];
+	c->nprefixes = n;
+	free(s);
+	free(keep);
+	return 0;
+}
+
+/* The customers of a valid list, one per id, in id order, into out. */
+static int build_list(struct parser *ps, struct customer_list *out)
+{
+	struct customer *v = malloc((ps->nrows ? ps->nrows : 1) * sizeof(*v));
+	size_t i, j, m = 0;
+	unsigned int k;
+	int err = -ENOMEM;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < ps->nrows; i = j) {
+		uint32_t first = ps->by_id[i];
+		const struct row *f = &ps->rows[first];
+		struct customer *c = &ps->v[first];
+
+		for (j = i + 1; j < ps->nrows && ps->rows[ps->by_id[j]].owner == first; j++)
+			;
+		if (j - i > 1 && merge_rows(ps, c, ps->by_id + i + 1, j - i - 1))
+			goto fail;
+		if (f->dup && dedupe_prefixes(c))
+			goto fail;
+		c->id = strdup(row_id(ps, f));
+		if (f->node != NETWORK_NONE)
+			c->parent = strdup(ps->net->v[f->node].name);
+		if (!c->id || (f->node != NETWORK_NONE && !c->parent))
+			goto fail;
+		c->node = f->node;
+		c->down_rate = f->rate[XS_LAN];
+		c->down_ceil = f->ceil[XS_LAN];
+		c->up_rate = f->rate[XS_WAN];
+		c->up_ceil = f->ceil[XS_WAN];
+		for (k = 0; k < c->nprefixes; k++) {
+			if (prefix_is_v4(&c->prefixes[k]))
+				out->nprefixes_v4++;
+			else
+				out->nprefixes_v6++;
+		}
+		v[m++] = *c;
+		memset(c, 0, sizeof(*c));
+	}
+	out->v = v;
+	out->n = m;
+	return 0;
+fail:
+	for (i = 0; i < m; i++)
+		customer_release(&v[i]);
+	free(v);
+	out->nprefixes_v4 = out->nprefixes_v6 = 0;
+	return err;
 }
 
 static void parser_free(struct parser *ps)
 {
 	customers_drop(ps);
 	free(ps->rows);
+	free(ps->ids);
+	free(ps->by_id);
 	free(ps->refs);
 	free(ps->tmp);
 	free(ps->csv.buf);
@@ -836,7 +1501,9 @@ static int parse_all(struct parser *ps)
 		}
 		if (r == REC_BAD)
 			continue;
-		if (ps->csv.nfields != ps->nfields) {
+		/* LibreQoS's own files leave trailing empty fields out */
+		if (ps->fmt->merge ? ps->csv.nfields > ps->nfields
+				   : ps->csv.nfields != ps->nfields) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 				 "%u fields, but the header on line %u has %u; quote fields that "
 				 "contain commas",
@@ -853,18 +1520,17 @@ static int parse_all(struct parser *ps)
 			 "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil");
 		return -EINVAL;
 	}
-	if (ps->n)
-		qsort(ps->v, ps->n, sizeof(ps->v[0]), customer_cmp);
-	check_ids(ps);
+	err = check_rows(ps);
+	if (err)
+		return err;
 	check_prefixes(ps);
 	return 0;
 }
 
 int customers_parse(const char *name, const char *buf, size_t len, const struct xs_config *cfg,
-		    struct customer_list *out)
+		    const struct network *net, struct customer_list *out)
 {
-	struct parser ps = { .name = name, .cfg = cfg };
-	size_t i;
+	struct parser ps = { .name = name, .cfg = cfg, .net = net };
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -890,23 +1556,8 @@ int customers_parse(const char *name, const char *buf, size_t len, const struct 
 	err = parse_all(&ps);
 	if (!err && (ps.diags.errors || ps.diags.oom))
 		err = -EINVAL;
-	if (err)
-		goto out;
-
-	out->v = ps.v;
-	out->n = ps.n;
-	for (i = 0; i < ps.n; i++) {
-		unsigned int k;
-
-		for (k = 0; k < ps.v[i].nprefixes; k++) {
-			if (prefix_is_v4(&ps.v[i].prefixes[k]))
-				out->nprefixes_v4++;
-			else
-				out->nprefixes_v6++;
-		}
-	}
-	ps.v = NULL;
-	ps.n = 0;
+	if (!err)
+		err = build_list(&ps, out);
 out:
 	diag_flush(&ps.diags);
 	if (err == -EINVAL)
@@ -918,7 +1569,8 @@ out:
 	return err;
 }
 
-int customers_load(const char *path, const struct xs_config *cfg, struct customer_list *out)
+int customers_load(const char *path, const struct xs_config *cfg, const struct network *net,
+		   struct customer_list *out)
 {
 	static const struct input_kind kind = {
 		.what = "the customer list",
@@ -934,7 +1586,7 @@ int customers_load(const char *path, const struct xs_config *cfg, struct custome
 	err = input_load(path, &kind, &buf, &len);
 	if (err)
 		return err;
-	err = customers_parse(path, buf, len, cfg, out);
+	err = customers_parse(path, buf, len, cfg, net, out);
 	free(buf);
 	return err;
 }
@@ -945,26 +1597,20 @@ void customers_free(struct customer_list *list)
 
 	if (!list)
 		return;
-	for (i = 0; i < list->n; i++) {
-		free(list->v[i].name);
-		free(list->v[i].prefixes);
-	}
+	for (i = 0; i < list->n; i++)
+		customer_release(&list->v[i]);
 	free(list->v);
 	memset(list, 0, sizeof(*list));
 }
 
-_Static_assert(offsetof(struct customer, id) == 0, "id first");
-
-int customer_id_cmp(const void *key, const void *elem)
+static int find_cmp(const void *key, const void *elem)
 {
-	uint32_t id = *(const uint32_t *)key, other = *(const uint32_t *)elem;
-
-	return id < other ? -1 : id > other;
+	return customer_id_cmp(key, ((const struct customer *)elem)->id);
 }
 
-const struct customer *customers_find(const struct customer_list *list, uint32_t id)
+const struct customer *customers_find(const struct customer_list *list, const char *id)
 {
-	if (!list || !list->n)
+	if (!list || !list->n || !id)
 		return NULL;
-	return bsearch(&id, list->v, list->n, sizeof(list->v[0]), customer_id_cmp);
+	return bsearch(id, list->v, list->n, sizeof(list->v[0]), find_cmp);
 }

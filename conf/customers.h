@@ -18,13 +18,18 @@ struct customer {
 	char *name; /* never NULL: "" when the list has no name for it */
 	char *parent; /* the node it hangs off, as the list names it; NULL: none */
 	int node; /* that node's index in the network (NETWORK_NONE: none) */
-	/* display only (LibreQoS: devices, MACs, comment); never NULL, "" */
+	/*
+	 * Display only; never NULL. xshaper's format: "". LibreQoS's: each
+	 * row's "DEVICE (MAC, COMMENT)" (DEVICE: Device Name, else Device ID;
+	 * empty parts left out), rows joined by "; ", at most 256 bytes
+	 * (longer: cut at a character and ended with "...").
+	 */
 	char *info;
 	struct prefix *prefixes;
 	unsigned int nprefixes;
 	uint64_t down_rate, down_ceil; /* bit/s, shaped on lan egress */
 	uint64_t up_rate, up_ceil; /* bit/s, shaped on wan egress */
-	unsigned int line; /* line in the file, for messages */
+	unsigned int line; /* line in the file, for messages (LibreQoS: its first row's) */
 };
 
 /* What the egress of a role shapes of a customer: down_* on lan, up_* on wan. */
@@ -44,8 +49,9 @@ struct customer_list {
 /*
  * Read and validate a customer list (docs/xshaper.ini.5, CUSTOMER LIST), in
  * cfg->customers_format: xshaper's columns, or LibreQoS's ShapedDevices.csv
- * (rows of one Circuit ID are one customer), or auto (LibreQoS's when the
- * header names "Circuit ID"). Every bad
+ * (rows of one Circuit ID are one customer: their addresses merged, rates,
+ * Circuit Name and Parent Node from the first row that has them), or auto
+ * (LibreQoS's when the header names "Circuit ID"). Every bad
  * row is reported with pr_err as "FILE:LINE: reason" (the first 100 by
  * line, then one line with how many more and on which lines); if any row is
  * bad the whole list is refused (-EINVAL) and *out is left empty. Nested
@@ -76,8 +82,9 @@ int customer_id_check(const char *s);
 
 /*
  * The order of ids: ids of digits only by their value (leading zeros
- * aside), before all others, which go by their bytes; ids that differ
- * only in leading zeros by their bytes. So "9" < "10" < "0010" < "a".
+ * aside), before all others, which go by their bytes; of ids that differ
+ * only in leading zeros the one with fewer comes first. So "9" < "10" <
+ * "0010" < "a". 0 only for equal strings.
  */
 int customer_id_cmp(const char *a, const char *b);
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * customers_parse on arbitrary bytes: no crash, no leak, and whatever it
- * accepts keeps the promises of conf/customers.h (valid ids, sorted and
- * unique, no parent without a network, at least one prefix each, rate <=
- * ceil <= capacity, normalised prefixes that a customer can own, printed
- * and keyed for the trie without loss).
+ * customers_parse on arbitrary bytes, in whichever format the header
+ * makes it (auto), against a small network: no crash, no leak, and whatever
+ * it accepts keeps the promises of conf/customers.h (sorted unique ids that
+ * customer_id_check() accepts, at least one prefix each and none twice,
+ * rate <= ceil <= capacity and <= the cap of the node the class hangs from,
+ * parents that are nodes, normalised prefixes that a customer can own,
+ * printed and keyed for the trie without loss).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,50 @@
 
 #include "common/log.h"
 #include "conf/customers.h"
+
+/* "A" (real) > "B" (virtual) > "C" (real); "V" virtual at the top */
+static struct node nodes[] = {
+	{ .name = "A",
+	  .type = "",
+	  .ext_id = "",
+	  .parent = NETWORK_NONE,
+	  .up = 0,
+	  .real = 0,
+	  .depth = 1,
+	  .cap = { 500000000ULL, 800000000ULL } },
+	{ .name = "B",
+	  .type = "",
+	  .ext_id = "",
+	  .parent = 0,
+	  .up = 0,
+	  .real = 0,
+	  .virtual = true,
+	  .cap = { 500000000ULL, 800000000ULL } },
+	{ .name = "C",
+	  .type = "",
+	  .ext_id = "",
+	  .parent = 1,
+	  .up = 2,
+	  .real = 2,
+	  .depth = 2,
+	  .cap = { 20000000ULL, 50000000ULL } },
+	{ .name = "V",
+	  .type = "",
+	  .ext_id = "",
+	  .parent = NETWORK_NONE,
+	  .up = NETWORK_NONE,
+	  .real = NETWORK_NONE,
+	  .virtual = true,
+	  .cap = { 10000000000ULL, 1000000000ULL } },
+};
+static uint32_t by_name[] = { 0, 1, 2, 3 };
+static struct network net = {
+	.v = nodes,
+	.n = 4,
+	.nreal = 2,
+	.by_name = by_name,
+	.file = "fuzz.json",
+};
 
 static void quiet(enum log_level level, const char *msg)
 {
@@ -23,25 +69,44 @@ static void check(const struct customer_list *list, const struct xs_config *cfg)
 
 	for (i = 0; i < list->n; i++) {
 		const struct customer *c = &list->v[i];
-		unsigned int k;
+		unsigned int k, j;
+		enum xs_dir dir;
 
-		if (!c->id || customer_id_check(c->id) ||
-		    (i && customer_id_cmp(list->v[i - 1].id, c->id) >= 0) || !c->nprefixes ||
-		    !c->name || !c->info)
+		if (!c->id || customer_id_check(c->id) || !c->nprefixes || !c->name || !c->info ||
+		    strlen(c->info) > 256)
 			__builtin_trap();
-		/* no network: no customer hangs off a node */
-		if (c->node != NETWORK_NONE || c->parent)
+		if (i && customer_id_cmp(list->v[i - 1].id, c->id) >= 0)
+			__builtin_trap();
+		if (customers_find(list, c->id) != c)
 			__builtin_trap();
 		if (c->down_rate > c->down_ceil || c->up_rate > c->up_ceil ||
 		    c->down_ceil > cfg->lan_capacity || c->up_ceil > cfg->wan_capacity)
 			__builtin_trap();
-		if (customers_find(list, c->id) != c)
+		if ((c->node == NETWORK_NONE) != !c->parent)
 			__builtin_trap();
+		if (c->node != NETWORK_NONE) {
+			int up;
+
+			if (c->node < 0 || (size_t)c->node >= net.n ||
+			    strcmp(c->parent, net.v[c->node].name))
+				__builtin_trap();
+			up = net.v[c->node].real;
+			for (dir = 0; up != NETWORK_NONE && dir < XS_DIRS; dir++) {
+				uint64_t rate, ceil;
+
+				customer_rates(c, dir, &rate, &ceil);
+				if (ceil > net.v[up].cap[dir])
+					__builtin_trap();
+			}
+		}
 		for (k = 0; k < c->nprefixes; k++) {
 			struct prefix again;
 			struct xs_lpm_key key;
 			char buf[PREFIX_TEXT_LEN], why[256];
 
+			for (j = 0; j < k; j++)
+				if (!prefix_cmp(&c->prefixes[j], &c->prefixes[k]))
+					__builtin_trap();
 			if (prefix_refused(&c->prefixes[k], false, why, sizeof(why)))
 				__builtin_trap();
 			prefix_format(&c->prefixes[k], buf, sizeof(buf));
@@ -75,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.lan_capacity = 1000000000ULL;
 		ready = 1;
 	}
-	if (!customers_parse("fuzz.csv", (const char *)data, size, &cfg, NULL, &list))
+	if (!customers_parse("fuzz.csv", (const char *)data, size, &cfg, &net, &list))
 		check(&list, &cfg);
 	else if (list.n || list.v)
 		__builtin_trap();

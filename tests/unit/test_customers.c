@@ -23,6 +23,7 @@
 
 static struct xs_config cfg;
 static struct customer_list list;
+static const struct network *net; /* what parse() resolves parents against */
 
 static int setup(void **state)
 {
@@ -30,6 +31,7 @@ static int setup(void **state)
 	cfg.wan_capacity = 1000000000ULL; /* 1gbit up */
 	cfg.lan_capacity = 2000000000ULL; /* 2gbit down */
 	memset(&list, 0, sizeof(list));
+	net = NULL;
 	capture_begin();
 	return 0;
 }
@@ -43,7 +45,7 @@ static int teardown(void **state)
 
 static int parse(const char *text)
 {
-	int err = customers_parse("list.csv", text, strlen(text), &cfg, &list);
+	int err = customers_parse("list.csv", text, strlen(text), &cfg, net, &list);
 
 	if (getenv("TEST_VERBOSE"))
 		capture_dump();
@@ -74,13 +76,13 @@ static void test_valid_list(void **state)
 	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
 	assert_int_equal(list.n, 3);
 	/* sorted by id */
-	assert_int_equal(list.v[0].id, 7);
-	assert_int_equal(list.v[1].id, 1001);
-	assert_int_equal(list.v[2].id, 1002);
+	assert_string_equal(list.v[0].id, "7");
+	assert_string_equal(list.v[1].id, "1001");
+	assert_string_equal(list.v[2].id, "1002");
 	assert_int_equal(list.nprefixes_v4, 3);
 	assert_int_equal(list.nprefixes_v6, 2);
 
-	c = customers_find(&list, 1001);
+	c = customers_find(&list, "1001");
 	assert_non_null(c);
 	assert_string_equal(c->name, "Alice");
 	assert_int_equal(c->line, 3);
@@ -96,10 +98,10 @@ static void test_valid_list(void **state)
 	assert_int_equal(c->up_rate, 500000ULL);
 	assert_int_equal(c->up_ceil, 1000000ULL);
 
-	assert_null(customers_find(&list, 1));
-	assert_null(customers_find(&list, 1003));
-	assert_non_null(customers_find(&list, 7));
-	assert_non_null(customers_find(&list, 1002));
+	assert_null(customers_find(&list, "1"));
+	assert_null(customers_find(&list, "1003"));
+	assert_non_null(customers_find(&list, "7"));
+	assert_non_null(customers_find(&list, "1002"));
 }
 
 static void test_columns_in_any_order_extra_ignored_name_optional(void **state)
@@ -109,7 +111,7 @@ static void test_columns_in_any_order_extra_ignored_name_optional(void **state)
 		      "20mbit,198.18.0.1,\"anything, really\",5mbit,50mbit,42,10mbit,100\n"),
 		0);
 	assert_int_equal(list.n, 1);
-	assert_int_equal(list.v[0].id, 42);
+	assert_string_equal(list.v[0].id, "42");
 	assert_string_equal(list.v[0].name, "");
 	assert_int_equal(list.v[0].down_rate, 10000000ULL);
 	assert_int_equal(list.v[0].down_ceil, 50000000ULL);
@@ -247,7 +249,8 @@ static void test_nul_byte(void **state)
 {
 	static const char text[] = HEADER "1,A\0ice,198.18.0.1,1,2,1,2\n";
 
-	assert_int_equal(customers_parse("list.csv", text, sizeof(text) - 1, &cfg, &list), -EINVAL);
+	assert_int_equal(customers_parse("list.csv", text, sizeof(text) - 1, &cfg, NULL, &list),
+			 -EINVAL);
 	assert_one_error(2, "NUL byte");
 }
 
@@ -284,7 +287,7 @@ static void test_longest_row(void **state)
 	memcpy(text + hlen, "1,", 2);
 	memset(text + hlen + 2, 'n', row - 2 - strlen(tail));
 	memcpy(text + len - strlen(tail), tail, strlen(tail));
-	assert_int_equal(customers_parse("list.csv", text, len, &cfg, &list), 0);
+	assert_int_equal(customers_parse("list.csv", text, len, &cfg, NULL, &list), 0);
 	assert_int_equal(list.n, 1);
 	assert_int_equal(strlen(list.v[0].name), row - 2 - strlen(tail));
 	assert_int_equal(list.v[0].up_ceil, 2000000ULL);
@@ -296,30 +299,124 @@ static void test_longest_row(void **state)
 	assert_non_null(grown);
 	text = grown;
 	text[len] = '0';
-	assert_int_equal(customers_parse("list.csv", text, len + 1, &cfg, &list), -EINVAL);
+	assert_int_equal(customers_parse("list.csv", text, len + 1, &cfg, NULL, &list), -EINVAL);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: ", "longer than 65536"), 1);
 	free(text);
 }
 
 static void test_bad_ids(void **state)
 {
-	assert_int_equal(parse(HEADER "0,a,198.18.0.1,1,2,1,2\n"
-				      "4294967296,b,198.18.0.2,1,2,1,2\n"
-				      "-1,c,198.18.0.3,1,2,1,2\n"
-				      "12abc,d,198.18.0.4,1,2,1,2\n"
-				      ",e,198.18.0.5,1,2,1,2\n"
-				      "1.0,f,198.18.0.6,1,2,1,2\n"
-				      "4294967295,g,198.18.0.7,1,2,1,2\n"),
-			 -EINVAL);
-	assert_int_equal(capture_count(LOG_LEVEL_ERR), 6 + 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: id '0'"), 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: id '4294967296'"), 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: id '-1'"), 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:5: id '12abc'"), 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: id is empty"), 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:7: id '1.0'"), 1);
-	/* the largest id is fine; nothing on line 8 */
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:8:"), 0);
+	char text[1024];
+
+	/* 65 bytes on line 3, one over CUSTOMER_ID_MAX */
+	snprintf(text, sizeof(text),
+		 HEADER ",a,198.18.0.1,1,2,1,2\n"
+			"%065d,b,198.18.0.2,1,2,1,2\n"
+			"\"x\x1b[2Jy\",c,198.18.0.3,1,2,1,2\n"
+			"\"tab\there\",d,198.18.0.4,1,2,1,2\n"
+			"caf\xe9,e,198.18.0.5,1,2,1,2\n"
+			"\" 1001\",f,198.18.0.6,1,2,1,2\n"
+			"\xc2\x85,g,198.18.0.7,1,2,1,2\n"
+			/* what was refused when ids were numbers is text now */
+			"0,h,198.18.1.0,1,2,1,2\n"
+			"4294967296,i,198.18.1.1,1,2,1,2\n"
+			"-1,j,198.18.1.2,1,2,1,2\n"
+			"1.0,k,198.18.1.3,1,2,1,2\n"
+			"%064d,l,198.18.1.4,1,2,1,2\n",
+		 0, 0);
+	assert_int_equal(parse(text), -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 7 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: id is empty"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: id '00000000",
+					  "...' is longer than 64 bytes"),
+			 1);
+	/* the message escapes what it quotes: no raw ESC reaches the terminal */
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: id 'x\\x1b[2Jy' holds a "
+							 "control character"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:5: id 'tab\\there' holds a "
+							 "control character"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: ", "is not valid UTF-8"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:7: id ' 1001' begins or ends "
+							 "with a blank"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:8: ", "control character"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:9:"), 0);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:13:"), 0);
+}
+
+static void test_id_check(void **state)
+{
+	char id[80];
+
+	assert_int_equal(customer_id_check("1001"), 0);
+	assert_int_equal(customer_id_check("f47ac10b-58cc-4372-a567-0e02b2c3d479"), 0);
+	assert_int_equal(customer_id_check("Müller GmbH"), 0);
+	assert_int_equal(customer_id_check("0"), 0);
+	memset(id, 'x', 64);
+	id[64] = '\0';
+	assert_int_equal(customer_id_check(id), 0);
+	id[64] = 'x';
+	id[65] = '\0';
+	assert_int_equal(customer_id_check(id), -ENAMETOOLONG);
+	assert_int_equal(customer_id_check(""), -EINVAL);
+	assert_int_equal(customer_id_check("a\nb"), -EINVAL);
+	assert_int_equal(customer_id_check("a\x7f"), -EINVAL);
+	assert_int_equal(customer_id_check("a\xc2\x9b"), -EINVAL); /* C1 CSI */
+	assert_int_equal(customer_id_check("\xff"), -EINVAL);
+	assert_int_equal(customer_id_check("\xc0\xaf"), -EINVAL); /* overlong '/' */
+	assert_int_equal(customer_id_check(" a"), -EINVAL);
+	assert_int_equal(customer_id_check("a "), -EINVAL);
+	assert_int_equal(customer_id_check("a b"), 0);
+}
+
+static void test_id_order(void **state)
+{
+	static const char *const order[] = {
+		"0",
+		"00",
+		"7",
+		"9",
+		"10",
+		"010",
+		"0010",
+		"99999999999999999999999999",
+		"100000000000000000000000000",
+		"1.0",
+		"10a",
+		"9a",
+		"A",
+		"a",
+		"b",
+		"f47ac10b-58cc-4372-a567-0e02b2c3d479",
+		"\xc3\xa9",
+	};
+	size_t n = sizeof(order) / sizeof(order[0]), i, j, len;
+	char text[4096];
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			int r = customer_id_cmp(order[i], order[j]);
+
+			if ((i < j && r >= 0) || (i == j && r) || (i > j && r <= 0))
+				fail_msg("customer_id_cmp(\"%s\", \"%s\") = %d", order[i], order[j],
+					 r);
+		}
+	/* the list comes sorted that way, whatever the file's order */
+	len = (size_t)snprintf(text, sizeof(text), HEADER);
+	for (i = n; i-- > 0;)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"%s,c%zu,198.18.0.%zu,1,2,1,2\n", order[i], i, i + 1);
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(list.n, n);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(list.v[i].id, order[i]);
+		assert_ptr_equal(customers_find(&list, order[i]), &list.v[i]);
+	}
+	assert_null(customers_find(&list, "000"));
+	assert_null(customers_find(&list, "8"));
+	assert_null(customers_find(&list, "c"));
 }
 
 static void test_duplicate_ids_name_both_lines(void **state)
@@ -608,7 +705,7 @@ static void test_no_config_means_no_capacity_check(void **state)
 {
 	static const char text[] = HEADER "1,a,198.18.0.1,1,100tbit,1,100tbit\n";
 
-	assert_int_equal(customers_parse("list.csv", text, strlen(text), NULL, &list), 0);
+	assert_int_equal(customers_parse("list.csv", text, strlen(text), NULL, NULL, &list), 0);
 	assert_int_equal(list.n, 1);
 }
 
@@ -708,9 +805,9 @@ static void test_load_from_file(void **state)
 			    "id,prefixes,down_rate,down_ceil,up_rate,up_ceil\r\n"
 			    "1001,198.18.1.1,1,2,1,2\r\n",
 			    (size_t)-1);
-	assert_int_equal(customers_load(path, &cfg, &list), 0);
+	assert_int_equal(customers_load(path, &cfg, NULL, &list), 0);
 	assert_int_equal(list.n, 1);
-	assert_int_equal(list.v[0].id, 1001);
+	assert_string_equal(list.v[0].id, "1001");
 	customers_free(&list);
 	free(path);
 
@@ -719,17 +816,17 @@ static void test_load_from_file(void **state)
 				   "1001,b,198.18.1.2,1,2,1,2\n",
 			    (size_t)-1);
 	capture_begin();
-	assert_int_equal(customers_load(path, &cfg, &list), -EINVAL);
+	assert_int_equal(customers_load(path, &cfg, NULL, &list), -EINVAL);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ":3: customer id 1001"), 1);
 	assert_int_equal(list.n, 0);
 	free(path);
 
 	snprintf(missing, sizeof(missing), "%s/none.csv", dir);
 	capture_begin();
-	assert_int_equal(customers_load(missing, &cfg, &list), -ENOENT);
+	assert_int_equal(customers_load(missing, &cfg, NULL, &list), -ENOENT);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, missing, "cannot read the customer list"),
 			 1);
-	assert_int_equal(customers_load(dir, &cfg, &list), -EISDIR);
+	assert_int_equal(customers_load(dir, &cfg, NULL, &list), -EISDIR);
 	scratch_remove(dir);
 }
 
@@ -745,18 +842,18 @@ static void test_load_only_regular_files(void **state)
 	alarm(10); /* a FIFO blocked here before */
 	snprintf(path, sizeof(path), "%s/fifo.csv", dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(customers_load(path, &cfg, &list), -EINVAL);
+	assert_int_equal(customers_load(path, &cfg, NULL, &list), -EINVAL);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, path, ": is a FIFO (named pipe)",
 					  "must be a regular file"),
 			 1);
-	assert_int_equal(customers_load("/dev/zero", &cfg, &list), -EINVAL);
+	assert_int_equal(customers_load("/dev/zero", &cfg, NULL, &list), -EINVAL);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "/dev/zero: is a character device"), 1);
 
 	/* a symlink to a list is a list */
 	real = scratch_file(dir, "real.csv", HEADER "1001,a,198.18.1.1,1,2,1,2\n", (size_t)-1);
 	snprintf(path, sizeof(path), "%s/link.csv", dir);
 	assert_int_equal(symlink(real, path), 0);
-	assert_int_equal(customers_load(path, &cfg, &list), 0);
+	assert_int_equal(customers_load(path, &cfg, NULL, &list), 0);
 	assert_int_equal(list.n, 1);
 	customers_free(&list);
 	free(real);
@@ -768,7 +865,7 @@ static void test_load_only_regular_files(void **state)
 	assert_int_equal(ftruncate(fd, (256 << 20) + 1), 0);
 	close(fd);
 	capture_begin();
-	assert_int_equal(customers_load(path, &cfg, &list), -EFBIG);
+	assert_int_equal(customers_load(path, &cfg, NULL, &list), -EFBIG);
 	assert_int_equal(
 		capture_matching(LOG_LEVEL_ERR, path, "268435457 bytes", "more than the 256 MiB"),
 		1);
@@ -780,11 +877,641 @@ static void test_load_only_regular_files(void **state)
 /* The example shipped as /etc/xshaper/customers.csv is valid and quiet. */
 static void test_example_list(void **state)
 {
-	assert_int_equal(customers_load("conf/customers.csv", &cfg, &list), 0);
+	assert_int_equal(customers_load("conf/customers.csv", &cfg, NULL, &list), 0);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
 	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
 	assert_true(list.n >= 3);
-	assert_string_equal(customers_find(&list, 1002)->name, "Bob's Bakery, Ltd.");
+	assert_string_equal(customers_find(&list, "1002")->name, "Bob's Bakery, Ltd.");
+}
+
+/* --- parents ------------------------------------------------------------ */
+
+/*
+ * Site A (1gbit down, 500mbit up)
+ *   AP1 (40mbit, 20mbit)
+ *   Tower V (virtual: its customers hang from Site A)
+ * Floating (virtual, top: its customers hang from the root)
+ */
+enum { SITE_A, AP1, TOWER_V, FLOATING };
+
+static struct node test_nodes[] = {
+	[SITE_A] = { .name = "Site A",
+		     .type = "site",
+		     .ext_id = "",
+		     .parent = NETWORK_NONE,
+		     .up = SITE_A,
+		     .real = SITE_A,
+		     .depth = 1,
+		     .cap = { [XS_LAN] = 1000000000ULL, [XS_WAN] = 500000000ULL } },
+	[AP1] = { .name = "AP1",
+		  .type = "ap",
+		  .ext_id = "",
+		  .parent = SITE_A,
+		  .up = AP1,
+		  .real = AP1,
+		  .depth = 2,
+		  .cap = { [XS_LAN] = 40000000ULL, [XS_WAN] = 20000000ULL } },
+	[TOWER_V] = { .name = "Tower V",
+		      .type = "",
+		      .ext_id = "",
+		      .parent = SITE_A,
+		      .up = SITE_A,
+		      .real = SITE_A,
+		      .virtual = true,
+		      .cap = { [XS_LAN] = 1000000000ULL, [XS_WAN] = 500000000ULL } },
+	[FLOATING] = { .name = "Floating",
+		       .type = "",
+		       .ext_id = "",
+		       .parent = NETWORK_NONE,
+		       .up = NETWORK_NONE,
+		       .real = NETWORK_NONE,
+		       .virtual = true,
+		       .cap = { [XS_LAN] = 2000000000ULL, [XS_WAN] = 1000000000ULL } },
+};
+/* by name: AP1, Floating, Site A, Tower V */
+static uint32_t test_by_name[] = { AP1, FLOATING, SITE_A, TOWER_V };
+static struct network test_net = {
+	.v = test_nodes,
+	.n = 4,
+	.nreal = 2,
+	.by_name = test_by_name,
+	.file = "network.json",
+};
+
+#define HEADER_PARENT "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil,parent\n"
+
+static void test_parent_column(void **state)
+{
+	const struct customer *c;
+
+	net = &test_net;
+	assert_int_equal(parse(HEADER_PARENT "1,a,198.18.0.1,10,30,5,10,AP1\n"
+					     "2,b,198.18.0.2,1,2,1,2,\n"
+					     "3,c,198.18.0.3,1,2,1,2,Site A\n"
+					     "4,d,198.18.0.4,1,2,1,2,Tower V\n"
+					     "5,e,198.18.0.5,1,2000,1,1000,Floating\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_int_equal(list.n, 5);
+	c = customers_find(&list, "1");
+	assert_string_equal(c->parent, "AP1");
+	assert_int_equal(c->node, AP1);
+	assert_string_equal(c->info, "");
+	assert_int_equal(c->down_ceil, 30000000ULL);
+	c = customers_find(&list, "2");
+	assert_null(c->parent);
+	assert_int_equal(c->node, NETWORK_NONE);
+	assert_string_equal(customers_find(&list, "3")->parent, "Site A");
+	/* a virtual node is its customers' node; the plan finds the class it hangs from */
+	assert_int_equal(customers_find(&list, "4")->node, TOWER_V);
+	/* under a virtual top node only the link bounds it */
+	c = customers_find(&list, "5");
+	assert_int_equal(c->node, FLOATING);
+	assert_int_equal(c->down_ceil, 2000000000ULL);
+	assert_int_equal(c->up_ceil, 1000000000ULL);
+
+	/* the column is optional: no parent at all */
+	customers_free(&list);
+	assert_int_equal(parse(HEADER "1,a,198.18.0.1,1,2,1,2\n"), 0);
+	assert_null(list.v[0].parent);
+	assert_int_equal(list.v[0].node, NETWORK_NONE);
+}
+
+static void test_unknown_parent(void **state)
+{
+	net = &test_net;
+	assert_int_equal(parse(HEADER_PARENT "1,a,198.18.0.1,1,2,1,2,AP1\n"
+					     "2,b,198.18.0.2,1,2,1,2,AP2\n"
+					     "3,c,198.18.0.3,1,2,1,2,ap1\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 2 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:3: customer 2: parent 'AP2' is not a node of "
+					  "the network file network.json"),
+			 1);
+	/* names are exact */
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: customer 3: parent 'ap1'"),
+			 1);
+	assert_int_equal(list.n, 0);
+
+	/* without a network file no parent can be named */
+	capture_begin();
+	net = NULL;
+	assert_int_equal(parse(HEADER_PARENT "1,a,198.18.0.1,1,2,1,2,AP1\n"
+					     "2,b,198.18.0.2,1,2,1,2,\n"),
+			 -EINVAL);
+	assert_one_error(2, "customer 1: parent 'AP1' is not a node: there is no [network] file");
+}
+
+static void test_parent_caps_ceil_and_rate(void **state)
+{
+	const struct customer *c;
+
+	net = &test_net;
+	assert_int_equal(parse(HEADER_PARENT "1,a,198.18.0.1,10,100mbit,5,10,AP1\n"
+					     "2,b,198.18.0.2,50,100,25,30,AP1\n"
+					     "3,c,198.18.0.3,40,40,20,20,AP1\n"
+					     "4,d,198.18.0.4,1,1.5gbit,1,2,Tower V\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 6);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:2: customer 1: down ceil "
+							  "100mbit is above node 'AP1' (40mbit): "
+							  "capped"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: customer 2: down ceil "
+							  "100mbit is above node 'AP1' (40mbit): "
+							  "capped"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: customer 2: down rate "
+							  "50mbit is above node 'AP1' (40mbit): "
+							  "capped"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: customer 2: up ceil 30mbit "
+							  "is above node 'AP1' (20mbit): capped"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:3: customer 2: up rate 25mbit "
+							  "is above node 'AP1' (20mbit): capped"),
+			 1);
+	/* a virtual node's customers are capped by its real ancestor */
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:5: customer 4: down ceil "
+							  "1.5gbit is above node 'Site A' (1gbit): "
+							  "capped"),
+			 1);
+	c = customers_find(&list, "1");
+	assert_int_equal(c->down_ceil, 40000000ULL);
+	assert_int_equal(c->down_rate, 10000000ULL);
+	assert_int_equal(c->up_ceil, 10000000ULL);
+	c = customers_find(&list, "2");
+	assert_int_equal(c->down_rate, 40000000ULL);
+	assert_int_equal(c->down_ceil, 40000000ULL);
+	assert_int_equal(c->up_rate, 20000000ULL);
+	assert_int_equal(c->up_ceil, 20000000ULL);
+	/* exactly the cap: untouched, quiet */
+	assert_int_equal(customers_find(&list, "3")->down_ceil, 40000000ULL);
+	assert_int_equal(customers_find(&list, "4")->down_ceil, 1000000000ULL);
+
+	/* the link's capacity stays an error, a cap cannot make it right */
+	capture_begin();
+	customers_free(&list);
+	assert_int_equal(parse(HEADER_PARENT "1,a,198.18.0.1,1,3gbit,1,2,AP1\n"), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: customer 1: down_ceil 3gbit "
+							 "is more than [shaping] lan_capacity"),
+			 1);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+}
+
+/* --- LibreQoS's ShapedDevices.csv -------------------------------------------- */
+
+#define LQ_HEADER13                                                                                \
+	"Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,MAC,IPv4,IPv6,"                 \
+	"Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,Comment\n"
+#define LQ_HEADER15                                                                                \
+	"Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,Parent Node ID,"                \
+	"Anchor Node ID,MAC,IPv4,IPv6,Download Min Mbps,Upload Min Mbps,Download Max Mbps,"        \
+	"Upload Max Mbps,Comment\n"
+#define LQ_HEADER16                                                                                \
+	"Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,Parent Node ID,"                \
+	"Anchor Node ID,MAC,IPv4,IPv6,Download Min Mbps,Upload Min Mbps,Download Max Mbps,"        \
+	"Upload Max Mbps,Comment,sqm\n"
+
+static void test_libreqos_13_columns(void **state)
+{
+	const struct customer *c;
+	char buf[PREFIX_TEXT_LEN];
+
+	net = &test_net;
+	assert_int_equal(parse("# exported by the billing system\n" LQ_HEADER13
+			       "c-100,\"Smith, Jane\",d1,Jane router,Site A,aa:bb:cc:00:00:01,"
+			       "\"198.18.1.1, 198.18.1.2\",2001:db8:100::/56,10,5,35,15,roof unit\n"
+			       "\n"
+			       "c-101,Lee,d2,,,,198.18.2.0/29,,12.5,2.5,100,20,\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_int_equal(list.n, 2);
+	assert_int_equal(list.nprefixes_v4, 3);
+	assert_int_equal(list.nprefixes_v6, 1);
+	c = &list.v[0];
+	assert_string_equal(c->id, "c-100");
+	assert_string_equal(c->name, "Smith, Jane");
+	assert_string_equal(c->parent, "Site A");
+	assert_int_equal(c->node, SITE_A);
+	assert_string_equal(c->info, "Jane router (aa:bb:cc:00:00:01, roof unit)");
+	assert_int_equal(c->line, 3);
+	assert_int_equal(c->nprefixes, 3);
+	assert_string_equal(prefix_format(&c->prefixes[0], buf, sizeof(buf)), "198.18.1.1/32");
+	assert_string_equal(prefix_format(&c->prefixes[1], buf, sizeof(buf)), "198.18.1.2/32");
+	assert_string_equal(prefix_format(&c->prefixes[2], buf, sizeof(buf)), "2001:db8:100::/56");
+	assert_int_equal(c->down_rate, 10000000ULL);
+	assert_int_equal(c->up_rate, 5000000ULL);
+	assert_int_equal(c->down_ceil, 35000000ULL);
+	assert_int_equal(c->up_ceil, 15000000ULL);
+	c = customers_find(&list, "c-101");
+	assert_non_null(c);
+	assert_int_equal(c->line, 5);
+	/* no Device Name: the Device ID shows */
+	assert_string_equal(c->info, "d2");
+	assert_null(c->parent);
+	assert_int_equal(c->node, NETWORK_NONE);
+	assert_int_equal(c->down_rate, 12500000ULL);
+	assert_int_equal(c->up_rate, 2500000ULL);
+	assert_int_equal(c->nprefixes, 1);
+}
+
+static void test_libreqos_15_and_16_columns(void **state)
+{
+	const struct customer *c;
+
+	net = &test_net;
+	assert_int_equal(parse(LQ_HEADER15 "1,One,11,cpe-1,AP1,n-7,a-3,,198.18.3.1,,1,1,20,5,\n"
+					   "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,note\n"),
+			 0);
+	assert_int_equal(list.n, 2);
+	c = customers_find(&list, "1");
+	assert_string_equal(c->parent, "AP1");
+	assert_string_equal(c->info, "cpe-1");
+	assert_string_equal(customers_find(&list, "2")->info, "cpe-2 (note)");
+	customers_free(&list);
+
+	/* sqm is LibreQoS's own business; a circuit's sqm is ignored */
+	assert_int_equal(parse(LQ_HEADER16
+			       "1,One,11,cpe-1,AP1,,,,198.18.3.1,,1,1,20,5,,cake\n"
+			       "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,x,fq_codel/cake\n"
+			       "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(list.n, 3);
+	assert_int_equal(customers_find(&list, "3")->up_ceil, 5000000ULL);
+}
+
+/* LibreQoS leaves trailing empty fields out; more fields than the header is an error. */
+static void test_libreqos_short_rows(void **state)
+{
+	assert_int_equal(parse(LQ_HEADER16 "1,One,11,cpe-1,,,,,198.18.3.1,,1,1,20,5\n"
+					   "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,comment\n"
+					   "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,cake\n"
+					   "4,Four,14,cpe-4,,,,,198.18.3.4,,1,1,20,5,a, b,cake\n"
+					   "5,Five,15,cpe-5,,,,,198.18.3.5,,1,1\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 3 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:5: 17 fields, but the header on "
+							 "line 1 has 16"),
+			 1);
+	/* a row that ends before a required field: that field is empty */
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: circuit 5: Download Max Mbps "
+							 "is empty"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: circuit 5: Upload Max Mbps "
+							 "is empty"),
+			 1);
+
+	capture_begin();
+	assert_int_equal(parse(LQ_HEADER16 "1,One,11,cpe-1,,,,,198.18.3.1,,1,1,20,5\n"
+					   "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,comment\n"
+					   "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,cake\n"),
+			 0);
+	assert_int_equal(list.n, 3);
+	assert_string_equal(customers_find(&list, "2")->info, "cpe-2 (comment)");
+}
+
+static void test_libreqos_multi_device_circuit(void **state)
+{
+	const struct customer *c;
+	char buf[PREFIX_TEXT_LEN];
+
+	assert_int_equal(parse(LQ_HEADER13
+			       "77,Big Farm,d-a,barn,,aa:00:00:00:00:0a,198.18.7.1,,5,2,50,10,\n"
+			       "78,Neighbour,d-x,house,,,198.18.8.1,,5,2,50,10,\n"
+			       "77,Big Farm,d-b,silo,,,\"198.18.7.2, 198.18.7.3\",,5,2,50,10,\n"
+			       "77,,d-c,,,,,2001:db8:77::/48,5,2,50,10,tractor\n"
+			       "77,Big Farm,d-d,phone,,,,,5,2,50,10,\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	assert_int_equal(list.n, 2);
+	assert_int_equal(list.nprefixes_v4, 4);
+	assert_int_equal(list.nprefixes_v6, 1);
+	c = customers_find(&list, "77");
+	assert_non_null(c);
+	assert_int_equal(c->line, 2);
+	assert_string_equal(c->name, "Big Farm");
+	assert_int_equal(c->nprefixes, 4);
+	assert_string_equal(prefix_format(&c->prefixes[0], buf, sizeof(buf)), "198.18.7.1/32");
+	assert_string_equal(prefix_format(&c->prefixes[1], buf, sizeof(buf)), "198.18.7.2/32");
+	assert_string_equal(prefix_format(&c->prefixes[2], buf, sizeof(buf)), "198.18.7.3/32");
+	assert_string_equal(prefix_format(&c->prefixes[3], buf, sizeof(buf)), "2001:db8:77::/48");
+	assert_string_equal(c->info, "barn (aa:00:00:00:00:0a); silo; d-c (tractor); phone");
+	assert_int_equal(c->down_ceil, 50000000ULL);
+	assert_int_equal(customers_find(&list, "78")->nprefixes, 1);
+}
+
+static void test_libreqos_address_lists(void **state)
+{
+	static const char *const want[] = {
+		"198.18.3.1/32", "198.18.3.0/30",     "198.18.4.0/24",
+		"198.18.5.5/32", "2001:db8:3::1/128", "2001:db8:4::/48",
+	};
+	const struct customer *c;
+	char buf[PREFIX_TEXT_LEN];
+	unsigned int i;
+
+	assert_int_equal(parse(LQ_HEADER13 "9,,,,,,\" 198.18.3.1 ,198.18.3.0/30 , 198.18.4.0/24,"
+					   "198.18.5.5\",\"2001:db8:3::1, 2001:db8:4::/48 \","
+					   "1,1,10,10,\n"),
+			 0);
+	/* nested inside its own prefix: quiet */
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+	c = &list.v[0];
+	assert_int_equal(c->nprefixes, 6);
+	for (i = 0; i < 6; i++)
+		assert_string_equal(prefix_format(&c->prefixes[i], buf, sizeof(buf)), want[i]);
+	assert_string_equal(c->name, "");
+	assert_string_equal(c->info, "");
+
+	capture_begin();
+	customers_free(&list);
+	assert_int_equal(parse(LQ_HEADER13 "9,,,,,,\"198.18.3.1, 198.18.3.x\",,1,1,10,10,\n"),
+			 -EINVAL);
+	assert_one_error(2, "circuit 9: prefix '198.18.3.x'");
+}
+
+static void test_libreqos_same_prefix_in_one_circuit(void **state)
+{
+	const struct customer *c;
+	char buf[PREFIX_TEXT_LEN];
+
+	assert_int_equal(parse(LQ_HEADER13 "5,,a,,,,\"198.18.5.1, 198.18.5.2\",,1,1,10,10,\n"
+					   "5,,b,,,,\"198.18.5.2, 198.18.5.3, 198.18.5.3\",,1,1,10,"
+					   "10,\n"),
+			 0);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 2);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:3: circuit 5: prefix "
+					  "198.18.5.2/32 is also listed on line 2; it "
+					  "is used once"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:3: circuit 5: prefix "
+					  "198.18.5.3/32 is listed twice; it is used "
+					  "once"),
+			 1);
+	c = &list.v[0];
+	assert_int_equal(c->nprefixes, 3);
+	assert_int_equal(list.nprefixes_v4, 3);
+	assert_string_equal(prefix_format(&c->prefixes[0], buf, sizeof(buf)), "198.18.5.1/32");
+	assert_string_equal(prefix_format(&c->prefixes[1], buf, sizeof(buf)), "198.18.5.2/32");
+	assert_string_equal(prefix_format(&c->prefixes[2], buf, sizeof(buf)), "198.18.5.3/32");
+}
+
+static void test_libreqos_prefixes_across_circuits(void **state)
+{
+	assert_int_equal(parse(LQ_HEADER13 "A,,a1,,,,198.18.0.0/24,,1,1,10,10,\n"
+					   "B,,b1,,,,198.18.1.1,,1,1,10,10,\n"
+					   "A,,a2,,,,198.18.1.0/24,,1,1,10,10,\n"
+					   "B,,b2,,,,198.18.0.0/24,,1,1,10,10,\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:5: circuit B: prefix "
+					  "198.18.0.0/24 is also claimed by circuit A "
+					  "on line 2"),
+			 1);
+	/* a device of B inside a device of A's prefix, on another row of A */
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:3: circuit B: prefix "
+					  "198.18.1.1/32 lies inside 198.18.1.0/24 of "
+					  "circuit A on line 4"),
+			 1);
+}
+
+static void test_libreqos_conflicting_parents(void **state)
+{
+	net = &test_net;
+	assert_int_equal(parse(LQ_HEADER13 "9,,a,,AP1,,198.18.9.1,,1,1,10,10,\n"
+					   "9,,b,,,,198.18.9.2,,1,1,10,10,\n"
+					   "9,,c,,Site A,,198.18.9.3,,1,1,10,10,\n"
+					   "9,,d,,AP1,,198.18.9.4,,1,1,10,10,\n"),
+			 -EINVAL);
+	assert_one_error(4, "circuit 9: Parent Node 'Site A' differs from 'AP1' on line 2");
+
+	/* the first Parent Node named is the circuit's, whichever row names it */
+	capture_begin();
+	assert_int_equal(parse(LQ_HEADER13 "9,,a,,,,198.18.9.1,,1,1,10,10,\n"
+					   "9,,b,,AP1,,198.18.9.2,,1,1,10,10,\n"),
+			 0);
+	assert_string_equal(list.v[0].parent, "AP1");
+	assert_int_equal(list.v[0].node, AP1);
+
+	/* and a name that is not a node, on each row that writes it */
+	capture_begin();
+	customers_free(&list);
+	assert_int_equal(parse(LQ_HEADER13 "9,,a,,AP9,,198.18.9.1,,1,1,10,10,\n"
+					   "9,,b,,AP9,,198.18.9.2,,1,1,10,10,\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 2 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: circuit 9: Parent Node 'AP9' "
+							 "is not a node of the network file "
+							 "network.json"),
+			 1);
+}
+
+static void test_libreqos_differing_rates(void **state)
+{
+	const struct customer *c;
+
+	net = &test_net;
+	assert_int_equal(parse(LQ_HEADER13 "5,,a,,AP1,,198.18.5.1,,2,1,100,10,\n"
+					   "5,,b,,AP1,,198.18.5.2,,2,1,100,10,\n"
+					   "5,,c,,AP1,,198.18.5.3,,4,1,200,10,\n"),
+			 0);
+	/* rates are the first row's, capped once for the circuit, not once a device */
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 2);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_WARN,
+				 "list.csv:4: circuit 5: min/max rates (down 4mbit/200mbit, up "
+				 "1mbit/10mbit) differ from line 2's (down 2mbit/100mbit, up "
+				 "1mbit/10mbit), which the circuit gets"),
+		1);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:2: circuit 5: down ceil "
+							  "100mbit is above node 'AP1' (40mbit): "
+							  "capped"),
+			 1);
+	c = &list.v[0];
+	assert_int_equal(c->down_rate, 2000000ULL);
+	assert_int_equal(c->down_ceil, 40000000ULL);
+	assert_int_equal(c->nprefixes, 3);
+}
+
+static void test_libreqos_uuid_ids(void **state)
+{
+	const struct customer *c;
+
+	assert_int_equal(
+		parse(LQ_HEADER13
+		      "6f1c2b7e-93a4-4d0e-b0c5-2a9f8e7d6c5b,Alice,,,,,198.18.6.1,,1,1,"
+		      "10,10,\n"
+		      "0b6c9a7e-1d2f-4e3a-8b9c-7d6e5f4a3b2c,Bob,,,,,198.18.6.2,,1,1,10,10,\n"
+		      "6f1c2b7e-93a4-4d0e-b0c5-2a9f8e7d6c5b,Alice,,,,,198.18.6.3,,1,1,"
+		      "10,10,\n"),
+		0);
+	assert_int_equal(list.n, 2);
+	assert_string_equal(list.v[0].id, "0b6c9a7e-1d2f-4e3a-8b9c-7d6e5f4a3b2c");
+	c = customers_find(&list, "6f1c2b7e-93a4-4d0e-b0c5-2a9f8e7d6c5b");
+	assert_non_null(c);
+	assert_string_equal(c->name, "Alice");
+	assert_int_equal(c->nprefixes, 2);
+	assert_null(customers_find(&list, "6F1C2B7E-93A4-4D0E-B0C5-2A9F8E7D6C5B"));
+}
+
+static void test_libreqos_bad_values(void **state)
+{
+	assert_int_equal(parse(LQ_HEADER13 ",,,,,,198.18.0.1,,1,1,10,10,\n"
+					   "2,,,,,,198.18.0.2,,,1,10,10,\n"
+					   "3,,,,,,198.18.0.3,,1,1,0,10,\n"
+					   "4,,,,,,198.18.0.4,,60,1,50,10,\n"
+					   "5,,,,,,,,1,1,10,10,\n"
+					   "6,,,,,,,,1,1,10,10,\n"
+					   "6,,,,,,,,1,1,10,10,\n"
+					   "7,,,,,,198.18.0.7,,1,1,10,3gbit,\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 7 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:2: Circuit ID is empty"), 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:3: circuit 2: Download Min Mbps "
+							 "is empty (Mbit/s, such as 100 or 12.5)"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:4: circuit 3: Download Max Mbps "
+							 "'0': zero"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:5: circuit 4: Download Min Mbps "
+					  "60mbit is more than Download Max Mbps 50mbit"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: circuit 5: no IPv4 or IPv6 "
+							 "address; "),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:7: circuit 6: no IPv4 or IPv6 "
+							 "address on any of its rows"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:9: circuit 7: Upload Max Mbps "
+					  "3gbit is more than [shaping] wan_capacity 1gbit"),
+			 1);
+}
+
+/* Without Min columns a circuit is guaranteed 1 Mbit/s, or its Max when that is less. */
+static void test_libreqos_min_columns_optional(void **state)
+{
+	assert_int_equal(parse("Circuit ID,IPv6,Download Max Mbps,Upload Max Mbps\n"
+			       "1,2001:db8:1::/48,100,20\n"
+			       "2,2001:db8:2::/48,0.5,20\n"),
+			 0);
+	assert_int_equal(list.v[0].down_rate, 1000000ULL);
+	assert_int_equal(list.v[0].up_rate, 1000000ULL);
+	assert_int_equal(list.v[1].down_rate, 500000ULL);
+	assert_int_equal(list.v[1].down_ceil, 500000ULL);
+}
+
+static void test_libreqos_missing_columns(void **state)
+{
+	assert_int_equal(parse("Circuit ID,Circuit Name,Download Min Mbps,Upload Min Mbps\n"),
+			 -EINVAL);
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 3 + 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR,
+					  "list.csv:1: the header has no 'Download "
+					  "Max Mbps' column",
+					  "LibreQoS's ShapedDevices.csv"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:1: the header has no 'Upload "
+							 "Max Mbps' column"),
+			 1);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:1: the header has neither an "
+							 "'IPv4' nor an 'IPv6' column"),
+			 1);
+
+	capture_begin();
+	assert_int_equal(parse("Circuit ID,IPv4,circuit id,Download Max Mbps,Upload Max Mbps\n"),
+			 -EINVAL);
+	assert_one_error(1, "column 'Circuit ID' twice (fields 1 and 3)");
+}
+
+/* A long list of devices is shown, not kept: info stops at 256 bytes, whole characters. */
+static void test_libreqos_info_is_short(void **state)
+{
+	char text[16384];
+	size_t len, i;
+
+	len = (size_t)snprintf(text, sizeof(text), LQ_HEADER13);
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"1,,,Gerät Nummer %zu,,,198.18.1.%zu,,1,1,10,10,\n", i,
+					i + 1);
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(list.v[0].nprefixes, 40);
+	assert_true(strlen(list.v[0].info) <= 256);
+	assert_true(strlen(list.v[0].info) >= 250);
+	assert_non_null(strstr(list.v[0].info, "Gerät Nummer 0; Gerät Nummer 1; "));
+	assert_string_equal(list.v[0].info + strlen(list.v[0].info) - 3, "...");
+	assert_int_equal(customer_id_check(list.v[0].info), -ENAMETOOLONG);
+}
+
+/* --- [customers] format -------------------------------------------------- */
+
+static void test_format_auto(void **state)
+{
+	/* by the header: LibreQoS's names Circuit ID, however it is written */
+	cfg.customers_format = CUSTOMERS_AUTO;
+	assert_int_equal(parse("circuit_id,ipv4,DOWNLOAD MAX MBPS,upload-max-mbps\n"
+			       "1,198.18.0.1,10,5\n"
+			       "1,198.18.0.2,10,5\n"),
+			 0);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].nprefixes, 2);
+	customers_free(&list);
+
+	assert_int_equal(parse(HEADER "1,a,198.18.0.1,1,2,1,2\n"), 0);
+	assert_int_equal(list.n, 1);
+	customers_free(&list);
+
+	/* no config: auto */
+	assert_int_equal(customers_parse("list.csv", LQ_HEADER13 "1,,,,,,198.18.0.1,,1,1,10,10,\n",
+					 strlen(LQ_HEADER13 "1,,,,,,198.18.0.1,,1,1,10,10,\n"),
+					 NULL, NULL, &list),
+			 0);
+	assert_int_equal(list.n, 1);
+	assert_string_equal(list.v[0].id, "1");
+	customers_free(&list);
+
+	/* and forced, where the header alone would not tell */
+	cfg.customers_format = CUSTOMERS_LIBREQOS;
+	assert_int_equal(parse("Circuit ID,IPv4,Download Max Mbps,Upload Max Mbps\n"
+			       "1,198.18.0.1,10,5\n"),
+			 0);
+	assert_int_equal(list.n, 1);
+}
+
+static void test_format_forced(void **state)
+{
+	cfg.customers_format = CUSTOMERS_XSHAPER;
+	assert_int_equal(parse(LQ_HEADER13 "1,,,,,,198.18.0.1,,1,1,10,10,\n"), -EINVAL);
+	/* id, prefixes and the four rates */
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 6 + 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR,
+				 "list.csv:1: the header has no 'id' "
+				 "column",
+				 "this header is LibreQoS's ShapedDevices.csv: set [customers] "
+				 "format = libreqos"),
+		1);
+	assert_int_equal(list.n, 0);
+
+	capture_begin();
+	cfg.customers_format = CUSTOMERS_LIBREQOS;
+	assert_int_equal(parse(HEADER "1,a,198.18.0.1,1,2,1,2\n"), -EINVAL);
+	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:1: the header has no 'Circuit "
+							 "ID' column"),
+			 1);
 }
 
 int main(void)
@@ -804,6 +1531,8 @@ int main(void)
 		T(test_overlong_line),
 		T(test_longest_row),
 		T(test_bad_ids),
+		T(test_id_check),
+		T(test_id_order),
 		T(test_duplicate_ids_name_both_lines),
 		T(test_equal_prefixes_are_errors),
 		T(test_nested_prefixes_warn),
@@ -819,6 +1548,25 @@ int main(void)
 		T(test_load_from_file),
 		T(test_load_only_regular_files),
 		T(test_example_list),
+		T(test_parent_column),
+		T(test_unknown_parent),
+		T(test_parent_caps_ceil_and_rate),
+		T(test_libreqos_13_columns),
+		T(test_libreqos_15_and_16_columns),
+		T(test_libreqos_short_rows),
+		T(test_libreqos_multi_device_circuit),
+		T(test_libreqos_address_lists),
+		T(test_libreqos_same_prefix_in_one_circuit),
+		T(test_libreqos_prefixes_across_circuits),
+		T(test_libreqos_conflicting_parents),
+		T(test_libreqos_differing_rates),
+		T(test_libreqos_uuid_ids),
+		T(test_libreqos_bad_values),
+		T(test_libreqos_min_columns_optional),
+		T(test_libreqos_missing_columns),
+		T(test_libreqos_info_is_short),
+		T(test_format_auto),
+		T(test_format_forced),
 	};
 #undef T
 
