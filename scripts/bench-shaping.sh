@@ -42,21 +42,8 @@ rm -f "$acc" "$pps" "$md"
 suffix=b$(printf '%x' $$ | tail -c 5)
 failed=()
 
-cleanup() {
-	local rc=$?
-	# a second Ctrl-C (or timeout passing one on) must not cut this short
-	trap - EXIT
-	trap '' INT TERM
-	disown -a
-	tp_servers_stop
-	backend_stop
-	testbed_down
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck disable=SC2016 # expanded at exit
+backend_cleanup_on_exit 'tp_servers_stop; rm -rf "$work"'
 
 [ "$(id -u)" -eq 0 ] || {
 	echo "bench-shaping: needs root" >&2

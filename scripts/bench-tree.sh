@@ -40,6 +40,8 @@ SWEEP_QPC="1 2 4 8 16 32"
 MD=build/bench/tree.md
 PNG=docs/bench-tree.png
 
+. scripts/lib-bench.sh
+
 [ "$(id -u)" -eq 0 ] || { echo "bench-tree: needs root" >&2; exit 1; }
 [ -x "$TOOL" ] || make -s "$TOOL"
 mkdir -p build/bench docs
@@ -65,10 +67,6 @@ for dev in lan0 wan0; do
 done
 nsrun() {
 	nsenter --net="/run/netns/$NS" "$@"
-}
-
-now() {
-	date +%s.%N
 }
 
 # teardown: remove both trees and wait for the kernel to be done with them
@@ -119,22 +117,22 @@ batch() {
 time_tc() {
 	local s e
 	batch "$1" >"$TMP/batch"
-	s=$(now)
+	s=$(bench_now)
 	nsrun tc -batch "$TMP/batch" >/dev/null
-	e=$(now)
+	e=$(bench_since "$s")
 	teardown
-	echo "$e - $s" | bc
+	echo "$e"
 }
 
 # apply PLANFILE TREES: tree_tool on both interfaces; prints
 # "seconds messages added changed removed" (the counts of lan0)
 apply() {
 	local s e out
-	s=$(now)
+	s=$(bench_now)
 	out=$(nsrun "$TOOL" apply --plan "$1" --txqs "$2" --capacity 10g --default-rate 1m \
 		lan0 down wan0 up)
-	e=$(now)
-	echo "$(echo "$e - $s" | bc) $(sed -n 's/^total messages=\([0-9]*\).*/\1/p' <<<"$out")" \
+	e=$(bench_since "$s")
+	echo "$e $(sed -n 's/^total messages=\([0-9]*\).*/\1/p' <<<"$out")" \
 		"$(sed -nE 's/^lan0 added=([0-9]+) changed=([0-9]+) removed=([0-9]+).*/\1 \2 \3/p' <<<"$out")"
 }
 
@@ -147,16 +145,8 @@ time_xs() {
 	echo "${r% * * *}"
 }
 
-ratio() {
-	echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'
-}
-
-secs() {
-	printf '%.2f' "$1"
-}
-
-LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench-tree: $(uname -r), $(nproc) CPUs, load $LOAD"
+LOAD=$(bench_load)
+echo "bench-tree: $(bench_machine)"
 teardown
 : >"$TMP/data"
 rows=""
@@ -165,18 +155,18 @@ for n in $SIZES; do
 	t_tc=$(time_tc "$n")
 	read -r t_x1 m_x1 <<<"$(time_xs "$n" "$CPUS")"
 	read -r t_xq m_xq <<<"$(time_xs "$n" $((CPUS * QPC)))"
-	echo "  tc -batch $(secs "$t_tc") s, xshaper qpc=1 $(secs "$t_x1") s ($m_x1 messages)," \
-		"qpc=$QPC $(secs "$t_xq") s ($m_xq messages)"
+	echo "  tc -batch $(bench_secs "$t_tc") s, xshaper qpc=1 $(bench_secs "$t_x1") s ($m_x1 messages)," \
+		"qpc=$QPC $(bench_secs "$t_xq") s ($m_xq messages)"
 	echo "$n $t_tc $t_x1 $t_xq" >>"$TMP/data"
-	rows+="| $n | $(secs "$t_tc") | $(secs "$t_x1") | $(ratio "$t_x1" "$t_tc") | $(secs "$t_xq") | $(ratio "$t_xq" "$t_tc") |"$'\n'
+	rows+="| $n | $(bench_secs "$t_tc") | $(bench_secs "$t_x1") | $(bench_ratio "$t_x1" "$t_tc") | $(bench_secs "$t_xq") | $(bench_ratio "$t_xq" "$t_tc") |"$'\n'
 done
 
 echo "bench-tree: queues_per_cpu at $SWEEP_N customers"
 sweep=""
 for q in $SWEEP_QPC; do
 	read -r t m <<<"$(time_xs "$SWEEP_N" $((CPUS * q)))"
-	echo "  qpc=$q: $(secs "$t") s"
-	sweep+="| $q | $((CPUS * q)) | $((SWEEP_N / (CPUS * q))) | $(secs "$t") |"$'\n'
+	echo "  qpc=$q: $(bench_secs "$t") s"
+	sweep+="| $q | $((CPUS * q)) | $((SWEEP_N / (CPUS * q))) | $(bench_secs "$t") |"$'\n'
 done
 
 echo "bench-tree: reload with 1% churn at $CHURN_N customers (qpc=$QPC)"
@@ -190,11 +180,11 @@ awk -v n="$CHURN_N" -v t="$trees" '
 	END { for (j = 0; j < int(n / 300); j++)
 		printf "%d %d %d 5m 10m\n", 900000 + j, j % t, 40000 + j }' "$TMP/plan" >"$TMP/churn"
 read -r t_churn m_churn c_add c_chg c_rm <<<"$(apply "$TMP/churn" "$trees")"
-s=$(now)
+s=$(bench_now)
 teardown
-t_stop=$(echo "$(now) - $s" | bc)
-echo "  build $(secs "$t_build") s, unchanged $(secs "$t_noop") s ($m_noop messages)," \
-	"churn $(secs "$t_churn") s ($m_churn messages), stop $(secs "$t_stop") s"
+t_stop=$(bench_since "$s")
+echo "  build $(bench_secs "$t_build") s, unchanged $(bench_secs "$t_noop") s ($m_noop messages)," \
+	"churn $(bench_secs "$t_churn") s ($m_churn messages), stop $(bench_secs "$t_stop") s"
 
 {
 	echo "## Tree build: xshaper against tc -batch"
@@ -225,10 +215,10 @@ echo "  build $(secs "$t_build") s, unchanged $(secs "$t_noop") s ($m_noop messa
 	echo
 	echo "| run | messages | seconds |"
 	echo "| --- | ---: | ---: |"
-	echo "| full build | $m_build | $(secs "$t_build") |"
-	echo "| same customers again | $m_noop | $(secs "$t_noop") |"
-	echo "| 1% churn: $c_rm gone, $c_add new, $c_chg rate changes (each interface) | $m_churn | $(secs "$t_churn") |"
-	echo "| stop (delete both roots) | 2 | $(secs "$t_stop") |"
+	echo "| full build | $m_build | $(bench_secs "$t_build") |"
+	echo "| same customers again | $m_noop | $(bench_secs "$t_noop") |"
+	echo "| 1% churn: $c_rm gone, $c_add new, $c_chg rate changes (each interface) | $m_churn | $(bench_secs "$t_churn") |"
+	echo "| stop (delete both roots) | 2 | $(bench_secs "$t_stop") |"
 	echo
 	echo "### Where the kernel time goes"
 	echo

@@ -25,22 +25,9 @@ export SHAPER=${SHAPER:-xshaper}
 
 TP_DURATION=${DEMO_SECONDS:-5}
 
-demo_cleanup() {
-	local rc=$?
-	# a second Ctrl-C (or timeout passing one on) must not cut this short
-	trap - EXIT
-	trap '' INT TERM
-	# clients of an interrupted run die with the namespaces, unreported
-	disown -a
-	tp_servers_stop
-	backend_stop
-	testbed_down
-	rm -rf "${work:-}"
-	exit "$rc"
-}
-trap demo_cleanup EXIT
+# shellcheck disable=SC2016 # expanded at exit
+backend_cleanup_on_exit 'tp_servers_stop; rm -rf "${work:-}"'
 trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT
-trap 'exit 143' TERM
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (network namespaces)" >&2
@@ -100,6 +87,8 @@ for n in s["nodes"]:
 	awk -F'\t' '$1 == "customer" { under[$3] = under[$3] " " $2 }
 		$1 == "node" { printf "node %s: %dM down, %dM up, customers:%s\n", $3,
 			$4 / 1e6, $5 / 1e6, ($2 in under ? under[$2] : " none of its own") }' "$nodes"
+else
+	echo "SHAPER=$SHAPER has no nodes: the AP of conf/demo-network.json caps nobody here"
 fi
 
 for dir in down up; do

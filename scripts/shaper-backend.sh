@@ -12,6 +12,7 @@
 #   source scripts/shaper-backend.sh      (after testbed_up)
 #   backend_start SUFFIX CUSTOMERS.csv [INI]
 #   backend_stop
+#   backend_cleanup_on_exit [COMMANDS]    for scripts that own a testbed
 #
 # xshaper runs inside the box namespace by nsenter --net only (ip netns exec
 # would hide /sys/fs/bpf, where it pins its maps), from the directory of
@@ -121,4 +122,29 @@ backend_stop() {
 	esac
 	BACKEND_RUNNING="" BACKEND_INI="" BACKEND_OWN_INI=""
 	return 0
+}
+
+# backend_cleanup_on_exit [COMMANDS]: on any exit of the script (the end,
+# an error, Ctrl-C, TERM) stop the shaper, run COMMANDS (a string,
+# evaluated then) and remove the testbed (scripts/testbed.sh), keeping the
+# exit status. Set a trap on INT after it to say more on Ctrl-C.
+backend_cleanup_on_exit() {
+	BACKEND_CLEANUP=${1:-}
+	trap backend_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+backend_cleanup() {
+	local rc=$?
+	# a second Ctrl-C (or timeout passing one on) must not cut this short
+	trap - EXIT
+	trap '' INT TERM
+	# clients of an interrupted run die with the namespaces, unreported
+	disown -a
+	# the shaper first: COMMANDS may remove its INI
+	backend_stop
+	eval "$BACKEND_CLEANUP"
+	testbed_down
+	exit "$rc"
 }
