@@ -15,7 +15,8 @@
 #   - QUICK=1 (passed through) means a short smoke run;
 #   - runs at most BENCH_TIMEOUT seconds (default 1800).
 #
-#   scripts/bench.sh [NAME...]    only these (default: all)
+#   scripts/bench.sh [NAME...]    only these (default: all); the sections of
+#                                 the others stay as docs/BENCHMARKS.md has them
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -23,15 +24,17 @@ export BENCH_OUT=$TOP/build/bench BENCH_DOCS=$TOP/docs QUICK=${QUICK:-0}
 DOC=$BENCH_DOCS/BENCHMARKS.md
 mkdir -p "$BENCH_OUT" "$BENCH_DOCS"
 
+all=()
+for s in scripts/bench-*.sh; do
+	[ -e "$s" ] || continue
+	n=${s#scripts/bench-}
+	all+=("${n%.sh}")
+done
 names=()
 if [ $# -gt 0 ]; then
 	names=("$@")
 else
-	for s in scripts/bench-*.sh; do
-		[ -e "$s" ] || continue
-		n=${s#scripts/bench-}
-		names+=("${n%.sh}")
-	done
+	names=("${all[@]}")
 fi
 
 # Ctrl-C: the running benchmark cleans up after itself; then stop, and
@@ -41,6 +44,18 @@ trap 'interrupted=1' INT TERM
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A rc secs
+# The benchmarks not run this time whose sections the document has: kept,
+# with their rows of its table, in the order of scripts/bench-*.sh.
+kept=()
+for n in "${all[@]}"; do
+	[[ " ${names[*]} " == *" $n "* ]] && continue
+	grep -qxF "<a id=\"$n\"></a>" "$DOC" 2>/dev/null && kept+=("$n")
+done
+# doc_row KEY: the value of KEY in the document's machine table
+doc_row() {
+	sed -n "s/^| $1 | \(.*\) |\$/\1/p" "$DOC" 2>/dev/null | head -1
+}
+kept_from="$(doc_row date); $(doc_row machine), kernel $(doc_row kernel)"
 for n in "${names[@]}"; do
 	s=scripts/bench-$n.sh
 	rm -f "$BENCH_OUT/$n.md"
@@ -84,7 +99,40 @@ machine() {
 	# other work on the machine moves the numbers: say how busy it was
 	echo "| load average (1, 5, 15 min) | before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg) |"
 	[ "$QUICK" != 1 ] || echo "| mode | QUICK=1: smoke run, short measurements |"
+	[ ${#kept[@]} -eq 0 ] || echo "| this run | ${names[*]}; ${kept[*]} kept from the document of $kept_from |"
 }
+
+# kept_row NAME, kept_section NAME: what the document has of NAME (its
+# section: from after its anchor to the next anchor, blank lines trimmed)
+kept_row() {
+	grep -F "| [$1](#$1) |" "$DOC" | head -1
+}
+
+kept_section() {
+	awk -v a="<a id=\"$1\"></a>" '
+		$0 == a { on = 1; next }
+		on && /^<a id="/ { exit }
+		on { line[++n] = $0 }
+		END {
+			for (i = 1; i <= n && line[i] == ""; i++) ;
+			for (j = n; j >= i && line[j] == ""; j--) ;
+			for (; i <= j; i++) print line[i]
+		}' "$DOC"
+}
+
+# in_run NAME: NAME was run this time
+in_run() {
+	[[ " ${names[*]} " == *" $1 "* ]]
+}
+
+# the document's order: scripts/bench-*.sh, then what was asked for that is not one
+order=()
+for n in "${all[@]}"; do
+	if in_run "$n" || [[ " ${kept[*]} " == *" $n "* ]]; then order+=("$n"); fi
+done
+for n in "${names[@]}"; do
+	[[ " ${all[*]} " == *" $n "* ]] || order+=("$n")
+done
 
 {
 	echo "<!-- SPDX-License-Identifier: GPL-2.0-only -->"
@@ -95,14 +143,22 @@ machine() {
 	echo
 	echo "| benchmark | result | time |"
 	echo "|---|---|---:|"
-	for n in "${names[@]}"; do
+	for n in "${order[@]}"; do
+		if ! in_run "$n"; then
+			kept_row "$n"
+			continue
+		fi
 		if [ "${rc[$n]}" -eq 0 ]; then r=ok; else r="**failed** (exit ${rc[$n]})"; fi
 		echo "| [$n](#$n) | $r | ${secs[$n]} s |"
 	done
-	for n in "${names[@]}"; do
+	for n in "${order[@]}"; do
 		echo
 		echo "<a id=\"$n\"></a>"
 		echo
+		if ! in_run "$n"; then
+			kept_section "$n"
+			continue
+		fi
 		if [ -s "$BENCH_OUT/$n.md" ]; then
 			cat "$BENCH_OUT/$n.md"
 		else
