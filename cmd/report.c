@@ -309,14 +309,14 @@ struct stats_view {
 };
 
 /*
- * stats ID...: keep only those customers (names the ids as given) and say
- * which ids are nobody's.
+ * stats ID...: keep only those customers (ids exactly as given) and say
+ * which ids are nobody's: -ENOENT then.
  */
-static void keep_ids(struct stats_view *v, char **ids, int nids)
+static int keep_ids(struct stats_view *v, char **ids, int nids)
 {
 	bool found[nids];
 	size_t i, k = 0;
-	int j;
+	int j, err = 0;
 
 	for (j = 0; j < nids; j++)
 		found[j] = false;
@@ -324,7 +324,7 @@ static void keep_ids(struct stats_view *v, char **ids, int nids)
 		bool keep = false;
 
 		for (j = 0; j < nids; j++)
-			if (!customer_id_cmp(ids[j], v->customers[i]->id))
+			if (!strcmp(ids[j], v->customers[i]->id))
 				keep = found[j] = true;
 		if (keep)
 			v->customers[k++] = v->customers[i];
@@ -332,10 +332,10 @@ static void keep_ids(struct stats_view *v, char **ids, int nids)
 	v->n = k;
 	for (j = 0; j < nids; j++)
 		if (!found[j]) {
-			pr_warn("stats: no customer ");
-			text_fputs(ids[j], stderr);
-			fprintf(stderr, " is shaped\n");
+			pr_err("stats: no such customer '%s' is shaped\n", ids[j]);
+			err = -ENOENT;
 		}
+	return err;
 }
 
 static void stats_prometheus(const struct stats_view *v)
@@ -718,7 +718,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 	if (err)
 		goto out;
 	if (optind < argc) {
-		keep_ids(&v, argv + optind, argc - optind);
+		if (keep_ids(&v, argv + optind, argc - optind))
+			ret = XS_EXIT_INVALID;
 		v.nnodes = 0;
 	}
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
@@ -733,7 +734,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 		stats_prometheus(&v);
 	else
 		stats_text(&v, optind < argc);
-	ret = XS_EXIT_OK;
+	if (ret != XS_EXIT_INVALID)
+		ret = XS_EXIT_OK;
 out:
 	free(v.is[0].v);
 	free(v.is[1].v);
@@ -955,11 +957,6 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		pl = placements_by_classid(&placed, m.customer.classid);
 		printf("%s: customer ", m.address_text);
 		text_fputs(pl ? pl->id : "?", stdout);
-		if (pl && pl->name[0]) {
-			printf(" (");
-			text_fputs(pl->name, stdout);
-			printf(")");
-		}
 		node_path(&placed, pl, path, sizeof(path));
 		if (path[0]) {
 			printf(", node ");

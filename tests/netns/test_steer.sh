@@ -116,7 +116,7 @@ check_eq "lookup and stats --json agree on every customer's place" \
 	"1001 ${CPU[1001]} ${CLS[1001]},1002 ${CPU[1002]} ${CLS[1002]},1003 ${CPU[1003]} ${CLS[1003]}" \
 	"$(xs stats --json --interval 0 | python3 -c '
 import json, sys
-print(",".join("%d %d %s" % (c["id"], c["cpu"], c["down"]["classid"])
+print(",".join("%d %d %s" % (int(c["id"]), c["cpu"], c["down"]["classid"])
                for c in json.load(sys.stdin)["customers"]))')"
 
 # ---- traffic: each customer on its CPU, in its class, both directions
@@ -224,7 +224,7 @@ check "lookup: $mover in another class (${CLS[$mover]} -> $cls)" test "$cls" != 
 check_eq "stats --json: the listed customers, all on CPU 0" "1001 0,$mover 0" \
 	"$(xs stats --json --interval 0 | python3 -c '
 import json, sys
-print(",".join("%d %d" % (c["id"], c["cpu"]) for c in sorted(json.load(sys.stdin)["customers"], key=lambda c: c["id"])))')"
+print(",".join("%d %d" % (int(c["id"]), c["cpu"]) for c in sorted(json.load(sys.stdin)["customers"], key=lambda c: int(c["id"]))))')"
 customer_traffic "$mover moved" "$(addr_of "$mover")"
 check_eq "removed customer $leaver: its class ${CLS[$leaver]} is gone" "" \
 	"$(box tc class show dev lan classid "${CLS[$leaver]}")"

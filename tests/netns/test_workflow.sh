@@ -115,7 +115,7 @@ wf_settled "after CPU 1 came back"
 cp "$WF_CSV" "$WF_DIR/saved.csv"
 printf '9,"caf\xe9 ""9"" \\ x",198.19.1.9,1mbit,2mbit,1mbit,2mbit\n' >>"$WF_CSV"
 check "a Latin-1 name loads" xs -q reload
-check "stats --json stays valid UTF-8 JSON" python3 -c 'import json,sys; s=json.loads(sys.stdin.buffer.read().decode("utf-8")); assert any(c["id"] == 9 and c["name"].startswith("caf\ufffd \"9\"") for c in s["customers"])' < <(xs stats --json --interval 0)
+check "stats --json stays valid UTF-8 JSON" python3 -c 'import json,sys; s=json.loads(sys.stdin.buffer.read().decode("utf-8")); assert any(c["id"] == "9" and c["name"].startswith("caf\ufffd \"9\"") for c in s["customers"])' < <(xs stats --json --interval 0)
 check "stats --prometheus stays valid" python3 "$XS_TOP/tests/netns/promcheck.py" < <(xs stats --prometheus)
 cp "$WF_DIR/saved.csv" "$WF_CSV"
 xs -q reload

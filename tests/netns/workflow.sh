@@ -99,6 +99,23 @@ print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
 	check_eq "$what: every customer has its classes" 0 "$missing"
 }
 
+# wf_dangling: how many prefixes of the trie point at a class that is
+# missing on lan or wan (the data path's invariant at any moment, a run
+# killed half-way included; stats shows the placements the run intended)
+wf_dangling() {
+	local have
+	have=$({ box tc class show dev lan; box tc class show dev wan; } |
+		awk '$1 == "class" { print $3 }' | sort | uniq -d | tr '\n' ' ')
+	bpftool -j map dump pinned "$WF_BPFFS/xs_prefixes" | HAVE=$have python3 -c '
+import json, os, sys
+have = set(os.environ["HAVE"].split())
+n = 0
+for e in json.load(sys.stdin):
+    c = e["formatted"]["value"]["classid"]
+    n += "%x:%x" % (c >> 16, c & 0xffff) not in have
+print(n)'
+}
+
 # wf_lookup ADDRESS: the customer id an address maps to, or "none"
 wf_lookup() {
 	local out
