@@ -1242,6 +1242,16 @@ static void test_diff_errors(void **state)
 }
 
 /* The placements of a plan of specs, as plan_save would write them (sorted by kind, then id). */
+/* As plan_load sorts them: by kind, then id. */
+static int placement_order(const void *a, const void *b)
+{
+	const struct placement *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->kind == PLAN_CUSTOMER ? customer_id_cmp(x->id, y->id) : strcmp(x->id, y->id);
+}
+
 static void placements_of(const struct spec *v, size_t n, struct placement *out,
 			  struct placements *placed)
 {
@@ -1263,6 +1273,7 @@ static void placements_of(const struct spec *v, size_t n, struct placement *out,
 			};
 		}
 	}
+	qsort(out, k, sizeof(*out), placement_order);
 	placed->v = out;
 	placed->n = k;
 }
