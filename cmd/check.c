@@ -111,7 +111,7 @@ static void print_hierarchy(const struct plan *plan)
 		return;
 	for (i = 0; i < plan->nnodes; i++)
 		per_level[plan->classes[i].depth < NETWORK_MAX_DEPTH ? plan->classes[i].depth
-								    : NETWORK_MAX_DEPTH]++;
+								     : NETWORK_MAX_DEPTH]++;
 	for (i = plan->nnodes; i < plan->n; i++) {
 		if (plan->classes[i].parent == PLAN_NONE)
 			unparented++;
