@@ -336,6 +336,31 @@ static int keep_ids(struct stats_view *v, char **ids, int nids)
 	return err;
 }
 
+/* The series of metric m of a customer's or a node's class, one per direction. */
+static void prom_class(const struct stats_view *v, const struct metric *m,
+		       const struct placement *a)
+{
+	uint32_t classid = xs_classid(a->txq, a->minor);
+	bool node = a->kind == PLAN_NODE;
+	unsigned int k;
+	enum xs_dir d;
+
+	for_each_role(k, d) {
+		const struct class_stats *s = find_class(&v->is[d], classid);
+
+		if (!s)
+			continue;
+		printf("xshaper_%s_%s{%s=\"", node ? "node" : "customer", m->name,
+		       node ? "node" : "id");
+		prom_label(a->id);
+		if (!node) {
+			printf("\",name=\"");
+			prom_label(a->name);
+		}
+		printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d), metric_value(s, m));
+	}
+}
+
 static void stats_prometheus(const struct stats_view *v)
 {
 	const struct metric *m;
@@ -345,42 +370,14 @@ static void stats_prometheus(const struct stats_view *v)
 	for (m = class_metrics; m < class_metrics + sizeof(class_metrics) / sizeof(*m); m++) {
 		printf("# HELP xshaper_customer_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_customer_%s %s\n", m->name, m->type);
-		for (i = 0; i < v->n; i++) {
-			const struct placement *a = v->customers[i];
-			uint32_t classid = xs_classid(a->txq, a->minor);
-
-			for_each_role(k, d) {
-				const struct class_stats *s = find_class(&v->is[d], classid);
-
-				if (!s)
-					continue;
-				printf("xshaper_customer_%s{id=\"", m->name);
-				prom_label(a->id);
-				printf("\",name=\"");
-				prom_label(a->name);
-				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
-				       metric_value(s, m));
-			}
-		}
+		for (i = 0; i < v->n; i++)
+			prom_class(v, m, v->customers[i]);
 		if (v->nnodes) {
 			printf("# HELP xshaper_node_%s %s\n", m->name, m->help);
 			printf("# TYPE xshaper_node_%s %s\n", m->name, m->type);
 		}
-		for (i = 0; i < v->nnodes; i++) {
-			const struct placement *a = v->nodes[i];
-			uint32_t classid = xs_classid(a->txq, a->minor);
-
-			for_each_role(k, d) {
-				const struct class_stats *s = find_class(&v->is[d], classid);
-
-				if (!s)
-					continue;
-				printf("xshaper_node_%s{node=\"", m->name);
-				prom_label(a->id);
-				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
-				       metric_value(s, m));
-			}
-		}
+		for (i = 0; i < v->nnodes; i++)
+			prom_class(v, m, v->nodes[i]);
 		printf("# HELP xshaper_default_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_default_%s %s\n", m->name, m->type);
 		for_each_role(k, d) {
