@@ -268,7 +268,7 @@ static uint64_t metric_value(const struct class_stats *s, const struct metric *m
 static void node_path(const struct placements *placed, const struct placement *pl, char *buf,
 		      size_t len)
 {
-	const char *names[NETWORK_MAX_DEPTH + 1];
+	const char *names[NETWORK_MAX_DEPTH + 1] = { NULL };
 	size_t n = 0, used = 0;
 
 	buf[0] = '\0';
@@ -278,14 +278,12 @@ static void node_path(const struct placements *placed, const struct placement *p
 			names[n++] = pl->id;
 	}
 	while (n-- > 0 && used < len)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n],
-					 n ? " / " : "");
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n], n ? " / " : "");
 }
 
-
 /* The path of a node itself: its ancestors' names and its own. */
-static void node_full_path(const struct placements *placed, const struct placement *pl,
-			   char *buf, size_t len)
+static void node_full_path(const struct placements *placed, const struct placement *pl, char *buf,
+			   size_t len)
 {
 	size_t used;
 
@@ -563,9 +561,11 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 		text_escape(id, sizeof(id), a->id, strlen(a->id));
 		node_path(&v->placed, a, path, sizeof(path));
 		/* the name column: what it hangs under */
-		text_escape(name, sizeof(name), path[0] ? path : "(top)", strlen(path[0] ? path : "(top)"));
+		text_escape(name, sizeof(name), path[0] ? path : "(top)",
+			    strlen(path[0] ? path : "(top)"));
 		for_each_role(k, d)
-			print_class_text(id, name, role_direction(d), find_class(&v->is[d], classid));
+			print_class_text(id, name, role_direction(d),
+					 find_class(&v->is[d], classid));
 	}
 	for_each_role(k, d)
 		for (i = 0; i < v->is[d].n; i++) {
@@ -698,8 +698,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 	}
 	for (i = optind; i < argc; i++) {
 		if (customer_id_check(argv[i])) {
-			pr_err("stats: '%s' is not a customer id (1 to %d bytes of text)\n", argv[i],
-			       CUSTOMER_ID_MAX);
+			pr_err("stats: '%s' is not a customer id (1 to %d bytes of text)\n",
+			       argv[i], CUSTOMER_ID_MAX);
 			return XS_EXIT_INVALID;
 		}
 	}
@@ -844,11 +844,10 @@ int cmd_status(const char *config, int argc, char **argv)
 		       "\"seconds\":%.3f},\"lookup_table\":{\"chunks\":%zu,\"capacity\":%zu,"
 		       "\"trie_entries\":%zu},\"problems\":[",
 		       cfg.queues_per_cpu, config_txqs(&cfg), n, nodes,
-		       (unsigned long long)st.started,
-		       (unsigned long long)st.last_reload.time, st.last_reload.added,
-		       st.last_reload.removed, st.last_reload.changed, st.last_reload.moved,
-		       st.last_reload.unchanged, st.last_reload.msec / 1000.0, tu.chunks,
-		       tu.capacity, tu.fallbacks);
+		       (unsigned long long)st.started, (unsigned long long)st.last_reload.time,
+		       st.last_reload.added, st.last_reload.removed, st.last_reload.changed,
+		       st.last_reload.moved, st.last_reload.unchanged, st.last_reload.msec / 1000.0,
+		       tu.chunks, tu.capacity, tu.fallbacks);
 		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 			printf("%s{\"repairable\":%s,\"text\":", i ? "," : "",
 			       p.v[i].repairable ? "true" : "false");
@@ -908,12 +907,11 @@ int cmd_status(const char *config, int argc, char **argv)
 		}
 	}
 	if (!json) {
-		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++)
-		{
+		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 			printf("problem: ");
 			text_fputs(p.v[i].text, stdout);
-			printf(" (%s)\n", p.v[i].repairable ? "reload repairs it"
-							    : "the operator's to fix");
+			printf(" (%s)\n",
+			       p.v[i].repairable ? "reload repairs it" : "the operator's to fix");
 		}
 		if (p.n > XS_PROBLEMS_KEPT)
 			printf("problem: ... and %u more\n", p.n - XS_PROBLEMS_KEPT);
@@ -962,8 +960,8 @@ int cmd_lookup(const char *config, int argc, char **argv)
 			printf(", node ");
 			text_fputs(path, stdout);
 		}
-		printf(", prefix %s, cpu %u, txq %u, classid %s%s\n", m.prefix_text,
-		       m.customer.cpu, m.customer.txq, m.classid_text,
+		printf(", prefix %s, cpu %u, txq %u, classid %s%s\n", m.prefix_text, m.customer.cpu,
+		       m.customer.txq, m.classid_text,
 		       m.via_trie ? " (from the LPM trie: the lookup table is full here)" : "");
 		ret = XS_EXIT_OK;
 	}
