@@ -952,6 +952,11 @@ int cmd_lookup(const char *config, int argc, char **argv)
 		pl = placements_by_classid(&placed, m.customer.classid);
 		printf("%s: customer ", m.address_text);
 		text_fputs(pl ? pl->id : "?", stdout);
+		if (pl && pl->name[0]) {
+			printf(" (");
+			text_fputs(pl->name, stdout);
+			printf(")");
+		}
 		node_path(&placed, pl, path, sizeof(path));
 		if (path[0]) {
 			printf(", node ");

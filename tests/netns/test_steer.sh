@@ -108,9 +108,9 @@ check "lookup: the customers are on both CPUs (1001 on ${CPU[1001]}, 1002 on ${C
 	test "$(printf '%s\n' "${CPU[@]}" | sort -u | paste -sd,)" = 0,1
 check "lookup: three classes (${CLS[*]})" test "$(printf '%s\n' "${CLS[@]}" | sort -u | wc -l)" = 3
 check_eq "lookup of an address in a /24 names the customer and prefix" \
-	"198.19.2.20: customer 1002, prefix 198.19.2.0/24, cpu ${CPU[1002]}" \
+	"198.19.2.20: customer 1002 (two), prefix 198.19.2.0/24, cpu ${CPU[1002]}" \
 	"$(xs lookup 198.19.2.20 | sed 's/, txq.*//')"
-check_eq "lookup of the IPv6 /56" "2001:db8:101::10: customer 1001, prefix 2001:db8:101::/56, cpu ${CPU[1001]}" \
+check_eq "lookup of the IPv6 /56" "2001:db8:101::10: customer 1001 (one), prefix 2001:db8:101::/56, cpu ${CPU[1001]}" \
 	"$(xs lookup 2001:db8:101::10 | sed 's/, txq.*//')"
 check_eq "lookup and stats --json agree on every customer's place" \
 	"1001 ${CPU[1001]} ${CLS[1001]},1002 ${CPU[1002]} ${CLS[1002]},1003 ${CPU[1003]} ${CLS[1003]}" \
