@@ -1421,7 +1421,6 @@ static int build_list(struct parser *ps, struct customer_list *out)
 	struct customer *v = malloc((ps->nrows ? ps->nrows : 1) * sizeof(*v));
 	size_t i, j, m = 0;
 	unsigned int k;
-	int err = -ENOMEM;
 
 	if (!v)
 		return -ENOMEM;
@@ -1463,7 +1462,7 @@ fail:
 		customer_release(&v[i]);
 	free(v);
 	out->nprefixes_v4 = out->nprefixes_v6 = 0;
-	return err;
+	return -ENOMEM;
 }
 
 static void parser_free(struct parser *ps)
