@@ -26,7 +26,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf libnl-3.0 libnl-route-3.0
+PKGS := libbpf libnl-3.0 libnl-route-3.0 jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -58,6 +58,8 @@ TEST_HELPERS := $(wildcard tests/unit/helpers.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB := $(wildcard common/*.c conf/*.c)
+# conf/network.c reads JSON with jansson
+FUZZ_LIBS = -liniparser $(shell pkg-config --libs jansson 2>/dev/null)
 
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -118,7 +120,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< $(FUZZ_LIB) -liniparser -o $@
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< $(FUZZ_LIB) $(FUZZ_LIBS) -o $@
 
 test: all $(TEST_BINS) $(BENCH_BINS)
 	$(Q)tests/run.sh

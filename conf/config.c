@@ -75,6 +75,13 @@ const struct enum_val unknown_policies[] = {
 	{},
 };
 
+const struct enum_val customers_formats[] = {
+	{ "auto", CUSTOMERS_AUTO },
+	{ "xshaper", CUSTOMERS_XSHAPER },
+	{ "libreqos", CUSTOMERS_LIBREQOS },
+	{},
+};
+
 const struct enum_val role_names[] = {
 	{ "wan", XS_WAN },
 	{ "lan", XS_LAN },
@@ -100,6 +107,11 @@ const char *leaf_qdisc_name(enum leaf_qdisc leaf)
 const char *unknown_policy_name(enum xs_unknown unknown)
 {
 	return enum_name(unknown_policies, unknown);
+}
+
+const char *customers_format_name(enum customers_format format)
+{
+	return enum_name(customers_formats, format);
 }
 
 const char *role_name(enum xs_dir dir)
@@ -381,6 +393,8 @@ void config_defaults(struct xs_config *cfg)
 	cfg->lookup_chunks = XS_TBL_DEFAULT_CHUNKS;
 	cfg->max_removed = 10;
 	cfg->max_removed_percent = true;
+	cfg->customers_format = CUSTOMERS_AUTO;
+	cfg->network_file[0] = '\0'; /* no hierarchy: every customer under the root class */
 }
 
 /* Messages of one kind shown so far, and the lines of those that were not. */
@@ -645,17 +659,12 @@ static int key_unknown(struct load_ctx *ctx, const char *val, char *why)
 	return 0;
 }
 
-/* A relative list path starts at the INI file's directory, not at cwd (cron). */
-static int key_customers_file(struct load_ctx *ctx, const char *val, char *why)
+/* A relative input path starts at the INI file's directory, not at cwd (cron). */
+static int parse_input_path(struct load_ctx *ctx, const char *val, char *dst, char *why)
 {
 	const char *slash = strrchr(ctx->path, '/');
-	char *dst = ctx->cfg->customers_file;
 	int len;
 
-	if (!*val) {
-		snprintf(why, WHY_LEN, "empty");
-		return -EINVAL;
-	}
 	if (val[0] == '/' || !slash)
 		len = snprintf(dst, PATH_MAX, "%s", val);
 	else
@@ -665,6 +674,35 @@ static int key_customers_file(struct load_ctx *ctx, const char *val, char *why)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int key_customers_file(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (!*val) {
+		snprintf(why, WHY_LEN, "empty");
+		return -EINVAL;
+	}
+	return parse_input_path(ctx, val, ctx->cfg->customers_file, why);
+}
+
+static int key_customers_format(struct load_ctx *ctx, const char *val, char *why)
+{
+	unsigned int v;
+
+	if (parse_enum(ctx, val, customers_formats, &v, why))
+		return -EINVAL;
+	ctx->cfg->customers_format = (enum customers_format)v;
+	return 0;
+}
+
+/* Empty, as by default: no node tree, every customer hangs from the root class. */
+static int key_network_file(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (!*val) {
+		ctx->cfg->network_file[0] = '\0';
+		return 0;
+	}
+	return parse_input_path(ctx, val, ctx->cfg->network_file, why);
 }
 
 /* "10%" (of the live customers) or a count; 0 turns the guard off */
@@ -785,6 +823,11 @@ static const struct ini_key ini_keys[] = {
 	{ "customers", "max_removed",
 	  "a share of the live customers such as 10%, a count, or 0 for no limit",
 	  key_max_removed },
+	{ "customers", "format", NULL, key_customers_format },
+	{ "network", "file",
+	  "a path, or nothing for no node tree; a relative one starts at the directory of the "
+	  "INI file",
+	  key_network_file },
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
 	{ "system", "lock_timeout", "0.." STRINGIFY(LOCK_TIMEOUT_MAX) " seconds",
@@ -1060,7 +1103,7 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 		if (!key_find(entry, strlen(entry), NULL) &&
 		    shown_take(&ctx->warnings_shown, line_of(ctx, entry, NULL)))
 			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
-				"shaping, customers, system)\n",
+				"shaping, customers, network, system)\n",
 				where(ctx, entry, NULL, at, sizeof(at)), entry);
 		return;
 	}

@@ -43,7 +43,11 @@ struct node {
 	 * real parent's, at most the link's capacity. XS_LAN download, XS_WAN upload.
 	 */
 	uint64_t cap[XS_DIRS];
-	unsigned int line, column; /* where the node's object starts, for messages */
+	/*
+	 * Where the node's name (its key) is written, for messages: lines from
+	 * 1, columns in characters from 1, as jansson counts them; 0: not known.
+	 */
+	unsigned int line, column;
 };
 
 struct network {
@@ -56,14 +60,19 @@ struct network {
 
 /*
  * Read and validate a network file. Bad JSON is reported as
- * "FILE:LINE:COLUMN: reason" (jansson's line and column), every bad node
- * as "FILE:LINE:COLUMN: node 'NAME': reason" (a duplicate name, a rate that
- * is not a number >= 0, children that are not an object, a path deeper than
- * NETWORK_MAX_DEPTH real nodes, naming the path and the limit); on any
- * error *out is empty and -EINVAL is returned. A cap above the parent's is
- * lowered to it with a warning. cfg gives the link capacities (top-level
- * caps: at most, and when absent). "{}" is a valid, empty tree. path NULL
- * or "": empty tree, 0. The file must be a regular one of at most 64 MiB.
+ * "FILE:LINE:COLUMN: reason" (jansson's line and column; a key repeated in
+ * one object is bad JSON), every bad node as "FILE:LINE:COLUMN: node
+ * 'NAME': reason" (a name used twice in the tree, naming both places, a bad
+ * name, a rate that is not a number >= 0, children that are not an object,
+ * a path deeper than NETWORK_MAX_DEPTH real nodes, naming the path and the
+ * limit), the first 100 of them, then a count; on any error *out is empty
+ * and -EINVAL is returned. A cap above the real parent's (or, at the top,
+ * the link's) is lowered to it with a warning. cfg (not NULL) gives the
+ * link capacities (top-level caps: at most, and when absent). Keys a node
+ * may have besides its rates, "children", "virtual", "type" and "id" are
+ * ignored, as LibreQoS's files carry more. "{}" is a valid, empty tree.
+ * path NULL or "": empty tree, 0. The file must be a regular one of at most
+ * 64 MiB (conf/input.h); -errno when it cannot be read (reported).
  */
 int network_load(const char *path, const struct xs_config *cfg, struct network *out);
 /* The same from a buffer; name is used in messages. */

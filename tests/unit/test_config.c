@@ -118,6 +118,8 @@ static const struct {
 	FIELD(customers_file),
 	FIELD(max_removed),
 	FIELD(max_removed_percent),
+	FIELD(customers_format),
+	FIELD(network_file),
 	FIELD(bpffs),
 	FIELD(lock),
 	FIELD(lock_timeout),
@@ -415,6 +417,8 @@ static void test_minimal_file_keeps_defaults(void **state)
 	assert_int_equal(f->cfg.ncpus, def.ncpus);
 	assert_int_equal(f->cfg.lan_capacity, def.lan_capacity);
 	assert_string_equal(f->cfg.customers_file, def.customers_file);
+	assert_int_equal(f->cfg.customers_format, CUSTOMERS_AUTO);
+	assert_string_equal(f->cfg.network_file, "");
 }
 
 static void test_every_key_set(void **state)
@@ -441,6 +445,9 @@ static void test_every_key_set(void **state)
 		 "unknown = pass\n"
 		 "[customers]\n"
 		 "file = lists/customers.csv\n"
+		 "format = LibreQoS\n"
+		 "[network]\n"
+		 "file = lists/network.json\n"
 		 "[system]\n"
 		 "bpffs = /sys/fs/bpf/xs-test\n"
 		 "lock = /run/xs-test.lock\n"
@@ -466,6 +473,9 @@ static void test_every_key_set(void **state)
 	assert_int_equal(f->cfg.unknown, XS_UNKNOWN_PASS);
 	snprintf(text, sizeof(text), "%s/lists/customers.csv", f->dir);
 	assert_string_equal(f->cfg.customers_file, text);
+	assert_int_equal(f->cfg.customers_format, CUSTOMERS_LIBREQOS);
+	snprintf(text, sizeof(text), "%s/lists/network.json", f->dir);
+	assert_string_equal(f->cfg.network_file, text);
 	assert_string_equal(f->cfg.bpffs, "/sys/fs/bpf/xs-test");
 	assert_string_equal(f->cfg.lock, "/run/xs-test.lock");
 	assert_int_equal(f->cfg.lock_timeout, 0);
@@ -510,6 +520,17 @@ static void test_enum_values(void **state)
 	assert_string_equal(leaf_qdisc_name(LEAF_SFQ), "sfq");
 	assert_string_equal(leaf_qdisc_name(LEAF_PFIFO), "pfifo");
 	assert_string_equal(leaf_qdisc_name((enum leaf_qdisc)42), "unknown");
+
+	assert_int_equal(load(f, MINIMAL "[customers]\nformat = xshaper\n"), 0);
+	assert_int_equal(f->cfg.customers_format, CUSTOMERS_XSHAPER);
+	assert_int_equal(load(f, MINIMAL "[customers]\nformat = AUTO\n"), 0);
+	assert_int_equal(f->cfg.customers_format, CUSTOMERS_AUTO);
+	assert_int_equal(load(f, MINIMAL "[customers]\nformat = libreqos\n"), 0);
+	assert_int_equal(f->cfg.customers_format, CUSTOMERS_LIBREQOS);
+	assert_string_equal(customers_format_name(CUSTOMERS_AUTO), "auto");
+	assert_string_equal(customers_format_name(CUSTOMERS_XSHAPER), "xshaper");
+	assert_string_equal(customers_format_name(CUSTOMERS_LIBREQOS), "libreqos");
+	assert_string_equal(customers_format_name((enum customers_format)42), "unknown");
 }
 
 /*
@@ -554,6 +575,9 @@ static void test_each_bad_value_is_reported(void **state)
 		{ "shaping", "default_ceil", "500kbit", "less than default_rate 1mbit" },
 		{ "shaping", "unknown", "drop", "unknown value" },
 		{ "customers", "file", "", "empty" },
+		{ "customers", "format", "csv", "unknown value" },
+		{ "customers", "format", "ShapedDevices", "unknown value" },
+		{ "customers", "format", "", "empty" },
 		{ "system", "bpffs", "bpf/xshaper", "not an absolute path" },
 		{ "system", "bpffs", "", "empty" },
 		{ "system", "lock", "xshaper.lock", "not an absolute path" },
@@ -772,6 +796,37 @@ static void test_customers_file_relative_to_ini(void **state)
 	assert_int_equal(load(f, MINIMAL "[customers]\nfile = list.csv\n"), 0);
 	assert_int_equal(strncmp(f->cfg.customers_file, f->dir, strlen(f->dir)), 0);
 	assert_string_equal(f->cfg.customers_file + strlen(f->dir), "/list.csv");
+}
+
+/* [network] file: as [customers] file, but empty (the default) is no node tree */
+static void test_network_file(void **state)
+{
+	struct fixture *f = *state;
+	char text[PATH_MAX];
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_string_equal(f->cfg.network_file, "");
+	assert_int_equal(load(f, MINIMAL "[network]\nfile = /srv/network.json\n"), 0);
+	assert_string_equal(f->cfg.network_file, "/srv/network.json");
+	assert_int_equal(load(f, MINIMAL "[network]\nfile = sites/network.json\n"), 0);
+	snprintf(text, sizeof(text), "%s/sites/network.json", f->dir);
+	assert_string_equal(f->cfg.network_file, text);
+	assert_int_equal(load(f, MINIMAL "[network]\nfile =\n"), 0);
+	assert_string_equal(f->cfg.network_file, "");
+	assert_int_equal(load(f, MINIMAL "[network]\nfile = \"\"\n"), 0);
+	assert_string_equal(f->cfg.network_file, "");
+	assert_int_equal(capture_count(LOG_LEVEL_ERR), 0);
+	assert_int_equal(capture_count(LOG_LEVEL_WARN), 0);
+
+	/* the section is known, and says which keys it has */
+	assert_int_equal(load(f, MINIMAL "[network]\nfiles = network.json\n"), 0);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 5), "[network] files: unknown key",
+					  "(keys in [network]: file)"),
+			 1);
+	assert_int_equal(load(f, MINIMAL "[netwrk]\nfile = network.json\n"), 0);
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN, at(f, 4), "unknown section [netwrk]",
+					  "customers, network, system"),
+			 1);
 }
 
 static void test_syntax_error_names_the_line(void **state)
@@ -999,6 +1054,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_ceil, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_customers_file_relative_to_ini, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_network_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error_names_the_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
