@@ -143,11 +143,9 @@ struct summary {
 };
 
 /* The previous placement of class c, and whether it is where c is now. */
-static const struct placement *prev_of(const struct run *r, const struct plan_class *c,
-				       bool *same)
+static const struct placement *prev_of(const struct run *r, const struct plan_class *c, bool *same)
 {
-	const struct placement *p =
-		placements_find(&r->prev, c->kind, plan_class_id(&r->plan, c));
+	const struct placement *p = placements_find(&r->prev, c->kind, plan_class_id(&r->plan, c));
 
 	*same = p && p->txq == c->txq && p->minor == c->minor && p->cpu == c->cpu;
 	return p;
@@ -175,7 +173,8 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 		if (!p) {
 			*(node ? &s->nodes_added : &s->added) += 1;
 			if (print)
-				printf("+ %s%s: cpu %u txq %u classid %s\n", what, id, c->cpu, c->txq,
+				printf("+ %s%s: cpu %u txq %u classid %s\n", what, id, c->cpu,
+				       c->txq,
 				       handle_text(xs_classid(c->txq, c->minor), is, sizeof(is)));
 		} else if (!same) {
 			*(node ? &s->nodes_moved : &s->moved) += 1;
@@ -201,7 +200,7 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 		bool node = p->kind == PLAN_NODE;
 
 		if (node ? network_find(&r->net, p->id) != NETWORK_NONE &&
-				   !r->net.v[network_find(&r->net, p->id)].virtual
+				    !r->net.v[network_find(&r->net, p->id)].virtual
 			 : plan_find_customer(&r->plan, p->id) != NULL)
 			continue;
 		s->nodes |= node;
@@ -418,8 +417,9 @@ static void report(const char *what, const struct summary *s, double seconds, bo
 	char nodes[128] = "";
 
 	if (s->nodes)
-		snprintf(nodes, sizeof(nodes), "; nodes: %zu added, %zu removed, %zu changed, %zu moved",
-			 s->nodes_added, s->nodes_removed, s->nodes_changed, s->nodes_moved);
+		snprintf(nodes, sizeof(nodes),
+			 "; nodes: %zu added, %zu removed, %zu changed, %zu moved", s->nodes_added,
+			 s->nodes_removed, s->nodes_changed, s->nodes_moved);
 	snprintf(line, sizeof(line),
 		 "%s%s: %zu added, %zu removed, %zu changed, %zu moved, %zu unchanged, "
 		 "%zu %s%s, %.2f s",

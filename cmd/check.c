@@ -103,15 +103,23 @@ static void print_hierarchy(const struct plan *plan)
 	size_t per_level[NETWORK_MAX_DEPTH + 1] = {}, *under, i, nvirtual = net->n - net->nreal;
 	size_t unparented = 0, empty = 0, most = 0;
 	const struct plan_class *busiest = NULL;
+	bool *has_children;
 
 	if (!net->n)
 		return;
 	under = calloc(plan->nnodes + 1, sizeof(*under));
-	if (!under)
+	has_children = calloc(plan->nnodes + 1, sizeof(*has_children));
+	if (!under || !has_children) {
+		free(under);
+		free(has_children);
 		return;
-	for (i = 0; i < plan->nnodes; i++)
+	}
+	for (i = 0; i < plan->nnodes; i++) {
 		per_level[plan->classes[i].depth < NETWORK_MAX_DEPTH ? plan->classes[i].depth
-								    : NETWORK_MAX_DEPTH]++;
+								     : NETWORK_MAX_DEPTH]++;
+		if (plan->classes[i].parent != PLAN_NONE)
+			has_children[plan->classes[i].parent] = true;
+	}
 	for (i = plan->nnodes; i < plan->n; i++) {
 		if (plan->classes[i].parent == PLAN_NONE)
 			unparented++;
@@ -119,7 +127,7 @@ static void print_hierarchy(const struct plan *plan)
 			under[plan->classes[i].parent]++;
 	}
 	for (i = 0; i < plan->nnodes; i++) {
-		if (!under[i] && plan->classes[i].kind == PLAN_NODE)
+		if (!under[i] && !has_children[i])
 			empty++;
 		if (under[i] > most) {
 			most = under[i];
@@ -131,7 +139,8 @@ static void print_hierarchy(const struct plan *plan)
 	for (i = 0; i < NETWORK_MAX_DEPTH && per_level[i]; i++)
 		printf(" %zu", per_level[i]);
 	printf("\n");
-	printf("customers: %zu under nodes, %zu without one; %zu nodes with no customer",
+	printf("customers: %zu under nodes, %zu without one; %zu empty nodes (no customer, no "
+	       "node under them)",
 	       plan->list->n - unparented, unparented, empty);
 	if (busiest) {
 		printf("; most under '");
@@ -140,6 +149,7 @@ static void print_hierarchy(const struct plan *plan)
 	}
 	printf("\n");
 	free(under);
+	free(has_children);
 }
 
 static void print_summary(const struct xs_config *cfg, const struct customer_list *list,

@@ -268,7 +268,7 @@ static uint64_t metric_value(const struct class_stats *s, const struct metric *m
 static void node_path(const struct placements *placed, const struct placement *pl, char *buf,
 		      size_t len)
 {
-	const char *names[NETWORK_MAX_DEPTH + 1];
+	const char *names[NETWORK_MAX_DEPTH + 1] = { NULL };
 	size_t n = 0, used = 0;
 
 	buf[0] = '\0';
@@ -278,14 +278,12 @@ static void node_path(const struct placements *placed, const struct placement *p
 			names[n++] = pl->id;
 	}
 	while (n-- > 0 && used < len)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n],
-					 n ? " / " : "");
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", names[n], n ? " / " : "");
 }
 
-
 /* The path of a node itself: its ancestors' names and its own. */
-static void node_full_path(const struct placements *placed, const struct placement *pl,
-			   char *buf, size_t len)
+static void node_full_path(const struct placements *placed, const struct placement *pl, char *buf,
+			   size_t len)
 {
 	size_t used;
 
@@ -309,14 +307,14 @@ struct stats_view {
 };
 
 /*
- * stats ID...: keep only those customers (names the ids as given) and say
- * which ids are nobody's.
+ * stats ID...: keep only those customers (ids exactly as given) and say
+ * which ids are nobody's: -ENOENT then.
  */
-static void keep_ids(struct stats_view *v, char **ids, int nids)
+static int keep_ids(struct stats_view *v, char **ids, int nids)
 {
 	bool found[nids];
 	size_t i, k = 0;
-	int j;
+	int j, err = 0;
 
 	for (j = 0; j < nids; j++)
 		found[j] = false;
@@ -324,7 +322,7 @@ static void keep_ids(struct stats_view *v, char **ids, int nids)
 		bool keep = false;
 
 		for (j = 0; j < nids; j++)
-			if (!customer_id_cmp(ids[j], v->customers[i]->id))
+			if (!strcmp(ids[j], v->customers[i]->id))
 				keep = found[j] = true;
 		if (keep)
 			v->customers[k++] = v->customers[i];
@@ -332,10 +330,35 @@ static void keep_ids(struct stats_view *v, char **ids, int nids)
 	v->n = k;
 	for (j = 0; j < nids; j++)
 		if (!found[j]) {
-			pr_warn("stats: no customer ");
-			text_fputs(ids[j], stderr);
-			fprintf(stderr, " is shaped\n");
+			pr_err("stats: no such customer '%s' is shaped\n", ids[j]);
+			err = -ENOENT;
 		}
+	return err;
+}
+
+/* The series of metric m of a customer's or a node's class, one per direction. */
+static void prom_class(const struct stats_view *v, const struct metric *m,
+		       const struct placement *a)
+{
+	uint32_t classid = xs_classid(a->txq, a->minor);
+	bool node = a->kind == PLAN_NODE;
+	unsigned int k;
+	enum xs_dir d;
+
+	for_each_role(k, d) {
+		const struct class_stats *s = find_class(&v->is[d], classid);
+
+		if (!s)
+			continue;
+		printf("xshaper_%s_%s{%s=\"", node ? "node" : "customer", m->name,
+		       node ? "node" : "id");
+		prom_label(a->id);
+		if (!node) {
+			printf("\",name=\"");
+			prom_label(a->name);
+		}
+		printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d), metric_value(s, m));
+	}
 }
 
 static void stats_prometheus(const struct stats_view *v)
@@ -347,42 +370,14 @@ static void stats_prometheus(const struct stats_view *v)
 	for (m = class_metrics; m < class_metrics + sizeof(class_metrics) / sizeof(*m); m++) {
 		printf("# HELP xshaper_customer_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_customer_%s %s\n", m->name, m->type);
-		for (i = 0; i < v->n; i++) {
-			const struct placement *a = v->customers[i];
-			uint32_t classid = xs_classid(a->txq, a->minor);
-
-			for_each_role(k, d) {
-				const struct class_stats *s = find_class(&v->is[d], classid);
-
-				if (!s)
-					continue;
-				printf("xshaper_customer_%s{id=\"", m->name);
-				prom_label(a->id);
-				printf("\",name=\"");
-				prom_label(a->name);
-				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
-				       metric_value(s, m));
-			}
-		}
+		for (i = 0; i < v->n; i++)
+			prom_class(v, m, v->customers[i]);
 		if (v->nnodes) {
 			printf("# HELP xshaper_node_%s %s\n", m->name, m->help);
 			printf("# TYPE xshaper_node_%s %s\n", m->name, m->type);
 		}
-		for (i = 0; i < v->nnodes; i++) {
-			const struct placement *a = v->nodes[i];
-			uint32_t classid = xs_classid(a->txq, a->minor);
-
-			for_each_role(k, d) {
-				const struct class_stats *s = find_class(&v->is[d], classid);
-
-				if (!s)
-					continue;
-				printf("xshaper_node_%s{node=\"", m->name);
-				prom_label(a->id);
-				printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
-				       metric_value(s, m));
-			}
-		}
+		for (i = 0; i < v->nnodes; i++)
+			prom_class(v, m, v->nodes[i]);
 		printf("# HELP xshaper_default_%s %s\n", m->name, m->help);
 		printf("# TYPE xshaper_default_%s %s\n", m->name, m->type);
 		for_each_role(k, d) {
@@ -563,9 +558,11 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 		text_escape(id, sizeof(id), a->id, strlen(a->id));
 		node_path(&v->placed, a, path, sizeof(path));
 		/* the name column: what it hangs under */
-		text_escape(name, sizeof(name), path[0] ? path : "(top)", strlen(path[0] ? path : "(top)"));
+		text_escape(name, sizeof(name), path[0] ? path : "(top)",
+			    strlen(path[0] ? path : "(top)"));
 		for_each_role(k, d)
-			print_class_text(id, name, role_direction(d), find_class(&v->is[d], classid));
+			print_class_text(id, name, role_direction(d),
+					 find_class(&v->is[d], classid));
 	}
 	for_each_role(k, d)
 		for (i = 0; i < v->is[d].n; i++) {
@@ -698,8 +695,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 	}
 	for (i = optind; i < argc; i++) {
 		if (customer_id_check(argv[i])) {
-			pr_err("stats: '%s' is not a customer id (1 to %d bytes of text)\n", argv[i],
-			       CUSTOMER_ID_MAX);
+			pr_err("stats: '%s' is not a customer id (1 to %d bytes of text)\n",
+			       argv[i], CUSTOMER_ID_MAX);
 			return XS_EXIT_INVALID;
 		}
 	}
@@ -718,7 +715,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 	if (err)
 		goto out;
 	if (optind < argc) {
-		keep_ids(&v, argv + optind, argc - optind);
+		if (keep_ids(&v, argv + optind, argc - optind))
+			ret = XS_EXIT_INVALID;
 		v.nnodes = 0;
 	}
 	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
@@ -733,7 +731,8 @@ int cmd_stats(const char *config, int argc, char **argv)
 		stats_prometheus(&v);
 	else
 		stats_text(&v, optind < argc);
-	ret = XS_EXIT_OK;
+	if (ret != XS_EXIT_INVALID)
+		ret = XS_EXIT_OK;
 out:
 	free(v.is[0].v);
 	free(v.is[1].v);
@@ -842,11 +841,10 @@ int cmd_status(const char *config, int argc, char **argv)
 		       "\"seconds\":%.3f},\"lookup_table\":{\"chunks\":%zu,\"capacity\":%zu,"
 		       "\"trie_entries\":%zu},\"problems\":[",
 		       cfg.queues_per_cpu, config_txqs(&cfg), n, nodes,
-		       (unsigned long long)st.started,
-		       (unsigned long long)st.last_reload.time, st.last_reload.added,
-		       st.last_reload.removed, st.last_reload.changed, st.last_reload.moved,
-		       st.last_reload.unchanged, st.last_reload.msec / 1000.0, tu.chunks,
-		       tu.capacity, tu.fallbacks);
+		       (unsigned long long)st.started, (unsigned long long)st.last_reload.time,
+		       st.last_reload.added, st.last_reload.removed, st.last_reload.changed,
+		       st.last_reload.moved, st.last_reload.unchanged, st.last_reload.msec / 1000.0,
+		       tu.chunks, tu.capacity, tu.fallbacks);
 		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 			printf("%s{\"repairable\":%s,\"text\":", i ? "," : "",
 			       p.v[i].repairable ? "true" : "false");
@@ -906,12 +904,11 @@ int cmd_status(const char *config, int argc, char **argv)
 		}
 	}
 	if (!json) {
-		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++)
-		{
+		for (i = 0; i < p.n && i < XS_PROBLEMS_KEPT; i++) {
 			printf("problem: ");
 			text_fputs(p.v[i].text, stdout);
-			printf(" (%s)\n", p.v[i].repairable ? "reload repairs it"
-							    : "the operator's to fix");
+			printf(" (%s)\n",
+			       p.v[i].repairable ? "reload repairs it" : "the operator's to fix");
 		}
 		if (p.n > XS_PROBLEMS_KEPT)
 			printf("problem: ... and %u more\n", p.n - XS_PROBLEMS_KEPT);
@@ -965,8 +962,8 @@ int cmd_lookup(const char *config, int argc, char **argv)
 			printf(", node ");
 			text_fputs(path, stdout);
 		}
-		printf(", prefix %s, cpu %u, txq %u, classid %s%s\n", m.prefix_text,
-		       m.customer.cpu, m.customer.txq, m.classid_text,
+		printf(", prefix %s, cpu %u, txq %u, classid %s%s\n", m.prefix_text, m.customer.cpu,
+		       m.customer.txq, m.classid_text,
 		       m.via_trie ? " (from the LPM trie: the lookup table is full here)" : "");
 		ret = XS_EXIT_OK;
 	}

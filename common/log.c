@@ -115,3 +115,29 @@ void xs_log(enum log_level level, const char *fmt, ...)
 	xs_vlog(level, fmt, ap);
 	va_end(ap);
 }
+
+bool log_shown_take(struct log_shown *s, unsigned int line)
+{
+	if (s->n < LOG_SHOWN_MAX) {
+		s->n++;
+		return true;
+	}
+	if (line && (!s->first || line < s->first))
+		s->first = line;
+	if (line > s->last)
+		s->last = line;
+	s->more++;
+	return false;
+}
+
+void log_shown_flush(const struct log_shown *s, const char *file, enum log_level level,
+		     const char *what)
+{
+	if (!s->more)
+		return;
+	if (s->last)
+		xs_log(level, "%s: %u more %s (lines %u-%u) not shown\n", file, s->more, what,
+		       s->first, s->last);
+	else
+		xs_log(level, "%s: %u more %s not shown\n", file, s->more, what);
+}

@@ -3,6 +3,7 @@
 #define XSHAPER_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level {
 	LOG_LEVEL_ERR,
@@ -33,6 +34,25 @@ void xs_vlog(enum log_level level, const char *fmt, va_list ap);
  * line a message of its own. Never for text from the operator's files.
  */
 void xs_vlog_lines(enum log_level level, const char *fmt, va_list ap);
+
+/*
+ * A bound on the messages of one kind about one input file: the first
+ * LOG_SHOWN_MAX are shown, the rest counted with the lines they were on,
+ * and log_shown_flush says how many were not shown (the input is refused
+ * or taken either way).
+ */
+#define LOG_SHOWN_MAX 100
+
+struct log_shown {
+	unsigned int n;
+	unsigned int more, first, last; /* not shown, and their lines (0: not known) */
+};
+
+/* Whether to show a message about line (0: not known); counted either way. */
+bool log_shown_take(struct log_shown *s, unsigned int line);
+/* "FILE: N more WHAT (lines A-B) not shown", when some were not. */
+void log_shown_flush(const struct log_shown *s, const char *file, enum log_level level,
+		     const char *what);
 
 #define pr_err(...)   xs_log(LOG_LEVEL_ERR, __VA_ARGS__)
 #define pr_warn(...)  xs_log(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -45,11 +45,6 @@ _Static_assert(IFNAME_MAX == IF_NAMESIZE - 1, "IFNAME_MAX is IF_NAMESIZE without
 #define INIPARSER_LINE_MAX 1024
 /* A config is a few dozen lines; anything this large is the wrong file. */
 #define INI_MAX_SIZE (1024 * 1024)
-/*
- * Errors, and warnings, shown a file; the rest are counted. A binary file
- * or a runaway generator would otherwise give one message a line.
- */
-#define INI_MAX_SHOWN 100
 
 static void copy_str(char *dst, size_t len, const char *src)
 {
@@ -397,33 +392,8 @@ void config_defaults(struct xs_config *cfg)
 	cfg->network_file[0] = '\0'; /* no hierarchy: every customer under the root class */
 }
 
-/* Messages of one kind shown so far, and the lines of those that were not. */
-struct shown {
-	unsigned int n;
-	unsigned int more, first, last;
-};
 
-/* Whether to show a message about line; counted either way. */
-static bool shown_take(struct shown *s, unsigned int line)
-{
-	if (s->n < INI_MAX_SHOWN) {
-		s->n++;
-		return true;
-	}
-	if (!s->more++ || line < s->first)
-		s->first = line;
-	if (line > s->last)
-		s->last = line;
-	return false;
-}
 
-static void shown_flush(const struct shown *s, const char *path, enum log_level level,
-			const char *what)
-{
-	if (s->more)
-		xs_log(level, "%s: %u more %s (lines %u-%u) not shown\n", path, s->more, what,
-		       s->first, s->last);
-}
 
 /* Where a key (or, with key NULL, a section header) was last set. */
 struct ini_line {
@@ -438,7 +408,7 @@ struct load_ctx {
 	struct ini_line *lines;
 	size_t nlines;
 	unsigned int errors;
-	struct shown errors_shown, warnings_shown;
+	struct log_shown errors_shown, warnings_shown;
 	bool set_wan, set_lan, bad_rate, bad_ceil, bad_caps, bad_cpus;
 	char allowed[128]; /* the names of the enum key that failed */
 };
@@ -978,7 +948,7 @@ static int scan_lines(struct load_ctx *ctx, const char *buf, size_t size)
 		line++;
 		if (memchr(p, '\0', (size_t)(eol - p))) {
 			ctx->errors++;
-			if (shown_take(&ctx->errors_shown, line))
+			if (log_shown_take(&ctx->errors_shown, line))
 				pr_err("%s:%u: NUL byte in the line; is this a text file?\n",
 				       ctx->path, line);
 		}
@@ -1029,7 +999,7 @@ static void warn_repeated(struct load_ctx *ctx)
 
 		if (!a->key || !b->key || strcmp(a->section, b->section) || strcmp(a->key, b->key))
 			continue;
-		if (!shown_take(&ctx->warnings_shown, b->line))
+		if (!log_shown_take(&ctx->warnings_shown, b->line))
 			continue;
 		pr_warn("%s:%u: [%s] %s is set again (first on line %u); the last setting is "
 			"used\n",
@@ -1101,14 +1071,14 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 	/* iniparser stores each section as an entry without a value */
 	if (!colon || !val) {
 		if (!key_find(entry, strlen(entry), NULL) &&
-		    shown_take(&ctx->warnings_shown, line_of(ctx, entry, NULL)))
+		    log_shown_take(&ctx->warnings_shown, line_of(ctx, entry, NULL)))
 			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
 				"shaping, customers, network, system)\n",
 				where(ctx, entry, NULL, at, sizeof(at)), entry);
 		return;
 	}
 	if (colon == entry) {
-		if (shown_take(&ctx->warnings_shown, line_of(ctx, "", colon + 1)))
+		if (log_shown_take(&ctx->warnings_shown, line_of(ctx, "", colon + 1)))
 			pr_warn("%s: %s is outside any section, ignored; put it under its "
 				"[section]\n",
 				where(ctx, "", colon + 1, at, sizeof(at)), colon + 1);
@@ -1122,7 +1092,7 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 		char section[64];
 
 		snprintf(section, sizeof(section), "%.*s", (int)(colon - entry), entry);
-		if (!shown_take(&ctx->warnings_shown, line_of(ctx, section, colon + 1)))
+		if (!log_shown_take(&ctx->warnings_shown, line_of(ctx, section, colon + 1)))
 			return;
 		key_names(section, names, sizeof(names));
 		pr_warn("%s: [%s] %s: unknown key, ignored (keys in [%s]: %s)\n",
@@ -1189,7 +1159,7 @@ static void check_together(struct load_ctx *ctx, dictionary *d)
 static struct {
 	const char *path; /* the file, for messages */
 	const char *name; /* what iniparser was given to open */
-	struct shown shown;
+	struct log_shown shown;
 } ini_run;
 
 /*
@@ -1198,7 +1168,7 @@ static struct {
  * line too long in FILE (LINE)\n". Reword them as FILE:LINE: like every
  * other message; anything else is passed on as it is. It goes on after a
  * syntax error, so a file that is not INI at all gives one a line: past
- * INI_MAX_SHOWN they are only counted.
+ * LOG_SHOWN_MAX they are only counted.
  */
 static int ini_error(const char *fmt, ...)
 {
@@ -1222,7 +1192,7 @@ static int ini_error(const char *fmt, ...)
 	}
 	*at = '\0';
 	line = strtoul(at + strlen(needle), NULL, 10);
-	if (!shown_take(&ini_run.shown, line > UINT_MAX ? UINT_MAX : (unsigned int)line))
+	if (!log_shown_take(&ini_run.shown, line > UINT_MAX ? UINT_MAX : (unsigned int)line))
 		return 0;
 	if (text) {
 		text[strcspn(text, "\n")] = '\0';
@@ -1269,7 +1239,7 @@ static int ini_parse(const char *path, int fd, dictionary **out)
 	iniparser_set_error_callback(ini_error);
 	*out = iniparser_load(open_as);
 	iniparser_set_error_callback(NULL);
-	shown_flush(&ini_run.shown, path, LOG_LEVEL_ERR, "errors");
+	log_shown_flush(&ini_run.shown, path, LOG_LEVEL_ERR, "errors");
 	ini_run.path = ini_run.name = NULL;
 	return *out ? 0 : -EINVAL;
 }
@@ -1319,8 +1289,8 @@ int config_load(const char *path, struct xs_config *cfg)
 out:
 	if (err == -ENOMEM)
 		pr_err("%s: out of memory reading the config\n", path);
-	shown_flush(&ctx.errors_shown, path, LOG_LEVEL_ERR, "errors");
-	shown_flush(&ctx.warnings_shown, path, LOG_LEVEL_WARN, "warnings");
+	log_shown_flush(&ctx.errors_shown, path, LOG_LEVEL_ERR, "errors");
+	log_shown_flush(&ctx.warnings_shown, path, LOG_LEVEL_WARN, "warnings");
 	if (d)
 		iniparser_freedict(d);
 	lines_free(&ctx);

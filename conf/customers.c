@@ -1166,10 +1166,11 @@ static void check_circuit(struct parser *ps, const uint32_t *g, size_t n, const 
 
 /*
  * A customer's class hangs from its node's class, or, for a virtual node,
- * from its nearest real ancestor's: HTB lets no child's ceil past its
- * parent's, so a ceil (and then a rate) above that node's cap is lowered to
- * it, as LibreQoS does, and said so: billing data often sells more than an
- * access point carries.
+ * from its nearest real ancestor's. A class never gets more than its
+ * parent's ceil, so a ceil above that node's cap would promise what the
+ * tree cannot give and skew every sum made of ceils: as LibreQoS does, it
+ * is lowered to the cap (and a rate above it too), and said so; billing
+ * data often sells more than an access point carries.
  */
 static void cap_rates(struct parser *ps, struct row *r, const char *who)
 {
@@ -1421,7 +1422,6 @@ static int build_list(struct parser *ps, struct customer_list *out)
 	struct customer *v = malloc((ps->nrows ? ps->nrows : 1) * sizeof(*v));
 	size_t i, j, m = 0;
 	unsigned int k;
-	int err = -ENOMEM;
 
 	if (!v)
 		return -ENOMEM;
@@ -1463,7 +1463,7 @@ fail:
 		customer_release(&v[i]);
 	free(v);
 	out->nprefixes_v4 = out->nprefixes_v6 = 0;
-	return err;
+	return -ENOMEM;
 }
 
 static void parser_free(struct parser *ps)

@@ -35,8 +35,6 @@
 
 /* An ISP's site tree is some kilobytes; anything this large is the wrong file. */
 #define NETWORK_MAX_SIZE (64 * 1024 * 1024)
-/* Errors, and warnings, shown a file; the rest are counted. */
-#define NETWORK_MAX_SHOWN 100
 /* 10 Tbit/s: more than any link, less than what a cap in bit/s can hold */
 #define NETWORK_MAX_MBPS 1e7
 /* The smallest rate HTB is given anywhere (conf/rate.h refuses less). */
@@ -98,10 +96,6 @@ struct raw {
 	struct pos member[M_COUNT]; /* where each member's value starts */
 };
 
-/* Messages of one kind shown so far, and the lines of those that were not. */
-struct shown {
-	unsigned int n, more, first, last;
-};
 
 struct parse_ctx {
 	const char *name; /* the file, for messages */
@@ -110,35 +104,12 @@ struct parse_ctx {
 	struct raw *raw; /* parallel to net->v */
 	size_t cap; /* of net->v and raw */
 	unsigned int errors;
-	struct shown errors_shown, warnings_shown;
+	struct log_shown errors_shown, warnings_shown;
 };
 
 /* --- messages ------------------------------------------------------------ */
 
-static bool shown_take(struct shown *s, unsigned int line)
-{
-	if (s->n < NETWORK_MAX_SHOWN) {
-		s->n++;
-		return true;
-	}
-	if (!s->more++ || line < s->first)
-		s->first = line;
-	if (line > s->last)
-		s->last = line;
-	return false;
-}
 
-static void shown_flush(const struct shown *s, const char *name, enum log_level level,
-			const char *what)
-{
-	if (!s->more)
-		return;
-	if (s->last)
-		xs_log(level, "%s: %u more %s (lines %u-%u) not shown\n", name, s->more, what,
-		       s->first, s->last);
-	else
-		xs_log(level, "%s: %u more %s not shown\n", name, s->more, what);
-}
 
 /* The longest prefix of s, at most max bytes, that does not split a UTF-8 character. */
 static size_t utf8_prefix(const char *s, size_t len, size_t max)
@@ -175,7 +146,7 @@ __attribute__((format(printf, 4, 5))) static void node_err(struct parse_ctx *ctx
 	va_list ap;
 
 	ctx->errors++;
-	if (!shown_take(&ctx->errors_shown, at.line))
+	if (!log_shown_take(&ctx->errors_shown, at.line))
 		return;
 	va_start(ap, fmt);
 	node_vlog(ctx, LOG_LEVEL_ERR, at, node, fmt, ap);
@@ -187,7 +158,7 @@ __attribute__((format(printf, 4, 5))) static void node_warn(struct parse_ctx *ct
 {
 	va_list ap;
 
-	if (!shown_take(&ctx->warnings_shown, at.line))
+	if (!log_shown_take(&ctx->warnings_shown, at.line))
 		return;
 	va_start(ap, fmt);
 	node_vlog(ctx, LOG_LEVEL_WARN, at, node, fmt, ap);
@@ -927,8 +898,8 @@ int network_parse(const char *name, const char *buf, size_t len, const struct xs
 		pr_err("%s: more than %d nodes; this is not a network file\n", name, INT32_MAX);
 	else if (ctx.errors)
 		err = -EINVAL;
-	shown_flush(&ctx.errors_shown, name, LOG_LEVEL_ERR, "errors");
-	shown_flush(&ctx.warnings_shown, name, LOG_LEVEL_WARN, "warnings");
+	log_shown_flush(&ctx.errors_shown, name, LOG_LEVEL_ERR, "errors");
+	log_shown_flush(&ctx.warnings_shown, name, LOG_LEVEL_WARN, "warnings");
 out:
 	free(ctx.raw);
 	json_decref(top);

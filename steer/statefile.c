@@ -77,8 +77,7 @@ int steer_plan_path(const struct xs_config *cfg, bool create, char *buf, size_t 
 	memcpy(buf + strlen(buf) - strlen(".state"), ".plan", sizeof(".plan"));
 	if (create && mkdir(XS_STATE_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
-		pr_err("%s: cannot create the state directory: %s\n", XS_STATE_DIR,
-		       strerror(-err));
+		pr_err("%s: cannot create the state directory: %s\n", XS_STATE_DIR, strerror(-err));
 		return err;
 	}
 	return 0;

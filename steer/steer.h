@@ -90,7 +90,6 @@ int steer_open_started(const struct xs_config *cfg, struct steer **out);
  */
 int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct steer **out);
 
-
 /*
  * [system] bpffs = dir is on a BPF filesystem, or will be once start has
  * mounted one: the deepest part of it that exists is on one, or it lies
@@ -177,8 +176,8 @@ void steer_snapshot_free(struct steer_snapshot *snap);
  * classid lived there. Customers under a node are left out (their node's
  * place is not in the maps). *out sorted as struct placements is.
  */
-int steer_snapshot_placements(const struct steer_snapshot *snap,
-			      const struct customer_list *list, struct placements *out);
+int steer_snapshot_placements(const struct steer_snapshot *snap, const struct customer_list *list,
+			      struct placements *out);
 
 /*
  * The entries the prefix maps should hold for a plan (its leaves): every
@@ -228,8 +227,8 @@ int steer_lookup(struct steer *steer, const char *address, struct steer_match *m
 
 /* How full the lookup table is (struct xs_tbl_slot chunks). */
 struct steer_table_usage {
-	size_t chunks;	  /* in use */
-	size_t capacity;  /* [system] lookup_memory, as the table was created */
+	size_t chunks; /* in use */
+	size_t capacity; /* [system] lookup_memory, as the table was created */
 	size_t fallbacks; /* entries left to the trie: the pool was full */
 };
 

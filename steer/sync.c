@@ -325,9 +325,10 @@ int steer_wanted(const struct plan *plan, struct steer_prefix **out, size_t *nou
 			}
 			e->prefix = c->prefixes[j];
 			prefix_mask(&e->prefix);
-			e->customer = (struct xs_customer){ .cpu = a->cpu,
-							    .txq = a->txq,
-							    .classid = xs_classid(a->txq, a->minor) };
+			e->customer =
+				(struct xs_customer){ .cpu = a->cpu,
+						      .txq = a->txq,
+						      .classid = xs_classid(a->txq, a->minor) };
 			e->owner = (uint32_t)i;
 		}
 	}
@@ -455,8 +456,7 @@ static int table_write(struct steer *steer, const struct steer_prefix *want, siz
 	return 0;
 }
 
-int steer_sync(struct steer *steer, const struct steer_snapshot *live,
-	       const struct plan *plan,
+int steer_sync(struct steer *steer, const struct steer_snapshot *live, const struct plan *plan,
 	       struct steer_counts *counts)
 {
 	struct steer_prefix *want = NULL, *put = NULL, *del = NULL;
@@ -516,8 +516,8 @@ struct live_class {
 	uint32_t classid, cpu;
 };
 
-int steer_snapshot_placements(const struct steer_snapshot *snap,
-			      const struct customer_list *list, struct placements *out)
+int steer_snapshot_placements(const struct steer_snapshot *snap, const struct customer_list *list,
+			      struct placements *out)
 {
 	struct placement *v;
 	size_t i, j, n = 0;

@@ -366,7 +366,8 @@ int main(int argc, char **argv)
 	fds[P_LRU_COLD] = bpf_program__fd(cand->progs.bench_lru_cold);
 	fds[P_XSHAPER] = bpf_program__fd(skel->progs.xs_xdp_wan);
 
-	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | LRU miss ns | xshaper ns "
+	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | LRU miss ns | xshaper "
+	       "ns "
 	       "| xshaper / parse | trie / parse | xshaper unknown ns | sync s | table MiB |\n");
 	printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
 	       "|\n");
@@ -440,8 +441,8 @@ int main(int argc, char **argv)
 				/* unknown = shape: to CPU 1, the only CPU configured */
 				d = 1e12;
 				for (r = 0; r < rounds; r++) {
-					double u = run(fds[P_XSHAPER], &f, repeat_fast,
-						       XDP_REDIRECT);
+					double u =
+						run(fds[P_XSHAPER], &f, repeat_fast, XDP_REDIRECT);
 
 					if (u < d)
 						d = u;
@@ -456,7 +457,8 @@ int main(int argc, char **argv)
 			       m->name, sizes[si], ns[P_PARSE], ns[P_TRIE], ns[P_LRU],
 			       ns[P_LRU_COLD], ns[P_XSHAPER], ns[P_XSHAPER] / ns[P_PARSE],
 			       ns[P_TRIE] / ns[P_PARSE], unknown, t_sync,
-			       counts.table_chunks / 1024.0, counts.table_fallbacks ? " (full)" : "");
+			       counts.table_chunks / 1024.0,
+			       counts.table_fallbacks ? " (full)" : "");
 			fflush(stdout);
 		}
 	}

@@ -102,6 +102,11 @@ int main(int argc, char **argv)
 		goto out;
 	t2 = now();
 	err = save_and_load(&plan, &prev);
+	if (!err && prev.n != plan.n) {
+		fprintf(stderr, "check_list: %zu classes planned, %zu placements read back\n",
+			plan.n, prev.n);
+		err = -EINVAL;
+	}
 	if (err)
 		goto out;
 	t3 = now();

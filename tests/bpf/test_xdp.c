@@ -280,8 +280,8 @@ static void expect_xdp(int dir, const struct frame *f, int verdict, const int *m
 		for (j = 0; moved[j] >= 0; j++)
 			want += moved[j] == i;
 		if (DELTA(after, before, dir, i) != (uint64_t)want)
-			fail_msg("%s %s: counter %s moved by %llu, expected %d",
-				 role_name(dir), "xdp", steer_xdp_stat_name(i),
+			fail_msg("%s %s: counter %s moved by %llu, expected %d", role_name(dir),
+				 "xdp", steer_xdp_stat_name(i),
 				 (unsigned long long)DELTA(after, before, dir, i), want);
 	}
 }

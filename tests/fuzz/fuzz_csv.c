@@ -14,50 +14,19 @@
 
 #include "common/log.h"
 #include "conf/customers.h"
+#include "conf/network.h"
 
-/* "A" (real) > "B" (virtual) > "C" (real); "V" virtual at the top */
-static struct node nodes[] = {
-	{ .name = "A",
-	  .type = "",
-	  .ext_id = "",
-	  .parent = NETWORK_NONE,
-	  .up = 0,
-	  .real = 0,
-	  .depth = 1,
-	  .cap = { 500000000ULL, 800000000ULL } },
-	{ .name = "B",
-	  .type = "",
-	  .ext_id = "",
-	  .parent = 0,
-	  .up = 0,
-	  .real = 0,
-	  .virtual = true,
-	  .cap = { 500000000ULL, 800000000ULL } },
-	{ .name = "C",
-	  .type = "",
-	  .ext_id = "",
-	  .parent = 1,
-	  .up = 2,
-	  .real = 2,
-	  .depth = 2,
-	  .cap = { 20000000ULL, 50000000ULL } },
-	{ .name = "V",
-	  .type = "",
-	  .ext_id = "",
-	  .parent = NETWORK_NONE,
-	  .up = NETWORK_NONE,
-	  .real = NETWORK_NONE,
-	  .virtual = true,
-	  .cap = { 10000000000ULL, 1000000000ULL } },
-};
-static uint32_t by_name[] = { 0, 1, 2, 3 };
-static struct network net = {
-	.v = nodes,
-	.n = 4,
-	.nreal = 2,
-	.by_name = by_name,
-	.file = "fuzz.json",
-};
+/*
+ * A (500mbit down, 800mbit up) > B (virtual) > C (50mbit, 20mbit);
+ * V virtual at the top. Parents named A..V in the input hit each case.
+ */
+static const char network_json[] =
+	"{ \"A\": { \"downloadBandwidthMbps\": 500, \"uploadBandwidthMbps\": 800,"
+	"         \"children\": { \"B\": { \"virtual\": true, \"children\": {"
+	"             \"C\": { \"downloadBandwidthMbps\": 50, \"uploadBandwidthMbps\": 20 } } } } "
+	"},"
+	"  \"V\": { \"virtual\": true } }";
+static struct network net;
 
 static void quiet(enum log_level level, const char *msg)
 {
@@ -138,6 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_sink(quiet);
 		config_defaults(&cfg);
 		cfg.lan_capacity = 1000000000ULL;
+		if (network_parse("fuzz.json", network_json, strlen(network_json), &cfg, &net) ||
+		    net.n != 4)
+			__builtin_trap();
 		ready = 1;
 	}
 	if (!customers_parse("fuzz.csv", (const char *)data, size, &cfg, &net, &list))

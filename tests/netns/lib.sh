@@ -11,7 +11,8 @@ set -u
 XS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XS_BIN=$XS_TOP/build/xshaper
 # short and unique: interface names have 15 characters
-XS_SUFFIX=$(printf '%x%x' $$ "$(date +%N | cut -c1-3)" | tail -c 6)
+# (10#: milliseconds such as 085 are decimal, not octal)
+XS_SUFFIX=$(printf '%x%x' $$ "$((10#$(date +%N | cut -c1-3)))" | tail -c 6)
 XS_NETNS=()
 XS_PIDS=()
 XS_CLEANUP=()
@@ -131,4 +132,23 @@ wait_listen() {
 	wait_for 10 listening "$@" && return 0
 	fail "no server listening on $2 port $3 in $1 after 10 s"
 	return 1
+}
+
+# htb_classes NS DEV: every HTB class of DEV in namespace NS, one line each,
+#   classid parent rate ceil bytes packets
+# sorted by classid; parent "root" for a tree's root class. (iproute2 6.1
+# prints classes as text only, even with -j.)
+htb_classes() {
+	ip netns exec "$1" tc -s class show dev "$2" | awk '
+		function out() { if (id != "") print id, p, r, c, b, n }
+		$1 == "class" && $2 == "htb" {
+			out()
+			id = $3; p = ($4 == "root") ? "root" : $5; r = c = b = n = "-"
+			for (i = 4; i < NF; i++) {
+				if ($i == "rate") r = $(i + 1)
+				if ($i == "ceil") c = $(i + 1)
+			}
+		}
+		$1 == "Sent" && id != "" { b = $2; n = $4 }
+		END { out() }' | LC_ALL=C sort
 }

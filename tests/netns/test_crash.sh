@@ -51,11 +51,8 @@ for n in $(seq 1 18); do
 		[ "$rc" -eq 0 ] || fail "reload killed after $n changes: exit $rc"
 	fi
 	# every prefix points at a class that exists, even mid-way
-	dangling=$(xs stats --json --interval 0 | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
-	check_eq "killed after $n changes (exit $rc): no prefix points at a missing class" 0 "$dangling"
+	check_eq "killed after $n changes (exit $rc): no prefix points at a missing class" 0 \
+		"$(wf_dangling)"
 	check "killed after $n changes: the next reload succeeds" xs -q reload
 	wf_settled "killed after $n changes, then reloaded"
 	check_eq "killed after $n: re-addressed" 2 "$(wf_lookup 198.19.1.12)"

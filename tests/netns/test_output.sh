@@ -35,8 +35,8 @@ check "stats: a UTF-8 name passes untouched (東京)" grep -q "^1003 *東京 *up
 check "stats --json: the name decodes to what the list says" python3 -c '
 import json, sys
 s = {c["id"]: c["name"] for c in json.load(sys.stdin)["customers"]}
-assert s[1001] == "\x1b]0;PWNED\x07\x1b[2J", s[1001]
-assert s[1002] == "Müller" and s[1003] == "東京" and s[1004] == "two\nlines", s
+assert s["1001"] == "\x1b]0;PWNED\x07\x1b[2J", s["1001"]
+assert s["1002"] == "Müller" and s["1003"] == "東京" and s["1004"] == "two\nlines", s
 ' < <(xs stats --json --interval 0)
 
 # a CSV field with a newline and a forged summary: the message escapes it
@@ -52,7 +52,8 @@ check "no line on stderr starts with reload:" bash -c "! grep -qE '^(xshaper: )?
 check "nothing on stdout" [ ! -s "$WF_DIR/out" ]
 cp "$WF_DIR/good.csv" "$WF_CSV"
 
-# ids exactly: 4294968297 is 2^32 + 1001, not customer 1001
+# ids exactly, as text: 4294968297 (2^32 + 1001), +1001 and 0 are ids of nobody
+# here, not customer 1001; " 1001" and "" are no ids at all
 for id in 4294968297 18446744073709552617 " 1001" "+1001" "-1001" "1001x" "0" ""; do
 	xs stats --interval 0 "$id" >"$WF_DIR/out" 2>"$WF_DIR/err"
 	check_eq "stats '$id': exit 1" 1 "$?"
@@ -60,6 +61,8 @@ for id in 4294968297 18446744073709552617 " 1001" "+1001" "-1001" "1001x" "0" ""
 done
 check "stats 4294968297: no such customer" \
 	grep -q "stats: no such customer '4294968297'" <(xs stats --interval 0 4294968297 2>&1)
+check "stats +1001: no such customer" \
+	grep -q "stats: no such customer '+1001'" <(xs stats --interval 0 +1001 2>&1)
 check "stats ' 1001': not a customer id" \
 	grep -q "stats: ' 1001' is not a customer id" <(xs stats --interval 0 " 1001" 2>&1)
 check "stats 1001 still shows 1001" grep -q '^1001 ' <(xs stats --interval 0 1001)

@@ -108,15 +108,15 @@ check "lookup: the customers are on both CPUs (1001 on ${CPU[1001]}, 1002 on ${C
 	test "$(printf '%s\n' "${CPU[@]}" | sort -u | paste -sd,)" = 0,1
 check "lookup: three classes (${CLS[*]})" test "$(printf '%s\n' "${CLS[@]}" | sort -u | wc -l)" = 3
 check_eq "lookup of an address in a /24 names the customer and prefix" \
-	"198.19.2.20: customer 1002, prefix 198.19.2.0/24, cpu ${CPU[1002]}" \
+	"198.19.2.20: customer 1002 (two), prefix 198.19.2.0/24, cpu ${CPU[1002]}" \
 	"$(xs lookup 198.19.2.20 | sed 's/, txq.*//')"
-check_eq "lookup of the IPv6 /56" "2001:db8:101::10: customer 1001, prefix 2001:db8:101::/56, cpu ${CPU[1001]}" \
+check_eq "lookup of the IPv6 /56" "2001:db8:101::10: customer 1001 (one), prefix 2001:db8:101::/56, cpu ${CPU[1001]}" \
 	"$(xs lookup 2001:db8:101::10 | sed 's/, txq.*//')"
 check_eq "lookup and stats --json agree on every customer's place" \
 	"1001 ${CPU[1001]} ${CLS[1001]},1002 ${CPU[1002]} ${CLS[1002]},1003 ${CPU[1003]} ${CLS[1003]}" \
 	"$(xs stats --json --interval 0 | python3 -c '
 import json, sys
-print(",".join("%d %d %s" % (c["id"], c["cpu"], c["down"]["classid"])
+print(",".join("%d %d %s" % (int(c["id"]), c["cpu"], c["down"]["classid"])
                for c in json.load(sys.stdin)["customers"]))')"
 
 # ---- traffic: each customer on its CPU, in its class, both directions
@@ -224,7 +224,7 @@ check "lookup: $mover in another class (${CLS[$mover]} -> $cls)" test "$cls" != 
 check_eq "stats --json: the listed customers, all on CPU 0" "1001 0,$mover 0" \
 	"$(xs stats --json --interval 0 | python3 -c '
 import json, sys
-print(",".join("%d %d" % (c["id"], c["cpu"]) for c in sorted(json.load(sys.stdin)["customers"], key=lambda c: c["id"])))')"
+print(",".join("%d %d" % (int(c["id"]), c["cpu"]) for c in sorted(json.load(sys.stdin)["customers"], key=lambda c: int(c["id"]))))')"
 customer_traffic "$mover moved" "$(addr_of "$mover")"
 check_eq "removed customer $leaver: its class ${CLS[$leaver]} is gone" "" \
 	"$(box tc class show dev lan classid "${CLS[$leaver]}")"

@@ -41,15 +41,10 @@ check_eq "lookup unknown" none "$(wf_lookup 198.19.1.30)"
 check_eq "plan rates on lan" "20Mbit" "$(wf_classes lan | awk 'NR == 1 { print $3 }' | head -1 | grep -o 20Mbit || echo missing)"
 
 # A steady UDP flow to customer 1 (well inside its plan) across reloads
-ip netns exec "$TB_CUST" iperf3 -s -1 -B 198.19.1.1 -p 5301 >/dev/null 2>&1 &
-XS_PIDS+=($!)
-wait_listen "$TB_CUST" tcp 5301
-ip netns exec "$TB_INET" iperf3 -c 198.19.1.1 -p 5301 -u -b 4M -l 1000 -t 8 --json \
-	>"$WF_DIR/steady.json" 2>&1 &
-flow=$!
-XS_PIDS+=($flow)
+wf_flow_start 198.19.1.1 5301 4M 8 "$WF_DIR/steady.json"
+flow=$WF_FLOW
 # the reloads start once the flow goes through customer 1's class
-steady_cls=$(xs lookup 198.19.1.1 | sed -n 's/.*classid \([0-9a-f]*:[0-9a-f]*\).*/\1/p')
+steady_cls=$(wf_classid 198.19.1.1)
 steady_pkts() {
 	box tc -s class show dev lan classid "$steady_cls" | awk '$1 == "Sent" { print $4; exit }'
 }
@@ -86,7 +81,7 @@ for i in $(seq 1 10); do
 done
 check_eq "20 more reloads, each adding, removing, re-rating, re-addressing" 20 "$reloads"
 wait "$flow"
-lost=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["end"]["sum"]; print(s["lost_packets"], s["packets"])' "$WF_DIR/steady.json" 2>&1)
+lost=$(wf_flow_lost "$WF_DIR/steady.json")
 echo "steady flow: lost, packets = $lost"
 check "the unchanged customer's flow lost no packet across 22 reloads" [ "${lost%% *}" = 0 ]
 check "and carried traffic" [ "${lost##* }" -gt 1000 ]
@@ -115,7 +110,7 @@ wf_settled "after CPU 1 came back"
 cp "$WF_CSV" "$WF_DIR/saved.csv"
 printf '9,"caf\xe9 ""9"" \\ x",198.19.1.9,1mbit,2mbit,1mbit,2mbit\n' >>"$WF_CSV"
 check "a Latin-1 name loads" xs -q reload
-check "stats --json stays valid UTF-8 JSON" python3 -c 'import json,sys; s=json.loads(sys.stdin.buffer.read().decode("utf-8")); assert any(c["id"] == 9 and c["name"].startswith("caf\ufffd \"9\"") for c in s["customers"])' < <(xs stats --json --interval 0)
+check "stats --json stays valid UTF-8 JSON" python3 -c 'import json,sys; s=json.loads(sys.stdin.buffer.read().decode("utf-8")); assert any(c["id"] == "9" and c["name"].startswith("caf\ufffd \"9\"") for c in s["customers"])' < <(xs stats --json --interval 0)
 check "stats --prometheus stays valid" python3 "$XS_TOP/tests/netns/promcheck.py" < <(xs stats --prometheus)
 cp "$WF_DIR/saved.csv" "$WF_CSV"
 xs -q reload

@@ -13,7 +13,9 @@ WF_INI=$WF_DIR/xshaper.ini
 WF_CSV=$WF_DIR/customers.csv
 WF_BPFFS=/sys/fs/bpf/xs-test-$XS_SUFFIX
 
-# wf_config [CPULIST]: write the INI for the testbed box
+# wf_config [CPULIST]: write the INI for the testbed box. WF_LIST names
+# the customer list (default customers.csv, $WF_CSV), WF_NETWORK a network
+# file (default none), both relative to $WF_DIR.
 wf_config() {
 	cat >"$WF_INI" <<EOF
 [interfaces]
@@ -28,7 +30,7 @@ wan_capacity = 1gbit
 lan_capacity = 1gbit
 leaf_qdisc = pfifo
 [customers]
-file = customers.csv
+file = ${WF_LIST:-customers.csv}
 ; the workflow tests churn lists of a few customers; test_repair.sh tests the guard
 max_removed = ${WF_MAX_REMOVED:-0}
 [system]
@@ -36,6 +38,9 @@ bpffs = $WF_BPFFS
 lock = $WF_DIR/lock
 lock_timeout = 60
 EOF
+	if [ -n "${WF_NETWORK:-}" ]; then
+		printf '[network]\nfile = %s\n' "$WF_NETWORK" >>"$WF_INI"
+	fi
 }
 
 # wf_up: testbed, config, and the customer addresses 198.19.1.1-30 and
@@ -99,13 +104,53 @@ print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
 	check_eq "$what: every customer has its classes" 0 "$missing"
 }
 
+# wf_dangling: how many prefixes of the trie point at a class that is
+# missing on lan or wan (the data path's invariant at any moment, a run
+# killed half-way included; stats shows the placements the run intended)
+wf_dangling() {
+	local have
+	have=$({ box tc class show dev lan; box tc class show dev wan; } |
+		awk '$1 == "class" { print $3 }' | sort | uniq -d | tr '\n' ' ')
+	bpftool -j map dump pinned "$WF_BPFFS/xs_prefixes" | HAVE=$have python3 -c '
+import json, os, sys
+have = set(os.environ["HAVE"].split())
+n = 0
+for e in json.load(sys.stdin):
+    c = e["formatted"]["value"]["classid"]
+    n += "%x:%x" % (c >> 16, c & 0xffff) not in have
+print(n)'
+}
+
+# wf_classid ADDRESS: the classid lookup gives for an address, or nothing
+wf_classid() {
+	xs lookup "$1" 2>/dev/null | sed -n 's/.*classid \([0-9a-f]*:[0-9a-f]*\).*/\1/p'
+}
+
+# wf_flow_start ADDRESS PORT BPS SECONDS JSON: a steady UDP download to a
+# customer address (server in cust, client in inet) in the background, its
+# iperf3 result into JSON; WF_FLOW is the client's pid (wait for it).
+wf_flow_start() {
+	ip netns exec "$TB_CUST" iperf3 -s -1 -B "$1" -p "$2" >/dev/null 2>&1 &
+	XS_PIDS+=($!)
+	wait_listen "$TB_CUST" tcp "$2" || return 1
+	ip netns exec "$TB_INET" iperf3 -c "$1" -p "$2" -u -b "$3" -l 1000 -t "$4" --json \
+		>"$5" 2>&1 &
+	WF_FLOW=$!
+	XS_PIDS+=("$WF_FLOW")
+}
+
+# wf_flow_lost JSON: "LOST PACKETS" of a finished flow (or the error)
+wf_flow_lost() {
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["end"]["sum"]; print(s["lost_packets"], s["packets"])' "$1" 2>&1
+}
+
 # wf_lookup ADDRESS: the customer id an address maps to, or "none"
 wf_lookup() {
 	local out
 	out=$(xs lookup "$1" 2>&1)
 	case $out in
 	*"no customer"*) echo none ;;
-	*"customer "*) echo "$out" | sed -n 's/.*customer \([0-9]*\),.*/\1/p' ;;
+	*"customer "*) echo "$out" | sed -n 's/.*: customer \([^ ,]*\).*/\1/p' ;;
 	*) echo "error: $out" ;;
 	esac
 }

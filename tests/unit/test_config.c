@@ -489,8 +489,8 @@ static void test_lookup_memory_units(void **state)
 		const char *text;
 		unsigned int chunks;
 	} ok[] = {
-		{ "64", 65536 }, { "64M", 65536 }, { "64mib", 65536 }, { "64MB", 65536 },
-		{ "1024k", 1024 }, { "1M", 1024 }, { "256M", 262144 }, { "2048K", 2048 },
+		{ "64", 65536 },   { "64M", 65536 }, { "64mib", 65536 }, { "64MB", 65536 },
+		{ "1024k", 1024 }, { "1M", 1024 },   { "256M", 262144 }, { "2048K", 2048 },
 	};
 	struct fixture *f = *state;
 	char text[256];

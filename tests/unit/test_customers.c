@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "conf/customers.h"
+#include "conf/network.h"
 #include "unit/helpers.h"
 
 #define HEADER "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil\n"
@@ -25,6 +26,34 @@ static struct xs_config cfg;
 static struct customer_list list;
 static const struct network *net; /* what parse() resolves parents against */
 
+/*
+ * Site A (1gbit down, 500mbit up)
+ *   AP1 (40mbit, 20mbit)
+ *   Tower V (virtual: its customers hang from Site A)
+ * Floating (virtual, top: its customers hang from the root)
+ */
+static const char test_network[] =
+	"{\n"
+	"  \"Site A\": {\n"
+	"    \"downloadBandwidthMbps\": 1000, \"uploadBandwidthMbps\": 500,\n"
+	"    \"type\": \"site\",\n"
+	"    \"children\": {\n"
+	"      \"AP1\": { \"downloadBandwidthMbps\": 40, \"uploadBandwidthMbps\": 20 },\n"
+	"      \"Tower V\": { \"virtual\": true }\n"
+	"    }\n"
+	"  },\n"
+	"  \"Floating\": { \"virtual\": true }\n"
+	"}\n";
+static struct network test_net;
+
+static int node(const char *name)
+{
+	int i = network_find(&test_net, name);
+
+	assert_int_not_equal(i, NETWORK_NONE);
+	return i;
+}
+
 static int setup(void **state)
 {
 	config_defaults(&cfg);
@@ -32,6 +61,8 @@ static int setup(void **state)
 	cfg.lan_capacity = 2000000000ULL; /* 2gbit down */
 	memset(&list, 0, sizeof(list));
 	net = NULL;
+	if (network_parse("network.json", test_network, strlen(test_network), &cfg, &test_net))
+		return -1;
 	capture_begin();
 	return 0;
 }
@@ -39,6 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	customers_free(&list);
+	network_free(&test_net);
 	capture_end();
 	return 0;
 }
@@ -886,58 +918,6 @@ static void test_example_list(void **state)
 
 /* --- parents ------------------------------------------------------------ */
 
-/*
- * Site A (1gbit down, 500mbit up)
- *   AP1 (40mbit, 20mbit)
- *   Tower V (virtual: its customers hang from Site A)
- * Floating (virtual, top: its customers hang from the root)
- */
-enum { SITE_A, AP1, TOWER_V, FLOATING };
-
-static struct node test_nodes[] = {
-	[SITE_A] = { .name = "Site A",
-		     .type = "site",
-		     .ext_id = "",
-		     .parent = NETWORK_NONE,
-		     .up = SITE_A,
-		     .real = SITE_A,
-		     .depth = 1,
-		     .cap = { [XS_LAN] = 1000000000ULL, [XS_WAN] = 500000000ULL } },
-	[AP1] = { .name = "AP1",
-		  .type = "ap",
-		  .ext_id = "",
-		  .parent = SITE_A,
-		  .up = AP1,
-		  .real = AP1,
-		  .depth = 2,
-		  .cap = { [XS_LAN] = 40000000ULL, [XS_WAN] = 20000000ULL } },
-	[TOWER_V] = { .name = "Tower V",
-		      .type = "",
-		      .ext_id = "",
-		      .parent = SITE_A,
-		      .up = SITE_A,
-		      .real = SITE_A,
-		      .virtual = true,
-		      .cap = { [XS_LAN] = 1000000000ULL, [XS_WAN] = 500000000ULL } },
-	[FLOATING] = { .name = "Floating",
-		       .type = "",
-		       .ext_id = "",
-		       .parent = NETWORK_NONE,
-		       .up = NETWORK_NONE,
-		       .real = NETWORK_NONE,
-		       .virtual = true,
-		       .cap = { [XS_LAN] = 2000000000ULL, [XS_WAN] = 1000000000ULL } },
-};
-/* by name: AP1, Floating, Site A, Tower V */
-static uint32_t test_by_name[] = { AP1, FLOATING, SITE_A, TOWER_V };
-static struct network test_net = {
-	.v = test_nodes,
-	.n = 4,
-	.nreal = 2,
-	.by_name = test_by_name,
-	.file = "network.json",
-};
-
 #define HEADER_PARENT "id,name,prefixes,down_rate,down_ceil,up_rate,up_ceil,parent\n"
 
 static void test_parent_column(void **state)
@@ -955,7 +935,7 @@ static void test_parent_column(void **state)
 	assert_int_equal(list.n, 5);
 	c = customers_find(&list, "1");
 	assert_string_equal(c->parent, "AP1");
-	assert_int_equal(c->node, AP1);
+	assert_int_equal(c->node, node("AP1"));
 	assert_string_equal(c->info, "");
 	assert_int_equal(c->down_ceil, 30000000ULL);
 	c = customers_find(&list, "2");
@@ -963,10 +943,10 @@ static void test_parent_column(void **state)
 	assert_int_equal(c->node, NETWORK_NONE);
 	assert_string_equal(customers_find(&list, "3")->parent, "Site A");
 	/* a virtual node is its customers' node; the plan finds the class it hangs from */
-	assert_int_equal(customers_find(&list, "4")->node, TOWER_V);
+	assert_int_equal(customers_find(&list, "4")->node, node("Tower V"));
 	/* under a virtual top node only the link bounds it */
 	c = customers_find(&list, "5");
-	assert_int_equal(c->node, FLOATING);
+	assert_int_equal(c->node, node("Floating"));
 	assert_int_equal(c->down_ceil, 2000000000ULL);
 	assert_int_equal(c->up_ceil, 1000000000ULL);
 
@@ -1096,7 +1076,7 @@ static void test_libreqos_13_columns(void **state)
 	assert_string_equal(c->id, "c-100");
 	assert_string_equal(c->name, "Smith, Jane");
 	assert_string_equal(c->parent, "Site A");
-	assert_int_equal(c->node, SITE_A);
+	assert_int_equal(c->node, node("Site A"));
 	assert_string_equal(c->info, "Jane router (aa:bb:cc:00:00:01, roof unit)");
 	assert_int_equal(c->line, 3);
 	assert_int_equal(c->nprefixes, 3);
@@ -1302,7 +1282,7 @@ static void test_libreqos_conflicting_parents(void **state)
 					   "9,,b,,AP1,,198.18.9.2,,1,1,10,10,\n"),
 			 0);
 	assert_string_equal(list.v[0].parent, "AP1");
-	assert_int_equal(list.v[0].node, AP1);
+	assert_int_equal(list.v[0].node, node("AP1"));
 
 	/* and a name that is not a node, on each row that writes it */
 	capture_begin();

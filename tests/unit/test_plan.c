@@ -62,8 +62,7 @@ static void make_list(struct customer_list *list, size_t n, unsigned long first_
 	assert_non_null(list->v);
 	list->n = n;
 	for (i = 0; i < n; i++)
-		set_customer(&list->v[i], first_id + 2 * i, (5 + rng() % 996) * MBIT,
-			     NETWORK_NONE);
+		set_customer(&list->v[i], first_id + 2 * i, (5 + rng() % 996) * MBIT, NETWORK_NONE);
 }
 
 /* The list sorted by id again, after a test changed it. */
@@ -590,7 +589,7 @@ static void test_edge_cases(void **state)
  *       AP_T1 (200 -> 60)
  */
 static const char *const names[] = { "Site_N", "AP_N1", "Tower", "AP_T1", "Site_S",
-				     "AP_S1",  "Big",   "Big_1", "Big_2" };
+				     "AP_S1",  "Big",	"Big_1", "Big_2" };
 static const int parents[] = { -1, 0, 0, 2, -1, 4, -1, 6, 6 };
 static const unsigned int caps[] = { 100, 40, 60, 200, 80, 30, 0, 50, 50 };
 #define NNODES (sizeof(names) / sizeof(names[0]))
@@ -604,7 +603,8 @@ static void make_tree_list(struct customer_list *list, const struct network *net
 	for (i = 0; i < n; i++) {
 		free(list->v[i].id);
 		list->v[i].id = id_of(i + 1);
-		list->v[i].node = i % (NNODES + 1) == NNODES ? NETWORK_NONE : (int)(i % (NNODES + 1));
+		list->v[i].node =
+			i % (NNODES + 1) == NNODES ? NETWORK_NONE : (int)(i % (NNODES + 1));
 		list->v[i].down_ceil = 30 * MBIT;
 		list->v[i].up_ceil = 10 * MBIT;
 		list->v[i].down_rate = 5 * MBIT;
@@ -893,9 +893,9 @@ static void test_tree_full_names_the_node(void **state)
 	for (i = 0; i < list.n; i++)
 		list.v[i].node = 0;
 	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), -ENOSPC);
-	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "no class minor left", "'Huge_Site'",
-					  "virtual"),
-			 1);
+	assert_int_equal(
+		capture_matching(LOG_LEVEL_ERR, "no class minor left", "'Huge_Site'", "virtual"),
+		1);
 	customers_free(&list);
 	network_free(&net);
 	capture_end();
