@@ -1478,6 +1478,25 @@ static void parser_free(struct parser *ps)
 	free(ps->csv.off);
 }
 
+
+/*
+ * LibreQoS writes Comment (and sqm) unquoted, so a comma in a comment makes
+ * a row longer than the header; LibreQoS itself reads the fields it needs
+ * by position and so takes such a row. So does xshaper, when every column
+ * it reads comes before the last column of the header: the extra fields
+ * then shift only what is shown (or ignored), never an id, an address, a
+ * rate or a parent.
+ */
+static bool extra_fields_harmless(const struct parser *ps)
+{
+	int last = -1, k;
+
+	for (k = 0; k < NFIELDS; k++)
+		if (k != F_COMMENT && ps->col[k] > last)
+			last = ps->col[k];
+	return last < (int)ps->nfields - 1;
+}
+
 static int parse_all(struct parser *ps)
 {
 	enum record r;
@@ -1502,8 +1521,14 @@ static int parse_all(struct parser *ps)
 		if (r == REC_BAD)
 			continue;
 		/* LibreQoS's own files leave trailing empty fields out */
-		if (ps->fmt->merge ? ps->csv.nfields > ps->nfields
-				   : ps->csv.nfields != ps->nfields) {
+		if (ps->fmt->merge && ps->csv.nfields > ps->nfields && extra_fields_harmless(ps)) {
+			diag_add(&ps->diags, LOG_LEVEL_WARN, line,
+				 "%u fields, but the header on line %u has %u: taken as a comma "
+				 "in the last columns (Comment, sqm), which are only shown; the "
+				 "fields past the header's are ignored",
+				 ps->csv.nfields, ps->header_line, ps->nfields);
+		} else if (ps->fmt->merge ? ps->csv.nfields > ps->nfields
+					  : ps->csv.nfields != ps->nfields) {
 			diag_add(&ps->diags, LOG_LEVEL_ERR, line,
 				 "%u fields, but the header on line %u has %u; quote fields that "
 				 "contain commas",
