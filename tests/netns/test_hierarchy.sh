@@ -459,3 +459,18 @@ check "lookup of the second address of a quoted IPv4 list" grep -qE \
 check "lookup in the IPv6 /56" grep -qE "customer c-101$NAMED, .*prefix 2001:db8:142:100::/56," \
 	<<<"$(xs lookup 2001:db8:142:1ab::1 2>&1)"
 check "stop" xs stop
+
+# the newer layout LibreQoS ships: sqm last, nothing quoted but names and
+# lists, decimal rates, and a comment whose comma makes the row longer
+# than the header (LibreQoS reads it; so does xshaper, with a warning)
+cat >"$WF_DIR/ShapedDevices.csv" <<'EOF'
+Circuit ID,Circuit Name,Device ID,Device Name,Parent Node,MAC,IPv4,IPv6,Download Min Mbps,Upload Min Mbps,Download Max Mbps,Upload Max Mbps,Comment,sqm
+c-100,"Nora Field, North",d-1000,Nora router,AP N1a,,"198.19.2.1, 198.19.2.2",,2.5,0.5,100.5,20.25,plain,
+c-101,Otto Lane,d-1010,Otto CPE,AP N1b,,198.19.2.3,2001:db8:142:100::/56,1,0.5,50,10,Down=cake, Up=fq_codel,cake/fq_codel
+c-102,Pia Moor,d-1020,Pia CPE,AP S1,,198.19.2.5,,0.5,0.5,2.5,1.0,small plan,fq_codel
+EOF
+out=$(xs check 2>&1)
+check_eq "LibreQoS's newer layout: check exits 0" 0 "$?"
+check "its long row is a warning naming the line" grep -q "ShapedDevices.csv:3: 15 fields, but the header on line 1 has 14" <<<"$out"
+check "its 3 circuits" grep -q "3 customers, 5 prefixes (4 IPv4, 1 IPv6)" <<<"$out"
+
