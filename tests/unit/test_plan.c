@@ -942,6 +942,50 @@ static void test_placements_round_trip(void **state)
 	network_free(&net);
 }
 
+/*
+ * A customer's name has no length limit in the list (a row holds 64 KiB),
+ * and escaping triples every byte outside '!'..'~': a name of 100 Cyrillic
+ * letters is 600 bytes in the file. The placements must still load, or
+ * every reload places all classes under nodes anew (moves them).
+ */
+static void test_placements_long_name(void **state)
+{
+	static const char *const nm[] = { "Site A" };
+	static const int par[] = { -1 };
+	static const unsigned int cap[] = { 1000 };
+	struct customer_list list;
+	struct placements prev;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan, again;
+	char name[2 * 100 + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		memcpy(name + 2 * i, "\xd0\x96", 2); /* U+0416 */
+	name[200] = '\0';
+	make_cfg(&cfg, 1, 1);
+	make_net(&net, 1, nm, par, cap);
+	make_list(&list, 2, 1);
+	list.v[0].node = list.v[1].node = 0;
+	free(list.v[1].name);
+	list.v[1].name = strdup(name);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	to_prev(&plan, &prev);
+	assert_int_equal(prev.n, 3);
+	assert_string_equal(placements_find(&prev, PLAN_CUSTOMER, "3")->name, name);
+	/* and the next run keeps every class where it was */
+	assert_int_equal(plan_build(&cfg, &net, &list, &prev, NULL, 0, &again), 0);
+	for (i = 0; i < plan.n; i++)
+		assert_int_equal(again.classes[i].minor, plan.classes[i].minor);
+	plan_free(&again);
+	placements_free(&prev);
+	plan_free(&plan);
+	customers_free(&list);
+	network_free(&net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -963,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_hierarchy_stable_under_churn),
 		cmocka_unit_test(test_tree_full_names_the_node),
 		cmocka_unit_test(test_placements_round_trip),
+		cmocka_unit_test(test_placements_long_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
