@@ -18,6 +18,7 @@
 
 #include "conf/plan.h"
 #include "shaper/tree.h"
+#include "steer/steer.h"
 #include "unit/helpers.h"
 
 #define MBIT 1000000ULL
@@ -1094,6 +1095,78 @@ static void test_full_tree_move_rebuilds_tree(void **state)
 	network_free(&net);
 }
 
+/*
+ * No placements file (deleted, or unreadable): the run places customers
+ * by their prefixes in the maps, and steer_snapshot_placements says
+ * "under the root class" for every customer the new list has without a
+ * node, whatever its live class hangs from. A customer that leaves its
+ * node in that run keeps its old minor, whose live class is under the
+ * node: tree_diff sees a wanted class under another parent and rebuilds
+ * the whole HTB tree of that TX queue, every customer on it included.
+ */
+static void test_no_placements_customer_leaves_node(void **state)
+{
+	static const char *const nm[] = { "A" };
+	static const int par[] = { -1 };
+	static const unsigned int cap[] = { 10000 };
+	struct customer_list list;
+	struct placements prev;
+	struct network net;
+	struct xs_config cfg;
+	struct plan p0, p1;
+	struct tree live, want;
+	struct tree_diff d;
+	struct steer_snapshot snap = {};
+	uint32_t *busy;
+	size_t i, n = 6, nbusy = 0, rebuilt = 0;
+
+	(void)state;
+	rng_state = 5;
+	make_cfg(&cfg, 1, 1);
+	snprintf(cfg.lan, sizeof(cfg.lan), "lan0");
+	cfg.leaf_qdisc = LEAF_PFIFO;
+	make_net(&net, 1, nm, par, cap);
+	make_list(&list, n, 1);
+	for (i = 0; i < n; i++) {
+		char text[32];
+
+		list.v[i].node = i < 3 ? 0 : NETWORK_NONE;
+		list.v[i].prefixes = calloc(1, sizeof(*list.v[i].prefixes));
+		assert_non_null(list.v[i].prefixes);
+		snprintf(text, sizeof(text), "198.18.0.%zu/32", i + 1);
+		assert_int_equal(prefix_parse(text, &list.v[i].prefixes[0]), 0);
+		list.v[i].nprefixes = 1;
+	}
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(steer_wanted(&p0, &snap.v, &snap.n), 0);
+	live_of(&p0, &live);
+	busy = malloc(live.nclasses * sizeof(*busy));
+	assert_non_null(busy);
+	for (i = 0; i < live.nclasses; i++)
+		if (xs_handle_minor(live.classes[i].classid) >= XS_FIRST_MINOR)
+			busy[nbusy++] = live.classes[i].classid;
+	plan_free(&p0);
+
+	/* the placements file is gone, and customer 1 leaves node A */
+	list.v[0].node = NETWORK_NONE;
+	assert_int_equal(steer_snapshot_placements(&snap, &list, &prev), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, &prev, busy, nbusy, &p1), 0);
+	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	for (i = 0; i < d.ncreate; i++)
+		rebuilt += d.create[i].type == TREE_OP_HTB || d.create[i].type == TREE_OP_HTB_RESET;
+	assert_int_equal(rebuilt, 0);
+	tree_diff_free(&d);
+	tree_free(&want);
+	plan_free(&p1);
+	free(busy);
+	free(snap.v);
+	tree_free(&live);
+	placements_free(&prev);
+	customers_free(&list);
+	network_free(&net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1117,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_placements_round_trip),
 		cmocka_unit_test(test_placements_long_name),
 		cmocka_unit_test(test_full_tree_move_rebuilds_tree),
+		cmocka_unit_test(test_no_placements_customer_leaves_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
