@@ -300,7 +300,7 @@ static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 static int read_prev(struct run *r, bool dry_run)
 {
 	size_t i;
-	int err;
+	int err, dir;
 
 	err = steer_plan_path(&r->cfg, !dry_run, r->plan_path, sizeof(r->plan_path));
 	if (err)
@@ -317,6 +317,9 @@ static int read_prev(struct run *r, bool dry_run)
 		if (err)
 			return err;
 	}
+	/* a class HTB would have to move is placed anew, not its whole tree rebuilt */
+	for (dir = 0; dir < XS_DIRS; dir++)
+		tree_forget_misplaced(&r->live[dir], &r->prev);
 	for (i = 0; i < r->prev.n; i++)
 		r->nprev += r->prev.v[i].kind == PLAN_CUSTOMER;
 	return 0;
@@ -341,14 +344,14 @@ static int plan_and_diff(struct run *r, bool dry_run)
 		if (err)
 			return err;
 	}
-	err = read_prev(r, dry_run);
-	if (err)
-		return err;
 	for_each_role(i, dir) {
 		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
 		if (err)
 			return err;
 	}
+	err = read_prev(r, dry_run);
+	if (err)
+		return err;
 	err = live_classids(r, &busy, &nbusy);
 	if (err)
 		return err;
