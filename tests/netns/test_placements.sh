@@ -27,5 +27,8 @@ out=$(xs reload 2>&1)
 check_eq "no placements file, list cut to 1 of 3: reload exit 1" 1 "$?"
 echo "$out" | sed 's/^/    /'
 check_eq "no placements file, list cut to 1 of 3: nothing changed" "$classes" "$(wf_classes lan)"
-check_eq "customer 3 still looked up" 3 "$(wf_lookup 198.19.1.3)"
 cp "$WF_DIR/full.csv" "$WF_CSV"
+check_eq "customer 3 still looked up" 3 "$(wf_lookup 198.19.1.3)"
+out=$(xs reload 2>&1)
+check_eq "the full list again: reload exit 0" 0 "$?"
+check "the full list again: nothing removed" grep -q "^reload: 0 added, 0 removed" <<<"$out"
