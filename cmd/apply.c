@@ -46,6 +46,12 @@ struct run {
 	struct steer_snapshot maps; /* the prefix maps before the run, read once */
 	struct placements prev; /* where the last run placed everything: plan_build's prev */
 	size_t nprev; /* customers in prev */
+	/*
+	 * prev came from the maps (no placements file): the classes the maps
+	 * steer to that no customer of the list holds, each a customer this
+	 * run removes (the maps name no customers)
+	 */
+	size_t unlisted;
 	char plan_path[PATH_MAX]; /* where this run keeps its placements */
 	struct steer *steer;
 	struct tc_sock *ts;
@@ -162,6 +168,7 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 
 	memset(s, 0, sizeof(*s));
 	s->nodes = r->plan.nnodes > 0;
+	s->removed = r->unlisted; /* no placements file: the maps name nobody */
 	for (i = 0; i < r->plan.n; i++) {
 		const struct plan_class *c = &r->plan.classes[i];
 		const char *id = plan_class_id(&r->plan, c), *what = "";
@@ -292,6 +299,40 @@ static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 }
 
 /*
+ * The classids the maps steer to that no customer placement of prev
+ * (made from those maps) holds: r->unlisted. Before tree_forget_misplaced.
+ */
+static int count_unlisted(struct run *r)
+{
+	uint32_t *held, *seen;
+	size_t i, nheld = 0, nseen = 0;
+
+	held = malloc((r->prev.n + 1) * sizeof(*held));
+	seen = malloc((r->maps.n + 1) * sizeof(*seen));
+	if (!held || !seen) {
+		free(held);
+		free(seen);
+		return -ENOMEM;
+	}
+	for (i = 0; i < r->prev.n; i++)
+		held[nheld++] = xs_classid(r->prev.v[i].txq, r->prev.v[i].minor);
+	qsort(held, nheld, sizeof(*held), classid_cmp);
+	for (i = 0; i < r->maps.n; i++) {
+		uint32_t classid = r->maps.v[i].customer.classid;
+
+		if (xs_handle_minor(classid) >= XS_FIRST_MINOR &&
+		    !bsearch(&classid, held, nheld, sizeof(*held), classid_cmp))
+			seen[nseen++] = classid;
+	}
+	qsort(seen, nseen, sizeof(*seen), classid_cmp);
+	for (i = 0; i < nseen; i++)
+		r->unlisted += !i || seen[i] != seen[i - 1];
+	free(held);
+	free(seen);
+	return 0;
+}
+
+/*
  * The placements of the last run: its file, or when that is gone, what
  * the maps tell of the customers (the nodes are then placed anew, and
  * their subtrees rebuilt make-before-break).
@@ -299,7 +340,7 @@ static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 static int read_prev(struct run *r, bool dry_run)
 {
 	size_t i;
-	int err;
+	int err, dir;
 
 	err = steer_plan_path(&r->cfg, !dry_run, r->plan_path, sizeof(r->plan_path));
 	if (err)
@@ -315,9 +356,16 @@ static int read_prev(struct run *r, bool dry_run)
 		err = steer_snapshot_placements(&r->maps, &r->list, &r->prev);
 		if (err)
 			return err;
+		err = count_unlisted(r);
+		if (err)
+			return err;
 	}
+	/* a class HTB would have to move is placed anew, not its whole tree rebuilt */
+	for (dir = 0; dir < XS_DIRS; dir++)
+		tree_forget_misplaced(&r->live[dir], &r->prev);
 	for (i = 0; i < r->prev.n; i++)
 		r->nprev += r->prev.v[i].kind == PLAN_CUSTOMER;
+	r->nprev += r->unlisted;
 	return 0;
 }
 
@@ -340,14 +388,14 @@ static int plan_and_diff(struct run *r, bool dry_run)
 		if (err)
 			return err;
 	}
-	err = read_prev(r, dry_run);
-	if (err)
-		return err;
 	for_each_role(i, dir) {
 		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
 		if (err)
 			return err;
 	}
+	err = read_prev(r, dry_run);
+	if (err)
+		return err;
 	err = live_classids(r, &busy, &nbusy);
 	if (err)
 		return err;
@@ -501,6 +549,7 @@ static int check_removed(struct run *r, const char *what, bool dry_run)
 	size_t removed = 0, i;
 	char limit[32];
 
+	removed = r->unlisted;
 	for (i = 0; i < r->prev.n; i++)
 		removed += r->prev.v[i].kind == PLAN_CUSTOMER &&
 			   !plan_find_customer(&r->plan, r->prev.v[i].id);

@@ -291,8 +291,7 @@ static int fill_classes(const struct network *net, const struct customer_list *l
 			customer_rates(cu, dir, &c->rate[dir], &c->ceil[dir]);
 			/* the list lowered these already (with a warning); be sure */
 			if (c->parent != PLAN_NONE) {
-				c->ceil[dir] =
-					min64(c->ceil[dir], out->classes[c->parent].ceil[dir]);
+				c->ceil[dir] = min64(c->ceil[dir], out->classes[c->parent].ceil[dir]);
 				c->rate[dir] = min64(c->rate[dir], c->ceil[dir]);
 			}
 		}
@@ -326,8 +325,7 @@ static void warn_overbooked(const struct plan *p)
 				break;
 			}
 			pr_warn("%s:%u:%u: node '%s': the guaranteed %s rates of its children add "
-				"up to %s, above its cap of %s: they cannot all have them at "
-				"once\n",
+				"up to %s, above its cap of %s: they cannot all have them at once\n",
 				p->net->file, nd->line, nd->column, nd->name,
 				dir == XS_LAN ? "download" : "upload",
 				rate_format(sum[i][dir], a, sizeof(a)),
@@ -578,9 +576,8 @@ int plan_save(const struct plan *plan, const char *path)
 			c->minor, c->cpu);
 		put_field(f, plan_class_id(plan, c));
 		fputc(' ', f);
-		put_field(f, c->parent == PLAN_NONE
-				     ? NULL
-				     : plan_class_id(plan, &plan->classes[c->parent]));
+		put_field(f, c->parent == PLAN_NONE ? NULL
+						    : plan_class_id(plan, &plan->classes[c->parent]));
 		fputc(' ', f);
 		put_field(f, c->kind == PLAN_CUSTOMER ? plan->list->v[c->ref].name : NULL);
 		fputc('\n', f);
@@ -638,12 +635,47 @@ static int placement_cmp(const void *a, const void *b)
 	return placement_key_cmp(x->kind, x->id, b);
 }
 
-/* The placements file is the product's own: 64 MiB holds far more than 4096 full trees. */
-#define PLAN_MAX_LINE 1024
+/* The next field of a line split at single blanks, in place; NULL when there is none. */
+static char *next_field(char **p)
+{
+	char *s = *p, *e;
+
+	if (!s || !*s)
+		return NULL;
+	e = strchr(s, ' ');
+	if (e) {
+		*e = '\0';
+		*p = e + 1;
+	} else {
+		*p = NULL;
+	}
+	return s;
+}
+
+/* A decimal field of at most 10 digits into *v; whether it was one. */
+static bool uint_field(const char *s, unsigned int *v)
+{
+	unsigned long n = 0;
+	size_t i;
+
+	if (!s || !*s || strlen(s) > 10)
+		return false;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (n > UINT32_MAX)
+		return false;
+	*v = (unsigned int)n;
+	return true;
+}
 
 int plan_load(const char *path, struct placements *out)
 {
-	char line[PLAN_MAX_LINE];
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t len;
 	unsigned int lineno = 1;
 	size_t cap = 0;
 	int err = 0;
@@ -653,18 +685,32 @@ int plan_load(const char *path, struct placements *out)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (!fgets(line, sizeof(line), f) || strcmp(line, PLAN_MAGIC "\n")) {
+	if (getline(&line, &linecap, f) < 0 || strcmp(line, PLAN_MAGIC "\n")) {
 		err = -EINVAL;
 		goto bad;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char kind[16], id[512], parent[512], name[512];
+	while ((len = getline(&line, &linecap, f)) >= 0) {
+		char *kind, *id, *parent, *name, *rest = line;
 		unsigned int txq, minor, cpu;
 		struct placement *pl;
 
 		lineno++;
-		if (!strchr(line, '\n') || sscanf(line, "%15s %u %u %u %511s %511s %511s", kind,
-						  &txq, &minor, &cpu, id, parent, name) != 7) {
+		/* a name has no length limit: fields are as long as the line */
+		if (len == 0 || line[len - 1] != '\n' || strlen(line) != (size_t)len) {
+			err = -EINVAL;
+			goto bad;
+		}
+		line[len - 1] = '\0';
+		kind = next_field(&rest);
+		if (!uint_field(next_field(&rest), &txq) || !uint_field(next_field(&rest), &minor) ||
+		    !uint_field(next_field(&rest), &cpu)) {
+			err = -EINVAL;
+			goto bad;
+		}
+		id = next_field(&rest);
+		parent = next_field(&rest);
+		name = next_field(&rest);
+		if (!kind || !id || !parent || !name || !*id || !*parent || !*name || rest) {
 			err = -EINVAL;
 			goto bad;
 		}
@@ -710,6 +756,7 @@ int plan_load(const char *path, struct placements *out)
 		err = -EIO;
 		goto bad;
 	}
+	free(line);
 	fclose(f);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), placement_cmp);
@@ -721,6 +768,7 @@ bad:
 	else
 		pr_warn("%s: reading the placements failed: %s; classes are placed anew\n", path,
 			strerror(-err));
+	free(line);
 	fclose(f);
 	placements_free(out);
 	return err == -ENOMEM ? err : -EINVAL;

@@ -899,6 +899,50 @@ void tree_verify(const struct tree *live, const struct xs_config *cfg,
 			    live->ifname, misplaced - MISSING_SHOWN);
 }
 
+size_t tree_forget_misplaced(const struct tree *live, struct placements *placed)
+{
+	uint8_t *drop = calloc(placed->n + 1, 1);
+	size_t i, k = 0, n = 0;
+
+	if (!drop)
+		return 0; /* then tree_diff rebuilds, as before */
+	for (i = 0; i < placed->n; i++) {
+		const struct placement *pl = &placed->v[i], *up = NULL;
+		const struct tree_class *c = find_class(live, xs_classid(pl->txq, pl->minor));
+		char id[HANDLE_TEXT_LEN], at[HANDLE_TEXT_LEN];
+
+		if (!c)
+			continue;
+		if (pl->parent) {
+			up = placements_find(placed, PLAN_NODE, pl->parent);
+			if (!up)
+				continue; /* not kept anyway: its parent has no place */
+		}
+		if (c->parent == (up ? xs_classid(up->txq, up->minor)
+				     : xs_classid(pl->txq, XS_ROOT_MINOR)))
+			continue;
+		pr_debug("%s: class %s of %s %s is under %s, not where the placements say; it "
+			 "is placed anew\n",
+			 live->ifname, handle_text(c->classid, id, sizeof(id)),
+			 pl->kind == PLAN_NODE ? "node" : "customer", pl->id,
+			 handle_text(c->parent, at, sizeof(at)));
+		drop[i] = 1;
+	}
+	for (i = 0; i < placed->n; i++) {
+		if (!drop[i]) {
+			placed->v[k++] = placed->v[i];
+			continue;
+		}
+		free(placed->v[i].id);
+		free(placed->v[i].parent);
+		free(placed->v[i].name);
+		n++;
+	}
+	placed->n = k;
+	free(drop);
+	return n;
+}
+
 struct tree_range {
 	unsigned int txq;
 	size_t first, end; /* want->classes[first..end) */

@@ -223,6 +223,17 @@ void tree_verify(const struct tree *live, const struct xs_config *cfg,
 		 const struct placements *placed, struct problems *p);
 
 /*
+ * Forget the placements whose class is live under another parent than
+ * they say (the root class, or their parent node's placed class): a
+ * placements file that is gone (the maps say nothing of nodes), stale or
+ * edited. Kept, such a class would be wanted under a parent HTB cannot
+ * move it to, and tree_diff would rebuild its whole tree; forgotten, it
+ * is placed anew, make-before-break, while its live minor stays busy.
+ * Returns how many were forgotten.
+ */
+size_t tree_forget_misplaced(const struct tree *live, struct placements *placed);
+
+/*
  * Order by classid, for qsort and bsearch over struct tree_class and any
  * other record whose first member is its uint32_t classid.
  */

@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <linux/pkt_sched.h>
 
 #include "conf/plan.h"
+#include "shaper/tree.h"
+#include "steer/steer.h"
 #include "unit/helpers.h"
 
 #define MBIT 1000000ULL
@@ -942,6 +945,229 @@ static void test_placements_round_trip(void **state)
 	network_free(&net);
 }
 
+/*
+ * A customer's name has no length limit in the list (a row holds 64 KiB),
+ * and escaping triples every byte outside '!'..'~': a name of 100 Cyrillic
+ * letters is 600 bytes in the file. The placements must still load, or
+ * every reload places all classes under nodes anew (moves them).
+ */
+static void test_placements_long_name(void **state)
+{
+	static const char *const nm[] = { "Site A" };
+	static const int par[] = { -1 };
+	static const unsigned int cap[] = { 1000 };
+	struct customer_list list;
+	struct placements prev;
+	struct network net;
+	struct xs_config cfg;
+	struct plan plan, again;
+	char name[2 * 100 + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		memcpy(name + 2 * i, "\xd0\x96", 2); /* U+0416 */
+	name[200] = '\0';
+	make_cfg(&cfg, 1, 1);
+	make_net(&net, 1, nm, par, cap);
+	make_list(&list, 2, 1);
+	list.v[0].node = list.v[1].node = 0;
+	free(list.v[1].name);
+	list.v[1].name = strdup(name);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	to_prev(&plan, &prev);
+	assert_int_equal(prev.n, 3);
+	assert_string_equal(placements_find(&prev, PLAN_CUSTOMER, "3")->name, name);
+	/* and the next run keeps every class where it was */
+	assert_int_equal(plan_build(&cfg, &net, &list, &prev, NULL, 0, &again), 0);
+	for (i = 0; i < plan.n; i++)
+		assert_int_equal(again.classes[i].minor, plan.classes[i].minor);
+	plan_free(&again);
+	placements_free(&prev);
+	plan_free(&plan);
+	customers_free(&list);
+	network_free(&net);
+}
+
+/*
+ * What the kernel would hold after a run of plan p on lan: each class as
+ * tree_desired made it, the root under TC_H_ROOT, a node with children
+ * inner, an htb per tree under our mq.
+ */
+static void live_of(const struct plan *p, struct tree *live)
+{
+	struct tree want;
+	size_t i, ntxq;
+
+	assert_int_equal(tree_desired(p, XS_LAN, &want), 0);
+	*live = want;
+	ntxq = want.ntxq;
+	live->ifindex = 7;
+	live->dev_txqs = (unsigned int)ntxq + 1;
+	for (i = 0; i < live->nclasses; i++) {
+		struct tree_class *c = &live->classes[i];
+
+		if ((c->classid & 0xffff) == XS_ROOT_MINOR)
+			c->parent = TC_H_ROOT;
+		if (c->kind == TREE_NODE || c->kind == TREE_ROOT)
+			c->level = 7 - c->depth;
+		c->burst = c->cburst = 0;
+		c->cls = c->kind = c->depth = 0;
+	}
+	live->qdiscs = calloc(ntxq + 1, sizeof(*live->qdiscs));
+	assert_non_null(live->qdiscs);
+	live->nqdiscs = ntxq + 1;
+	for (i = 0; i < ntxq; i++) {
+		live->qdiscs[i].handle = xs_htb_handle((uint32_t)i);
+		live->qdiscs[i].parent = xs_mq_class((uint32_t)i);
+		live->qdiscs[i].defcls = XS_DEFAULT_MINOR;
+		snprintf(live->qdiscs[i].kind, sizeof(live->qdiscs[i].kind), "htb");
+	}
+	live->qdiscs[ntxq].handle = xs_handle(XS_MQ_MAJOR, 0);
+	live->qdiscs[ntxq].parent = TC_H_ROOT;
+	snprintf(live->qdiscs[ntxq].kind, sizeof(live->qdiscs[ntxq].kind), "mq");
+}
+
+/*
+ * A full tree, and one customer moves from one node to another of the
+ * same tree. No minor is free, so the plan hands the customer its own old
+ * minor under the new parent; HTB cannot move a class, tree_intact sees a
+ * wanted class under another parent, and tree_diff rebuilds the whole HTB
+ * (every customer of that CPU unshaped, counters and queues lost, minutes
+ * of netlink at 65k classes), and the run exits 0. A move that cannot be
+ * made before break must be refused (or done for that class alone), never
+ * a rebuild of everyone's tree.
+ */
+static void test_full_tree_move_rebuilds_tree(void **state)
+{
+	static const char *const nm[] = { "A", "B" };
+	static const int par[] = { -1, -1 };
+	static const unsigned int cap[] = { 100000, 100000 };
+	struct customer_list list;
+	struct placements prev;
+	struct network net;
+	struct xs_config cfg;
+	struct plan p0, p1;
+	struct tree live, want;
+	struct tree_diff d;
+	uint32_t *busy;
+	size_t i, n = XS_MINORS_PER_TREE - 2, nbusy = 0, rebuilt = 0;
+	int err;
+
+	(void)state;
+	rng_state = 5;
+	make_cfg(&cfg, 1, 1);
+	snprintf(cfg.lan, sizeof(cfg.lan), "lan0");
+	cfg.lan_capacity = cfg.wan_capacity = 1000000 * MBIT;
+	cfg.leaf_qdisc = LEAF_PFIFO;
+	make_net(&net, 2, nm, par, cap);
+	make_list(&list, n, 1);
+	for (i = 0; i < n; i++)
+		list.v[i].node = (int)(i % 2);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p0), 0);
+	to_prev(&p0, &prev);
+	live_of(&p0, &live);
+	busy = malloc(live.nclasses * sizeof(*busy));
+	assert_non_null(busy);
+	for (i = 0; i < live.nclasses; i++)
+		if (xs_handle_minor(live.classes[i].classid) >= XS_FIRST_MINOR)
+			busy[nbusy++] = live.classes[i].classid;
+	plan_free(&p0);
+
+	/* customer 1 moves from A to B */
+	list.v[0].node = 1;
+	err = plan_build(&cfg, &net, &list, &prev, busy, nbusy, &p1);
+	if (err == 0) {
+		assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
+		assert_int_equal(tree_diff(&live, &want, &d), 0);
+		for (i = 0; i < d.ncreate; i++)
+			rebuilt += d.create[i].type == TREE_OP_HTB ||
+				   d.create[i].type == TREE_OP_HTB_RESET;
+		assert_int_equal(rebuilt, 0);
+		tree_diff_free(&d);
+		tree_free(&want);
+		plan_free(&p1);
+	}
+	free(busy);
+	tree_free(&live);
+	placements_free(&prev);
+	customers_free(&list);
+	network_free(&net);
+}
+
+/*
+ * No placements file (deleted, or unreadable): the run places customers
+ * by their prefixes in the maps, and steer_snapshot_placements says
+ * "under the root class" for every customer the new list has without a
+ * node, whatever its live class hangs from. A customer that leaves its
+ * node in that run keeps its old minor, whose live class is under the
+ * node: tree_diff sees a wanted class under another parent and rebuilds
+ * the whole HTB tree of that TX queue, every customer on it included.
+ */
+static void test_no_placements_customer_leaves_node(void **state)
+{
+	static const char *const nm[] = { "A" };
+	static const int par[] = { -1 };
+	static const unsigned int cap[] = { 10000 };
+	struct customer_list list;
+	struct placements prev;
+	struct network net;
+	struct xs_config cfg;
+	struct plan p0, p1;
+	struct tree live, want;
+	struct tree_diff d;
+	struct steer_snapshot snap = {};
+	uint32_t *busy;
+	size_t i, n = 6, nbusy = 0, rebuilt = 0;
+
+	(void)state;
+	rng_state = 5;
+	make_cfg(&cfg, 1, 1);
+	snprintf(cfg.lan, sizeof(cfg.lan), "lan0");
+	cfg.leaf_qdisc = LEAF_PFIFO;
+	make_net(&net, 1, nm, par, cap);
+	make_list(&list, n, 1);
+	for (i = 0; i < n; i++) {
+		char text[32];
+
+		list.v[i].node = i < 3 ? 0 : NETWORK_NONE;
+		list.v[i].prefixes = calloc(1, sizeof(*list.v[i].prefixes));
+		assert_non_null(list.v[i].prefixes);
+		snprintf(text, sizeof(text), "198.18.0.%zu/32", i + 1);
+		assert_int_equal(prefix_parse(text, &list.v[i].prefixes[0]), 0);
+		list.v[i].nprefixes = 1;
+	}
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(steer_wanted(&p0, &snap.v, &snap.n), 0);
+	live_of(&p0, &live);
+	busy = malloc(live.nclasses * sizeof(*busy));
+	assert_non_null(busy);
+	for (i = 0; i < live.nclasses; i++)
+		if (xs_handle_minor(live.classes[i].classid) >= XS_FIRST_MINOR)
+			busy[nbusy++] = live.classes[i].classid;
+	plan_free(&p0);
+
+	/* the placements file is gone, and customer 1 leaves node A */
+	list.v[0].node = NETWORK_NONE;
+	assert_int_equal(steer_snapshot_placements(&snap, &list, &prev), 0);
+	tree_forget_misplaced(&live, &prev); /* as read_prev does */
+	assert_int_equal(plan_build(&cfg, &net, &list, &prev, busy, nbusy, &p1), 0);
+	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	for (i = 0; i < d.ncreate; i++)
+		rebuilt += d.create[i].type == TREE_OP_HTB || d.create[i].type == TREE_OP_HTB_RESET;
+	assert_int_equal(rebuilt, 0);
+	tree_diff_free(&d);
+	tree_free(&want);
+	plan_free(&p1);
+	free(busy);
+	free(snap.v);
+	tree_free(&live);
+	placements_free(&prev);
+	customers_free(&list);
+	network_free(&net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -963,6 +1189,9 @@ int main(void)
 		cmocka_unit_test(test_hierarchy_stable_under_churn),
 		cmocka_unit_test(test_tree_full_names_the_node),
 		cmocka_unit_test(test_placements_round_trip),
+		cmocka_unit_test(test_placements_long_name),
+		cmocka_unit_test(test_full_tree_move_rebuilds_tree),
+		cmocka_unit_test(test_no_placements_customer_leaves_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
