@@ -291,7 +291,8 @@ static int fill_classes(const struct network *net, const struct customer_list *l
 			customer_rates(cu, dir, &c->rate[dir], &c->ceil[dir]);
 			/* the list lowered these already (with a warning); be sure */
 			if (c->parent != PLAN_NONE) {
-				c->ceil[dir] = min64(c->ceil[dir], out->classes[c->parent].ceil[dir]);
+				c->ceil[dir] =
+					min64(c->ceil[dir], out->classes[c->parent].ceil[dir]);
 				c->rate[dir] = min64(c->rate[dir], c->ceil[dir]);
 			}
 		}
@@ -325,7 +326,8 @@ static void warn_overbooked(const struct plan *p)
 				break;
 			}
 			pr_warn("%s:%u:%u: node '%s': the guaranteed %s rates of its children add "
-				"up to %s, above its cap of %s: they cannot all have them at once\n",
+				"up to %s, above its cap of %s: they cannot all have them at "
+				"once\n",
 				p->net->file, nd->line, nd->column, nd->name,
 				dir == XS_LAN ? "download" : "upload",
 				rate_format(sum[i][dir], a, sizeof(a)),
@@ -576,8 +578,9 @@ int plan_save(const struct plan *plan, const char *path)
 			c->minor, c->cpu);
 		put_field(f, plan_class_id(plan, c));
 		fputc(' ', f);
-		put_field(f, c->parent == PLAN_NONE ? NULL
-						    : plan_class_id(plan, &plan->classes[c->parent]));
+		put_field(f, c->parent == PLAN_NONE
+				     ? NULL
+				     : plan_class_id(plan, &plan->classes[c->parent]));
 		fputc(' ', f);
 		put_field(f, c->kind == PLAN_CUSTOMER ? plan->list->v[c->ref].name : NULL);
 		fputc('\n', f);
@@ -702,7 +705,8 @@ int plan_load(const char *path, struct placements *out)
 		}
 		line[len - 1] = '\0';
 		kind = next_field(&rest);
-		if (!uint_field(next_field(&rest), &txq) || !uint_field(next_field(&rest), &minor) ||
+		if (!uint_field(next_field(&rest), &txq) ||
+		    !uint_field(next_field(&rest), &minor) ||
 		    !uint_field(next_field(&rest), &cpu)) {
 			err = -EINVAL;
 			goto bad;

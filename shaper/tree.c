@@ -545,7 +545,8 @@ static bool tree_intact(const struct tree *live, const struct tree_qdisc *slot, 
 		if (!want || xs_handle_minor(c->classid) == XS_ROOT_MINOR)
 			continue;
 		w = find_class(want, c->classid);
-		if (w && w->parent != c->parent)
+		/* a leaf under another parent is replaced alone (diff_kept_class) */
+		if (w && w->parent != c->parent && c->level)
 			return false;
 	}
 	return true;
@@ -555,7 +556,7 @@ struct diff_state {
 	const struct tree *live, *want;
 	const struct tree_qdisc **slots; /* qdisc on mq class XS_MQ_MAJOR:(txq+1) */
 	struct handles *handles;
-	struct op_list rebuild, added, changed, deleted;
+	struct op_list rebuild, replaced, added, changed, deleted;
 	struct tree_diff *out;
 };
 
@@ -662,6 +663,19 @@ static int diff_kept_class(struct diff_state *s, const struct tree_class *c, str
 	bool leaf_again = false;
 	int changed = 0, err;
 
+	/*
+	 * A leaf class that is wanted under another parent: HTB cannot move a
+	 * class, so it is deleted first in phase 1 and made again under its
+	 * new parent, after that parent. The plan gives a moved class a minor
+	 * of its own; this is for a tree that had none left, and for classes
+	 * changed by hand. Only its own packets notice: they fall into the
+	 * default class for the few messages in between.
+	 */
+	if (lc && lc->parent != c->parent && !lc->level) {
+		if (!op_add(&s->replaced, TREE_OP_CLASS_DELETE, 0, lc->parent, lc))
+			return -ENOMEM;
+		lc = NULL;
+	}
 	if (!lc) {
 		if (!op_add(&s->added, TREE_OP_CLASS_CREATE, 0, c->parent, c))
 			return -ENOMEM;
@@ -918,8 +932,8 @@ size_t tree_forget_misplaced(const struct tree *live, struct placements *placed)
 			if (!up)
 				continue; /* not kept anyway: its parent has no place */
 		}
-		if (c->parent == (up ? xs_classid(up->txq, up->minor)
-				     : xs_classid(pl->txq, XS_ROOT_MINOR)))
+		if (c->parent ==
+		    (up ? xs_classid(up->txq, up->minor) : xs_classid(pl->txq, XS_ROOT_MINOR)))
 			continue;
 		pr_debug("%s: class %s of %s %s is under %s, not where the placements say; it "
 			 "is placed anew\n",
@@ -1040,8 +1054,9 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 			goto nomem;
 	}
 
-	if (op_append(&create, &s.rebuild) || op_append(&create, &s.added) ||
-	    op_append(&create, &s.changed) || op_append(&delete, &s.deleted))
+	if (op_append(&create, &s.rebuild) || op_append(&create, &s.replaced) ||
+	    op_append(&create, &s.added) || op_append(&create, &s.changed) ||
+	    op_append(&delete, &s.deleted))
 		goto nomem;
 	out->create = create.v;
 	out->ncreate = create.n;
@@ -1056,6 +1071,7 @@ out:
 	free(create.v);
 	free(delete.v);
 	free(s.rebuild.v);
+	free(s.replaced.v);
 	free(s.added.v);
 	free(s.changed.v);
 	free(s.deleted.v);

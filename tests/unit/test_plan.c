@@ -1038,7 +1038,7 @@ static void live_of(const struct plan *p, struct tree *live)
  * made before break must be refused (or done for that class alone), never
  * a rebuild of everyone's tree.
  */
-static void test_full_tree_move_rebuilds_tree(void **state)
+static void test_full_tree_move_keeps_the_tree(void **state)
 {
 	static const char *const nm[] = { "A", "B" };
 	static const int par[] = { -1, -1 };
@@ -1190,7 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_tree_full_names_the_node),
 		cmocka_unit_test(test_placements_round_trip),
 		cmocka_unit_test(test_placements_long_name),
-		cmocka_unit_test(test_full_tree_move_rebuilds_tree),
+		cmocka_unit_test(test_full_tree_move_keeps_the_tree),
 		cmocka_unit_test(test_no_placements_customer_leaves_node),
 	};
 

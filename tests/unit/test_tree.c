@@ -989,11 +989,39 @@ static void test_diff_wrong_parent(void **state)
 	struct xs_config cfg;
 	struct tree want, live;
 	struct tree_diff d;
+	size_t i, del = SIZE_MAX, add = SIZE_MAX;
 
 	config(&cfg);
 	want_of(&cfg, two_aps, NTWO_APS, &want);
 	live_from(&want, &live);
+	/*
+	 * A customer's class under another node (a full tree gave a moved
+	 * customer its own old minor): that one class is made again, deleted
+	 * first in phase 1 and created under its parent; the tree stays.
+	 */
 	live_class(&live, 0x10007)->parent = 0x10004; /* 1002 under AP1 */
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_false(htb_rebuilt(&d, 1));
+	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 0);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_DELETE, 0x10007);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x10007);
+	for (i = 0; i < d.ncreate; i++) {
+		if (d.create[i].type == TREE_OP_CLASS_DELETE)
+			del = i;
+		if (d.create[i].type == TREE_OP_CLASS_CREATE) {
+			add = i;
+			assert_int_equal(d.create[i].parent, 0x10005);
+		}
+	}
+	assert_true(del < add);
+	assert_int_equal(d.ndelete, 0);
+	assert_int_equal(d.counts.unchanged, 1);
+	assert_int_equal(d.counts.nodes_unchanged, 3);
+	tree_diff_free(&d);
+
+	/* a node (an inner class) under another parent: the tree is rebuilt */
+	live_class(&live, 0x10007)->parent = 0x10005;
+	live_class(&live, 0x10005)->parent = 0x10004; /* AP2 under AP1 */
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 1);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 1);
@@ -1005,6 +1033,7 @@ static void test_diff_wrong_parent(void **state)
 	assert_int_equal(d.counts.added, 2);
 	assert_int_equal(d.counts.nodes_added, 3);
 	tree_diff_free(&d);
+	live_class(&live, 0x10005)->parent = 0x10003;
 
 	/* a parent that is not there */
 	live_class(&live, 0x10007)->parent = 0x10005;
