@@ -413,6 +413,23 @@ static void stats_prometheus(const struct stats_view *v)
 				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
 }
 
+/* What a customer's and a node's JSON objects end with: where, and the classes. */
+static void print_place_json(const struct stats_view *v, const struct placement *a)
+{
+	uint32_t classid = xs_classid(a->txq, a->minor);
+
+	printf(",\"parent\":");
+	if (a->parent)
+		json_string(a->parent);
+	else
+		printf("null");
+	printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
+	print_class_json(find_class(&v->is[XS_LAN], classid));
+	printf(",\"up\":");
+	print_class_json(find_class(&v->is[XS_WAN], classid));
+	printf("}");
+}
+
 static void stats_json(const struct stats_view *v)
 {
 	unsigned int cpu, d, k;
@@ -422,28 +439,17 @@ static void stats_json(const struct stats_view *v)
 	printf("{\"customers\":[");
 	for (i = 0; i < v->n; i++) {
 		const struct placement *a = v->customers[i];
-		uint32_t classid = xs_classid(a->txq, a->minor);
 
 		printf("%s{\"id\":", first ? "" : ",");
 		json_string(a->id);
 		printf(",\"name\":");
 		json_string(a->name);
-		printf(",\"parent\":");
-		if (a->parent)
-			json_string(a->parent);
-		else
-			printf("null");
-		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
-		print_class_json(find_class(&v->is[XS_LAN], classid));
-		printf(",\"up\":");
-		print_class_json(find_class(&v->is[XS_WAN], classid));
-		printf("}");
+		print_place_json(v, a);
 		first = false;
 	}
 	printf("],\"nodes\":[");
 	for (i = 0; i < v->nnodes; i++) {
 		const struct placement *a = v->nodes[i];
-		uint32_t classid = xs_classid(a->txq, a->minor);
 		char path[PATH_LEN];
 
 		node_full_path(&v->placed, a, path, sizeof(path));
@@ -451,16 +457,7 @@ static void stats_json(const struct stats_view *v)
 		json_string(a->id);
 		printf(",\"path\":");
 		json_string(path);
-		printf(",\"parent\":");
-		if (a->parent)
-			json_string(a->parent);
-		else
-			printf("null");
-		printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
-		print_class_json(find_class(&v->is[XS_LAN], classid));
-		printf(",\"up\":");
-		print_class_json(find_class(&v->is[XS_WAN], classid));
-		printf("}");
+		print_place_json(v, a);
 	}
 	printf("],\"default\":[");
 	first = true;
