@@ -27,6 +27,7 @@
 #include "conf/plan.h"
 #include "conf/rate.h"
 #include "cmd/commands.h"
+#include "cmd/stats.h"
 #include "shaper/tree.h"
 #include "steer/steer.h"
 
@@ -36,27 +37,11 @@ enum format {
 	FORMAT_PROMETHEUS,
 };
 
-/* Counters of one HTB class, as the kernel keeps them. */
-struct class_stats {
-	uint32_t classid;
-	uint64_t rate, ceil; /* bit/s */
-	uint64_t bytes, packets, drops, overlimits;
-	uint64_t backlog_bytes, backlog_packets;
-	uint64_t bps; /* measured over the sampling interval; 0 without one */
-};
-
 /* The longest stats --interval, in seconds: the command sleeps that long. */
 #define STATS_INTERVAL_MAX 60
 
 /* sorted and found with tree_classid_cmp */
 _Static_assert(offsetof(struct class_stats, classid) == 0, "classid first");
-
-/* Every HTB class of one interface, sorted by classid. */
-struct iface_stats {
-	const char *ifname;
-	struct class_stats *v;
-	size_t n;
-};
 
 static int read_iface_stats(struct nl_sock *sk, const char *ifname, struct iface_stats *out)
 {
@@ -113,11 +98,23 @@ out:
 	return err;
 }
 
-static struct class_stats *find_class(const struct iface_stats *is, uint32_t classid)
+struct class_stats *stats_find_class(const struct iface_stats *is, uint32_t classid)
 {
 	struct class_stats key = { .classid = classid };
 
 	return bsearch(&key, is->v, is->n, sizeof(key), tree_classid_cmp);
+}
+
+void stats_rates(const struct iface_stats *before, struct iface_stats *after, unsigned long msec)
+{
+	size_t j;
+
+	for (j = 0; j < after->n && msec; j++) {
+		struct class_stats *s = &after->v[j], *b = stats_find_class(before, s->classid);
+
+		if (b && s->bytes >= b->bytes)
+			s->bps = (s->bytes - b->bytes) * 8 * 1000 / msec;
+	}
 }
 
 /*
@@ -131,7 +128,6 @@ static int read_stats(const struct xs_config *cfg, unsigned int interval,
 	struct nl_sock *sk;
 	enum xs_dir dir;
 	int err = 0, i;
-	size_t j;
 
 	sk = nl_socket_alloc();
 	if (!sk)
@@ -154,13 +150,7 @@ static int read_stats(const struct xs_config *cfg, unsigned int interval,
 		err = read_iface_stats(sk, is[i].ifname, &again[i]);
 		if (err)
 			break;
-		for (j = 0; j < again[i].n; j++) {
-			struct class_stats *before = find_class(&is[i], again[i].v[j].classid);
-
-			if (before && again[i].v[j].bytes >= before->bytes)
-				again[i].v[j].bps =
-					(again[i].v[j].bytes - before->bytes) * 8 / interval;
-		}
+		stats_rates(&is[i], &again[i], interval * 1000UL);
 		free(is[i].v);
 		is[i] = again[i];
 		again[i].v = NULL;
@@ -195,7 +185,7 @@ static void print_class_json(const struct class_stats *s)
  * operator's CSV, which may be in another encoding; JSON and the
  * Prometheus format both require UTF-8.
  */
-static void print_text(const char *text, bool json)
+static void print_text(FILE *f, const char *text, bool json)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t left = text ? strlen(text) : 0, n;
@@ -203,21 +193,21 @@ static void print_text(const char *text, bool json)
 	while (left) {
 		n = text_utf8_len(s, left);
 		if (!n) {
-			fputs("\xef\xbf\xbd", stdout);
+			fputs("\xef\xbf\xbd", f);
 			s++;
 			left--;
 			continue;
 		}
 		left -= n;
 		if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s++);
+			fprintf(f, "\\%c", *s++);
 		} else if (*s == '\n' && !json) {
-			fputs("\\n", stdout);
+			fputs("\\n", f);
 			s++;
 		} else if (*s < 0x20 && json) {
-			printf("\\u%04x", *s++);
+			fprintf(f, "\\u%04x", *s++);
 		} else {
-			fwrite(s, 1, n, stdout);
+			fwrite(s, 1, n, f);
 			s += n;
 		}
 	}
@@ -226,13 +216,13 @@ static void print_text(const char *text, bool json)
 static void json_string(const char *s)
 {
 	putchar('"');
-	print_text(s, true);
+	print_text(stdout, s, true);
 	putchar('"');
 }
 
-static void prom_label(const char *s)
+static void prom_label(FILE *f, const char *s)
 {
-	print_text(s, false);
+	print_text(f, s, false);
 }
 
 struct metric {
@@ -265,8 +255,7 @@ static uint64_t metric_value(const struct class_stats *s, const struct metric *m
  * The nodes above a placement, from the top: "Site A / AP1"; "" for none.
  * A broken chain (a parent never placed) ends the path where it breaks.
  */
-static void node_path(const struct placements *placed, const struct placement *pl, char *buf,
-		      size_t len)
+void node_path(const struct placements *placed, const struct placement *pl, char *buf, size_t len)
 {
 	const char *names[NETWORK_MAX_DEPTH + 1] = { NULL };
 	size_t n = 0, used = 0;
@@ -291,20 +280,6 @@ static void node_full_path(const struct placements *placed, const struct placeme
 	used = strlen(buf);
 	snprintf(buf + used, len - used, "%s%s", used ? " / " : "", pl->id);
 }
-
-#define PATH_LEN (NETWORK_MAX_DEPTH * (NETWORK_NAME_MAX + 3) + 1)
-
-struct stats_view {
-	const struct xs_config *cfg;
-	struct placements placed; /* of the last run: ids, names, classes */
-	const struct placement **customers; /* the customers of placed, as shown */
-	size_t n;
-	const struct placement **nodes; /* its nodes; none when stats names customers */
-	size_t nnodes;
-	struct iface_stats is[XS_DIRS]; /* by role */
-	struct xs_stats *per_cpu;
-	unsigned int ncpus;
-};
 
 /*
  * stats ID...: keep only those customers (ids exactly as given) and say
@@ -337,7 +312,7 @@ static int keep_ids(struct stats_view *v, char **ids, int nids)
 }
 
 /* The series of metric m of a customer's or a node's class, one per direction. */
-static void prom_class(const struct stats_view *v, const struct metric *m,
+static void prom_class(FILE *f, const struct stats_view *v, const struct metric *m,
 		       const struct placement *a)
 {
 	uint32_t classid = xs_classid(a->txq, a->minor);
@@ -346,68 +321,68 @@ static void prom_class(const struct stats_view *v, const struct metric *m,
 	enum xs_dir d;
 
 	for_each_role(k, d) {
-		const struct class_stats *s = find_class(&v->is[d], classid);
+		const struct class_stats *s = stats_find_class(&v->is[d], classid);
 
 		if (!s)
 			continue;
-		printf("xshaper_%s_%s{%s=\"", node ? "node" : "customer", m->name,
+		fprintf(f, "xshaper_%s_%s{%s=\"", node ? "node" : "customer", m->name,
 		       node ? "node" : "id");
-		prom_label(a->id);
+		prom_label(f, a->id);
 		if (!node) {
-			printf("\",name=\"");
-			prom_label(a->name);
+			fprintf(f, "\",name=\"");
+			prom_label(f, a->name);
 		}
-		printf("\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d), metric_value(s, m));
+		fprintf(f, "\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d), metric_value(s, m));
 	}
 }
 
-static void stats_prometheus(const struct stats_view *v)
+void stats_prometheus(FILE *f, const struct stats_view *v)
 {
 	const struct metric *m;
 	unsigned int cpu, d, k;
 	size_t i;
 
 	for (m = class_metrics; m < class_metrics + sizeof(class_metrics) / sizeof(*m); m++) {
-		printf("# HELP xshaper_customer_%s %s\n", m->name, m->help);
-		printf("# TYPE xshaper_customer_%s %s\n", m->name, m->type);
+		fprintf(f, "# HELP xshaper_customer_%s %s\n", m->name, m->help);
+		fprintf(f, "# TYPE xshaper_customer_%s %s\n", m->name, m->type);
 		for (i = 0; i < v->n; i++)
-			prom_class(v, m, v->customers[i]);
+			prom_class(f, v, m, v->customers[i]);
 		if (v->nnodes) {
-			printf("# HELP xshaper_node_%s %s\n", m->name, m->help);
-			printf("# TYPE xshaper_node_%s %s\n", m->name, m->type);
+			fprintf(f, "# HELP xshaper_node_%s %s\n", m->name, m->help);
+			fprintf(f, "# TYPE xshaper_node_%s %s\n", m->name, m->type);
 		}
 		for (i = 0; i < v->nnodes; i++)
-			prom_class(v, m, v->nodes[i]);
-		printf("# HELP xshaper_default_%s %s\n", m->name, m->help);
-		printf("# TYPE xshaper_default_%s %s\n", m->name, m->type);
+			prom_class(f, v, m, v->nodes[i]);
+		fprintf(f, "# HELP xshaper_default_%s %s\n", m->name, m->help);
+		fprintf(f, "# TYPE xshaper_default_%s %s\n", m->name, m->type);
 		for_each_role(k, d) {
 			for (i = 0; i < v->is[d].n; i++) {
 				const struct class_stats *s = &v->is[d].v[i];
 
 				if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 					continue;
-				printf("xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
+				fprintf(f, "xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
 				       "\n",
 				       m->name, role_direction(d), xs_classid_txq(s->classid),
 				       metric_value(s, m));
 			}
 		}
 	}
-	printf("# HELP xshaper_xdp_packets_total Packets seen by the XDP programs, by "
+	fprintf(f, "# HELP xshaper_xdp_packets_total Packets seen by the XDP programs, by "
 	       "outcome.\n# TYPE xshaper_xdp_packets_total counter\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)
 		for (d = 0; d < XS_DIRS; d++)
 			for (k = 0; k < XS_XDP_STATS; k++)
-				printf("xshaper_xdp_packets_total{cpu=\"%u\",interface=\"%s\","
+				fprintf(f, "xshaper_xdp_packets_total{cpu=\"%u\",interface=\"%s\","
 				       "outcome=\"%s\"} %llu\n",
 				       cpu, role_name(d), steer_xdp_stat_name(k),
 				       (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
-	printf("# HELP xshaper_tc_packets_total Packets classified by the TC programs, by "
+	fprintf(f, "# HELP xshaper_tc_packets_total Packets classified by the TC programs, by "
 	       "outcome.\n# TYPE xshaper_tc_packets_total counter\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)
 		for (d = 0; d < XS_DIRS; d++)
 			for (k = 0; k < XS_TC_STATS; k++)
-				printf("xshaper_tc_packets_total{cpu=\"%u\",interface=\"%s\","
+				fprintf(f, "xshaper_tc_packets_total{cpu=\"%u\",interface=\"%s\","
 				       "outcome=\"%s\"} %llu\n",
 				       cpu, role_name(d), steer_tc_stat_name(k),
 				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
@@ -424,9 +399,9 @@ static void print_place_json(const struct stats_view *v, const struct placement 
 	else
 		printf("null");
 	printf(",\"cpu\":%u,\"txq\":%u,\"down\":", a->cpu, a->txq);
-	print_class_json(find_class(&v->is[XS_LAN], classid));
+	print_class_json(stats_find_class(&v->is[XS_LAN], classid));
 	printf(",\"up\":");
-	print_class_json(find_class(&v->is[XS_WAN], classid));
+	print_class_json(stats_find_class(&v->is[XS_WAN], classid));
 	printf("}");
 }
 
@@ -543,7 +518,7 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 		text_escape(name, sizeof(name), a->name, strlen(a->name));
 		for_each_role(k, d)
 			print_class_text(id, name, role_direction(d),
-					 find_class(&v->is[d], classid));
+					 stats_find_class(&v->is[d], classid));
 	}
 	if (only_ids)
 		return;
@@ -559,7 +534,7 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 			    strlen(path[0] ? path : "(top)"));
 		for_each_role(k, d)
 			print_class_text(id, name, role_direction(d),
-					 find_class(&v->is[d], classid));
+					 stats_find_class(&v->is[d], classid));
 	}
 	for_each_role(k, d)
 		for (i = 0; i < v->is[d].n; i++) {
@@ -646,6 +621,42 @@ static int pick_customers(struct stats_view *v)
 	return 0;
 }
 
+int stats_view_read(const struct xs_config *cfg, unsigned int interval, bool quiet,
+		    struct stats_view *v)
+{
+	struct steer *steer = NULL;
+	struct xs_stats total;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	v->cfg = cfg;
+	err = quiet ? steer_open_started(cfg, &steer) : steer_open(cfg, &steer);
+	if (!err && !steer)
+		return -ENOENT;
+	if (err)
+		return err;
+	err = read_placed(cfg, steer, &v->placed);
+	if (!err)
+		err = pick_customers(v);
+	if (!err)
+		err = steer_read_stats(steer, &v->per_cpu, &v->ncpus, &total);
+	steer_close(steer);
+	if (!err)
+		err = read_stats(cfg, interval, v->is);
+	return err;
+}
+
+void stats_view_free(struct stats_view *v)
+{
+	free(v->is[0].v);
+	free(v->is[1].v);
+	free(v->per_cpu);
+	free(v->customers);
+	free(v->nodes);
+	placements_free(&v->placed);
+	memset(v, 0, sizeof(*v));
+}
+
 int cmd_stats(const char *config, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -656,9 +667,7 @@ int cmd_stats(const char *config, int argc, char **argv)
 	};
 	struct stats_view v = {};
 	enum format format = FORMAT_TEXT;
-	int interval = -1, opt, err, ret = XS_EXIT_SYSTEM;
-	struct steer *steer = NULL;
-	struct xs_stats total;
+	int interval = -1, opt, ret = XS_EXIT_SYSTEM;
 	struct xs_config cfg;
 	int i;
 
@@ -702,42 +711,23 @@ int cmd_stats(const char *config, int argc, char **argv)
 		interval = format == FORMAT_PROMETHEUS ? 0 : 1;
 	if (load_config(config, &cfg))
 		return XS_EXIT_INVALID;
-	v.cfg = &cfg;
-	err = steer_open(&cfg, &steer);
-	if (err)
-		goto out;
-	err = read_placed(&cfg, steer, &v.placed);
-	if (!err)
-		err = pick_customers(&v);
-	if (err)
+	if (stats_view_read(&cfg, (unsigned int)interval, false, &v))
 		goto out;
 	if (optind < argc) {
 		if (keep_ids(&v, argv + optind, argc - optind))
 			ret = XS_EXIT_INVALID;
 		v.nnodes = 0;
 	}
-	err = steer_read_stats(steer, &v.per_cpu, &v.ncpus, &total);
-	if (err)
-		goto out;
-	err = read_stats(&cfg, interval, v.is);
-	if (err)
-		goto out;
 	if (format == FORMAT_JSON)
 		stats_json(&v);
 	else if (format == FORMAT_PROMETHEUS)
-		stats_prometheus(&v);
+		stats_prometheus(stdout, &v);
 	else
 		stats_text(&v, optind < argc);
 	if (ret != XS_EXIT_INVALID)
 		ret = XS_EXIT_OK;
 out:
-	free(v.is[0].v);
-	free(v.is[1].v);
-	free(v.per_cpu);
-	free(v.customers);
-	free(v.nodes);
-	placements_free(&v.placed);
-	steer_close(steer);
+	stats_view_free(&v);
 	return ret;
 }
 
