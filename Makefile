@@ -26,7 +26,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf libnl-3.0 libnl-route-3.0 jansson
+PKGS := libbpf libnl-3.0 libnl-route-3.0 jansson libmicrohttpd ncursesw
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -43,5 +43,7 @@ int cmd_stop(const char *config, int argc, char **argv);
 int cmd_status(const char *config, int argc, char **argv);
 int cmd_stats(const char *config, int argc, char **argv);
 int cmd_lookup(const char *config, int argc, char **argv);
+int cmd_exporter(const char *config, int argc, char **argv);
+int cmd_top(const char *config, int argc, char **argv);
 
 #endif /* XSHAPER_COMMANDS_H */

@@ -28,6 +28,10 @@ static void usage(FILE *f)
 		   "  stats [--json|--prometheus] [--interval S] [ID...]\n"
 		   "                        per-customer and per-CPU counters\n"
 		   "  lookup ADDRESS        the customer, CPU, TX queue and classid of an address\n"
+		   "  exporter [--listen ADDRESS:PORT]\n"
+		   "                        Prometheus /metrics over HTTP (default 127.0.0.1:9847)\n"
+		   "  top [--once] [--sort rate|name|drops]\n"
+		   "                        live view of customers and nodes by current rate\n"
 		   "\n"
 		   "options:\n"
 		   "  -c, --config FILE     config file (default " XS_DEFAULT_CONFIG ")\n"
@@ -46,7 +50,7 @@ static const struct command {
 } commands[] = {
 	{ "check", cmd_check },	  { "start", cmd_start },   { "reload", cmd_reload },
 	{ "stop", cmd_stop },	  { "status", cmd_status }, { "stats", cmd_stats },
-	{ "lookup", cmd_lookup },
+	{ "lookup", cmd_lookup }, { "exporter", cmd_exporter }, { "top", cmd_top },
 };
 
 int main(int argc, char **argv)
