@@ -27,7 +27,7 @@
 #include "cmd/commands.h"
 #include "cmd/stats.h"
 
-/* Not in the Prometheus wiki's default port allocations of exporters. */
+/* Clear of 9100-9199 (node_exporter and its kin) and 9464 (OpenTelemetry). */
 #define EXPORTER_LISTEN "127.0.0.1:9847"
 #define EXPORTER_LISTEN_MAX 64 /* "[v6 literal]:65535" and some */
 
