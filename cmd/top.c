@@ -213,8 +213,7 @@ static void draw(const struct top_frame *fr, enum top_sort sort)
 	size_t i;
 
 	erase();
-	mvprintw(0, 0, "xshaper top: %zu customers, %zu nodes; sorted by %s "
-		 "(r rate, n name, d drops, q quits)",
+	mvprintw(0, 0, "xshaper top: %zu customers, %zu nodes; by %-5s  [r]ate [n]ame [d]rops [q]uit",
 		 fr->v.n, fr->v.nnodes, enum_name(top_sorts, sort));
 	if (!fr->started) {
 		mvprintw(2, 0, "xshaper is not started");

@@ -102,5 +102,13 @@ xs top --once --sort name >"$WF_DIR/top-name.txt" 2>&1
 check_eq "top --once --sort name: busy before quiet" "1 2" \
 	"$(awk 'NR > 1 { printf "%s%s", s, $1; s = " " }' "$WF_DIR/top-name.txt")"
 wait "$busy" "$quiet"
+
+# live, on a terminal: keys are read (n re-sorts), q quits with 0
+{ sleep 2.5; printf n; sleep 1.5; printf q; } |
+	TERM=xterm timeout 20 script -qfec \
+		"nsenter --net=/run/netns/$TB_BOX '$XS_BIN' -c '$WF_INI' top" "$WF_DIR/top.tty" >/dev/null
+check_eq "top on a terminal: q quits with 0" 0 "$?"
+check "top on a terminal: the title says the sort" grep -q "nodes; by rate" "$WF_DIR/top.tty"
+check "top on a terminal: shows the customers" grep -q "quiet" "$WF_DIR/top.tty"
 xs top --sort fast >/dev/null 2>&1
 check_eq "top --sort fast: exit 1" 1 "$?"
