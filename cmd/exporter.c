@@ -28,7 +28,7 @@
 #include "cmd/stats.h"
 
 /* Clear of 9100-9199 (node_exporter and its kin) and 9464 (OpenTelemetry). */
-#define EXPORTER_LISTEN "127.0.0.1:9847"
+#define EXPORTER_LISTEN	    "127.0.0.1:9847"
 #define EXPORTER_LISTEN_MAX 64 /* "[v6 literal]:65535" and some */
 
 /* The exposition format stats --prometheus writes. */
@@ -156,8 +156,7 @@ static enum MHD_Result scrape(struct MHD_Connection *conn, const struct xs_confi
 	err = stats_view_read(cfg, 0, true, &v);
 	if (err == -ENOENT) {
 		stats_view_free(&v);
-		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				    "xshaper is not started\n");
+		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "xshaper is not started\n");
 	}
 	if (!err) {
 		f = open_memstream(&body, &len);

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		   "                        per-customer and per-CPU counters\n"
 		   "  lookup ADDRESS        the customer, CPU, TX queue and classid of an address\n"
 		   "  exporter [--listen ADDRESS:PORT]\n"
-		   "                        Prometheus /metrics over HTTP (default 127.0.0.1:9847)\n"
+		   "                        Prometheus /metrics over HTTP (127.0.0.1:9847)\n"
 		   "  top [--once] [--sort rate|name|drops]\n"
 		   "                        live view of customers and nodes by current rate\n"
 		   "\n"

@@ -326,13 +326,14 @@ static void prom_class(FILE *f, const struct stats_view *v, const struct metric 
 		if (!s)
 			continue;
 		fprintf(f, "xshaper_%s_%s{%s=\"", node ? "node" : "customer", m->name,
-		       node ? "node" : "id");
+			node ? "node" : "id");
 		prom_label(f, a->id);
 		if (!node) {
 			fprintf(f, "\",name=\"");
 			prom_label(f, a->name);
 		}
-		fprintf(f, "\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d), metric_value(s, m));
+		fprintf(f, "\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
+			metric_value(s, m));
 	}
 }
 
@@ -361,31 +362,34 @@ void stats_prometheus(FILE *f, const struct stats_view *v)
 
 				if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 					continue;
-				fprintf(f, "xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
-				       "\n",
-				       m->name, role_direction(d), xs_classid_txq(s->classid),
-				       metric_value(s, m));
+				fprintf(f,
+					"xshaper_default_%s{direction=\"%s\",txq=\"%u\"} %" PRIu64
+					"\n",
+					m->name, role_direction(d), xs_classid_txq(s->classid),
+					metric_value(s, m));
 			}
 		}
 	}
 	fprintf(f, "# HELP xshaper_xdp_packets_total Packets seen by the XDP programs, by "
-	       "outcome.\n# TYPE xshaper_xdp_packets_total counter\n");
+		   "outcome.\n# TYPE xshaper_xdp_packets_total counter\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)
 		for (d = 0; d < XS_DIRS; d++)
 			for (k = 0; k < XS_XDP_STATS; k++)
-				fprintf(f, "xshaper_xdp_packets_total{cpu=\"%u\",interface=\"%s\","
-				       "outcome=\"%s\"} %llu\n",
-				       cpu, role_name(d), steer_xdp_stat_name(k),
-				       (unsigned long long)v->per_cpu[cpu].xdp[d][k]);
+				fprintf(f,
+					"xshaper_xdp_packets_total{cpu=\"%u\",interface=\"%s\","
+					"outcome=\"%s\"} %llu\n",
+					cpu, role_name(d), steer_xdp_stat_name(k),
+					(unsigned long long)v->per_cpu[cpu].xdp[d][k]);
 	fprintf(f, "# HELP xshaper_tc_packets_total Packets classified by the TC programs, by "
-	       "outcome.\n# TYPE xshaper_tc_packets_total counter\n");
+		   "outcome.\n# TYPE xshaper_tc_packets_total counter\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)
 		for (d = 0; d < XS_DIRS; d++)
 			for (k = 0; k < XS_TC_STATS; k++)
-				fprintf(f, "xshaper_tc_packets_total{cpu=\"%u\",interface=\"%s\","
-				       "outcome=\"%s\"} %llu\n",
-				       cpu, role_name(d), steer_tc_stat_name(k),
-				       (unsigned long long)v->per_cpu[cpu].tc[d][k]);
+				fprintf(f,
+					"xshaper_tc_packets_total{cpu=\"%u\",interface=\"%s\","
+					"outcome=\"%s\"} %llu\n",
+					cpu, role_name(d), steer_tc_stat_name(k),
+					(unsigned long long)v->per_cpu[cpu].tc[d][k]);
 }
 
 /* What a customer's and a node's JSON objects end with: where, and the classes. */

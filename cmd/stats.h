@@ -61,8 +61,7 @@ void stats_rates(const struct iface_stats *before, struct iface_stats *after, un
 struct class_stats *stats_find_class(const struct iface_stats *is, uint32_t classid);
 
 /* The nodes above a placement, from the top: "Site A / AP1"; "" for none. */
-void node_path(const struct placements *placed, const struct placement *pl, char *buf,
-	       size_t len);
+void node_path(const struct placements *placed, const struct placement *pl, char *buf, size_t len);
 #define PATH_LEN (NETWORK_MAX_DEPTH * (NETWORK_NAME_MAX + 3) + 1)
 
 /* What stats --prometheus prints and the exporter serves. */

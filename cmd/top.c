@@ -112,8 +112,8 @@ static void frame_free(struct top_frame *fr)
  * earlier) or, without prev, over interval seconds. 0, -ENOENT when
  * xshaper is not started (fr->started false), or -errno.
  */
-static int frame_read(const struct xs_config *cfg, const struct top_frame *prev,
-		      unsigned long msec, unsigned int interval, struct top_frame *fr)
+static int frame_read(const struct xs_config *cfg, const struct top_frame *prev, unsigned long msec,
+		      unsigned int interval, struct top_frame *fr)
 {
 	unsigned int k;
 	enum xs_dir d;
@@ -164,14 +164,14 @@ static const char *class_rate(const struct class_stats *s, bool ceil, char *buf,
 
 static void frame_header(char *buf, size_t len)
 {
-	snprintf(buf, len, "%-10s %-16s %10s %10s %10s %10s %6s %10s", "id", "name", "down",
-		 "plan", "up", "plan", "%plan", "drops");
+	snprintf(buf, len, "%-10s %-16s %10s %10s %10s %10s %6s %10s", "id", "name", "down", "plan",
+		 "up", "plan", "%plan", "drops");
 }
 
 static void frame_line(const struct top_row *r, char *buf, size_t len)
 {
-	char id[CUSTOMER_ID_MAX * 4 + 1], name[17], a[RATE_BUFSZ], b[RATE_BUFSZ],
-		c[RATE_BUFSZ], d[RATE_BUFSZ];
+	char id[CUSTOMER_ID_MAX * 4 + 1], name[17], a[RATE_BUFSZ], b[RATE_BUFSZ], c[RATE_BUFSZ],
+		d[RATE_BUFSZ];
 	const char *n = row_name(r);
 
 	text_escape(id, sizeof(id), r->pl->id, strlen(r->pl->id));
@@ -213,7 +213,8 @@ static void draw(const struct top_frame *fr, enum top_sort sort)
 	size_t i;
 
 	erase();
-	mvprintw(0, 0, "xshaper top: %zu customers, %zu nodes; by %-5s  [r]ate [n]ame [d]rops [q]uit",
+	mvprintw(0, 0,
+		 "xshaper top: %zu customers, %zu nodes; by %-5s  [r]ate [n]ame [d]rops [q]uit",
 		 fr->v.n, fr->v.nnodes, enum_name(top_sorts, sort));
 	if (!fr->started) {
 		mvprintw(2, 0, "xshaper is not started");
