@@ -48,8 +48,8 @@ static const struct command {
 	const char *name;
 	int (*run)(const char *config, int argc, char **argv);
 } commands[] = {
-	{ "check", cmd_check },	  { "start", cmd_start },   { "reload", cmd_reload },
-	{ "stop", cmd_stop },	  { "status", cmd_status }, { "stats", cmd_stats },
+	{ "check", cmd_check },	  { "start", cmd_start },	{ "reload", cmd_reload },
+	{ "stop", cmd_stop },	  { "status", cmd_status },	{ "stats", cmd_stats },
 	{ "lookup", cmd_lookup }, { "exporter", cmd_exporter }, { "top", cmd_top },
 };
 
