@@ -169,8 +169,7 @@ static enum MHD_Result scrape(struct MHD_Connection *conn, const struct xs_confi
 	}
 	stats_view_free(&v);
 	if (err) {
-		if (body || len)
-			free(body);
+		free(body);
 		pr_err("exporter: /metrics: cannot read the counters: %s\n", strerror(-err));
 		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "cannot read the counters; see the exporter's log\n");
