@@ -292,9 +292,9 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	if (data + XS_PARSE_MAX + XS_TCP_MAX > data_end && skb->len > data_end - data) {
-		bpf_skb_pull_data(skb, skb->len < XS_PARSE_MAX + XS_TCP_MAX ?
-					       skb->len :
-					       XS_PARSE_MAX + XS_TCP_MAX);
+		bpf_skb_pull_data(skb, skb->len < XS_PARSE_MAX + XS_TCP_MAX
+					       ? skb->len
+					       : XS_PARSE_MAX + XS_TCP_MAX);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}

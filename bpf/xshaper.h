@@ -219,9 +219,9 @@ struct xs_flow_key {
 };
 
 /* xs_flow_half.flags */
-#define XS_HALF_TS   (1U << 0) /* last_tsval is valid */
-#define XS_HALF_SEQ  (1U << 1) /* seq_high is valid */
-#define XS_HALF_ACK  (1U << 2) /* last_ack is valid */
+#define XS_HALF_TS  (1U << 0) /* last_tsval is valid */
+#define XS_HALF_SEQ (1U << 1) /* seq_high is valid */
+#define XS_HALF_ACK (1U << 2) /* last_ack is valid */
 
 /* What one end of a flow sent, as its packets passed the box. */
 struct xs_flow_half {

@@ -178,8 +178,7 @@ int main(int argc, char **argv)
 	cfg.queue_size = 256;
 	cfg.unknown = XS_UNKNOWN_SHAPE;
 	cfg.lookup_chunks = XS_TBL_DEFAULT_CHUNKS;
-	if (steer_load(&cfg, 0, &steer) || steer_set_cpus(steer, &cfg) ||
-	    one_customer(steer, &cfg))
+	if (steer_load(&cfg, 0, &steer) || steer_set_cpus(steer, &cfg) || one_customer(steer, &cfg))
 		return 2;
 	fd = bpf_program__fd(steer_skeleton(steer)->progs.xs_tc_lan);
 
