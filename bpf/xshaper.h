@@ -176,9 +176,9 @@ enum xs_unknown {
 struct xs_settings {
 	__u32 unknown; /* enum xs_unknown */
 	__u32 ncpus; /* entries used in cpus[] */
-	__u32 monitor; /* XS_MONITOR_* flags ([monitor] rtt) */
-	__u32 reserved;
 	__u32 cpus[XS_MAX_CPUS];
+	/* last, so that the fields before keep the offsets older maps have */
+	__u32 monitor; /* XS_MONITOR_* flags ([monitor] rtt) */
 };
 
 /* xs_settings.monitor: measure TCP RTT and retransmits per customer */
