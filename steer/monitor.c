@@ -151,3 +151,41 @@ int steer_rtt_quantile_ms(const struct xs_monitor *m, enum xs_dir side, double q
 	*ms = (double)(1ULL << (b + 1)) / 1000.0;
 	return 0;
 }
+
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int steer_monitor_prune(struct steer *steer, const struct steer_prefix *want, size_t n)
+{
+	int fd = steer->fd[MAP_MONITOR];
+	__u32 *live, key, kept, *prev = NULL;
+	size_t i, removed = 0;
+
+	if (fd < 0)
+		return 0;
+	live = calloc(n ? n : 1, sizeof(*live));
+	if (!live)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		live[i] = want[i].customer.classid;
+	qsort(live, n, sizeof(*live), u32_cmp);
+	/* the walk goes on from the last key kept, which stays in the map */
+	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
+		if ((n && bsearch(&key, live, n, sizeof(*live), u32_cmp)) ||
+		    bpf_map_delete_elem(fd, &key)) {
+			kept = key;
+			prev = &kept;
+			continue;
+		}
+		removed++;
+	}
+	free(live);
+	if (removed)
+		pr_debug("xs_monitor: %zu records of classes no customer has now removed\n",
+			 removed);
+	return 0;
+}

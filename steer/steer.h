@@ -311,6 +311,13 @@ struct steer_monitor {
 
 int steer_read_monitor(struct steer *steer, struct steer_monitor **out, size_t *n);
 
+/*
+ * Forget the monitor records of classids that none of want (the prefixes
+ * steer_sync wrote) points at, so that a class given to another customer
+ * later starts from zero. steer_sync calls it; failures only lose records.
+ */
+int steer_monitor_prune(struct steer *steer, const struct steer_prefix *want, size_t n);
+
 /* The record of classid in v (sorted, as steer_read_monitor makes it), or NULL. */
 const struct steer_monitor *steer_monitor_find(const struct steer_monitor *v, size_t n,
 					       uint32_t classid);

@@ -960,6 +960,24 @@ static void test_flow_eviction(void **state)
 	assert_int_equal(monitor_of(CUST_CID).rtt_samples[XS_LAN], 1);
 }
 
+/* a sync forgets the records of classes no customer has, and keeps the others' */
+static void test_monitor_pruned(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40004, 1000, 500, TCP_ACK, 100, false, 0, 0 };
+	struct tcp_seg other = { SERVER, "198.19.1.5", 5201, 40004, 1000, 500, TCP_ACK, 100,
+				 false, 0, 0 };
+
+	monitor_fresh();
+	seg(XS_LAN, &down);
+	seg(XS_LAN, &down); /* a retransmit: 1003 has a record */
+	seg(XS_LAN, &other);
+	seg(XS_LAN, &other); /* and 1001 */
+	assert_int_equal(monitor_of(CUST_CID).retransmits[XS_LAN], 1);
+	sync_to(base, 2, NULL); /* 1003 leaves */
+	assert_int_equal(monitor_of(CUST_CID).retransmits[XS_LAN], 0);
+	assert_int_equal(monitor_of(xs_classid(1, 3)).retransmits[XS_LAN], 1);
+}
+
 /* ---- sync --------------------------------------------------------------- */
 
 struct kv {
@@ -1584,6 +1602,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rtt_off, setup),
 		cmocka_unit_test_setup(test_retransmits, setup),
 		cmocka_unit_test_setup(test_flow_eviction, setup),
+		cmocka_unit_test_setup(test_monitor_pruned, setup),
 		cmocka_unit_test_setup(test_sync_exact, setup),
 		cmocka_unit_test_setup(test_many_lengths, setup),
 		cmocka_unit_test_setup(test_sync_repairs_table, setup),
