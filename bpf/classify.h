@@ -27,6 +27,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bpf/monitor.h"
 #include "bpf/parse.h"
 #include "bpf/xshaper.h"
 
@@ -274,6 +275,7 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 	void *data, *data_end;
 	struct xs_counters *st;
 	struct xs_addrs a;
+	struct xs_l4 l4 = {};
 	__u32 zero = 0, cpu = 0, txq, classid, h = 0;
 	int r, trie = 0;
 	__u64 *n;
@@ -283,16 +285,21 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 		return TC_ACT_OK;
 	n = st->tc[dir];
 
-	/* Headers of a forwarded skb are linear; pull them when they are not. */
+	/*
+	 * Headers of a forwarded skb are linear; pull them when they are not,
+	 * with a TCP header for the monitor.
+	 */
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	if (data + XS_PARSE_MAX > data_end && skb->len > data_end - data) {
-		bpf_skb_pull_data(skb, skb->len < XS_PARSE_MAX ? skb->len : XS_PARSE_MAX);
+	if (data + XS_PARSE_MAX + XS_TCP_MAX > data_end && skb->len > data_end - data) {
+		bpf_skb_pull_data(skb, skb->len < XS_PARSE_MAX + XS_TCP_MAX
+					       ? skb->len
+					       : XS_PARSE_MAX + XS_TCP_MAX);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
 
-	r = xs_parse(data, data_end, &a);
+	r = xs_parse_l4(data, data_end, &a, &l4);
 	if (r <= XS_PARSE_IP6) {
 		classid = xs_find(dir == XS_WAN ? a.src : a.dst, r == XS_PARSE_IP4, mode, &trie,
 				  &cpu);
@@ -302,6 +309,11 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 			skb->queue_mapping = xs_classid_txq(classid) + 1;
 			skb->priority = classid;
 			n[XS_TC_CUSTOMER]++;
+			if (l4.proto == IPPROTO_TCP) {
+				s = bpf_map_lookup_elem(&xs_settings, &zero);
+				if (s && (s->monitor & XS_MONITOR_RTT))
+					xs_monitor_tcp(data_end, &a, &l4, dir, classid);
+			}
 			return TC_ACT_OK;
 		}
 		h = xs_flow_hash(&a);

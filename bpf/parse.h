@@ -42,7 +42,20 @@ static __always_inline int xs_is_vlan(__be16 proto)
 	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
 }
 
-static __always_inline int xs_parse(void *data, void *data_end, struct xs_addrs *a)
+/*
+ * Where the transport header starts, for the monitor (bpf/monitor.h):
+ * l4 NULL for a fragment other than the first, an IPv6 extension header
+ * or a bad IPv4 header length; len is the IP payload length.
+ */
+struct xs_l4 {
+	void *l4;
+	__u32 len;
+	__u8 proto;
+};
+
+/* l4, when not NULL, gets the transport header; inlined, NULL costs nothing */
+static __always_inline int xs_parse_l4(void *data, void *data_end, struct xs_addrs *a,
+				       struct xs_l4 *l4)
 {
 	struct ethhdr *eth = data;
 	struct xs_vlan_hdr *vlan;
@@ -85,6 +98,17 @@ static __always_inline int xs_parse(void *data, void *data_end, struct xs_addrs 
 		a->dst[1] = 0;
 		a->dst[2] = bpf_htonl(0xffff);
 		a->dst[3] = ip->daddr;
+		if (l4) {
+			__u32 hl = ip->ihl * 4, tot = bpf_ntohs(ip->tot_len);
+
+			l4->proto = ip->protocol;
+			l4->l4 = NULL;
+			/* no offset, no more fragments: an unfragmented packet */
+			if (hl >= sizeof(*ip) && tot > hl && !(ip->frag_off & bpf_htons(0x3fff))) {
+				l4->l4 = (void *)ip + hl;
+				l4->len = tot - hl;
+			}
+		}
 		return XS_PARSE_IP4;
 	}
 	if (proto == bpf_htons(ETH_P_IPV6)) {
@@ -96,9 +120,19 @@ static __always_inline int xs_parse(void *data, void *data_end, struct xs_addrs 
 			return XS_PARSE_MALFORMED;
 		__builtin_memcpy(a->src, &ip6->saddr, 16);
 		__builtin_memcpy(a->dst, &ip6->daddr, 16);
+		if (l4) {
+			l4->proto = ip6->nexthdr;
+			l4->l4 = ip6 + 1;
+			l4->len = bpf_ntohs(ip6->payload_len);
+		}
 		return XS_PARSE_IP6;
 	}
 	return XS_PARSE_NON_IP;
+}
+
+static __always_inline int xs_parse(void *data, void *data_end, struct xs_addrs *a)
+{
+	return xs_parse_l4(data, data_end, a, NULL);
 }
 
 #endif /* XSHAPER_BPF_PARSE_H */

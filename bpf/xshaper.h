@@ -177,6 +177,67 @@ struct xs_settings {
 	__u32 unknown; /* enum xs_unknown */
 	__u32 ncpus; /* entries used in cpus[] */
 	__u32 cpus[XS_MAX_CPUS];
+	/* last, so that the fields before keep the offsets older maps have */
+	__u32 monitor; /* XS_MONITOR_* flags ([monitor] rtt) */
+};
+
+/* xs_settings.monitor: measure TCP RTT and retransmits per customer */
+#define XS_MONITOR_RTT (1U << 0)
+
+/*
+ * Passive TCP monitoring (bpf/monitor.h has the method and the why).
+ *
+ * Per customer, keyed by its classid (per-CPU hash): RTT histograms and
+ * retransmit counters, cumulative. Indexed by role: rtt[XS_LAN] is the lan
+ * side (box -> customer -> box), rtt[XS_WAN] the wan side; retransmits
+ * [XS_LAN] are segments going down to the customer, [XS_WAN] going up.
+ * Bucket i counts samples of [2^i, 2^(i+1)) microseconds (bucket 0 also
+ * takes 0 and 1 us; the last one everything from 2^23 us, 8.4 s, up).
+ */
+#define XS_RTT_BUCKETS 24
+
+struct xs_monitor {
+	__u64 rtt_samples[XS_DIRS];
+	__u64 rtt_sum_us[XS_DIRS];
+	__u64 retransmits[XS_DIRS];
+	__u32 rtt_hist[XS_DIRS][XS_RTT_BUCKETS]; /* wraps; user space takes deltas */
+};
+
+/*
+ * Bounds of the monitor maps: customers with a record (allocated on
+ * their first TCP packet) and TCP flows per CPU in the LRU flow table.
+ */
+#define XS_MONITOR_CUSTOMERS (XS_MINORS_PER_TREE * 4)
+#define XS_FLOWS_PER_CPU     32768U
+
+/* A TCP flow as the monitor keys it: by the customer's end, not by direction. */
+struct xs_flow_key {
+	__u32 customer[4]; /* the customer's address (IPv4 mapped) */
+	__u32 remote[4];
+	__u16 customer_port; /* network order */
+	__u16 remote_port;
+};
+
+/* xs_flow_half.flags */
+#define XS_HALF_TS  (1U << 0) /* last_tsval is valid */
+#define XS_HALF_SEQ (1U << 1) /* seq_high is valid */
+#define XS_HALF_ACK (1U << 2) /* last_ack is valid */
+
+/* What one end of a flow sent, as its packets passed the box. */
+struct xs_flow_half {
+	__u64 ts_time; /* ktime (ns) when ts_val was first seen; 0: none pending */
+	__u64 next_ts; /* no new pending TSval before this (sample interval) */
+	__u32 ts_val; /* the pending TSval, waiting for the peer's TSecr */
+	__u32 last_tsval; /* the TSval of the last packet */
+	__u32 seq_high; /* highest sequence number + length sent */
+	__u32 last_ack; /* ACK number of the last packet (duplicate ACKs) */
+	__u32 flags; /* XS_HALF_* */
+	__u32 reserved;
+};
+
+/* half[XS_LAN]: packets going down to the customer; [XS_WAN]: going up. */
+struct xs_flow {
+	struct xs_flow_half half[XS_DIRS];
 };
 
 /* Per-CPU counters of the XDP programs, per interface role. */

@@ -392,6 +392,42 @@ void stats_prometheus(FILE *f, const struct stats_view *v)
 					(unsigned long long)v->per_cpu[cpu].tc[d][k]);
 }
 
+/*
+ * A customer's "rtt" and "retransmits" over the interval (since start
+ * without one): samples and p50/p95 per side from the histogram deltas,
+ * null without samples.
+ */
+static void print_monitor_json(const struct stats_view *v, uint32_t classid)
+{
+	const struct steer_monitor *now = steer_monitor_find(v->mon_now, v->nmon_now, classid);
+	const struct steer_monitor *then = steer_monitor_find(v->mon_then, v->nmon_then, classid);
+	static const double quantiles[] = { 0.5, 0.95 };
+	static const char *const names[] = { "p50_ms", "p95_ms" };
+	struct xs_monitor d = {};
+	unsigned int i, k, side;
+	double ms;
+
+	if (now)
+		steer_monitor_delta(&now->m, then ? &then->m : NULL, &d);
+	printf(",\"rtt\":{");
+	for_each_role(k, side) {
+		printf("%s\"%s\":{\"samples\":%" PRIu64, k ? "," : "", role_name(side),
+		       (uint64_t)d.rtt_samples[side]);
+		for (i = 0; i < 2; i++) {
+			if (steer_rtt_quantile_ms(&d, side, quantiles[i], &ms))
+				printf(",\"%s\":null", names[i]);
+			else
+				printf(",\"%s\":%.3f", names[i], ms);
+		}
+		printf("}");
+	}
+	printf("},\"retransmits\":{");
+	for_each_role(k, side)
+		printf("%s\"%s\":%" PRIu64, k ? "," : "", role_direction(side),
+		       (uint64_t)d.retransmits[side]);
+	printf("}");
+}
+
 /* What a customer's and a node's JSON objects end with: where, and the classes. */
 static void print_place_json(const struct stats_view *v, const struct placement *a)
 {
@@ -423,6 +459,7 @@ static void stats_json(const struct stats_view *v)
 		json_string(a->id);
 		printf(",\"name\":");
 		json_string(a->name);
+		print_monitor_json(v, xs_classid(a->txq, a->minor));
 		print_place_json(v, a);
 		first = false;
 	}
@@ -644,9 +681,14 @@ int stats_view_read(const struct xs_config *cfg, unsigned int interval, bool qui
 		err = pick_customers(v);
 	if (!err)
 		err = steer_read_stats(steer, &v->per_cpu, &v->ncpus, &total);
-	steer_close(steer);
+	/* the TCP monitor before and after the interval, for its deltas */
+	if (!err && interval)
+		err = steer_read_monitor(steer, &v->mon_then, &v->nmon_then);
 	if (!err)
 		err = read_stats(cfg, interval, v->is);
+	if (!err)
+		err = steer_read_monitor(steer, &v->mon_now, &v->nmon_now);
+	steer_close(steer);
 	return err;
 }
 
@@ -655,6 +697,8 @@ void stats_view_free(struct stats_view *v)
 	free(v->is[0].v);
 	free(v->is[1].v);
 	free(v->per_cpu);
+	free(v->mon_then);
+	free(v->mon_now);
 	free(v->customers);
 	free(v->nodes);
 	placements_free(&v->placed);

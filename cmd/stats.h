@@ -41,6 +41,9 @@ struct stats_view {
 	struct iface_stats is[XS_DIRS]; /* by role */
 	struct xs_stats *per_cpu;
 	unsigned int ncpus;
+	/* the TCP monitor before and after the interval (then: none without one) */
+	struct steer_monitor *mon_then, *mon_now;
+	size_t nmon_then, nmon_now;
 };
 
 /*

@@ -77,6 +77,12 @@ const struct enum_val customers_formats[] = {
 	{},
 };
 
+const struct enum_val on_off[] = {
+	{ "on", 1 },
+	{ "off", 0 },
+	{},
+};
+
 const struct enum_val role_names[] = {
 	{ "wan", XS_WAN },
 	{ "lan", XS_LAN },
@@ -390,6 +396,7 @@ void config_defaults(struct xs_config *cfg)
 	cfg->max_removed_percent = true;
 	cfg->customers_format = CUSTOMERS_AUTO;
 	cfg->network_file[0] = '\0'; /* no hierarchy: every customer under the root class */
+	cfg->monitor_rtt = true;
 }
 
 
@@ -665,6 +672,16 @@ static int key_customers_format(struct load_ctx *ctx, const char *val, char *why
 	return 0;
 }
 
+static int key_monitor_rtt(struct load_ctx *ctx, const char *val, char *why)
+{
+	unsigned int v;
+
+	if (parse_enum(ctx, val, on_off, &v, why))
+		return -EINVAL;
+	ctx->cfg->monitor_rtt = v;
+	return 0;
+}
+
 /* Empty, as by default: no node tree, every customer hangs from the root class. */
 static int key_network_file(struct load_ctx *ctx, const char *val, char *why)
 {
@@ -798,6 +815,7 @@ static const struct ini_key ini_keys[] = {
 	  "a path, or nothing for no node tree; a relative one starts at the directory of the "
 	  "INI file",
 	  key_network_file },
+	{ "monitor", "rtt", NULL, key_monitor_rtt },
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
 	{ "system", "lock_timeout", "0.." STRINGIFY(LOCK_TIMEOUT_MAX) " seconds",
@@ -1073,7 +1091,7 @@ static void check_entry(struct load_ctx *ctx, const dictionary *d, const char *e
 		if (!key_find(entry, strlen(entry), NULL) &&
 		    log_shown_take(&ctx->warnings_shown, line_of(ctx, entry, NULL)))
 			pr_warn("%s: unknown section [%s] ignored (sections: interfaces, cpus, "
-				"shaping, customers, network, system)\n",
+				"shaping, customers, network, system, monitor)\n",
 				where(ctx, entry, NULL, at, sizeof(at)), entry);
 		return;
 	}

@@ -68,6 +68,9 @@ struct xs_config {
 	/* [network] */
 	char network_file[PATH_MAX]; /* "": no hierarchy (flat) */
 
+	/* [monitor] */
+	bool monitor_rtt; /* rtt = on: TCP RTT and retransmits per customer */
+
 	/* [system] */
 	char bpffs[PATH_MAX];
 	char lock[PATH_MAX];
@@ -154,6 +157,7 @@ extern const struct enum_val xdp_modes[]; /* "native", "skb" */
 extern const struct enum_val leaf_qdiscs[]; /* "fq_codel", "sfq", "pfifo" */
 extern const struct enum_val unknown_policies[]; /* "shape", "pass" */
 extern const struct enum_val customers_formats[]; /* "auto", "xshaper", "libreqos" */
+extern const struct enum_val on_off[]; /* "on" 1, "off" 0 */
 extern const struct enum_val role_names[]; /* "wan", "lan" */
 extern const struct enum_val role_directions[]; /* "up" (wan egress), "down" (lan egress) */
 

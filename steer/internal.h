@@ -21,6 +21,8 @@
 	X(CPU_QUEUES, xs_cpu_queues)                                                               \
 	X(SETTINGS, xs_settings)                                                                   \
 	X(STATS, xs_stats)                                                                         \
+	X(FLOWS, xs_flows)                                                                         \
+	X(MONITOR, xs_monitor)                                                                     \
 	X(STATE, xs_state)                                                                         \
 	X(XPS, xs_xps)
 

@@ -246,6 +246,10 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 	err = bpf_map__set_max_entries(skel->maps.xs_cpumap, steer->possible_cpus);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
+	/* the flow table's LRU is per CPU: each CPU gets max_entries / CPUs */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.xs_flows,
+					       XS_FLOWS_PER_CPU * steer->possible_cpus);
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.xs_table,
 					      slots * sizeof(struct xs_tbl_slot));
@@ -1080,6 +1084,7 @@ int steer_set_cpus(struct steer *steer, const struct xs_config *cfg)
 	if (err)
 		return err;
 	s.unknown = cfg->unknown;
+	s.monitor = cfg->monitor_rtt ? XS_MONITOR_RTT : 0;
 	memset(s.cpus, 0, sizeof(s.cpus));
 	for (i = 0; i < cfg->ncpus; i++)
 		s.cpus[i] = cfg->cpus[i];

@@ -26,6 +26,10 @@
  *   xs_cpu_queues   array     CPU -> TX queues it owns (unknown traffic)
  *   xs_settings     array     unknown policy, CPU list
  *   xs_stats        per-CPU   counters (struct xs_counters)
+ *   xs_flows        LRU hash  TCP flow -> struct xs_flow (the monitor's state;
+ *                             per-CPU LRU lists, XS_FLOWS_PER_CPU each)
+ *   xs_monitor      per-CPU   classid -> struct xs_monitor: RTT histograms
+ *                   hash      and retransmits of each customer ([monitor] rtt)
  *   xs_state        array     struct xs_state, for other parts of xshaper
  *   xs_xps          hash      XPS masks from before start
  *
@@ -294,6 +298,44 @@ int steer_saved_state(const struct xs_config *cfg, struct xs_state *state, bool 
  * create: make the directory when it is missing.
  */
 int steer_plan_path(const struct xs_config *cfg, bool create, char *buf, size_t len);
+
+/*
+ * The monitor record of every customer that has one, summed over the CPUs
+ * (steer/monitor.c): *out malloc'd (free it), sorted by classid, *n of
+ * them. Cumulative: rates and quantiles come from two reads' difference.
+ */
+struct steer_monitor {
+	uint32_t classid;
+	struct xs_monitor m;
+};
+
+int steer_read_monitor(struct steer *steer, struct steer_monitor **out, size_t *n);
+
+/*
+ * Forget the monitor records of classids that none of want (the prefixes
+ * steer_sync wrote) points at, so that a class given to another customer
+ * later starts from zero. steer_sync calls it; failures only lose records.
+ */
+int steer_monitor_prune(struct steer *steer, const struct steer_prefix *want, size_t n);
+
+/* The record of classid in v (sorted, as steer_read_monitor makes it), or NULL. */
+const struct steer_monitor *steer_monitor_find(const struct steer_monitor *v, size_t n,
+					       uint32_t classid);
+
+/*
+ * What happened between two reads of one customer's record: *d = now -
+ * then, counter by counter (the histogram wraps at 32 bits: the difference
+ * is still right). A record that went backwards (the customer's class
+ * changed and its record started again) counts from zero.
+ */
+void steer_monitor_delta(const struct xs_monitor *now, const struct xs_monitor *then,
+			 struct xs_monitor *d);
+
+/*
+ * The q-quantile (0 < q <= 1) of a side's RTT histogram, in milliseconds,
+ * interpolated inside its log2 bucket; -ENODATA when it has no samples.
+ */
+int steer_rtt_quantile_ms(const struct xs_monitor *m, enum xs_dir side, double q, double *ms);
 
 /* What is attached to the interface of each role of cfg; works whether started or not. */
 int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS]);

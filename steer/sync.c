@@ -497,6 +497,8 @@ int steer_sync(struct steer *steer, const struct steer_snapshot *live, const str
 		err = trie_apply(fd, del, ndel, true);
 	if (!err)
 		err = prune_cpumap(steer, &s, want, nwant);
+	if (!err)
+		err = steer_monitor_prune(steer, want, nwant);
 	if (err)
 		goto out;
 	pr_debug("prefixes: %zu added, %zu updated, %zu deleted, %zu unchanged\n", c.added,

@@ -200,6 +200,76 @@ static void ip_frame(struct frame *f, const uint16_t *tags, const char *src, con
 	f->len = p - f->b;
 }
 
+/* A TCP segment in IPv4 or IPv6 (no VLAN tags) */
+struct tcp_seg {
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags; /* TH_* as on the wire: 0x10 ACK, 0x02 SYN, ... */
+	size_t payload;
+	bool ts; /* with the timestamp option (NOP NOP TS, as Linux sends it) */
+	uint32_t tsval, tsecr;
+};
+
+#define TCP_ACK 0x10
+#define TCP_PSH 0x08
+#define TCP_RST 0x04
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static void tcp_frame(struct frame *f, const struct tcp_seg *t)
+{
+	bool v6 = strchr(t->src, ':') != NULL;
+	size_t thl = t->ts ? 32 : 20;
+	uint8_t *p = f->b;
+
+	assert_true(14 + 40 + thl + t->payload <= sizeof(f->b));
+	memset(f, 0, sizeof(*f));
+	memcpy(p, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
+	put16(p + 12, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	p += 14;
+	if (v6) {
+		p[0] = 0x60;
+		put16(p + 4, thl + t->payload);
+		p[6] = 6; /* TCP */
+		p[7] = 64;
+		assert_int_equal(inet_pton(AF_INET6, t->src, p + 8), 1);
+		assert_int_equal(inet_pton(AF_INET6, t->dst, p + 24), 1);
+		p += 40;
+	} else {
+		p[0] = 0x45;
+		put16(p + 2, 20 + thl + t->payload);
+		p[6] = 0x40; /* DF */
+		p[8] = 64;
+		p[9] = 6;
+		assert_int_equal(inet_pton(AF_INET, t->src, p + 12), 1);
+		assert_int_equal(inet_pton(AF_INET, t->dst, p + 16), 1);
+		p += 20;
+	}
+	put16(p, t->sport);
+	put16(p + 2, t->dport);
+	put32(p + 4, t->seq);
+	put32(p + 8, t->ack);
+	p[12] = (uint8_t)(thl / 4) << 4;
+	p[13] = t->flags;
+	put16(p + 14, 65535);
+	if (t->ts) {
+		p[20] = 1;
+		p[21] = 1;
+		p[22] = 8;
+		p[23] = 10;
+		put32(p + 24, t->tsval);
+		put32(p + 28, t->tsecr);
+	}
+	p += thl;
+	memset(p, 0xab, t->payload);
+	f->len = p + t->payload - f->b;
+}
+
 static void arp_frame(struct frame *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -359,6 +429,7 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	cfg.unknown = XS_UNKNOWN_SHAPE;
+	cfg.monitor_rtt = false;
 	cfg.queues_per_cpu = 1;
 	cfg.ncpus = 2;
 	cfg.cpus[0] = 0;
@@ -606,6 +677,305 @@ static void test_tc_unknown(void **state)
 	after = stats_now();
 	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_DEFAULT), 1);
 	assert_int_equal(TC_DELTA(after, before, XS_WAN, XS_TC_DEFAULT), 2);
+}
+
+/* ---- passive TCP monitor ------------------------------------------------ */
+
+/* 1003 (198.19.2.10, CPU 1, TX queue 1, minor 4) talks to a server */
+#define CUST	 "198.19.2.10"
+#define SERVER	 "198.18.0.1"
+#define CUST6	 "2001:db8:102::9"
+#define SERVER6	 "2001:db8:ff::1"
+#define CUST_CID xs_classid(1, 4)
+
+static void map_clear(int fd, size_t key_size)
+{
+	uint8_t key[64];
+
+	assert_true(key_size <= sizeof(key));
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		assert_int_equal(bpf_map_delete_elem(fd, key), 0);
+}
+
+/* Monitor on, flows and records forgotten. */
+static void monitor_fresh(void)
+{
+	struct xshaper *skel = steer_skeleton(steer);
+
+	cfg.monitor_rtt = true;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	map_clear(bpf_map__fd(skel->maps.xs_flows), sizeof(struct xs_flow_key));
+	map_clear(bpf_map__fd(skel->maps.xs_monitor), sizeof(__u32));
+}
+
+/* The segment through the TC program of dir (lan: going down to the customer) */
+static void seg(int dir, const struct tcp_seg *t)
+{
+	struct __sk_buff ctx;
+	struct frame f;
+
+	tcp_frame(&f, t);
+	assert_int_equal(tc_run(tc_fd[dir], &f, &ctx), TC_ACT_OK);
+}
+
+/* The customer's record summed over the CPUs; zeroes when it has none. */
+static struct xs_monitor monitor_of(uint32_t classid)
+{
+	const struct steer_monitor *r;
+	struct steer_monitor *v;
+	struct xs_monitor m;
+	size_t n;
+
+	assert_int_equal(steer_read_monitor(steer, &v, &n), 0);
+	r = steer_monitor_find(v, n, classid);
+	memset(&m, 0, sizeof(m));
+	if (r)
+		m = r->m;
+	free(v);
+	return m;
+}
+
+static unsigned int bucket_of(const struct xs_monitor *m, int side)
+{
+	unsigned int b, found = XS_RTT_BUCKETS;
+
+	for (b = 0; b < XS_RTT_BUCKETS; b++)
+		if (m->rtt_hist[side][b]) {
+			assert_int_equal(m->rtt_hist[side][b], 1);
+			assert_int_equal(found, XS_RTT_BUCKETS); /* one bucket only */
+			found = b;
+		}
+	return found;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	usleep(ms * 1000);
+}
+
+/* down data then the customer's echo: one lan sample of about the delay */
+static void test_rtt_lan_and_wan(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40000, 1000, 500, TCP_ACK | TCP_PSH, 100, true,
+				1000, 5 };
+	struct tcp_seg up = { CUST, SERVER, 40000, 5201, 500, 1100, TCP_ACK, 0, true, 6, 1000 };
+	struct xs_monitor m;
+	unsigned int b;
+
+	monitor_fresh();
+	seg(XS_LAN, &down);
+	sleep_ms(20);
+	seg(XS_WAN, &up);
+	m = monitor_of(CUST_CID);
+	assert_int_equal(m.rtt_samples[XS_LAN], 1);
+	assert_int_equal(m.rtt_samples[XS_WAN], 0);
+	/* 20 ms: bucket 14 is [16.4, 32.8) ms; a slow wakeup may add some */
+	b = bucket_of(&m, XS_LAN);
+	assert_in_range(b, 14, 17);
+	assert_in_range(m.rtt_sum_us[XS_LAN], 20000, 250000);
+
+	/* the customer sends data, the server's echo of it: one wan sample */
+	up.payload = 50;
+	up.tsval = 7;
+	seg(XS_WAN, &up);
+	sleep_ms(5);
+	down.payload = 0;
+	down.seq = 1100;
+	down.ack = 550;
+	down.tsval = 1001;
+	down.tsecr = 7;
+	seg(XS_LAN, &down);
+	m = monitor_of(CUST_CID);
+	assert_int_equal(m.rtt_samples[XS_LAN], 1);
+	assert_int_equal(m.rtt_samples[XS_WAN], 1);
+	assert_in_range(bucket_of(&m, XS_WAN), 12, 17); /* 5 ms is in bucket 12 */
+	assert_int_equal(m.retransmits[XS_LAN], 0);
+	assert_int_equal(m.retransmits[XS_WAN], 0);
+	/* none for 1001, which sent nothing */
+	m = monitor_of(xs_classid(1, 3));
+	assert_int_equal(m.rtt_samples[XS_LAN] + m.rtt_samples[XS_WAN], 0);
+}
+
+/* the same over IPv6 */
+static void test_rtt_ipv6(void **state)
+{
+	struct tcp_seg down = { SERVER6, CUST6, 443, 50000, 1, 1, TCP_ACK, 100, true, 77, 3 };
+	struct tcp_seg up = { CUST6, SERVER6, 50000, 443, 1, 101, TCP_ACK, 0, true, 4, 77 };
+	struct xs_monitor m;
+
+	monitor_fresh();
+	seg(XS_LAN, &down);
+	seg(XS_WAN, &up);
+	m = monitor_of(CUST_CID);
+	assert_int_equal(m.rtt_samples[XS_LAN], 1);
+	assert_in_range(bucket_of(&m, XS_LAN), 0, 12);
+}
+
+/*
+ * A TSval is timed from its first packet, and sampled once; pure ACKs are
+ * not timed, pure duplicate ACKs match nothing, frames without timestamps
+ * and UDP give nothing.
+ */
+static void test_rtt_none(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40001, 1000, 500, TCP_ACK, 100, true, 2000, 5 };
+	struct tcp_seg up = { CUST, SERVER, 40001, 5201, 500, 1100, TCP_ACK, 0, true, 6, 2000 };
+	struct xs_monitor m;
+	struct frame f;
+	struct __sk_buff ctx;
+
+	monitor_fresh();
+	/* the same TSval twice: timed from the first, 10 ms earlier */
+	seg(XS_LAN, &down);
+	sleep_ms(10);
+	down.seq = 1100;
+	seg(XS_LAN, &down);
+	seg(XS_WAN, &up);
+	/* its echo again, on an ACK that advances: no second sample */
+	up.ack = 1200;
+	seg(XS_WAN, &up);
+	m = monitor_of(CUST_CID);
+	assert_int_equal(m.rtt_samples[XS_LAN], 1);
+	assert_true(m.rtt_sum_us[XS_LAN] >= 10000);
+
+	/* a pure ACK going down, its echo coming up: nothing */
+	monitor_fresh();
+	down.sport = 5202;
+	up.dport = 5202;
+	down.payload = 0;
+	down.tsval = 3000;
+	seg(XS_LAN, &down);
+	up.tsecr = 3000;
+	seg(XS_WAN, &up);
+	assert_int_equal(monitor_of(CUST_CID).rtt_samples[XS_LAN], 0);
+
+	/*
+	 * Data going down, an ACK that does not echo it yet, then a pure
+	 * duplicate of that ACK that does: the duplicate gives nothing.
+	 */
+	down.sport = 5203;
+	up.dport = 5203;
+	down.payload = 100;
+	down.tsval = 4000;
+	seg(XS_LAN, &down);
+	up.ack = 1200;
+	up.tsecr = 3999;
+	seg(XS_WAN, &up);
+	up.tsecr = 4000;
+	seg(XS_WAN, &up);
+	assert_int_equal(monitor_of(CUST_CID).rtt_samples[XS_LAN], 0);
+
+	/* no timestamps */
+	down.sport = 5204;
+	up.dport = 5204;
+	down.ts = up.ts = false;
+	seg(XS_LAN, &down);
+	seg(XS_WAN, &up);
+	/* UDP both ways */
+	ip_frame(&f, NULL, SERVER, CUST);
+	assert_int_equal(tc_run(tc_fd[XS_LAN], &f, &ctx), TC_ACT_OK);
+	ip_frame(&f, NULL, CUST, SERVER);
+	assert_int_equal(tc_run(tc_fd[XS_WAN], &f, &ctx), TC_ACT_OK);
+	m = monitor_of(CUST_CID);
+	assert_int_equal(m.rtt_samples[XS_LAN] + m.rtt_samples[XS_WAN], 0);
+	assert_int_equal(m.retransmits[XS_LAN] + m.retransmits[XS_WAN], 0);
+}
+
+/* monitor off: the same pair gives nothing */
+static void test_rtt_off(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40002, 1000, 500, TCP_ACK, 100, true, 1000, 5 };
+	struct tcp_seg up = { CUST, SERVER, 40002, 5201, 500, 1100, TCP_ACK, 0, true, 6, 1000 };
+
+	monitor_fresh();
+	cfg.monitor_rtt = false;
+	assert_int_equal(steer_set_cpus(steer, &cfg), 0);
+	seg(XS_LAN, &down);
+	seg(XS_WAN, &up);
+	down.seq = 1000;
+	seg(XS_LAN, &down); /* a retransmit, had it been on */
+	assert_int_equal(monitor_of(CUST_CID).rtt_samples[XS_LAN], 0);
+	assert_int_equal(monitor_of(CUST_CID).retransmits[XS_LAN], 0);
+}
+
+/* a data segment that does not go past the highest sent is a retransmit */
+static void test_retransmits(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40003, 1000, 500, TCP_ACK, 100, false, 0, 0 };
+	struct tcp_seg up = { CUST, SERVER, 40003, 5201, 500, 1100, TCP_ACK, 0, false, 0, 0 };
+	struct xs_monitor m;
+
+	monitor_fresh();
+	seg(XS_LAN, &down); /* 1000..1100 */
+	down.seq = 1100;
+	seg(XS_LAN, &down); /* 1100..1200 */
+	down.seq = 1000;
+	seg(XS_LAN, &down); /* again: a retransmit */
+	down.seq = 1200;
+	seg(XS_LAN, &down); /* new data */
+	up.ack = 1300;
+	seg(XS_WAN, &up); /* pure ACKs are no data */
+	seg(XS_WAN, &up);
+	up.payload = 10;
+	seg(XS_WAN, &up); /* 500..510 */
+	seg(XS_WAN, &up); /* again */
+	m = monitor_of(CUST_CID);
+	assert_int_equal(m.retransmits[XS_LAN], 1);
+	assert_int_equal(m.retransmits[XS_WAN], 1);
+}
+
+/* More flows than the table holds: old ones are evicted, new ones sampled. */
+static void test_flow_eviction(void **state)
+{
+	int fd = bpf_map__fd(steer_skeleton(steer)->maps.xs_flows);
+	struct tcp_seg down = { SERVER, CUST, 0, 0, 1, 1, TCP_ACK, 10, true, 1, 1 };
+	struct tcp_seg up = { CUST, SERVER, 0, 0, 1, 11, TCP_ACK, 0, true, 2, 0 };
+	unsigned int i, flows = XS_FLOWS_PER_CPU + XS_FLOWS_PER_CPU / 4;
+	struct xs_flow_key key, next;
+	size_t n = 0;
+	void *prev = NULL;
+
+	monitor_fresh();
+	for (i = 0; i < flows; i++) {
+		down.sport = 1 + i % 60000;
+		down.dport = 1 + i / 60000;
+		seg(XS_LAN, &down);
+	}
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	assert_true(n <= bpf_map__max_entries(steer_skeleton(steer)->maps.xs_flows));
+	assert_true(n > 0);
+	/* a new flow after all that is still timed and sampled */
+	down.sport = 61000;
+	down.dport = 61000;
+	down.tsval = 99;
+	seg(XS_LAN, &down);
+	up.sport = 61000;
+	up.dport = 61000;
+	up.tsecr = 99;
+	seg(XS_WAN, &up);
+	assert_int_equal(monitor_of(CUST_CID).rtt_samples[XS_LAN], 1);
+}
+
+/* a sync forgets the records of classes no customer has, and keeps the others' */
+static void test_monitor_pruned(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40004, 1000, 500, TCP_ACK, 100, false, 0, 0 };
+	struct tcp_seg other = { SERVER, "198.19.1.5", 5201, 40004, 1000, 500, TCP_ACK, 100,
+				 false, 0, 0 };
+
+	monitor_fresh();
+	seg(XS_LAN, &down);
+	seg(XS_LAN, &down); /* a retransmit: 1003 has a record */
+	seg(XS_LAN, &other);
+	seg(XS_LAN, &other); /* and 1001 */
+	assert_int_equal(monitor_of(CUST_CID).retransmits[XS_LAN], 1);
+	sync_to(base, 2, NULL); /* 1003 leaves */
+	assert_int_equal(monitor_of(CUST_CID).retransmits[XS_LAN], 0);
+	assert_int_equal(monitor_of(xs_classid(1, 3)).retransmits[XS_LAN], 1);
 }
 
 /* ---- sync --------------------------------------------------------------- */
@@ -1226,6 +1596,13 @@ int main(void)
 		cmocka_unit_test_setup(test_mapped_in_ipv6, setup),
 		cmocka_unit_test_setup(test_tc_queue_mapping, setup),
 		cmocka_unit_test_setup(test_tc_unknown, setup),
+		cmocka_unit_test_setup(test_rtt_lan_and_wan, setup),
+		cmocka_unit_test_setup(test_rtt_ipv6, setup),
+		cmocka_unit_test_setup(test_rtt_none, setup),
+		cmocka_unit_test_setup(test_rtt_off, setup),
+		cmocka_unit_test_setup(test_retransmits, setup),
+		cmocka_unit_test_setup(test_flow_eviction, setup),
+		cmocka_unit_test_setup(test_monitor_pruned, setup),
 		cmocka_unit_test_setup(test_sync_exact, setup),
 		cmocka_unit_test_setup(test_many_lengths, setup),
 		cmocka_unit_test_setup(test_sync_repairs_table, setup),

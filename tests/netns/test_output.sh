@@ -38,6 +38,14 @@ s = {c["id"]: c["name"] for c in json.load(sys.stdin)["customers"]}
 assert s["1001"] == "\x1b]0;PWNED\x07\x1b[2J", s["1001"]
 assert s["1002"] == "Müller" and s["1003"] == "東京" and s["1004"] == "two\nlines", s
 ' < <(xs stats --json --interval 0)
+# an idle customer: RTT per side with no samples, no retransmits
+check "stats --json: rtt and retransmits per customer, empty when idle" python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["customers"]:
+    for side in ("lan", "wan"):
+        assert c["rtt"][side] == {"samples": 0, "p50_ms": None, "p95_ms": None}, c
+    assert c["retransmits"] == {"down": 0, "up": 0}, c
+' < <(xs stats --json --interval 1)
 
 # a CSV field with a newline and a forged summary: the message escapes it
 cp "$WF_CSV" "$WF_DIR/good.csv"

@@ -120,6 +120,7 @@ static const struct {
 	FIELD(max_removed_percent),
 	FIELD(customers_format),
 	FIELD(network_file),
+	FIELD(monitor_rtt),
 	FIELD(bpffs),
 	FIELD(lock),
 	FIELD(lock_timeout),
