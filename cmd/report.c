@@ -311,6 +311,16 @@ static int keep_ids(struct stats_view *v, char **ids, int nids)
 	return err;
 }
 
+/* id="...",name="..." of a customer, as its series carry them */
+static void prom_customer_labels(FILE *f, const struct placement *a)
+{
+	fprintf(f, "id=\"");
+	prom_label(f, a->id);
+	fprintf(f, "\",name=\"");
+	prom_label(f, a->name);
+	fprintf(f, "\"");
+}
+
 /* The series of metric m of a customer's or a node's class, one per direction. */
 static void prom_class(FILE *f, const struct stats_view *v, const struct metric *m,
 		       const struct placement *a)
@@ -325,15 +335,79 @@ static void prom_class(FILE *f, const struct stats_view *v, const struct metric 
 
 		if (!s)
 			continue;
-		fprintf(f, "xshaper_%s_%s{%s=\"", node ? "node" : "customer", m->name,
-			node ? "node" : "id");
-		prom_label(f, a->id);
-		if (!node) {
-			fprintf(f, "\",name=\"");
-			prom_label(f, a->name);
+		fprintf(f, "xshaper_%s_%s{", node ? "node" : "customer", m->name);
+		if (node) {
+			fprintf(f, "node=\"");
+			prom_label(f, a->id);
+			fprintf(f, "\"");
+		} else {
+			prom_customer_labels(f, a);
 		}
-		fprintf(f, "\",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
+		fprintf(f, ",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
 			metric_value(s, m));
+	}
+}
+
+/*
+ * The TCP monitor of every customer that has a record, since start: RTT
+ * as a Prometheus histogram per side (bucket b of the programs holds
+ * [2^b, 2^(b+1)) microseconds, the last one everything above), and the
+ * retransmits per direction.
+ */
+static void prom_monitor(FILE *f, const struct stats_view *v)
+{
+	unsigned int k, b;
+	enum xs_dir d;
+	size_t i;
+
+	fprintf(f, "# HELP xshaper_customer_rtt_seconds TCP round-trip time seen passing the box, "
+		   "lan: to the customer and back, wan: to the far end and back.\n"
+		   "# TYPE xshaper_customer_rtt_seconds histogram\n");
+	for (i = 0; i < v->n; i++) {
+		const struct placement *a = v->customers[i];
+		const struct steer_monitor *mon = steer_monitor_find(
+			v->mon_now, v->nmon_now, xs_classid(a->txq, a->minor));
+		uint64_t sum;
+
+		for_each_role(k, d) {
+			if (!mon)
+				break;
+			for (b = 0, sum = 0; b + 1 < XS_RTT_BUCKETS; b++) {
+				sum += mon->m.rtt_hist[d][b];
+				fprintf(f, "xshaper_customer_rtt_seconds_bucket{");
+				prom_customer_labels(f, a);
+				fprintf(f, ",side=\"%s\",le=\"%g\"} %" PRIu64 "\n", role_name(d),
+					(double)(2ULL << b) / 1e6, sum);
+			}
+			fprintf(f, "xshaper_customer_rtt_seconds_bucket{");
+			prom_customer_labels(f, a);
+			fprintf(f, ",side=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", role_name(d),
+				(uint64_t)mon->m.rtt_samples[d]);
+			fprintf(f, "xshaper_customer_rtt_seconds_sum{");
+			prom_customer_labels(f, a);
+			fprintf(f, ",side=\"%s\"} %.6f\n", role_name(d),
+				(double)mon->m.rtt_sum_us[d] / 1e6);
+			fprintf(f, "xshaper_customer_rtt_seconds_count{");
+			prom_customer_labels(f, a);
+			fprintf(f, ",side=\"%s\"} %" PRIu64 "\n", role_name(d),
+				(uint64_t)mon->m.rtt_samples[d]);
+		}
+	}
+	fprintf(f, "# HELP xshaper_customer_retransmits_total TCP segments sent again, by "
+		   "direction.\n# TYPE xshaper_customer_retransmits_total counter\n");
+	for (i = 0; i < v->n; i++) {
+		const struct placement *a = v->customers[i];
+		const struct steer_monitor *mon = steer_monitor_find(
+			v->mon_now, v->nmon_now, xs_classid(a->txq, a->minor));
+
+		for_each_role(k, d) {
+			if (!mon)
+				break;
+			fprintf(f, "xshaper_customer_retransmits_total{");
+			prom_customer_labels(f, a);
+			fprintf(f, ",direction=\"%s\"} %" PRIu64 "\n", role_direction(d),
+				(uint64_t)mon->m.retransmits[d]);
+		}
 	}
 }
 
@@ -370,6 +444,7 @@ void stats_prometheus(FILE *f, const struct stats_view *v)
 			}
 		}
 	}
+	prom_monitor(f, v);
 	fprintf(f, "# HELP xshaper_xdp_packets_total Packets seen by the XDP programs, by "
 		   "outcome.\n# TYPE xshaper_xdp_packets_total counter\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)

@@ -4,8 +4,11 @@
 # A strict check of the Prometheus text exposition format (version 0.0.4)
 # for what xshaper prints: every sample belongs to a family announced by
 # one HELP and one TYPE line before it, names and labels are well formed,
-# label values are escaped, values are numbers, no series is repeated, and
-# counters end in _total. Reads stdin; prints the problems; exit 1 on any.
+# label values are escaped, values are numbers, no series is repeated,
+# counters end in _total, and a histogram's series are its _bucket, _sum and
+# _count, each bucket set with le ascending and cumulative counts, ending in
+# le="+Inf" equal to its _count. Reads stdin; prints the problems; exit 1 on
+# any.
 import re
 import sys
 
@@ -57,9 +60,49 @@ def parse_labels(text, where, problems):
     return labels
 
 
+HIST_SUFFIXES = ('_bucket', '_sum', '_count')
+
+
+def family_of(name, types):
+    """The histogram family a sample name belongs to, or None."""
+    for suffix in HIST_SUFFIXES:
+        base = name[:-len(suffix)]
+        if name.endswith(suffix) and types.get(base) == 'histogram':
+            return base, suffix
+    return None
+
+
+def check_histograms(buckets, counts, problems):
+    for key, series in buckets.items():
+        les = []
+        for where, le, v in series:
+            try:
+                les.append((float(le), where, le, v))
+            except ValueError:
+                problems.append(f'{where}: le {le!r} is not a number')
+        if not les:
+            continue
+        for a, b in zip(les, les[1:]):
+            if b[0] <= a[0]:
+                problems.append(f'{b[1]}: le not ascending in {key}')
+            if b[3] < a[3]:
+                problems.append(f'{b[1]}: bucket counts not cumulative in {key}')
+        if les[-1][2] != '+Inf':
+            problems.append(f'{les[-1][1]}: {key} does not end in le="+Inf"')
+        elif key not in counts:
+            problems.append(f'{les[-1][1]}: {key} has no _count')
+        elif counts[key] != les[-1][3]:
+            problems.append(f'{les[-1][1]}: {key}: +Inf bucket {les[-1][3]} != _count '
+                            f'{counts[key]}')
+    for key in counts:
+        if key not in buckets:
+            problems.append(f'{key}: a _count without buckets')
+
+
 def main():
     problems = []
     helps, types, seen = {}, {}, set()
+    buckets, counts = {}, {}
     samples = 0
     for no, line in enumerate(sys.stdin.read().split('\n'), 1):
         where = f'line {no}'
@@ -89,22 +132,39 @@ def main():
         name, labels, value = m.group(1), m.group(3) or '', m.group(4)
         if not NAME.match(name):
             problems.append(f'{where}: bad metric name {name!r}')
-        if name not in types or name not in helps:
+        hist = family_of(name, types)
+        family = hist[0] if hist else name
+        if family not in types or family not in helps:
             problems.append(f'{where}: {name} has no HELP and TYPE before it')
-        elif types[name] == 'counter' and not name.endswith('_total'):
+        elif types[family] == 'counter' and not name.endswith('_total'):
             problems.append(f'{where}: counter {name} does not end in _total')
+        elif types[family] == 'histogram' and not hist:
+            problems.append(f'{where}: histogram sample {name} is no _bucket, _sum or _count')
         parsed = parse_labels(labels, where, problems)
+        v = None
         try:
             v = float(value)
-            if types.get(name) == 'counter' and v < 0:
+            if types.get(family) in ('counter', 'histogram') and v < 0:
                 problems.append(f'{where}: negative counter')
         except ValueError:
             problems.append(f'{where}: value {value!r} is not a number')
+        if hist and v is not None:
+            rest = tuple(sorted((k, x) for k, x in parsed if k != 'le'))
+            key = family + str(rest)
+            if hist[1] == '_bucket':
+                le = dict(parsed).get('le')
+                if le is None:
+                    problems.append(f'{where}: bucket without le')
+                else:
+                    buckets.setdefault(key, []).append((where, le, v))
+            elif hist[1] == '_count':
+                counts[key] = v
         key = name + '{' + ','.join(f'{k}={v}' for k, v in sorted(parsed)) + '}'
         if key in seen:
             problems.append(f'{where}: series repeated: {key}')
         seen.add(key)
         samples += 1
+    check_histograms(buckets, counts, problems)
     if samples == 0:
         problems.append('no samples')
     for p in problems:
