@@ -43,6 +43,9 @@ struct top_row {
 	uint64_t now; /* bit/s, down + up */
 	uint64_t drops; /* since the class was made, down + up */
 	unsigned int pct; /* of plan: the direction nearest its ceil */
+	/* customers: the TCP monitor over the frame's interval */
+	double p50[XS_DIRS]; /* ms; < 0: no sample */
+	uint64_t retransmits; /* down + up */
 };
 
 struct top_frame {
@@ -83,7 +86,31 @@ static unsigned int percent(const struct class_stats *s)
 	return s && s->ceil ? (unsigned int)(s->bps * 100 / s->ceil) : 0;
 }
 
-static void add_row(struct top_frame *fr, const struct placement *pl)
+/* The RTT p50 per side and the retransmits of a row since then (NULL: the view's own). */
+static void add_monitor(struct top_row *r, const struct top_frame *fr,
+			const struct stats_view *then)
+{
+	uint32_t classid = xs_classid(r->pl->txq, r->pl->minor);
+	const struct steer_monitor *now, *was;
+	struct xs_monitor d = {};
+	unsigned int k;
+	enum xs_dir side;
+
+	if (!then)
+		then = &fr->v;
+	now = steer_monitor_find(fr->v.mon_now, fr->v.nmon_now, classid);
+	was = then == &fr->v ? steer_monitor_find(then->mon_then, then->nmon_then, classid)
+			     : steer_monitor_find(then->mon_now, then->nmon_now, classid);
+	if (now && r->pl->kind == PLAN_CUSTOMER)
+		steer_monitor_delta(&now->m, was ? &was->m : NULL, &d);
+	for_each_role(k, side)
+		if (steer_rtt_quantile_ms(&d, side, 0.5, &r->p50[side]))
+			r->p50[side] = -1;
+	r->retransmits = d.retransmits[XS_LAN] + d.retransmits[XS_WAN];
+}
+
+static void add_row(struct top_frame *fr, const struct stats_view *then,
+		    const struct placement *pl)
 {
 	uint32_t classid = xs_classid(pl->txq, pl->minor);
 	struct top_row *r = &fr->rows[fr->n++];
@@ -98,6 +125,7 @@ static void add_row(struct top_frame *fr, const struct placement *pl)
 	up = percent(r->up);
 	if (up > r->pct)
 		r->pct = up;
+	add_monitor(r, fr, then);
 }
 
 static void frame_free(struct top_frame *fr)
@@ -132,9 +160,9 @@ static int frame_read(const struct xs_config *cfg, const struct top_frame *prev,
 	if (!fr->rows)
 		return -ENOMEM;
 	for (i = 0; i < fr->v.n; i++)
-		add_row(fr, fr->v.customers[i]);
+		add_row(fr, prev && prev->started ? &prev->v : NULL, fr->v.customers[i]);
 	for (i = 0; i < fr->v.nnodes; i++)
-		add_row(fr, fr->v.nodes[i]);
+		add_row(fr, NULL, fr->v.nodes[i]);
 	return 0;
 }
 
@@ -162,25 +190,36 @@ static const char *class_rate(const struct class_stats *s, bool ceil, char *buf,
 	return short_rate(ceil ? s->ceil : s->bps, buf, len);
 }
 
+/* An RTT for its column: "6.3ms", "-" without a sample */
+static const char *rtt_text(double ms, char *buf, size_t len)
+{
+	if (ms < 0)
+		return "-";
+	snprintf(buf, len, ms < 10 ? "%.1fms" : "%.0fms", ms);
+	return buf;
+}
+
 static void frame_header(char *buf, size_t len)
 {
-	snprintf(buf, len, "%-10s %-16s %10s %10s %10s %10s %6s %10s", "id", "name", "down", "plan",
-		 "up", "plan", "%plan", "drops");
+	snprintf(buf, len, "%-10s %-16s %10s %10s %10s %10s %6s %10s %8s %8s %7s", "id", "name",
+		 "down", "plan", "up", "plan", "%plan", "drops", "lan p50", "wan p50", "retr");
 }
 
 static void frame_line(const struct top_row *r, char *buf, size_t len)
 {
 	char id[CUSTOMER_ID_MAX * 4 + 1], name[17], a[RATE_BUFSZ], b[RATE_BUFSZ], c[RATE_BUFSZ],
-		d[RATE_BUFSZ];
+		d[RATE_BUFSZ], e[16], f[16];
 	const char *n = row_name(r);
 
 	text_escape(id, sizeof(id), r->pl->id, strlen(r->pl->id));
 	/* the column holds 16 bytes: cut at a whole character or escape */
 	text_escape(name, sizeof(name), n, strlen(n));
-	snprintf(buf, len, "%-10s %-16s %10s %10s %10s %10s %5u%% %10" PRIu64, id, name,
-		 class_rate(r->down, false, a, sizeof(a)), class_rate(r->down, true, b, sizeof(b)),
-		 class_rate(r->up, false, c, sizeof(c)), class_rate(r->up, true, d, sizeof(d)),
-		 r->pct, r->drops);
+	snprintf(buf, len, "%-10s %-16s %10s %10s %10s %10s %5u%% %10" PRIu64 " %8s %8s %7" PRIu64,
+		 id, name, class_rate(r->down, false, a, sizeof(a)),
+		 class_rate(r->down, true, b, sizeof(b)), class_rate(r->up, false, c, sizeof(c)),
+		 class_rate(r->up, true, d, sizeof(d)), r->pct, r->drops,
+		 rtt_text(r->p50[XS_LAN], e, sizeof(e)), rtt_text(r->p50[XS_WAN], f, sizeof(f)),
+		 r->retransmits);
 }
 
 static int top_once(const struct xs_config *cfg, enum top_sort sort)

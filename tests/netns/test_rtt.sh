@@ -69,6 +69,16 @@ check_eq "idle customer: no lan samples" 0 "$lan"
 check_eq "idle customer: no wan samples" 0 "$wan"
 check_eq "idle customer: no retransmits" 0 "$retr"
 
+# top --once during a download: the busy customer's lan p50 over that second
+tcp_download 5313 3 &
+sleep 1
+top=$(xs top --once)
+wait
+echo "$top"
+check "top --once: the busy customer first, with a lan p50" \
+	awk 'NR == 2 { exit !($1 == "1" && $9 ~ /ms$/) }' <<<"$top"
+check "top --once: the idle customer has no RTT" awk '$1 == "2" { exit !($9 == "-") }' <<<"$top"
+
 sed -i 's/^\[system\]$/[monitor]\nrtt = off\n[system]/' "$WF_INI"
 check "reload with rtt = off" xs -q reload
 read -r before _ < <(monitor 1)
