@@ -365,8 +365,8 @@ static void prom_monitor(FILE *f, const struct stats_view *v)
 		   "# TYPE xshaper_customer_rtt_seconds histogram\n");
 	for (i = 0; i < v->n; i++) {
 		const struct placement *a = v->customers[i];
-		const struct steer_monitor *mon = steer_monitor_find(
-			v->mon_now, v->nmon_now, xs_classid(a->txq, a->minor));
+		const struct steer_monitor *mon =
+			steer_monitor_find(v->mon_now, v->nmon_now, xs_classid(a->txq, a->minor));
 		uint64_t sum;
 
 		for_each_role(k, d) {
@@ -397,8 +397,8 @@ static void prom_monitor(FILE *f, const struct stats_view *v)
 		   "direction.\n# TYPE xshaper_customer_retransmits_total counter\n");
 	for (i = 0; i < v->n; i++) {
 		const struct placement *a = v->customers[i];
-		const struct steer_monitor *mon = steer_monitor_find(
-			v->mon_now, v->nmon_now, xs_classid(a->txq, a->minor));
+		const struct steer_monitor *mon =
+			steer_monitor_find(v->mon_now, v->nmon_now, xs_classid(a->txq, a->minor));
 
 		for_each_role(k, d) {
 			if (!mon)
@@ -472,18 +472,60 @@ void stats_prometheus(FILE *f, const struct stats_view *v)
  * without one): samples and p50/p95 per side from the histogram deltas,
  * null without samples.
  */
-static void print_monitor_json(const struct stats_view *v, uint32_t classid)
+/* What the TCP monitor saw of a class over the view's interval (since start without one). */
+static void monitor_delta(const struct stats_view *v, uint32_t classid, struct xs_monitor *d)
 {
 	const struct steer_monitor *now = steer_monitor_find(v->mon_now, v->nmon_now, classid);
 	const struct steer_monitor *then = steer_monitor_find(v->mon_then, v->nmon_then, classid);
+
+	memset(d, 0, sizeof(*d));
+	if (now)
+		steer_monitor_delta(&now->m, then ? &then->m : NULL, d);
+}
+
+/*
+ * What the monitor saw of the customers under each node (all levels below
+ * it), by index in v->placed: a node's RTT is its customers' samples
+ * together. NULL when memory runs out (the nodes then show none).
+ */
+static struct xs_monitor *node_monitors(const struct stats_view *v)
+{
+	struct xs_monitor *agg = calloc(v->placed.n + 1, sizeof(*agg)), d;
+	unsigned int k, b, depth;
+	size_t i;
+
+	for (i = 0; agg && v->nnodes && i < v->n; i++) {
+		const struct placement *pl = v->customers[i];
+
+		monitor_delta(v, xs_classid(pl->txq, pl->minor), &d);
+		for (depth = 0; pl->parent && depth < NETWORK_MAX_DEPTH; depth++) {
+			struct xs_monitor *m;
+
+			pl = placements_find(&v->placed, PLAN_NODE, pl->parent);
+			if (!pl)
+				break;
+			m = &agg[pl - v->placed.v];
+			for (k = 0; k < XS_DIRS; k++) {
+				m->rtt_samples[k] += d.rtt_samples[k];
+				m->rtt_sum_us[k] += d.rtt_sum_us[k];
+				m->retransmits[k] += d.retransmits[k];
+				for (b = 0; b < XS_RTT_BUCKETS; b++)
+					m->rtt_hist[k][b] += d.rtt_hist[k][b];
+			}
+		}
+	}
+	return agg;
+}
+
+static void print_monitor_json(const struct xs_monitor *m)
+{
 	static const double quantiles[] = { 0.5, 0.95 };
 	static const char *const names[] = { "p50_ms", "p95_ms" };
-	struct xs_monitor d = {};
+	const struct xs_monitor none = {};
+	const struct xs_monitor d = m ? *m : none;
 	unsigned int i, k, side;
 	double ms;
 
-	if (now)
-		steer_monitor_delta(&now->m, then ? &then->m : NULL, &d);
 	printf(",\"rtt\":{");
 	for_each_role(k, side) {
 		printf("%s\"%s\":{\"samples\":%" PRIu64, k ? "," : "", role_name(side),
@@ -522,6 +564,7 @@ static void print_place_json(const struct stats_view *v, const struct placement 
 
 static void stats_json(const struct stats_view *v)
 {
+	struct xs_monitor mon, *agg;
 	unsigned int cpu, d, k;
 	bool first = true;
 	size_t i;
@@ -534,11 +577,13 @@ static void stats_json(const struct stats_view *v)
 		json_string(a->id);
 		printf(",\"name\":");
 		json_string(a->name);
-		print_monitor_json(v, xs_classid(a->txq, a->minor));
+		monitor_delta(v, xs_classid(a->txq, a->minor), &mon);
+		print_monitor_json(&mon);
 		print_place_json(v, a);
 		first = false;
 	}
 	printf("],\"nodes\":[");
+	agg = node_monitors(v);
 	for (i = 0; i < v->nnodes; i++) {
 		const struct placement *a = v->nodes[i];
 		char path[PATH_LEN];
@@ -548,8 +593,10 @@ static void stats_json(const struct stats_view *v)
 		json_string(a->id);
 		printf(",\"path\":");
 		json_string(path);
+		print_monitor_json(agg ? &agg[a - v->placed.v] : NULL);
 		print_place_json(v, a);
 	}
+	free(agg);
 	printf("],\"default\":[");
 	first = true;
 	for_each_role(k, d) {
@@ -600,8 +647,28 @@ static const char *human_bytes(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The TCP monitor's columns of a customer's row in direction dir: the RTT
+ * p50/p95 of the side that direction's data is acknowledged from (down:
+ * lan, up: wan) and the retransmits going that way; "" for other rows.
+ */
+static void monitor_columns(const struct xs_monitor *d, enum xs_dir dir, char *buf, size_t len)
+{
+	double p50, p95;
+
+	if (!d) {
+		buf[0] = '\0';
+		return;
+	}
+	if (steer_rtt_quantile_ms(d, dir, 0.5, &p50) || steer_rtt_quantile_ms(d, dir, 0.95, &p95))
+		snprintf(buf, len, " %8s %8s %6" PRIu64, "-", "-", (uint64_t)d->retransmits[dir]);
+	else
+		snprintf(buf, len, " %8.1f %8.1f %6" PRIu64, p50, p95,
+			 (uint64_t)d->retransmits[dir]);
+}
+
 static void print_class_text(const char *id, const char *name, const char *dir,
-			     const struct class_stats *s)
+			     const struct class_stats *s, const char *monitor)
 {
 	char rate[24], ceil[24], now[24], bytes[24];
 
@@ -610,48 +677,58 @@ static void print_class_text(const char *id, const char *name, const char *dir,
 		return;
 	}
 	printf("%-10s %-16.16s %-4s %8s %8s %10s %12" PRIu64 " %8" PRIu64 " %10" PRIu64 " %8" PRIu64
-	       " %9s\n",
+	       " %9s%s\n",
 	       id, name, dir, rate_format(s->rate, rate, sizeof(rate)),
 	       rate_format(s->ceil, ceil, sizeof(ceil)),
 	       human_bytes(s->bytes, bytes, sizeof(bytes)), s->packets, s->drops, s->overlimits,
-	       s->backlog_packets, s->bps ? rate_format(s->bps, now, sizeof(now)) : "0");
+	       s->backlog_packets, s->bps ? rate_format(s->bps, now, sizeof(now)) : "0", monitor);
 }
 
 static void stats_text(const struct stats_view *v, bool only_ids)
 {
+	struct xs_monitor *agg;
 	unsigned int cpu, d, k;
 	size_t i;
 
-	printf("%-10s %-16s %-4s %8s %8s %10s %12s %8s %10s %8s %9s\n", "id", "name", "dir", "rate",
-	       "ceil", "bytes", "packets", "drops", "overlimits", "backlog", "now");
+	printf("%-10s %-16s %-4s %8s %8s %10s %12s %8s %10s %8s %9s %8s %8s %6s\n", "id", "name",
+	       "dir", "rate", "ceil", "bytes", "packets", "drops", "overlimits", "backlog", "now",
+	       "rtt p50", "rtt p95", "retr");
 	for (i = 0; i < v->n; i++) {
 		const struct placement *a = v->customers[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
-		char id[CUSTOMER_ID_MAX * 4 + 1], name[17];
+		char id[CUSTOMER_ID_MAX * 4 + 1], name[17], cols[64];
+		struct xs_monitor mon;
 
 		text_escape(id, sizeof(id), a->id, strlen(a->id));
 		/* the column holds 16 bytes: cut at a whole character or escape */
 		text_escape(name, sizeof(name), a->name, strlen(a->name));
-		for_each_role(k, d)
+		monitor_delta(v, classid, &mon);
+		for_each_role(k, d) {
+			monitor_columns(&mon, d, cols, sizeof(cols));
 			print_class_text(id, name, role_direction(d),
-					 stats_find_class(&v->is[d], classid));
+					 stats_find_class(&v->is[d], classid), cols);
+		}
 	}
 	if (only_ids)
 		return;
+	agg = node_monitors(v);
 	for (i = 0; i < v->nnodes; i++) {
 		const struct placement *a = v->nodes[i];
 		uint32_t classid = xs_classid(a->txq, a->minor);
-		char id[NETWORK_NAME_MAX * 4 + 1], path[PATH_LEN], name[17];
+		char id[NETWORK_NAME_MAX * 4 + 1], path[PATH_LEN], name[17], cols[64];
 
 		text_escape(id, sizeof(id), a->id, strlen(a->id));
 		node_path(&v->placed, a, path, sizeof(path));
 		/* the name column: what it hangs under */
 		text_escape(name, sizeof(name), path[0] ? path : "(top)",
 			    strlen(path[0] ? path : "(top)"));
-		for_each_role(k, d)
+		for_each_role(k, d) {
+			monitor_columns(agg ? &agg[a - v->placed.v] : NULL, d, cols, sizeof(cols));
 			print_class_text(id, name, role_direction(d),
-					 stats_find_class(&v->is[d], classid));
+					 stats_find_class(&v->is[d], classid), cols);
+		}
 	}
+	free(agg);
 	for_each_role(k, d)
 		for (i = 0; i < v->is[d].n; i++) {
 			const struct class_stats *s = &v->is[d].v[i];
@@ -660,7 +737,7 @@ static void stats_text(const struct stats_view *v, bool only_ids)
 			if (xs_handle_minor(s->classid) != XS_DEFAULT_MINOR)
 				continue;
 			snprintf(label, sizeof(label), "txq %u", xs_classid_txq(s->classid));
-			print_class_text("default", label, role_direction(d), s);
+			print_class_text("default", label, role_direction(d), s, "");
 		}
 	printf("\n%-4s %-4s", "cpu", "if");
 	for (k = 0; k < XS_XDP_STATS; k++)

@@ -109,8 +109,7 @@ static void add_monitor(struct top_row *r, const struct top_frame *fr,
 	r->retransmits = d.retransmits[XS_LAN] + d.retransmits[XS_WAN];
 }
 
-static void add_row(struct top_frame *fr, const struct stats_view *then,
-		    const struct placement *pl)
+static void add_row(struct top_frame *fr, const struct stats_view *then, const struct placement *pl)
 {
 	uint32_t classid = xs_classid(pl->txq, pl->minor);
 	struct top_row *r = &fr->rows[fr->n++];

@@ -224,6 +224,20 @@ what="AP1: each keeps its guaranteed 10 Mbit/s (Alice $(mbit "$g1"), Bob $(mbit 
 check "$what" test "$g1" -ge 9300000 -a "$g2" -ge 9300000
 what="Site B: Carol gets $(mbit "$g3") Mbit/s, $pct3 % of her 20 Mbit/s, at the same time"
 check "$what" awk -v p="$pct3" 'BEGIN { exit !(p >= 93 && p <= 100) }'
+# a node's RTT is its customers' samples together, at every level
+check "stats --json: AP1's and Site A's lan RTT samples are their customers' together" \
+	python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+cust = {c["id"]: c for c in s["customers"]}
+nodes = {n["name"]: n for n in s["nodes"]}
+def under(node):
+    names = {node} | {n["name"] for n in s["nodes"] if n["path"].split(" / ")[:-1].count(node)}
+    return sum(c["rtt"]["lan"]["samples"] for c in cust.values() if c["parent"] in names)
+ap1, site = nodes["AP1"]["rtt"]["lan"]["samples"], nodes["Site A"]["rtt"]["lan"]["samples"]
+print("AP1", ap1, "Site A", site)
+assert ap1 > 0 and ap1 == under("AP1") and site == under("Site A") and site >= ap1
+' < <(xs stats --json --interval 0)
 
 # ---------------------------------------------------------------------------
 # 3. a hitless diffed reload: Mover from AP1 to AP2, AP1 re-capped

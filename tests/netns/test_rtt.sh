@@ -55,6 +55,9 @@ check "busy customer: lan p50 $p50 ms within 0.5-2x the ping median ${ping_med:-
 	awk -v p="$p50" -v m="${ping_med:-0}" 'BEGIN { exit !(m > 0 && p >= m / 2 && p <= 2 * m) }' 
 check "busy customer: its class dropped packets ($drops)" [ "${drops:-0}" -gt 0 ]
 check "busy customer: retransmits counted going down ($retr)" [ "${retr:-0}" -gt 0 ]
+check "stats: the busy customer's down row has its lan RTT p50" \
+	awk '$1 == "1" && $3 == "down" { found = $12 ~ /^[0-9.]+$/ } END { exit !found }' \
+	< <(xs stats --interval 0)
 prom=$(xs stats --prometheus)
 check "stats --prometheus with RTT histograms passes the format check" \
 	python3 "$XS_TOP/tests/netns/promcheck.py" <<<"$prom"
