@@ -156,7 +156,40 @@ step() {
 	[ "$rc" -eq 0 ]
 }
 
-# run ROUND TREE: start, no-op reload, churn reload, stop
+# scrape ROUND TREE: the exporter in the box serving the N live customers:
+# the wall clock of SCRAPES scrapes of /metrics (curl), its size, and that
+# SIGTERM ends it with 0; a row of "round tree best worst bytes lines"
+SCRAPES=3
+EXPORTER_PORT=19847
+scrape() {
+	local round=$1 tree=$2 pid t0 t best= worst= i rc=0 bytes=0 lines=0
+	xshaper_run "$BACKEND_INI" exporter --listen "127.0.0.1:$EXPORTER_PORT" 2>"$work/exp.err" &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		nsenter --net="/run/netns/$TB_BOX" curl -s -o /dev/null \
+			"http://127.0.0.1:$EXPORTER_PORT/metrics" && break
+		sleep 0.1
+	done
+	for ((i = 0; i < SCRAPES; i++)); do
+		t0=$(bench_now)
+		nsenter --net="/run/netns/$TB_BOX" curl -s -f -o "$work/metrics" \
+			"http://127.0.0.1:$EXPORTER_PORT/metrics" || rc=1
+		t=$(bench_since "$t0")
+		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
+		if [ -z "$worst" ] || awk -v a="$t" -v b="$worst" 'BEGIN { exit !(a > b) }'; then worst=$t; fi
+	done
+	bytes=$(wc -c <"$work/metrics") lines=$(wc -l <"$work/metrics")
+	# the exporter itself (the subshell of xshaper_run waits for it and passes on its status)
+	pkill -TERM -f "exporter --listen 127.0.0.1:$EXPORTER_PORT"
+	wait "$pid" || rc=1
+	[ "$rc" -eq 0 ] || failures+=("round $round $tree exporter: a scrape failed or it did not end with 0")
+	printf '  round %s %-9s scrape %6.2f s (best of %s), %s bytes\n' "$round" "$tree" "$best" \
+		"$SCRAPES" "$bytes"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$tree" "$best" "$worst" "$bytes" "$lines" \
+		>>"$work/scrapes"
+}
+
+# run ROUND TREE: start, no-op reload, churn reload, the exporter, stop
 run() {
 	local round=$1 tree=$2 nodes=- nochange=- t0 t rc left
 	[ "$tree" = flat ] || nodes=$NODE_CLASSES/0/0/0 nochange=0/0/0/0
@@ -168,7 +201,8 @@ run() {
 		cp "$work/$tree-churn.csv" "$work/$tree-now.csv" &&
 		step "$round" "$tree" churn \
 			"$NEW $GONE $CHANGED 0 $((N - GONE - CHANGED)) $nochange" \
-			xshaper_run "$BACKEND_INI" reload
+			xshaper_run "$BACKEND_INI" reload &&
+		scrape "$round" "$tree"
 	t0=$(bench_now)
 	rc=0
 	[ -z "$BACKEND_INI" ] || xshaper_run "$BACKEND_INI" stop >"$work/out" 2>&1 || rc=$?
@@ -243,6 +277,15 @@ wall() {
 		done
 		echo
 	done
+	echo
+	echo "\`xshaper exporter\` serving the $N live customers after the churn reload:"
+	echo "wall clock of a \`curl\` of /metrics in the box (the maps, the placements and"
+	echo "both interfaces' classes read per scrape), best and worst of $SCRAPES."
+	echo
+	echo "| round | tree | best s | worst s | bytes | lines |"
+	echo "| ---: | --- | ---: | ---: | ---: | ---: |"
+	[ -f "$work/scrapes" ] && awk -F'\t' '{ printf "| %s | %s | %.3f | %.3f | %s | %s |\n",
+		$1, $2, $3, $4, $5, $6 }' "$work/scrapes"
 	warn=$(awk -F'\t' '$2 == "hierarchy" && $3 == "start" { print $15; exit }' "$work/rows")
 	echo
 	echo "The hierarchy's start printed ${warn:-0} warning lines: the guaranteed rates under"
