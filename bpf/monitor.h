@@ -38,9 +38,9 @@
  * LRU and free lists, so inserting and evicting takes no lock another CPU
  * takes (the common LRU's lock would be the one shared lock of the data
  * path). The price: each CPU holds max_entries / possible CPUs flows
- * (XS_FLOWS_PER_CPU, set by user space), and a full CPU evicts its least
- * recently used flows. Lookups are lock-free and an entry is updated in
- * place by its customer's CPU only. xs_monitor is a per-CPU hash keyed by
+ * ([monitor] flows, set by user space: steer_flows_per_cpu), and a full
+ * CPU evicts its least recently used flows. Lookups are lock-free and an
+ * entry is updated in place by its customer's CPU only. xs_monitor is a per-CPU hash keyed by
  * classid, allocated on a customer's first sample or retransmit; user
  * space adds up the CPUs (a customer moved at reload leaves its old
  * CPU's counts, which still add up).
@@ -69,13 +69,13 @@
 /* longest TCP header: the TC program pulls this much past XS_PARSE_MAX */
 #define XS_TCP_MAX 60
 
-/* max_entries: XS_FLOWS_PER_CPU times the possible CPUs, set by user space */
+/* max_entries: flows per CPU times the possible CPUs, set by user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct xs_flow_key);
 	__type(value, struct xs_flow);
-	__uint(max_entries, XS_FLOWS_PER_CPU);
+	__uint(max_entries, XS_FLOWS_AUTO_MIN);
 } xs_flows SEC(".maps");
 
 struct {

@@ -203,12 +203,19 @@ struct xs_monitor {
 	__u32 rtt_hist[XS_DIRS][XS_RTT_BUCKETS]; /* wraps; user space takes deltas */
 };
 
-/*
- * Bounds of the monitor maps: customers with a record (allocated on
- * their first TCP packet) and TCP flows per CPU in the LRU flow table.
- */
+/* Customers with a monitor record (allocated on their first TCP packet). */
 #define XS_MONITOR_CUSTOMERS (XS_MINORS_PER_TREE * 4)
-#define XS_FLOWS_PER_CPU     32768U
+
+/*
+ * The LRU flow table, [monitor] flows: N flows over the shaping CPUs
+ * (XS_FLOWS_MIN..XS_FLOWS_MAX), or auto, XS_FLOWS_PER_CUSTOMER for each
+ * customer of the CPU, at least XS_FLOWS_AUTO_MIN, rounded up to a power
+ * of two. Each possible CPU gets the same share (steer_flows_per_cpu).
+ */
+#define XS_FLOWS_MIN	      1024
+#define XS_FLOWS_MAX	      16777216
+#define XS_FLOWS_PER_CUSTOMER 8U
+#define XS_FLOWS_AUTO_MIN     4096U
 
 /* A TCP flow as the monitor keys it: by the customer's end, not by direction. */
 struct xs_flow_key {

@@ -757,6 +757,7 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 {
 	double t0 = now();
 	struct run r = { .force = force, .lock = -1 };
+	unsigned int flows;
 	bool moved;
 	int err;
 
@@ -793,9 +794,11 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 	if (!err && (attach || moved)) {
 		steer_close(r.steer);
 		r.steer = NULL;
-		err = steer_start(&r.cfg, &r.steer);
+		err = steer_start(&r.cfg, r.list.n, &r.steer);
 		if (!err)
 			err = remember_roots(&r);
+	} else if (!err) {
+		err = steer_flows_check(r.steer, &r.cfg, r.list.n, &flows);
 	}
 	if (!err)
 		err = reconcile(&r, what, dry_run, t0);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "common/log.h"
 #include "common/text.h"
 #include "conf/config.h"
@@ -88,6 +90,23 @@ static void print_table_need(const struct xs_config *cfg, const struct plan *pla
 			"the addresses that do not fit are looked up in the slower LPM trie; "
 			"raise lookup_memory (it applies after 'xshaper stop' and 'start')\n",
 			need, cfg->lookup_chunks);
+}
+
+/* The monitor's flow table that start would create for this list. */
+static void print_flows(const struct xs_config *cfg, size_t ncustomers)
+{
+	int possible = libbpf_num_possible_cpus();
+	unsigned int per_cpu = steer_flows_per_cpu(cfg, ncustomers);
+	char what[32] = "auto";
+
+	if (possible <= 0)
+		return;
+	if (cfg->monitor_flows)
+		snprintf(what, sizeof(what), "%u", cfg->monitor_flows);
+	printf("monitor flow table: %u flows on each of %d possible CPUs, %.1f MiB ([monitor] "
+	       "flows = %s)\n",
+	       per_cpu, possible,
+	       (double)steer_flows_bytes(per_cpu, (unsigned int)possible) / (1 << 20), what);
 }
 
 /*
@@ -197,6 +216,7 @@ static void print_summary(const struct xs_config *cfg, const struct customer_lis
 				"children spread\n",
 				cfg->cpus[i], 100.0 * (down_sum[i] + up_sum[i]) / total, LOAD_SKEW);
 	print_table_need(cfg, plan);
+	print_flows(cfg, plan->list->n);
 }
 
 /*

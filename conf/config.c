@@ -399,9 +399,6 @@ void config_defaults(struct xs_config *cfg)
 	cfg->monitor_rtt = true;
 }
 
-
-
-
 /* Where a key (or, with key NULL, a section header) was last set. */
 struct ini_line {
 	char *section;
@@ -672,6 +669,16 @@ static int key_customers_format(struct load_ctx *ctx, const char *val, char *why
 	return 0;
 }
 
+/* auto, or a count of flows (the flow table, bpf/monitor.h) */
+static int key_monitor_flows(struct load_ctx *ctx, const char *val, char *why)
+{
+	if (!strcasecmp(val, "auto")) {
+		ctx->cfg->monitor_flows = 0;
+		return 0;
+	}
+	return parse_uint(val, XS_FLOWS_MIN, XS_FLOWS_MAX, &ctx->cfg->monitor_flows, why);
+}
+
 static int key_monitor_rtt(struct load_ctx *ctx, const char *val, char *why)
 {
 	unsigned int v;
@@ -816,6 +823,9 @@ static const struct ini_key ini_keys[] = {
 	  "INI file",
 	  key_network_file },
 	{ "monitor", "rtt", NULL, key_monitor_rtt },
+	{ "monitor", "flows",
+	  "auto, or " STRINGIFY(XS_FLOWS_MIN) ".." STRINGIFY(XS_FLOWS_MAX) " TCP flows",
+	  key_monitor_flows },
 	{ "system", "bpffs", "an absolute path", key_bpffs },
 	{ "system", "lock", "an absolute path", key_lock },
 	{ "system", "lock_timeout", "0.." STRINGIFY(LOCK_TIMEOUT_MAX) " seconds",

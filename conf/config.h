@@ -70,6 +70,8 @@ struct xs_config {
 
 	/* [monitor] */
 	bool monitor_rtt; /* rtt = on: TCP RTT and retransmits per customer */
+	/* flows: TCP flows the monitor follows at once over the CPUs; 0 = auto */
+	unsigned int monitor_flows;
 
 	/* [system] */
 	char bpffs[PATH_MAX];

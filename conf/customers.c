@@ -1478,7 +1478,6 @@ static void parser_free(struct parser *ps)
 	free(ps->csv.off);
 }
 
-
 /*
  * LibreQoS writes Comment (and sqm) unquoted, so a comma in a comment makes
  * a row longer than the header; LibreQoS itself reads the fields it needs

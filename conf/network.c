@@ -96,7 +96,6 @@ struct raw {
 	struct pos member[M_COUNT]; /* where each member's value starts */
 };
 
-
 struct parse_ctx {
 	const char *name; /* the file, for messages */
 	const struct xs_config *cfg;
@@ -108,8 +107,6 @@ struct parse_ctx {
 };
 
 /* --- messages ------------------------------------------------------------ */
-
-
 
 /* The longest prefix of s, at most max bytes, that does not split a UTF-8 character. */
 static size_t utf8_prefix(const char *s, size_t len, size_t max)

@@ -189,3 +189,55 @@ int steer_monitor_prune(struct steer *steer, const struct steer_prefix *want, si
 			 removed);
 	return 0;
 }
+
+/* ---- the flow table's size ---------------------------------------------- */
+
+unsigned int steer_flows_per_cpu(const struct xs_config *cfg, size_t ncustomers)
+{
+	uint64_t ncpus = cfg->ncpus ? cfg->ncpus : 1, n, p2;
+
+	if (cfg->monitor_flows)
+		return (unsigned int)((cfg->monitor_flows + ncpus - 1) / ncpus);
+	n = ((uint64_t)ncustomers * XS_FLOWS_PER_CUSTOMER + ncpus - 1) / ncpus;
+	if (n < XS_FLOWS_AUTO_MIN)
+		n = XS_FLOWS_AUTO_MIN;
+	if (n > XS_FLOWS_MAX)
+		n = XS_FLOWS_MAX;
+	for (p2 = XS_FLOWS_AUTO_MIN; p2 < n;)
+		p2 <<= 1;
+	return (unsigned int)p2;
+}
+
+/*
+ * An LRU hash entry: the kernel's element header (64 bytes on 64-bit
+ * machines) and the key and value, each rounded up to 8: 184 bytes, what
+ * bpftool reports as the map's memlock on 6.18 (within a kilobyte).
+ */
+uint64_t steer_flows_bytes(unsigned int flows_per_cpu, unsigned int possible_cpus)
+{
+	uint64_t entry = 64 + ((sizeof(struct xs_flow_key) + 7) & ~7UL) +
+			 ((sizeof(struct xs_flow) + 7) & ~7UL);
+
+	return entry * flows_per_cpu * possible_cpus;
+}
+
+int steer_flows_check(struct steer *steer, const struct xs_config *cfg, size_t ncustomers,
+		      unsigned int *have)
+{
+	unsigned int want = steer_flows_per_cpu(cfg, ncustomers);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	*have = 0;
+	if (bpf_obj_get_info_by_fd(steer->fd[MAP_FLOWS], &info, &len)) {
+		pr_err("xs_flows: cannot read the map: %s\n", strerror(errno));
+		return -errno;
+	}
+	*have = info.max_entries / (steer->possible_cpus ? steer->possible_cpus : 1);
+	if (*have == want || (!cfg->monitor_flows && *have > want))
+		return 0;
+	pr_warn("[monitor] flows: the running flow table holds %u flows per CPU, %s wants %u; "
+		"'xshaper start' resizes it (shaping goes on, pending RTT samples are lost)\n",
+		*have, cfg->monitor_flows ? "the config" : "this list", want);
+	return 0;
+}

@@ -167,7 +167,7 @@ static int pin_path(char *buf, size_t len, const char *dir, enum steer_map m)
  * xshaper version, or another machine size) cannot be reused; say so
  * instead of letting the load fail with a bare -EINVAL.
  */
-static int check_pinned(struct bpf_map *map, const char *path)
+static int check_pinned(struct bpf_map *map, const char *path, unsigned int flows_cpus)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -182,16 +182,32 @@ static int check_pinned(struct bpf_map *map, const char *path)
 		pr_err("%s: cannot read the pinned map: %s\n", path, strerror(-err));
 		return err;
 	}
-	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map) ||
-	    info.max_entries != bpf_map__max_entries(map) ||
-	    info.map_flags != bpf_map__map_flags(map)) {
-		pr_err("%s: the pinned map does not match this xshaper (pinned by another version "
-		       "or for another number of CPUs); run 'xshaper stop' and start again\n",
-		       path);
-		return -EEXIST;
+	if (info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map) &&
+	    info.max_entries == bpf_map__max_entries(map) &&
+	    info.map_flags == bpf_map__map_flags(map))
+		return 0;
+	/*
+	 * The flow table holds only pending samples: a new one replaces it.
+	 * Until the TC programs are replaced they keep the old one; should
+	 * start fail before that, they still run on it, unpinned.
+	 */
+	if (!strcmp(bpf_map__name(map), steer_map_names[MAP_FLOWS])) {
+		if (unlink(path)) {
+			err = -errno;
+			pr_err("%s: cannot replace the pinned flow table: %s\n", path,
+			       strerror(-err));
+			return err;
+		}
+		pr_info("monitor: the flow table goes from %u to %u flows per CPU\n",
+			info.max_entries / (flows_cpus ? flows_cpus : 1),
+			bpf_map__max_entries(map) / (flows_cpus ? flows_cpus : 1));
+		return 0;
 	}
-	return 0;
+	pr_err("%s: the pinned map does not match this xshaper (pinned by another version "
+	       "or for another number of CPUs); run 'xshaper stop' and start again\n",
+	       path);
+	return -EEXIST;
 }
 
 /*
@@ -226,7 +242,7 @@ static unsigned int table_slots_pinned(const char *dir, unsigned int slots)
 
 /* Open and load the skeleton; with dir, reuse or create pins there. */
 static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned int chunks,
-		     const char *dir)
+		     unsigned int flows_per_cpu, const char *dir)
 {
 	unsigned int slots = table_slots_pinned(dir, table_slots(chunks));
 	char path[PATH_MAX];
@@ -247,9 +263,11 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_prefixes, max_prefixes);
 	/* the flow table's LRU is per CPU: each CPU gets max_entries / CPUs */
+	if (!err && (uint64_t)flows_per_cpu * steer->possible_cpus > UINT32_MAX)
+		err = -E2BIG;
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.xs_flows,
-					       XS_FLOWS_PER_CPU * steer->possible_cpus);
+					       flows_per_cpu * steer->possible_cpus);
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.xs_table,
 					      slots * sizeof(struct xs_tbl_slot));
@@ -261,7 +279,7 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 	for (m = 0; dir && m < STEER_MAPS; m++) {
 		err = pin_path(path, sizeof(path), dir, m);
 		if (!err)
-			err = check_pinned(skel_map(skel, m), path);
+			err = check_pinned(skel_map(skel, m), path, steer->possible_cpus);
 		if (!err)
 			err = bpf_map__set_pin_path(skel_map(skel, m), path);
 		if (err)
@@ -294,7 +312,8 @@ int steer_load(const struct xs_config *cfg, unsigned int max_prefixes, struct st
 	if (!steer)
 		return -ENOMEM;
 	err = skel_load(steer, max_prefixes ? max_prefixes : XS_MAX_PREFIXES,
-			cfg->lookup_chunks ? cfg->lookup_chunks : XS_TBL_DEFAULT_CHUNKS, NULL);
+			cfg->lookup_chunks ? cfg->lookup_chunks : XS_TBL_DEFAULT_CHUNKS,
+			steer_flows_per_cpu(cfg, 0), NULL);
 	if (err) {
 		free(steer);
 		return err;
@@ -361,8 +380,8 @@ static int open_maps(const struct xs_config *cfg, bool report, struct steer **ou
 	}
 	if (err) {
 		if (err == -ENOENT && report)
-			pr_err("%s: %s: xshaper is not started (run 'xshaper start')\n",
-			       cfg->bpffs, any_pin ? "pinned maps missing" : "no pinned maps");
+			pr_err("%s: %s: xshaper is not started (run 'xshaper start')\n", cfg->bpffs,
+			       any_pin ? "pinned maps missing" : "no pinned maps");
 		goto fail;
 	}
 done:
@@ -834,7 +853,8 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 			pr_err("%s: XDP program '%s' (id %u, %s mode) is attached and is %s; %s "
 			       "first (ip link set dev %s xdp off)\n",
 			       ifname, att.prog.name, att.id, xdp_flag_name(att.mode_flag), who,
-			       kind == FOREIGN_INSTANCE ? "stop that instance" : "detach it", ifname);
+			       kind == FOREIGN_INSTANCE ? "stop that instance" : "detach it",
+			       ifname);
 			return -EBUSY;
 		}
 		tc_query(ifindex[dir], owner, &tc);
@@ -843,8 +863,8 @@ static int preflight(const struct xs_config *cfg, const struct owner *owner, int
 			pr_err("%s: TC egress filter handle 0x%x priority %u holds program '%s' "
 			       "(id %u), %s; %s first (tc filter del dev %s egress pref %u)\n",
 			       ifname, STEER_TC_HANDLE, STEER_TC_PRIORITY, tc.prog.name, tc.id, who,
-			       kind == FOREIGN_INSTANCE ? "stop that instance" : "remove it", ifname,
-			       STEER_TC_PRIORITY);
+			       kind == FOREIGN_INSTANCE ? "stop that instance" : "remove it",
+			       ifname, STEER_TC_PRIORITY);
 			return -EBUSY;
 		}
 	}
@@ -1176,8 +1196,7 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
  * the old maps may still be attached. What stop must restore comes from
  * the file, not from the interfaces as they are now (our mq, XPS off).
  */
-static void recover_state(struct steer *steer, const struct xs_config *cfg,
-			  struct xs_state *state)
+static void recover_state(struct steer *steer, const struct xs_config *cfg, struct xs_state *state)
 {
 	char path[PATH_MAX];
 	struct statefile sf;
@@ -1201,7 +1220,7 @@ static void recover_state(struct steer *steer, const struct xs_config *cfg,
 	statefile_free(&sf);
 }
 
-int steer_start(const struct xs_config *cfg, struct steer **out)
+int steer_start(const struct xs_config *cfg, size_t ncustomers, struct steer **out)
 {
 	struct bpf_program *xdp[XS_DIRS], *tc[XS_DIRS];
 	int ifindex[XS_DIRS], dir, err;
@@ -1232,7 +1251,7 @@ int steer_start(const struct xs_config *cfg, struct steer **out)
 	snprintf(steer->bpffs, sizeof(steer->bpffs), "%s", cfg->bpffs);
 	err = skel_load(steer, XS_MAX_PREFIXES,
 			cfg->lookup_chunks ? cfg->lookup_chunks : XS_TBL_DEFAULT_CHUNKS,
-			cfg->bpffs);
+			steer_flows_per_cpu(cfg, ncustomers), cfg->bpffs);
 	if (err)
 		goto fail;
 	pr_debug("%s BPF maps under %s\n", fresh ? "pinned" : "reusing", cfg->bpffs);
@@ -1597,11 +1616,12 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 				    ifname);
 		} else if (!tc.ours) {
 			foreign_owner(&tc.prog, tc_names, who, sizeof(who));
-			problem_add(p, false,
-				    "%s: TC egress filter pref %u holds '%s' (id %u), %s: remove it "
-				    "(tc filter del dev %s egress pref %u), then reload",
-				    ifname, STEER_TC_PRIORITY, tc.prog.name, tc.id, who, ifname,
-				    STEER_TC_PRIORITY);
+			problem_add(
+				p, false,
+				"%s: TC egress filter pref %u holds '%s' (id %u), %s: remove it "
+				"(tc filter del dev %s egress pref %u), then reload",
+				ifname, STEER_TC_PRIORITY, tc.prog.name, tc.id, who, ifname,
+				STEER_TC_PRIORITY);
 		}
 		err = xps_check(ifname, &txq, &masks);
 		if (err) {
@@ -1609,11 +1629,12 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 			return err;
 		}
 		if (txq >= 0)
-			problem_add(p, true,
-				    "%s: XPS is on (TX queue %d: xps_cpus %s, xps_rxqs %s): packets "
-				    "may leave through another CPU's tree",
-				    ifname, txq, masks.cpus[0] ? masks.cpus : "-",
-				    masks.rxqs[0] ? masks.rxqs : "-");
+			problem_add(
+				p, true,
+				"%s: XPS is on (TX queue %d: xps_cpus %s, xps_rxqs %s): packets "
+				"may leave through another CPU's tree",
+				ifname, txq, masks.cpus[0] ? masks.cpus : "-",
+				masks.rxqs[0] ? masks.rxqs : "-");
 	}
 	/* the CPUs the last run set up; a changed [cpus] is no problem but a change */
 	err = settings_read(steer, &s);

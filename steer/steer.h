@@ -27,7 +27,7 @@
  *   xs_settings     array     unknown policy, CPU list
  *   xs_stats        per-CPU   counters (struct xs_counters)
  *   xs_flows        LRU hash  TCP flow -> struct xs_flow (the monitor's state;
- *                             per-CPU LRU lists, XS_FLOWS_PER_CPU each)
+ *                             per-CPU LRU lists, [monitor] flows)
  *   xs_monitor      per-CPU   classid -> struct xs_monitor: RTT histograms
  *                   hash      and retransmits of each customer ([monitor] rtt)
  *   xs_state        array     struct xs_state, for other parts of xshaper
@@ -72,9 +72,12 @@ struct xshaper;
  * (XDP, or TC at xshaper's handle/priority) is refused with -EBUSY before
  * anything is touched. When a first start fails halfway, what it did is
  * undone; a failed takeover leaves the previous state in place.
+ * The monitor's flow table is sized for a list of ncustomers
+ * (steer_flows_per_cpu); a pinned one of another size is replaced, since
+ * it holds nothing but the monitor's pending samples.
  * *out is the open handle (steer_close), NULL on error.
  */
-int steer_start(const struct xs_config *cfg, struct steer **out);
+int steer_start(const struct xs_config *cfg, size_t ncustomers, struct steer **out);
 
 /*
  * Open the maps of a running xshaper (reload, status, stats, lookup): the
@@ -336,6 +339,27 @@ void steer_monitor_delta(const struct xs_monitor *now, const struct xs_monitor *
  * interpolated inside its log2 bucket; -ENODATA when it has no samples.
  */
 int steer_rtt_quantile_ms(const struct xs_monitor *m, enum xs_dir side, double q, double *ms);
+
+/*
+ * The flow table for cfg's [monitor] flows and a list of ncustomers, in
+ * flows per CPU: each possible CPU gets its own LRU list of this many, so
+ * that the table holds this times possible_cpus entries. A number of
+ * flows is spread over the shaping CPUs; auto is XS_FLOWS_PER_CUSTOMER per
+ * customer of a shaping CPU, at least XS_FLOWS_AUTO_MIN, rounded up to a
+ * power of two (a list that grows a little fits the table it has).
+ */
+unsigned int steer_flows_per_cpu(const struct xs_config *cfg, size_t ncustomers);
+
+/* What a table of flows_per_cpu takes in memory, on possible_cpus, in bytes. */
+uint64_t steer_flows_bytes(unsigned int flows_per_cpu, unsigned int possible_cpus);
+
+/*
+ * The running flow table's flows per CPU in *have; warns when it is not
+ * what cfg and a list of ncustomers want (auto: smaller than that), since
+ * only start resizes it. 0, or a negative errno.
+ */
+int steer_flows_check(struct steer *steer, const struct xs_config *cfg, size_t ncustomers,
+		      unsigned int *have);
 
 /* What is attached to the interface of each role of cfg; works whether started or not. */
 int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS]);

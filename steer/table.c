@@ -369,8 +369,11 @@ static int split(const struct steer_prefix *v, size_t n, struct tin **v4, size_t
 int table_sync(struct xs_tbl_slot *mem, size_t nslots, const struct steer_prefix *v, size_t n,
 	       const struct table_hooks *hooks, struct table_counts *counts)
 {
-	struct build b = { .mem = mem, .nslots = nslots, .next = XS_TBL_FIRST_CHUNK,
-			   .hooks = hooks, .counts = counts };
+	struct build b = { .mem = mem,
+			   .nslots = nslots,
+			   .next = XS_TBL_FIRST_CHUNK,
+			   .hooks = hooks,
+			   .counts = counts };
 	struct tin *v4 = NULL, *v6 = NULL;
 	size_t n4, n6, i;
 	int err;

@@ -125,8 +125,8 @@ static int child_run(const char *ifname, const struct xps_record *restore, size_
 			} else {
 				for (i = 0; i < nrestore; i++)
 					if (restore[i].txq == txq)
-						mask = f == 0 ? restore[i].masks.cpus :
-								restore[i].masks.rxqs;
+						mask = f == 0 ? restore[i].masks.cpus
+							      : restore[i].masks.rxqs;
 				if (!mask)
 					continue;
 			}
@@ -226,8 +226,9 @@ int xps_clear(int xps_fd, const char *ifname)
 				"leave XPS off there\n",
 				ifname, old[i].txq, strerror(-err));
 		else
-			pr_debug("%s: TX queue %u: XPS cpus '%s' rxqs '%s' off while xshaper runs\n",
-				 ifname, old[i].txq, old[i].masks.cpus, old[i].masks.rxqs);
+			pr_debug(
+				"%s: TX queue %u: XPS cpus '%s' rxqs '%s' off while xshaper runs\n",
+				ifname, old[i].txq, old[i].masks.cpus, old[i].masks.rxqs);
 	}
 	free(old);
 	return 0;

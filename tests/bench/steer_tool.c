@@ -32,8 +32,8 @@ static int foreign_xdp(const char *ifname)
 	skel = bench_parse__open_and_load();
 	if (!skel)
 		return 2;
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.bench_parse),
-			     XDP_FLAGS_SKB_MODE, NULL);
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.bench_parse), XDP_FLAGS_SKB_MODE,
+			     NULL);
 	bench_parse__destroy(skel);
 	if (err) {
 		fprintf(stderr, "%s: attaching failed: %s\n", ifname, strerror(-err));

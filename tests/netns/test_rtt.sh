@@ -82,6 +82,42 @@ check "top --once: the busy customer first, with a lan p50" \
 	awk 'NR == 2 { exit !($1 == "1" && $9 ~ /ms$/) }' <<<"$top"
 check "top --once: the idle customer has no RTT" awk '$1 == "2" { exit !($9 == "-") }' <<<"$top"
 
+# the flow table: sized for the list at start; a new size waits for the
+# next start, which replaces the table while the customers stay shaped
+flows_entries() {
+	bpftool -j map show pinned "$WF_BPFFS/xs_flows" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["max_entries"])'
+}
+possible=$(awk -F- '{ print ($2 == "" ? 1 : $2 + 1) }' /sys/devices/system/cpu/possible)
+check_eq "flow table: auto gives the floor of 4096 flows per CPU for 2 customers" \
+	$((4096 * possible)) "$(flows_entries)"
+check "check: the flow table start would make" grep -qF \
+	"monitor flow table: 4096 flows on each of $possible possible CPUs" <<<"$(xs check 2>&1)"
+sed -i 's/^\[system\]$/[monitor]\nflows = 20000\n[system]/' "$WF_INI"
+check "check: [monitor] flows = 20000 is 10000 on each of the 2 shaping CPUs" grep -qF \
+	"monitor flow table: 10000 flows on each of $possible possible CPUs" <<<"$(xs check 2>&1)"
+out=$(xs reload 2>&1)
+echo "$out"
+check "reload: the running table is not what the config wants, and start resizes it" \
+	grep -q "the running flow table holds 4096 flows per CPU, the config wants 10000; 'xshaper start' resizes it" <<<"$out"
+check_eq "reload: the table keeps its size" $((4096 * possible)) "$(flows_entries)"
+wf_flow_start 198.19.1.2 5314 5M 4 "$WF_DIR/resize.json" || fail "iperf3 flow did not start"
+sleep 1
+out=$(xs start 2>&1)
+check "start resizes the flow table" grep -q "the flow table goes from 4096 to 10000 flows per CPU" <<<"$out"
+wait "$WF_FLOW"
+read -r lost sent < <(wf_flow_lost "$WF_DIR/resize.json")
+check_eq "resizing start: the UDP flow to the other customer lost nothing ($sent sent)" 0 "$lost"
+check_eq "the pinned table has the new size" $((10000 * possible)) "$(flows_entries)"
+read -r before _ < <(monitor 1)
+tcp_download 5315 2 || fail "iperf3 download did not run"
+read -r after _ < <(monitor 1)
+check "the customer is still sampled ($before -> $after lan samples)" [ "$after" -gt "$before" ]
+used=$(bpftool -j map dump pinned "$WF_BPFFS/xs_flows" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+check "the programs keep their flows in the new, pinned table ($used flows)" [ "${used:-0}" -gt 0 ]
+out=$(xs reload 2>&1)
+check "reload after it: no word of the flow table" eval '! grep -q "flow table" <<<"$out"'
+
 sed -i 's/^\[system\]$/[monitor]\nrtt = off\n[system]/' "$WF_INI"
 check "reload with rtt = off" xs -q reload
 read -r before _ < <(monitor 1)

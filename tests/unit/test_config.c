@@ -121,6 +121,7 @@ static const struct {
 	FIELD(customers_format),
 	FIELD(network_file),
 	FIELD(monitor_rtt),
+	FIELD(monitor_flows),
 	FIELD(bpffs),
 	FIELD(lock),
 	FIELD(lock_timeout),
@@ -450,6 +451,9 @@ static void test_every_key_set(void **state)
 		 "format = LibreQoS\n"
 		 "[network]\n"
 		 "file = lists/network.json\n"
+		 "[monitor]\n"
+		 "rtt = off\n"
+		 "flows = 200000\n"
 		 "[system]\n"
 		 "bpffs = /sys/fs/bpf/xs-test\n"
 		 "lock = /run/xs-test.lock\n"
@@ -478,6 +482,8 @@ static void test_every_key_set(void **state)
 	assert_int_equal(f->cfg.customers_format, CUSTOMERS_LIBREQOS);
 	snprintf(text, sizeof(text), "%s/lists/network.json", f->dir);
 	assert_string_equal(f->cfg.network_file, text);
+	assert_false(f->cfg.monitor_rtt);
+	assert_int_equal(f->cfg.monitor_flows, 200000);
 	assert_string_equal(f->cfg.bpffs, "/sys/fs/bpf/xs-test");
 	assert_string_equal(f->cfg.lock, "/run/xs-test.lock");
 	assert_int_equal(f->cfg.lock_timeout, 0);
@@ -580,6 +586,11 @@ static void test_each_bad_value_is_reported(void **state)
 		{ "customers", "format", "csv", "unknown value" },
 		{ "customers", "format", "ShapedDevices", "unknown value" },
 		{ "customers", "format", "", "empty" },
+		{ "monitor", "rtt", "yes", "unknown value" },
+		{ "monitor", "flows", "1023", "out of range" },
+		{ "monitor", "flows", "16777217", "out of range" },
+		{ "monitor", "flows", "64k", "not a whole number" },
+		{ "monitor", "flows", "", "empty" },
 		{ "system", "bpffs", "bpf/xshaper", "not an absolute path" },
 		{ "system", "bpffs", "", "empty" },
 		{ "system", "lock", "xshaper.lock", "not an absolute path" },

@@ -1133,15 +1133,18 @@ static void test_libreqos_15_and_16_columns(void **state)
  */
 static void test_libreqos_short_rows(void **state)
 {
-	assert_int_equal(parse(LQ_HEADER16 "1,One,11,cpe-1,,,,,198.18.3.1,,1,1,20,5\n"
-					   "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,comment\n"
-					   "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,cake\n"
-					   "4,Four,14,cpe-4,,,,,198.18.3.4,,1,1,20,5,Down=cake, Up=fq,cake/fq\n"
-					   "5,Five,15,cpe-5,,,,,198.18.3.5,,1,1\n"),
+	assert_int_equal(parse(LQ_HEADER16
+			       "1,One,11,cpe-1,,,,,198.18.3.1,,1,1,20,5\n"
+			       "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,comment\n"
+			       "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,cake\n"
+			       "4,Four,14,cpe-4,,,,,198.18.3.4,,1,1,20,5,Down=cake, Up=fq,cake/fq\n"
+			       "5,Five,15,cpe-5,,,,,198.18.3.5,,1,1\n"),
 			 -EINVAL);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 2 + 1);
-	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "list.csv:5: 17 fields, but the header on "
-							  "line 1 has 16", "Comment"),
+	assert_int_equal(capture_matching(LOG_LEVEL_WARN,
+					  "list.csv:5: 17 fields, but the header on "
+					  "line 1 has 16",
+					  "Comment"),
 			 1);
 	/* a row that ends before a required field: that field is empty */
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "list.csv:6: circuit 5: Download Max Mbps "
@@ -1152,11 +1155,13 @@ static void test_libreqos_short_rows(void **state)
 			 1);
 
 	capture_begin();
-	assert_int_equal(parse(LQ_HEADER16 "1,One,11,cpe-1,,,,,198.18.3.1,,1,1,20,5\n"
-					   "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,comment\n"
-					   "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,cake\n"
-					   "4,Four,14,cpe-4,,,,,198.18.3.4,,1,1,20,5,Down=cake, Up=fq,cake/fq\n"),
-			 0);
+	assert_int_equal(
+		parse(LQ_HEADER16
+		      "1,One,11,cpe-1,,,,,198.18.3.1,,1,1,20,5\n"
+		      "2,Two,12,cpe-2,,,,,198.18.3.2,,1,1,20,5,comment\n"
+		      "3,Three,13,cpe-3,,,,,198.18.3.3,,1,1,20,5,,cake\n"
+		      "4,Four,14,cpe-4,,,,,198.18.3.4,,1,1,20,5,Down=cake, Up=fq,cake/fq\n"),
+		0);
 	assert_int_equal(list.n, 4);
 	assert_string_equal(customers_find(&list, "2")->info, "cpe-2 (comment)");
 	assert_string_equal(customers_find(&list, "4")->info, "cpe-4 (Down=cake)");

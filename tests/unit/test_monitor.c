@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "conf/config.h"
 #include "steer/steer.h"
 
 static void test_quantile_empty(void **state)
@@ -80,13 +81,37 @@ static void test_delta(void **state)
 	assert_int_equal(d.rtt_samples[XS_LAN], 1);
 }
 
+/* [monitor] flows: auto follows the list per shaping CPU; a count is spread over them */
+static void test_flows_per_cpu(void **state)
+{
+	struct xs_config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	cfg.ncpus = 2;
+	/* the floor, and a power of two above it */
+	assert_int_equal(steer_flows_per_cpu(&cfg, 0), XS_FLOWS_AUTO_MIN);
+	assert_int_equal(steer_flows_per_cpu(&cfg, 1024), XS_FLOWS_AUTO_MIN);
+	assert_int_equal(steer_flows_per_cpu(&cfg, 1025), 2 * XS_FLOWS_AUTO_MIN);
+	assert_int_equal(steer_flows_per_cpu(&cfg, 10000), 65536);
+	cfg.ncpus = 16;
+	assert_int_equal(steer_flows_per_cpu(&cfg, 100000), 65536);
+	/* the list cannot ask for more than the most a count may */
+	assert_int_equal(steer_flows_per_cpu(&cfg, (size_t)1 << 40), XS_FLOWS_MAX);
+	cfg.ncpus = 3;
+	cfg.monitor_flows = 20000;
+	assert_int_equal(steer_flows_per_cpu(&cfg, 0), 6667);
+	assert_int_equal(steer_flows_per_cpu(&cfg, 100000), 6667);
+	/* 184 bytes a flow, as bpftool reports the map's memlock */
+	assert_int_equal(steer_flows_bytes(65536, 2), 65536ULL * 2 * 184);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quantile_empty),
-		cmocka_unit_test(test_quantile_one_bucket),
-		cmocka_unit_test(test_quantile_split),
-		cmocka_unit_test(test_delta),
+		cmocka_unit_test(test_quantile_empty), cmocka_unit_test(test_quantile_one_bucket),
+		cmocka_unit_test(test_quantile_split), cmocka_unit_test(test_delta),
+		cmocka_unit_test(test_flows_per_cpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
