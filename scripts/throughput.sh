@@ -21,6 +21,13 @@
 # addresses of the customers, picked at random, through the box; forwarded
 # = what c0 received in cust. Per-CPU load: /proc/net/softnet_stat
 # (packets each CPU took through the receive path) and /proc/softirqs NET_RX.
+# TP_PPS_FRAMES chooses the frames: udp (default); tcp, 76-byte TCP data
+# segments with timestamps, one flow per customer, its sequence going up
+# and a new TSval in every frame (what the TCP monitor works on); tcp-new,
+# the same from a random port, nearly every frame a flow the monitor has
+# not seen. Without the customer addresses in cust (tp_addresses_add),
+# cust counts the frames and drops them, sending nothing back but
+# rate-limited ICMP (no TCP resets through the box).
 #
 # As a library (after testbed_up):
 #   source scripts/throughput.sh
@@ -293,15 +300,28 @@ tp_pps_sample() {
 # (IPv4) for SECONDS + 1 from when its first frames go out (at most 5 s
 # after it was started); the first second is warm-up.
 tp_pps() {
-	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc o0 tries
+	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc o0 tries sp
 	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
 	tmp=$(mktemp -d) || return 1
 	mac=$(tp_link_counter "$TB_BOX" wan ../address)
 	for ((i = 0; i < TP_N; i++)); do
 		[ "${TP_V4[i]}" = - ] && continue
+		echo "{ eth(da=$mac), ipv4(sa=$TB_INET_V4, da=${TP_V4[i]}, ttl=64),"
+		case ${TP_PPS_FRAMES:-udp} in
 		# 14 + 20 + 8 + 22 = 64 bytes; random source port, as many flows
-		echo "{ eth(da=$mac), ipv4(sa=$TB_INET_V4, da=${TP_V4[i]}, ttl=64)," \
-			"udp(sp=drnd(), dp=9), fill(0x00, 22) }"
+		udp) echo "udp(sp=drnd(), dp=9), fill(0x00, 22) }" ;;
+		# 14 + 20 + 20 + 12 (NOP, NOP, timestamps) + 10 = 76 bytes
+		tcp | tcp-new)
+			if [ "$TP_PPS_FRAMES" = tcp ]; then sp=$((1024 + i % 60000)); else sp="drnd()"; fi
+			echo "tcp(sp=$sp, dp=80, seq=dinc(), aseq=1, doff=8, ack, psh, win=512)," \
+				"0x01, 0x01, 0x08, 0x0a, drnd(4), c32(1), fill(0x00, 10) }"
+			;;
+		*)
+			echo "throughput: TP_PPS_FRAMES=$TP_PPS_FRAMES: want udp, tcp or tcp-new" >&2
+			rm -rf "$tmp"
+			return 1
+			;;
+		esac
 	done >"$tmp/frames.cfg"
 	if [ ! -s "$tmp/frames.cfg" ]; then
 		echo "throughput: pps: no customer has an IPv4 address" >&2
@@ -331,7 +351,7 @@ tp_pps() {
 	s1=$(tp_pps_sample)
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
-	"$TP_PYTHON" - "$tag" "$(wc -l <"$tmp/frames.cfg")" "$s0" "$s1" <<-'EOF' >>"$out"
+	"$TP_PYTHON" - "$tag" "$(grep -c '^{' "$tmp/frames.cfg")" "$s0" "$s1" <<-'EOF' >>"$out"
 		import sys
 		tag, frames, a, b = sys.argv[1:]
 		a, b = (dict(kv.split("=", 1) for kv in s.split()) for s in (a, b))
