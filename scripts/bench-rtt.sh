@@ -147,8 +147,9 @@ pps_table() {
 	echo "nearly every frame (random source port) is the worst: a lookup that misses"
 	echo "and an insert into the CPU's full LRU list, which evicts. Forwarded = frames"
 	echo "that reached the customers' side, best round; on / off is the ratio of the"
-	echo "two best rounds. Flows in the table: what the LRU held after the last round"
-	echo "with rtt = on."
+	echo "two best rounds; the rounds' columns show how far one setting strays from"
+	echo "run to run on this shared machine, which bounds what the ratio can say."
+	echo "Flows in the table: what the LRU held after the last round with rtt = on."
 	echo
 	if [ -s "$pps" ]; then pps_table; else echo "_no results_"; fi
 	if [ ${#failed[@]} -gt 0 ]; then
