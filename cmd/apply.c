@@ -910,9 +910,13 @@ int cmd_stop(const char *config, int argc, char **argv)
 	if (tc_sock_open(&r.ts))
 		goto out;
 	err = 0;
-	for_each_role(i, dir) {
-		const char *prev = STEER_STATE_QDISC(&st, dir);
+	/* the reverse of the order runs build them in: see tree_teardown_order */
+	for (i = XS_DIRS; i-- > 0;) {
+		const char *prev;
 		int e;
+
+		dir = shaping_order[i];
+		prev = STEER_STATE_QDISC(&st, dir);
 
 		if (!prev[0] || !strcmp(prev, "none"))
 			prev = NULL;

@@ -973,13 +973,55 @@ static int cmp_range_build_order(const void *a, const void *b)
 	return x->txq < y->txq ? -1 : x->txq > y->txq;
 }
 
+/* ---- teardown ----------------------------------------------------------- */
+
+/* A tree's place in the order a build makes them: cmp_range_build_order's. */
+static unsigned int build_rank(unsigned int txq)
+{
+	return (qdisc_hash_bucket(xs_htb_handle(txq)) != 0) * XS_MAX_TXQS + txq;
+}
+
+static int cmp_rank_desc(const void *a, const void *b)
+{
+	unsigned int x = build_rank(*(const uint32_t *)a), y = build_rank(*(const uint32_t *)b);
+
+	return x > y ? -1 : x < y;
+}
+
+int tree_teardown_order(const struct tree *live, uint32_t **out, size_t *n)
+{
+	uint32_t *v;
+	size_t i, m = 0;
+
+	*out = NULL;
+	*n = 0;
+	v = calloc(live->nqdiscs ? live->nqdiscs : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < live->nqdiscs; i++) {
+		const struct tree_qdisc *q = &live->qdiscs[i];
+		uint32_t slot = xs_handle_minor(q->parent);
+
+		if (xs_handle_major(q->parent) == XS_MQ_MAJOR && slot >= 1 && slot <= XS_MAX_TXQS &&
+		    !strcmp(q->kind, "htb"))
+			v[m++] = slot - 1;
+	}
+	qsort(v, m, sizeof(*v), cmp_rank_desc);
+	for (i = 0; i < m; i++)
+		v[i] = xs_mq_class(v[i]);
+	*out = v;
+	*n = m;
+	return 0;
+}
+
 int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff *out)
 {
 	struct diff_state s = { .live = live, .want = want, .out = out };
 	struct op_list create = {}, delete = {};
 	struct tree_range *ranges = NULL;
+	uint32_t retired[XS_MAX_TXQS];
 	bool root_ok;
-	unsigned int txq, nranges = 0;
+	unsigned int txq, k, nranges = 0;
 	size_t i;
 	int err;
 
@@ -1039,10 +1081,19 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 		if (err)
 			goto out;
 	}
-	/* our trees past the wanted TX queues (queues_per_cpu was lowered) */
-	for (txq = want->ntxq; root_ok && txq < XS_MAX_TXQS; txq++) {
-		const struct tree_qdisc *q = s.slots[txq];
+	/*
+	 * Our trees past the wanted TX queues (queues_per_cpu was lowered),
+	 * the newest first: see tree_teardown_order.
+	 */
+	for (txq = 0; txq < XS_MAX_TXQS; txq++)
+		retired[txq] = txq;
+	qsort(retired, XS_MAX_TXQS, sizeof(retired[0]), cmp_rank_desc);
+	for (k = 0; root_ok && k < XS_MAX_TXQS; k++) {
+		const struct tree_qdisc *q = s.slots[txq = retired[k]];
 		size_t lo, hi;
+
+		if (txq < want->ntxq)
+			continue;
 
 		if (!q || q->handle != xs_htb_handle(txq) || strcmp(q->kind, "htb"))
 			continue;

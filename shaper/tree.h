@@ -261,6 +261,21 @@ int tree_read_root(struct tc_sock *ts, const char *ifname, struct tree_root *out
 int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind);
 
 /*
+ * The mq classes holding live's HTB trees, in the order tree_stop retires
+ * them (each replaced by pfifo_fast, then the root deleted) and a reload
+ * that lowers queues_per_cpu removes them: the reverse of the order a
+ * build creates them. Why: every HTB class has a filter block, which on a
+ * device without ndo_setup_tc (veth, virtio_net) the kernel keeps in one
+ * global list, newest first, and finds at unbind by walking it from the
+ * head (flow_indr_dev_setup_offload). A qdisc torn down takes its
+ * classes in hash order: the newest tree's are then all near the head,
+ * while deleting the root at once, or the oldest tree first, walks past
+ * every newer class for each. *out is malloc'd (free it), *n of them.
+ * Pure; 0 or -ENOMEM.
+ */
+int tree_teardown_order(const struct tree *live, uint32_t **out, size_t *n);
+
+/*
  * Whether the kernel has a leaf qdisc, found by creating one on the
  * loopback device of a private network namespace (so nothing the system
  * uses is touched). -EOPNOTSUPP, reported with the kinds it does have;

@@ -911,6 +911,39 @@ static int send_one(struct tc_batch *b, struct nl_msg *msg, int type, uint32_t h
 	return err ? err : tc_flush(b);
 }
 
+/*
+ * Each HTB tree replaced by pfifo_fast, the newest first
+ * (tree_teardown_order), ahead of the root: its TX queue goes on
+ * forwarding, unshaped, until the root goes. A tree that will not go is
+ * left to the root's deletion, which takes everything, so failures here
+ * are not reported.
+ */
+static void retire_trees(struct tc_sock *ts, const char *ifname)
+{
+	struct tree live = {};
+	struct tc_batch b;
+	struct nl_msg *msg;
+	uint32_t *order = NULL;
+	size_t i, n = 0;
+
+	if (tree_read(ts, ifname, &live) || tree_teardown_order(&live, &order, &n) ||
+	    batch_open(&b, ts, ifname)) {
+		free(order);
+		tree_free(&live);
+		return;
+	}
+	b.quiet = true;
+	for (i = 0; i < n; i++)
+		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, live.ifindex, 0, order[i],
+			      "pfifo_fast", &msg) ||
+		    tc_queue(&b, msg, TREE_OP_HTB_REMOVE, 0, order[i]))
+			break;
+	tc_flush(&b);
+	batch_close(&b);
+	free(order);
+	tree_free(&live);
+}
+
 int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)
 {
 	struct tree_root root;
@@ -927,6 +960,7 @@ int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)
 		return err;
 	if (!root.ours)
 		return 0; /* not started, or someone else's root by now: leave it */
+	retire_trees(ts, ifname);
 	err = batch_open(&b, ts, ifname);
 	if (err)
 		return err;

@@ -1200,13 +1200,64 @@ static void test_diff_broken_and_retired_trees(void **state)
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 1);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 1);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE), 4);
-	/* trees 3: and 4: are past the 2 TX queues wanted */
+	/* trees 3: and 4: are past the 2 TX queues wanted: the newer first */
 	assert_int_equal(d.ndelete, 2);
 	assert_int_equal(d.delete[0].type, TREE_OP_HTB_REMOVE);
-	assert_int_equal(d.delete[0].parent, 0x7fff0003);
-	assert_int_equal(d.delete[1].parent, 0x7fff0004);
+	assert_int_equal(d.delete[0].parent, 0x7fff0004);
+	assert_int_equal(d.delete[1].parent, 0x7fff0003);
 	tree_diff_free(&d);
 	tree_free(&live);
+	tree_free(&want);
+}
+
+/*
+ * stop retires the trees in exactly the reverse of the order a build
+ * creates them, and so does a reload that removes trees.
+ */
+static void test_teardown_order(void **state)
+{
+	static const struct spec four[] = {
+		CUST("1001", -1, 0, 3, 10 * M, 50 * M, 4 * M, 20 * M),
+		CUST("1002", -1, 1, 3, 5 * M, 20 * M, 2 * M, 8 * M),
+		CUST("1003", -1, 2, 3, 2 * M, 8 * M, 1 * M, 3 * M),
+		CUST("1004", -1, 3, 3, 2 * M, 8 * M, 1 * M, 3 * M),
+	};
+	struct xs_config cfg;
+	struct tree want, live, empty, two;
+	struct tree_diff d;
+	uint32_t built[XS_MAX_TXQS], *order;
+	size_t i, nbuilt = 0, n;
+
+	config(&cfg);
+	cfg.queues_per_cpu = 2;
+	want_of(&cfg, four, 4, &want);
+	live_empty(&empty, 4);
+	assert_int_equal(tree_diff(&empty, &want, &d), 0);
+	for (i = 0; i < d.ncreate; i++)
+		if (d.create[i].type == TREE_OP_HTB)
+			built[nbuilt++] = d.create[i].parent;
+	assert_int_equal(nbuilt, 4);
+	/* the build does not go in TX queue order: htb 2: is in hash bucket 0 */
+	assert_int_equal(built[0], 0x7fff0002);
+	live_from(&want, &live);
+	assert_int_equal(tree_teardown_order(&live, &order, &n), 0);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++)
+		assert_int_equal(order[i], built[n - 1 - i]);
+	free(order);
+	tree_diff_free(&d);
+
+	/* down to 2 trees: the other two go, the newer of them first */
+	cfg.queues_per_cpu = 1;
+	want_of(&cfg, four, 2, &two);
+	assert_int_equal(tree_diff(&live, &two, &d), 0);
+	assert_int_equal(count_ops(d.delete, d.ndelete, TREE_OP_HTB_REMOVE), 2);
+	assert_int_equal(d.delete[d.ndelete - 2].parent, built[3]);
+	assert_int_equal(d.delete[d.ndelete - 1].parent, built[2]);
+	tree_diff_free(&d);
+	tree_free(&two);
+	tree_free(&live);
+	tree_free(&empty);
 	tree_free(&want);
 }
 
@@ -1373,6 +1424,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_teardown_order),
 		cmocka_unit_test(test_quantum),
 		cmocka_unit_test(test_desired),
 		cmocka_unit_test(test_desired_nested),
