@@ -40,6 +40,7 @@ mkdir -p "$OUT"
 rm -f "$md" "$pps"
 work=$(mktemp -d)
 
+. "$TOP/scripts/lib-bench.sh"
 . "$TOP/scripts/throughput.sh"
 . "$TOP/scripts/shaper-backend.sh"
 # shellcheck disable=SC2016 # expanded at exit
@@ -152,14 +153,7 @@ pps_table() {
 	echo "Flows in the table: what the LRU held after the last round with rtt = on."
 	echo
 	if [ -s "$pps" ]; then pps_table; else echo "_no results_"; fi
-	if [ ${#failed[@]} -gt 0 ]; then
-		echo
-		echo "Did not run:"
-		echo
-		for f in "${failed[@]}"; do
-			echo "- $f"
-		done
-	fi
+	bench_list "Did not run:" ${failed[@]+"${failed[@]}"}
 } >"$md"
 cat "$md"
 echo "bench-rtt: wrote $md" >&2

@@ -21,6 +21,7 @@ DOCS=${BENCH_DOCS:-$TOP/docs}
 QUICK=${QUICK:-0}
 BACKENDS=${BENCH_BACKENDS:-xshaper classic}
 
+. "$TOP/scripts/lib-bench.sh"
 . "$TOP/scripts/throughput.sh"
 . "$TOP/scripts/shaper-backend.sh"
 
@@ -253,14 +254,7 @@ plot() {
 	echo "which the generator does not share. On two CPUs, one of them running the"
 	echo "generator, that copy and hop cost more than the per-CPU trees save; the row shows"
 	echo "the price of the path here, not what it scales to on a NIC with many queues."
-	if [ ${#failed[@]} -gt 0 ]; then
-		echo
-		echo "Did not run:"
-		echo
-		for f in "${failed[@]}"; do
-			echo "- $f"
-		done
-	fi
+	bench_list "Did not run:" ${failed[@]+"${failed[@]}"}
 } >"$md"
 
 echo "wrote $md"

@@ -186,7 +186,7 @@ read -r t_churn m_churn c_add c_chg c_rm <<<"$(apply "$TMP/churn" "$trees")"
 s=$(bench_now)
 nsrun "$TOOL" stop wan0 >/dev/null && nsrun "$TOOL" stop lan0 >/dev/null
 t_stop=$(bench_since "$s")
-left=$(nsrun tc class show dev lan0 | grep -c htb)
+left=$(nsrun tc class show dev lan0 | grep -c htb || true)
 teardown
 apply "$TMP/churn" "$trees" >/dev/null
 s=$(bench_now)

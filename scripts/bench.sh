@@ -13,10 +13,13 @@
 #     the document, with whatever section it wrote and its last lines of
 #     output (build/bench/NAME.log), and bench.sh exits non-zero;
 #   - QUICK=1 (passed through) means a short smoke run;
-#   - runs at most BENCH_TIMEOUT seconds (default 1800).
+#   - runs at most BENCH_TIMEOUT seconds (default 3600).
 #
 #   scripts/bench.sh [NAME...]    only these (default: all); the sections of
 #                                 the others stay as docs/BENCHMARKS.md has them
+#   scripts/bench.sh --reuse NAME...  put in the sections these wrote at their
+#                                 last run (build/bench/NAME.md), without
+#                                 running them again (bench-scale takes 20 min)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -30,6 +33,11 @@ for s in scripts/bench-*.sh; do
 	n=${s#scripts/bench-}
 	all+=("${n%.sh}")
 done
+reuse=0
+if [ "${1:-}" = --reuse ]; then
+	reuse=1
+	shift
+fi
 names=()
 if [ $# -gt 0 ]; then
 	names=("$@")
@@ -58,11 +66,15 @@ doc_row() {
 kept_from="$(doc_row date); $(doc_row machine), kernel $(doc_row kernel)"
 for n in "${names[@]}"; do
 	s=scripts/bench-$n.sh
-	rm -f "$BENCH_OUT/$n.md"
 	printf '== bench %s\n' "$n"
 	t0=$(date +%s)
-	if [ -f "$s" ]; then
-		timeout --foreground -k 10 "${BENCH_TIMEOUT:-1800}" bash "$s" >"$BENCH_OUT/$n.log" 2>&1
+	if [ "$reuse" = 1 ]; then
+		[ -s "$BENCH_OUT/$n.md" ] || echo "bench: --reuse: no $BENCH_OUT/$n.md" >>"$BENCH_OUT/$n.log"
+		[ -s "$BENCH_OUT/$n.md" ]
+		rc[$n]=$?
+	elif [ -f "$s" ]; then
+		rm -f "$BENCH_OUT/$n.md"
+		timeout --foreground -k 10 "${BENCH_TIMEOUT:-3600}" bash "$s" >"$BENCH_OUT/$n.log" 2>&1
 		rc[$n]=$?
 	else
 		echo "no such benchmark: $s" >"$BENCH_OUT/$n.log"

@@ -9,6 +9,8 @@
 #   bench_ratio A B     A / B to two decimals
 #   bench_load          the load average (1, 5, 15 min)
 #   bench_machine       "kernel K, N CPUs, load L": what a result depends on
+#   bench_list TITLE ITEM...   a markdown list of ITEMs under TITLE, after a
+#                       blank line; nothing without items
 # Times are wall clock, process start to exit: what an operator waits for.
 
 bench_now() {
@@ -33,4 +35,16 @@ bench_load() {
 
 bench_machine() {
 	echo "kernel $(uname -r), $(nproc) CPUs, load $(bench_load)"
+}
+
+bench_list() {
+	local title=$1 item
+	shift
+	[ $# -gt 0 ] || return 0
+	echo
+	echo "$title"
+	echo
+	for item in "$@"; do
+		echo "- $item"
+	done
 }
