@@ -92,19 +92,21 @@ wf_settled "after start"
 
 # full-size frames, not fragmented on the way: 1500 bytes of IP both ways
 check "1500-byte IPv4 packets cross the bridge, DF set" \
-	ip netns exec "$TB_INET" ping -q -c 3 -i 0.2 -W 2 -M do -s 1472 198.19.1.1
+	ip netns exec "$TB_INET" ping -q -c 3 -i 0.2 -W 2 -M "do" -s 1472 198.19.1.1
 check "1500-byte IPv6 packets cross the bridge" \
-	ip netns exec "$TB_CUST" ping -6 -q -c 3 -i 0.2 -W 2 -M do -s 1452 -I 2001:db8:100::1 2001:db8:ff::1
+	ip netns exec "$TB_CUST" ping -6 -q -c 3 -i 0.2 -W 2 -M "do" -s 1452 -I 2001:db8:100::1 2001:db8:ff::1
 
 # ---- steering: each customer on its CPU, in its class, both directions
 # counters: the TC programs' customer counters, "CPU0-lan CPU0-wan CPU1-lan
-# CPU1-wan"; and the XDP programs' hits on wan and lan together
+# CPU1-wan"; then the XDP programs' hits and cpumap redirects on wan and
+# lan together
 classified() {
 	xs stats --json --interval 0 | python3 -c '
 import json, sys
 cpus = {c["cpu"]: c for c in json.load(sys.stdin)["cpus"]}
 print(" ".join(str(cpus[c][r]["tc"]["customer"]) for c in (0, 1) for r in ("lan", "wan")),
-      sum(cpus[c][r]["xdp"]["hit"] for c in (0, 1) for r in ("lan", "wan")))'
+      *(sum(cpus[c][r]["xdp"][k] for c in (0, 1) for r in ("lan", "wan"))
+        for k in ("hit", "redirect")))'
 }
 class_pkts() { # dev classid
 	box tc -s class show dev "$1" classid "$2" |
@@ -129,7 +131,7 @@ steered() {
 		return
 	fi
 	read -ra c1 <<<"$(classified)"
-	if [ "${#c0[@]}" != 5 ] || [ "${#c1[@]}" != 5 ]; then
+	if [ "${#c0[@]}" != 6 ] || [ "${#c1[@]}" != 6 ]; then
 		fail "$name: the counters of CPUs 0 and 1 in stats --json"
 		return
 	fi
@@ -145,11 +147,16 @@ steered() {
 	check "$name: wan class $cls counts the upload ($cu packets)" test "$cu" -ge 20
 }
 cpus=""
+read -ra r0 <<<"$(classified)"
 for id in 1 2 3 4; do
 	steered "customer $id" "198.19.1.$id"
 	cpus+=" $(where "198.19.1.$id" | cut -d' ' -f1)"
 done
 steered "customer 4 over IPv6" 2001:db8:100::4 -6
+read -ra r1 <<<"$(classified)"
+# frames that XDP saw on a CPU other than their customer's went through the
+# cpumap and were bridged on the customer's CPU
+check "XDP redirected frames into the cpumap ($((r1[5] - r0[5])))" test $((r1[5] - r0[5])) -gt 0
 check "the customers are on both CPUs (${cpus# })" \
 	test "$(tr ' ' '\n' <<<"$cpus" | sort -u | xargs)" = "0 1"
 
