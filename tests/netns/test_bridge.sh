@@ -73,6 +73,11 @@ EOF
 list_a
 tp_customers_load "$WF_CSV" || exit 1
 
+# quiet COMMAND...: the command without its output (pings in checks)
+quiet() {
+	"$@" >/dev/null
+}
+
 # ---- the bridge as the testbed made it, before xshaper
 box_addrs=$(ip -n "$TB_BOX" -o addr show | awk '$2 != "lo" { print $2, $4 }')
 check_eq "the box has no address on br0, wan or lan" "" "$box_addrs"
@@ -92,9 +97,9 @@ wf_settled "after start"
 
 # full-size frames, not fragmented on the way: 1500 bytes of IP both ways
 check "1500-byte IPv4 packets cross the bridge, DF set" \
-	ip netns exec "$TB_INET" ping -q -c 3 -i 0.2 -W 2 -M "do" -s 1472 198.19.1.1
+	quiet ip netns exec "$TB_INET" ping -q -c 3 -i 0.2 -W 2 -M "do" -s 1472 198.19.1.1
 check "1500-byte IPv6 packets cross the bridge" \
-	ip netns exec "$TB_CUST" ping -6 -q -c 3 -i 0.2 -W 2 -M "do" -s 1452 -I 2001:db8:100::1 2001:db8:ff::1
+	quiet ip netns exec "$TB_CUST" ping -6 -q -c 3 -i 0.2 -W 2 -M "do" -s 1452 -I 2001:db8:100::1 2001:db8:ff::1
 
 # ---- steering: each customer on its CPU, in its class, both directions
 # counters: the TC programs' customer counters, "CPU0-lan CPU0-wan CPU1-lan
@@ -210,13 +215,13 @@ ip -n "$TB_CUST" neigh flush dev c0
 check_eq "neighbour caches flushed on both sides" "" \
 	"$(ip -n "$TB_INET" neigh show dev i0 nud reachable; ip -n "$TB_CUST" neigh show dev c0 nud reachable)"
 check "inet reaches cust over IPv4 after the flush" \
-	ip netns exec "$TB_INET" ping -q -c 2 -i 0.2 -W 2 198.18.0.2
+	quiet ip netns exec "$TB_INET" ping -q -c 2 -i 0.2 -W 2 198.18.0.2
 check "inet reaches cust over IPv6 after the flush" \
-	ip netns exec "$TB_INET" ping -6 -q -c 2 -i 0.2 -W 2 2001:db8:ff::2
+	quiet ip netns exec "$TB_INET" ping -6 -q -c 2 -i 0.2 -W 2 2001:db8:ff::2
 check "cust reaches inet over IPv4 after the flush" \
-	ip netns exec "$TB_CUST" ping -q -c 2 -i 0.2 -W 2 198.18.0.1
+	quiet ip netns exec "$TB_CUST" ping -q -c 2 -i 0.2 -W 2 198.18.0.1
 check "cust reaches inet over IPv6 after the flush" \
-	ip netns exec "$TB_CUST" ping -6 -q -c 2 -i 0.2 -W 2 2001:db8:ff::1
+	quiet ip netns exec "$TB_CUST" ping -6 -q -c 2 -i 0.2 -W 2 2001:db8:ff::1
 check "ARP: inet learnt cust's 198.18.0.2 again" neigh_ok "$TB_INET" i0 198.18.0.2
 check "ND: inet learnt cust's 2001:db8:ff::2 again" neigh_ok "$TB_INET" i0 2001:db8:ff::2
 check "ARP: cust learnt inet's 198.18.0.1 again" neigh_ok "$TB_CUST" c0 198.18.0.1
@@ -357,7 +362,7 @@ for n in 1 3 6 9 12; do
 	check_eq "killed after $n changes (exit $rc): no prefix points at a missing class" 0 \
 		"$(wf_dangling)"
 	check "killed after $n changes: the bridge forwards customer traffic" \
-		ip netns exec "$TB_INET" ping -q -c 3 -i 0.1 -W 2 198.19.1.1
+		quiet ip netns exec "$TB_INET" ping -q -c 3 -i 0.1 -W 2 198.19.1.1
 	check "killed after $n changes: the next reload succeeds" xs -q reload
 	wf_settled "killed after $n changes, then reloaded"
 	check_eq "killed after $n changes: customer 5 added" 5 "$(wf_lookup 198.19.1.5)"
@@ -378,7 +383,7 @@ check "pins removed" test ! -e "$WF_BPFFS"
 check_eq "wan and lan still ports of br0" "lan wan" \
 	"$(ip -n "$TB_BOX" -o link show master br0 | awk -F'[ @:]+' '{ print $2 }' | sort | xargs)"
 check "the bridge forwards after stop" \
-	ip netns exec "$TB_INET" ping -q -c 3 -i 0.1 -W 2 198.19.1.1
+	quiet ip netns exec "$TB_INET" ping -q -c 3 -i 0.1 -W 2 198.19.1.1
 tp_run "$out" stopped 1/down/tcp/4 || fail "stopped: iperf3 did not run"
 tp_table "$out" stopped
 read -r pct status < <(awk -F'\t' '$1 == "stopped" { print $10, $12 }' "$out")
