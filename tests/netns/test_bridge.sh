@@ -22,9 +22,9 @@
 #   - ARP and neighbour discovery across the bridge, caches flushed on
 #     both sides, while xshaper runs; non-IP frames pass XDP untouched
 #     (counted as non_ip): a frame of an unknown EtherType crosses both
-#     ways, STP BPDUs cross (a bridge with STP off forwards them), LLDP
-#     does not (the bridge keeps 01:80:c2:00:00:0e to itself) until
-#     group_fwd_mask lets it;
+#     ways (leaving through a default class), STP BPDUs cross (a bridge
+#     with STP off forwards them), LLDP does not (the bridge keeps
+#     01:80:c2:00:00:0e to itself) until group_fwd_mask lets it;
 #   - after stop the bridge forwards unshaped (a download well above the
 #     plan) and nothing of xshaper is left on the ports.
 # A run that misses the throughput band (a busy machine) is measured
@@ -305,9 +305,16 @@ l2_cross() {
 }
 c0_mac=$(ip netns exec "$TB_CUST" cat /sys/class/net/c0/address)
 i0_mac=$(ip netns exec "$TB_INET" cat /sys/class/net/i0/address)
+default_pkts() { # dev: the default classes (minor 2) of every tree together
+	box tc -s class show dev "$1" |
+		awk '$1 == "class" { d = $3 ~ /:2$/ } d && $1 == "Sent" { n += $4 } END { print n + 0 }'
+}
 n0=$(nonip)
+d0=$(default_pkts lan)
 check_eq "a frame of EtherType 0x88b5 crosses the bridge inet -> cust" 50 \
 	"$(l2_cross "$TB_INET" i0 "$TB_CUST" c0 "$c0_mac" exp 50)"
+d1=$(default_pkts lan)
+check "and left lan through a default class ($((d1 - d0)) packets)" test $((d1 - d0)) -ge 50
 check_eq "a frame of EtherType 0x88b5 crosses the bridge cust -> inet" 50 \
 	"$(l2_cross "$TB_CUST" c0 "$TB_INET" i0 "$i0_mac" exp 50)"
 check_eq "STP BPDUs to 01:80:c2:00:00:00 cross (STP off: the bridge forwards them)" 50 \
