@@ -70,7 +70,7 @@ pin_neighbours() {
 
 # round N MODE: one testbed of MODE, every measurement, a row into $rows
 round() {
-	local n=$1 mode=$2 s tsv pn px tn tg pct
+	local n=$1 mode=$2 s tsv pn px tn tg pct jobs
 	s=m$(printf '%x' $$ | tail -c 4)$n${mode:0:1}
 	tsv=$work/$n-$mode.tsv
 	TB_MODE=$mode testbed_up "$s" || return 1
