@@ -3,6 +3,7 @@
 # make            build/xshaper (and the BPF skeletons it embeds)
 # make test       unit, BPF and namespace tests; ends with "N passed, N failed"
 # make demo       namespace testbed, xshaper shaping customers to their plans
+#                  (DEMO_MODE=bridge: the box bridges instead of routing)
 # make bench      every benchmark into docs/BENCHMARKS.md
 # make fuzz       each libFuzzer target for FUZZ_SECONDS (60)
 # make install    PREFIX=/usr/local DESTDIR=

@@ -12,13 +12,25 @@
 # Everything it made is removed at the end, Ctrl-C included. About a minute.
 #
 #   scripts/demo.sh            SHAPER=classic scripts/demo.sh
+#   DEMO_MODE=bridge scripts/demo.sh      (make demo DEMO_MODE=bridge)
 # SHAPER=classic shapes with the classic single-HTB u32 shaper instead, for
-# comparison (scripts/shaper-backend.sh). DEMO_SECONDS: length of each run.
+# comparison (scripts/shaper-backend.sh). DEMO_MODE=bridge runs the same
+# demo with the box as a transparent bridge (br0 over wan and lan, no
+# address; scripts/testbed.sh TB_MODE=bridge) instead of a router; the
+# config is the same. DEMO_SECONDS: length of each run.
 set -u
 DEMO_TOP=$(cd "$(dirname "$0")/.." && pwd)
 DEMO_INI=$DEMO_TOP/conf/demo.ini
 DEMO_CSV=$DEMO_TOP/conf/demo-customers.csv
 export SHAPER=${SHAPER:-xshaper}
+DEMO_MODE=${DEMO_MODE:-routed}
+case $DEMO_MODE in
+routed | bridge) export TB_MODE=$DEMO_MODE ;;
+*)
+	echo "demo: DEMO_MODE=$DEMO_MODE: want routed or bridge" >&2
+	exit 1
+	;;
+esac
 
 . "$DEMO_TOP/scripts/throughput.sh"
 . "$DEMO_TOP/scripts/shaper-backend.sh"
@@ -48,7 +60,11 @@ step() {
 	printf '\n== %s\n' "$*"
 }
 
-step "testbed: inet -- box (wan, lan) -- customers, in namespaces *-$suffix"
+if [ "$DEMO_MODE" = bridge ]; then
+	step "testbed: inet -- box (br0: wan + lan, bridged, no address) -- customers, in namespaces *-$suffix"
+else
+	step "testbed: inet -- box (wan, lan, routed) -- customers, in namespaces *-$suffix"
+fi
 testbed_up "$suffix" || exit 1
 tp_box_gro || exit 1
 tp_customers_load "$DEMO_CSV" || exit 1
@@ -100,7 +116,7 @@ for dir in down up; do
 	done
 done
 
-step "what each customer got (SHAPER=$SHAPER; TCP payload, so ~95 % is a full plan)"
+step "what each customer got (SHAPER=$SHAPER, box $DEMO_MODE; TCP payload, so ~95 % is a full plan)"
 # Customers under a node are marked; after each run a row per node: its
 # cap against what its customers got together.
 awk -F'\t' -v nodes="$nodes" '

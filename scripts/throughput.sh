@@ -18,7 +18,8 @@
 # (1472/1452-byte datagrams) at 97.2 / 95.9 %.
 #
 # Packet rate: trafgen in inet sends 64-byte UDP frames to the IPv4
-# addresses of the customers, picked at random, through the box; forwarded
+# addresses of the customers, picked at random, through the box (to the MAC
+# of its next hop: box wan routed, cust c0 bridged); forwarded
 # = what c0 received in cust. Per-CPU load: /proc/net/softnet_stat
 # (packets each CPU took through the receive path) and /proc/softirqs NET_RX.
 # TP_PPS_FRAMES chooses the frames: udp (default); tcp, 76-byte TCP data
@@ -303,7 +304,7 @@ tp_pps() {
 	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc o0 tries sp
 	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
 	tmp=$(mktemp -d) || return 1
-	mac=$(tp_link_counter "$TB_BOX" wan ../address)
+	mac=$(testbed_next_hop_mac)
 	for ((i = 0; i < TP_N; i++)); do
 		[ "${TP_V4[i]}" = - ] && continue
 		echo "{ eth(da=$mac), ipv4(sa=$TB_INET_V4, da=${TP_V4[i]}, ttl=64),"
