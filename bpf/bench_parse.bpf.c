@@ -13,7 +13,7 @@ int bench_parse(struct xdp_md *ctx)
 	struct xs_addrs a;
 
 	/* the result must be used, or the compiler drops the parse */
-	if (xs_parse(data, data_end, &a) <= XS_PARSE_IP6 && a.dst[3] == 0 && a.src[3] == 0)
+	if (xs_parse(data, data_end, &a, NULL) <= XS_PARSE_IP6 && a.dst[3] == 0 && a.src[3] == 0)
 		return XDP_DROP;
 	return XDP_PASS;
 }
