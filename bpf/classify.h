@@ -306,6 +306,16 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 		data_end = (void *)(long)skb->data_end;
 	}
 
+	/*
+	 * The frame is read from its Ethernet header, as XDP reads it, and
+	 * skb->protocol is not looked at: for a PPPoE or MPLS frame it is
+	 * 0x8864 or 0x8847, and for a tagged one it may name the tag. A VLAN
+	 * tag the stack keeps in skb metadata (hardware-accelerated, or pushed
+	 * by bpf_skb_vlan_push) is not in the frame at all: the parser sees
+	 * the frame without it, which is the same frame with one tag fewer,
+	 * so two tags in the frame and one in the metadata still parse. The
+	 * customer's address is inside either way.
+	 */
 	r = xs_parse_l4(data, data_end, &a, &l4, NULL);
 	if (r <= XS_PARSE_IP6) {
 		classid = xs_find(dir == XS_WAN ? a.src : a.dst, r == XS_PARSE_IP4, mode, &trie,
