@@ -91,7 +91,8 @@ static __always_inline int xs_is_vlan(__be16 proto)
 /*
  * A PPPoE session or MPLS frame whose payload starts at *l3: on IPv4 or
  * IPv6 (XS_PARSE_IP4/6) *l3 moves to the IP header. The encapsulation
- * goes to *encap whatever the outcome.
+ * goes to *encap whatever the outcome. The label walk is unrolled: the
+ * verifier sees each label's bounds check on its own, at a fixed offset.
  */
 static __always_inline int xs_parse_encap(void **l3, void *data_end, __be16 proto, int *encap)
 {
@@ -118,7 +119,6 @@ static __always_inline int xs_parse_encap(void **l3, void *data_end, __be16 prot
 
 		if (encap)
 			*encap = XS_ENCAP_MPLS;
-			/* unrolled: a bounded walk the verifier sees label by label */
 #pragma unroll
 		for (i = 0; i < XS_MPLS_LABELS; i++) {
 			if ((void *)(label + 1) > data_end)
