@@ -12,10 +12,10 @@ int bench_parse(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	struct xs_addrs a;
 
-	/* the result must be used, or the compiler drops the parse */
-	if (xs_parse(data, data_end, &a) <= XS_PARSE_IP6 && a.dst[3] == 0 && a.src[3] == 0)
-		return XDP_DROP;
-	return XDP_PASS;
+	if (xs_parse(data, data_end, &a, NULL) > XS_PARSE_IP6)
+		return XDP_PASS;
+	/* the addresses must be used, or the compiler drops the parse */
+	return a.dst[3] == 0 && a.src[3] == 0 ? XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

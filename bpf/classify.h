@@ -214,6 +214,11 @@ static __always_inline __u32 xs_scale(__u32 h, __u32 n)
 	return (__u32)(((__u64)h * n) >> 32);
 }
 
+/* the parser's outcomes map onto the counters by an offset */
+_Static_assert(XS_XC_GAVE_UP - XS_XC_NON_IP == XS_PARSE_GAVE_UP - XS_PARSE_NON_IP &&
+		       XS_XC_MALFORMED - XS_XC_NON_IP == XS_PARSE_MALFORMED - XS_PARSE_NON_IP,
+	       "enum xs_xdp_count follows enum xs_parse");
+
 static __always_inline int xs_xdp(struct xdp_md *ctx, const int dir, const int mode)
 {
 	void *data_end = (void *)(long)ctx->data_end;
@@ -222,7 +227,7 @@ static __always_inline int xs_xdp(struct xdp_md *ctx, const int dir, const int m
 	struct xs_counters *st;
 	struct xs_addrs a;
 	__u32 zero = 0, cpu = 0, classid, out;
-	int r, trie = 0;
+	int r, trie = 0, encap = XS_ENCAP_NONE;
 	__u64 *n;
 
 	st = bpf_map_lookup_elem(&xs_stats, &zero);
@@ -230,9 +235,11 @@ static __always_inline int xs_xdp(struct xdp_md *ctx, const int dir, const int m
 		return XDP_PASS;
 	n = st->xdp[dir];
 
-	r = xs_parse(data, data_end, &a);
+	r = xs_parse(data, data_end, &a, &encap);
+	if (encap != XS_ENCAP_NONE)
+		n[encap == XS_ENCAP_PPPOE ? XS_XC_PPPOE : XS_XC_MPLS]++;
 	if (r > XS_PARSE_IP6) {
-		n[r == XS_PARSE_NON_IP ? XS_XC_NON_IP : XS_XC_MALFORMED]++;
+		n[XS_XC_NON_IP + (r - XS_PARSE_NON_IP)]++;
 		return XDP_PASS;
 	}
 
@@ -299,7 +306,17 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 		data_end = (void *)(long)skb->data_end;
 	}
 
-	r = xs_parse_l4(data, data_end, &a, &l4);
+	/*
+	 * The frame is read from its Ethernet header, as XDP reads it, and
+	 * skb->protocol is not looked at: for a PPPoE or MPLS frame it is
+	 * 0x8864 or 0x8847, and for a tagged one it may name the tag. A VLAN
+	 * tag the stack keeps in skb metadata (hardware-accelerated, or pushed
+	 * by bpf_skb_vlan_push) is not in the frame at all: the parser sees
+	 * the frame without it, which is the same frame with one tag fewer,
+	 * so two tags in the frame and one in the metadata still parse. The
+	 * customer's address is inside either way.
+	 */
+	r = xs_parse_l4(data, data_end, &a, &l4, NULL);
 	if (r <= XS_PARSE_IP6) {
 		classid = xs_find(dir == XS_WAN ? a.src : a.dst, r == XS_PARSE_IP4, mode, &trie,
 				  &cpu);
@@ -311,8 +328,17 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 			n[XS_TC_CUSTOMER]++;
 			if (l4.proto == IPPROTO_TCP) {
 				s = bpf_map_lookup_elem(&xs_settings, &zero);
-				if (s && (s->monitor & XS_MONITOR_RTT))
-					xs_monitor_tcp(data_end, &a, &l4, dir, classid);
+				if (s && (s->monitor & XS_MONITOR_RTT)) {
+					struct xs_tcp_pkt p = {
+						.a = a,
+						.off = l4.off,
+						.len = l4.len,
+						.dir = dir,
+						.classid = classid,
+					};
+
+					xs_monitor_tcp(skb, &p);
+				}
 			}
 			return TC_ACT_OK;
 		}

@@ -172,32 +172,62 @@ static __always_inline struct xs_monitor *xs_monitor_of(__u32 classid)
 }
 
 /*
- * One TCP packet of the customer of classid, going down (dir XS_LAN: lan
- * egress, the customer is the destination) or up (XS_WAN).
+ * The furthest a TCP header can start: Ethernet, two tags, a full MPLS
+ * stack, an IPv4 header with 40 bytes of options.
  */
-static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs *a,
-					   const struct xs_l4 *l4, const int dir, __u32 classid)
+#define XS_L4_MAX (XS_PARSE_MAX + 20)
+
+/* A customer's TCP packet, as the TC program hands it to the monitor. */
+struct xs_tcp_pkt {
+	struct xs_addrs a;
+	__u32 off; /* where the TCP header starts in the frame (struct xs_l4) */
+	__u32 len; /* the IP payload length */
+	__u32 dir; /* XS_LAN: lan egress, going down to the customer; XS_WAN: up */
+	__u32 classid;
+};
+
+/*
+ * One TCP packet p of the customer of p->classid. Returns 0.
+ *
+ * A global function, so that the verifier checks it once, on its own, with
+ * p->off any number up to XS_L4_MAX. Inlined into the TC program it was
+ * checked anew for every header layout that leads to it (two families, up
+ * to two tags, plain, PPPoE or one to XS_MPLS_LABELS labels: 42 of them),
+ * the option walk each time, which is past the verifier's budget.
+ */
+__noinline int xs_monitor_tcp(struct __sk_buff *skb, const struct xs_tcp_pkt *p)
 {
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
 	struct xs_flow_half *me, *peer;
+	const struct xs_addrs *a;
 	struct xs_flow_key k;
 	struct xs_monitor *m;
 	struct xs_flow *f;
-	struct tcphdr *th = l4->l4;
-	__u32 thl, payload, seq, ack, tsval = 0, tsecr = 0, b;
+	struct tcphdr *th;
+	__u32 thl, payload, seq, ack, tsval = 0, tsecr = 0, b, dir, off;
 	__u64 now, rtt;
 	int ts, syn_fin;
 
-	if (!th || (void *)(th + 1) > data_end || th->rst)
-		return;
+	if (!p)
+		return 0;
+	off = p->off;
+	dir = p->dir;
+	if (!off || off > XS_L4_MAX || dir >= XS_DIRS)
+		return 0;
+	a = &p->a;
+	th = data + off;
+	if ((void *)(th + 1) > data_end || th->rst)
+		return 0;
 	thl = th->doff * 4;
-	if (thl < sizeof(*th) || thl > l4->len)
-		return;
-	payload = l4->len - thl;
+	if (thl < sizeof(*th) || thl > p->len)
+		return 0;
+	payload = p->len - thl;
 	syn_fin = th->syn || th->fin;
 	ts = xs_tcp_ts((const __u8 *)(th + 1), thl - sizeof(*th), data_end, &tsval, &tsecr);
 	/* nothing to learn from a pure ACK without timestamps */
 	if (!ts && !payload)
-		return;
+		return 0;
 
 	if (dir == XS_LAN) {
 		__builtin_memcpy(k.customer, a->dst, 16);
@@ -218,7 +248,7 @@ static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs
 		bpf_map_update_elem(&xs_flows, &k, &nf, BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&xs_flows, &k);
 		if (!f)
-			return;
+			return 0;
 	}
 	me = &f->half[dir];
 	peer = &f->half[dir ^ 1];
@@ -227,7 +257,7 @@ static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs
 
 	if (payload) {
 		if ((me->flags & XS_HALF_SEQ) && !xs_after(seq + payload, me->seq_high)) {
-			m = xs_monitor_of(classid);
+			m = xs_monitor_of(p->classid);
 			if (m)
 				m->retransmits[dir]++;
 		} else {
@@ -236,7 +266,7 @@ static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs
 		}
 	}
 	if (!ts)
-		return;
+		return 0;
 	now = bpf_ktime_get_ns();
 
 	/* the echo of what the other end sent: a pure duplicate ACK is none */
@@ -245,7 +275,7 @@ static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs
 		if (tsecr == peer->ts_val) {
 			rtt = (now - peer->ts_time) / 1000;
 			peer->ts_time = 0;
-			m = xs_monitor_of(classid);
+			m = xs_monitor_of(p->classid);
 			if (m) {
 				b = xs_rtt_bucket(rtt);
 				m->rtt_samples[dir ^ 1]++;
@@ -264,7 +294,7 @@ static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs
 
 	/* the first packet with this TSval: remember it, one at a time */
 	if ((me->flags & XS_HALF_TS) && tsval == me->last_tsval)
-		return;
+		return 0;
 	me->last_tsval = tsval;
 	me->flags |= XS_HALF_TS;
 	if (me->ts_time && now - me->ts_time > XS_RTT_STALE)
@@ -274,6 +304,7 @@ static __always_inline void xs_monitor_tcp(void *data_end, const struct xs_addrs
 		me->ts_time = now;
 		me->next_ts = now + XS_RTT_INTERVAL;
 	}
+	return 0;
 }
 
 #endif /* XSHAPER_BPF_MONITOR_H */

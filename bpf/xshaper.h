@@ -251,13 +251,16 @@ struct xs_flow {
 enum xs_xdp_stat {
 	XS_XDP_HIT, /* address matched a customer prefix */
 	XS_XDP_MISS, /* IP, but no customer prefix matched */
-	XS_XDP_NON_IP, /* ARP, LLDP, a third VLAN tag...: passed */
-	XS_XDP_MALFORMED, /* frame ends inside a header: passed */
+	XS_XDP_NON_IP, /* ARP, LLDP, a third VLAN tag, PPP control...: passed */
+	XS_XDP_MALFORMED, /* frame ends inside a header, or one is invalid: passed */
 	XS_XDP_REDIRECT, /* redirected into the cpumap */
 	XS_XDP_LOCAL, /* already on the owning CPU: passed, no cpumap hop */
 	XS_XDP_REDIRECT_FAIL, /* no cpumap entry for the CPU: passed here */
 	XS_XDP_UNKNOWN_PASS, /* unknown address passed by policy */
 	XS_XDP_TRIE, /* lookups the table left to the LPM trie */
+	XS_XDP_GAVE_UP, /* MPLS deeper than XS_MPLS_LABELS or not IP under it: passed */
+	XS_XDP_PPPOE, /* PPPoE session frames, whatever their outcome */
+	XS_XDP_MPLS, /* MPLS frames, whatever their outcome */
 	XS_XDP_STATS,
 };
 
@@ -271,10 +274,11 @@ enum xs_tc_stat {
 };
 
 /*
- * What the XDP programs count: one outcome a packet, so that a packet costs
- * one increment; steer_read_stats adds them up into enum xs_xdp_stat.
- * Each miss outcome is its hit outcome + XS_XC_MISS_REDIRECT; local and
- * fail follow redirect at +1 and +2.
+ * What the XDP programs count: one outcome a packet, so that a plain frame
+ * costs one increment (a PPPoE or MPLS one two); steer_read_stats adds them
+ * up into enum xs_xdp_stat. Each miss outcome is its hit outcome +
+ * XS_XC_MISS_REDIRECT; local and fail follow redirect at +1 and +2; the
+ * outcomes of the parser follow XS_XC_NON_IP in the order of enum xs_parse.
  */
 enum xs_xdp_count {
 	XS_XC_HIT_REDIRECT,
@@ -286,7 +290,10 @@ enum xs_xdp_count {
 	XS_XC_MISS_PASS,
 	XS_XC_NON_IP,
 	XS_XC_MALFORMED,
+	XS_XC_GAVE_UP,
 	XS_XC_TRIE, /* besides the outcome */
+	XS_XC_PPPOE, /* besides the outcome */
+	XS_XC_MPLS, /* besides the outcome */
 	XS_XDP_COUNTS,
 };
 

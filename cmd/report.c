@@ -446,7 +446,8 @@ void stats_prometheus(FILE *f, const struct stats_view *v)
 	}
 	prom_monitor(f, v);
 	fprintf(f, "# HELP xshaper_xdp_packets_total Packets seen by the XDP programs, by "
-		   "outcome.\n# TYPE xshaper_xdp_packets_total counter\n");
+		   "outcome; trie, pppoe and mpls count besides the outcome.\n"
+		   "# TYPE xshaper_xdp_packets_total counter\n");
 	for (cpu = 0; cpu < v->ncpus; cpu++)
 		for (d = 0; d < XS_DIRS; d++)
 			for (k = 0; k < XS_XDP_STATS; k++)

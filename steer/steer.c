@@ -1468,6 +1468,9 @@ static const char *const xdp_stat_names[XS_XDP_STATS] = {
 	[XS_XDP_REDIRECT_FAIL] = "redirect_fail",
 	[XS_XDP_UNKNOWN_PASS] = "unknown_pass",
 	[XS_XDP_TRIE] = "trie",
+	[XS_XDP_GAVE_UP] = "gave_up",
+	[XS_XDP_PPPOE] = "pppoe",
+	[XS_XDP_MPLS] = "mpls",
 };
 
 static const char *const tc_stat_names[XS_TC_STATS] = {
@@ -1508,6 +1511,9 @@ static void stats_of(const struct xs_counters *c, struct xs_stats *s)
 		v[XS_XDP_REDIRECT_FAIL] = x[XS_XC_HIT_FAIL] + x[XS_XC_MISS_FAIL];
 		v[XS_XDP_UNKNOWN_PASS] = x[XS_XC_MISS_PASS];
 		v[XS_XDP_TRIE] = x[XS_XC_TRIE];
+		v[XS_XDP_GAVE_UP] = x[XS_XC_GAVE_UP];
+		v[XS_XDP_PPPOE] = x[XS_XC_PPPOE];
+		v[XS_XDP_MPLS] = x[XS_XC_MPLS];
 		memcpy(s->tc[d], c->tc[d], sizeof(s->tc[d]));
 	}
 }

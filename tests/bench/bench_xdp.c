@@ -27,8 +27,12 @@
  *
  * Prints a markdown table; scripts/bench-xdp.sh adds the context.
  *
+ * With --frames, the table is another: parse-only and xshaper on the same
+ * addresses of the first size of the hosts mix, in each encapsulation the
+ * parser reads (plain, QinQ, PPPoE in QinQ, MPLS), rounds interleaved.
+ *
  * bench_xdp [--repeat N] [--repeat-fast N] [--rounds N] [--sizes 1000,...]
- *           [--mixes hosts,isp,mixed] [--lookup-memory MIB]
+ *           [--mixes hosts,isp,mixed] [--lookup-memory MIB] [--frames]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -217,6 +221,42 @@ static void frame_to(struct frame *f, const uint8_t *addr)
 	f->len = (p + 8 + 18) - f->b;
 }
 
+/* The encapsulations of the --frames table: the frame after Ethernet's addresses */
+static const struct encap {
+	const char *name;
+	size_t len;
+	uint8_t hdr[32];
+} encaps[] = {
+	{ "plain IPv4", 2, { 0x08, 0x00 } },
+	{ "QinQ (802.1ad + 802.1Q)",
+	  10,
+	  { 0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x65, 0x08, 0x00 } },
+	{ "PPPoE in QinQ",
+	  18,
+	  { 0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x65, 0x88, 0x64, 0x11, 0x00, 0x12, 0x34,
+	    0x00, 0x30, 0x00, 0x21 } },
+	{ "MPLS, 2 labels", 10, { 0x88, 0x47, 0x03, 0xe8, 0x00, 0x40, 0x03, 0xe9, 0x01, 0x40 } },
+	{ "MPLS, 5 labels in QinQ", 30, { 0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x65,
+					  0x88, 0x47, 0x03, 0xe8, 0x00, 0x40, 0x03, 0xe9,
+					  0x00, 0x40, 0x03, 0xea, 0x00, 0x40, 0x03, 0xeb,
+					  0x00, 0x40, 0x03, 0xec, 0x01, 0x40 } },
+};
+
+/* An IPv4 frame of frame_to in encapsulation e instead of its ethertype */
+static void frame_encap(struct frame *f, const struct encap *e)
+{
+	struct frame ip = *f;
+	size_t n = ip.len - 14;
+
+	if (12 + e->len + n > sizeof(f->b)) {
+		fprintf(stderr, "bench_xdp: frame too long\n");
+		exit(2);
+	}
+	memcpy(f->b + 12, e->hdr, e->len);
+	memcpy(f->b + 12 + e->len, ip.b + 14, n);
+	f->len = 12 + e->len + n;
+}
+
 static double cpu_now(void)
 {
 	struct timespec ts;
@@ -258,6 +298,74 @@ static double now(void)
 
 enum { P_PARSE, P_TRIE, P_LRU, P_LRU_COLD, P_XSHAPER, PROGS };
 
+/* The address of the a-th of ADDRS customers spread through n of mix m */
+static void customer_addr(const struct mix *m, size_t n, size_t a, struct prefix *p)
+{
+	size_t i = (n - 1) * a / (ADDRS - 1);
+
+	/* spread through the list, each family and kind in turn */
+	i -= i % m->nkinds;
+	i += a % m->nkinds;
+	if (i >= n)
+		i = a % m->nkinds;
+	nth_prefix(m, i, p);
+	if (p->len < 128)
+		p->addr[15] |= 1; /* a host inside it */
+}
+
+/*
+ * The --frames table: n prefixes of the hosts mix (IPv4 /32) loaded, each
+ * encapsulation of each address through parse-only and xshaper, the best
+ * of rounds, rounds interleaved over the encapsulations.
+ */
+static int frames_table(struct steer *steer, const struct xs_config *cfg, size_t n, int parse_fd,
+			int xshaper_fd, unsigned int repeat, unsigned int rounds)
+{
+	enum { NENC = sizeof(encaps) / sizeof(encaps[0]) };
+	double best[NENC][ADDRS][2], d;
+	struct customer_list list = { 0 };
+	struct plan plan = { 0 };
+	struct frame f;
+	struct prefix p;
+	size_t e, a;
+	unsigned int r;
+	int i;
+
+	build(cfg, &mixes[0], n, &list, &plan);
+	if (steer_sync(steer, NULL, &plan, NULL))
+		return -1;
+	release(&list, &plan);
+	for (e = 0; e < NENC; e++)
+		for (a = 0; a < ADDRS; a++)
+			best[e][a][0] = best[e][a][1] = 1e12;
+	for (r = 0; r < rounds; r++)
+		for (e = 0; e < NENC; e++)
+			for (a = 0; a < ADDRS; a++) {
+				customer_addr(&mixes[0], n, a, &p);
+				frame_to(&f, p.addr);
+				frame_encap(&f, &encaps[e]);
+				for (i = 0; i < 2; i++) {
+					d = run(i ? xshaper_fd : parse_fd, &f, repeat,
+						i ? XDP_REDIRECT : XDP_PASS);
+					if (d < best[e][a][i])
+						best[e][a][i] = d;
+				}
+			}
+	printf("| frame | header bytes before IP | parse-only ns | xshaper ns | xshaper / parse "
+	       "|\n");
+	printf("| --- | ---: | ---: | ---: | ---: |\n");
+	for (e = 0; e < NENC; e++) {
+		double ns[2] = { 0, 0 };
+
+		for (a = 0; a < ADDRS; a++)
+			for (i = 0; i < 2; i++)
+				ns[i] += best[e][a][i] / ADDRS;
+		printf("| %s | %zu | %.1f | %.1f | %.2f |\n", encaps[e].name, 12 + encaps[e].len,
+		       ns[0], ns[1], ns[1] / ns[0]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -267,6 +375,7 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'R' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ "mixes", required_argument, NULL, 'm' },
+		{ "frames", no_argument, NULL, 'F' },
 		{},
 	};
 	size_t sizes[8] = { 1000, 10000, 100000, 1000000 }, nsizes = 4, si, mi, i, a;
@@ -280,7 +389,7 @@ int main(int argc, char **argv)
 	struct xs_config cfg;
 	struct xshaper *skel;
 	struct steer *steer;
-	int fds[PROGS], opt, gen_fd;
+	int fds[PROGS], opt, gen_fd, frames = 0;
 	cpu_set_t set;
 	__u32 zero = 0, gen = 0;
 	char *tok, *save;
@@ -310,10 +419,13 @@ int main(int argc, char **argv)
 		case 'm':
 			mix_filter = optarg;
 			break;
+		case 'F':
+			frames = 1;
+			break;
 		default:
 			fprintf(stderr,
 				"usage: bench_xdp [--repeat N] [--rounds N] [--sizes A,B,..] "
-				"[--mixes hosts,isp,mixed]\n");
+				"[--mixes hosts,isp,mixed] [--frames]\n");
 			return 1;
 		}
 	}
@@ -366,6 +478,16 @@ int main(int argc, char **argv)
 	fds[P_LRU_COLD] = bpf_program__fd(cand->progs.bench_lru_cold);
 	fds[P_XSHAPER] = bpf_program__fd(skel->progs.xs_xdp_wan);
 
+	if (frames) {
+		int err = frames_table(steer, &cfg, sizes[0], fds[P_PARSE], fds[P_XSHAPER],
+				       repeat_fast, rounds);
+
+		bench_lookup__destroy(cand);
+		bench_parse__destroy(parse);
+		steer_close(steer);
+		return err ? 2 : 0;
+	}
+
 	printf("| mix | prefixes | parse-only ns | trie ns | LRU+trie ns | LRU miss ns | xshaper "
 	       "ns "
 	       "| xshaper / parse | trie / parse | xshaper unknown ns | sync s | table MiB |\n");
@@ -397,15 +519,7 @@ int main(int argc, char **argv)
 			bpf_map_update_elem(gen_fd, &zero, &gen, BPF_ANY);
 
 			for (a = 0; a < ADDRS; a++) {
-				/* spread through the list, each family and kind in turn */
-				i = (sizes[si] - 1) * a / (ADDRS - 1);
-				i -= i % m->nkinds;
-				i += a % m->nkinds;
-				if (i >= sizes[si])
-					i = a % m->nkinds;
-				nth_prefix(m, i, &p);
-				if (p.len < 128)
-					p.addr[15] |= 1; /* a host inside it */
+				customer_addr(m, sizes[si], a, &p);
 				frame_to(&f, p.addr);
 				for (i = 0; i < PROGS; i++)
 					best[i] = 1e12;

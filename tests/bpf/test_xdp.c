@@ -56,7 +56,7 @@ static struct steer *steer;
 static int xdp_fd[XS_DIRS], tc_fd[XS_DIRS];
 /* the TC body again, handing queue_mapping back (bpf/test_tc.bpf.c) */
 static struct test_tc *peek;
-static int peek_fd[XS_DIRS];
+static int peek_fd[XS_DIRS], peek_vlan_fd;
 
 /* ---- building customer lists and plans ---------------------------------- */
 
@@ -279,6 +279,58 @@ static void arp_frame(struct frame *f)
 	f->len = 14 + 28 + 18;
 }
 
+/*
+ * The IP packet of f (an untagged frame) behind the tags (as ip_frame),
+ * the ethertype type and hlen bytes of encapsulation header hdr.
+ */
+static void encap_frame(struct frame *f, const uint16_t *tags, uint16_t type, const uint8_t *hdr,
+			size_t hlen)
+{
+	struct frame ip = *f;
+	size_t n = ip.len - 14;
+	uint8_t *p = f->b + 12;
+	int i;
+
+	for (i = 0; tags && tags[i]; i++) {
+		put16(p, tags[i]);
+		put16(p + 2, 100 + i);
+		p += 4;
+	}
+	assert_true((size_t)(p - f->b) + 2 + hlen + n <= sizeof(f->b));
+	put16(p, type);
+	p += 2;
+	memcpy(p, hdr, hlen);
+	p += hlen;
+	memcpy(p, ip.b + 14, n);
+	f->len = p + n - f->b;
+}
+
+#define PPP_LCP	   0xc021
+#define PPP_IPCP   0x8021
+#define PPP_IPV6CP 0x8057
+
+/* f's packet in a PPPoE session (id 0x1234), PPP protocol ppp */
+static void pppoe_frame(struct frame *f, const uint16_t *tags, uint16_t ppp)
+{
+	uint8_t h[8] = { 0x11, 0x00, 0x12, 0x34 };
+
+	put16(h + 4, f->len - 14 + 2); /* the PPP protocol and the packet */
+	put16(h + 6, ppp);
+	encap_frame(f, tags, ETH_P_PPP_SES, h, sizeof(h));
+}
+
+/* f's packet under labels MPLS label entries (bottom of stack on the last one) */
+static void mpls_frame(struct frame *f, const uint16_t *tags, unsigned int labels)
+{
+	uint8_t h[4 * 8];
+	unsigned int i;
+
+	assert_true(labels * 4 <= sizeof(h));
+	for (i = 0; i < labels; i++)
+		put32(h + 4 * i, (16000 + i) << 12 | (i == labels - 1 ? 0x100 : 0) | 64);
+	encap_frame(f, tags, ETH_P_MPLS_UC, h, 4 * labels);
+}
+
 /* ---- running programs --------------------------------------------------- */
 
 static struct xs_stats stats_now(void)
@@ -360,6 +412,10 @@ static const int HIT_REDIRECT[] = { XS_XDP_HIT, XS_XDP_REDIRECT, -1 };
 static const int HIT_LOCAL[] = { XS_XDP_HIT, XS_XDP_LOCAL, -1 };
 static const int MALFORMED[] = { XS_XDP_MALFORMED, -1 };
 static const int NON_IP[] = { XS_XDP_NON_IP, -1 };
+static const int PPPOE_REDIRECT[] = { XS_XDP_PPPOE, XS_XDP_HIT, XS_XDP_REDIRECT, -1 };
+static const int MPLS_REDIRECT[] = { XS_XDP_MPLS, XS_XDP_HIT, XS_XDP_REDIRECT, -1 };
+static const int PPPOE_NON_IP[] = { XS_XDP_PPPOE, XS_XDP_NON_IP, -1 };
+static const int MPLS_GAVE_UP[] = { XS_XDP_MPLS, XS_XDP_GAVE_UP, -1 };
 
 /* ---- setup -------------------------------------------------------------- */
 
@@ -415,6 +471,7 @@ static int group_setup(void **state)
 		return -1;
 	peek_fd[XS_WAN] = bpf_program__fd(peek->progs.test_tc_wan);
 	peek_fd[XS_LAN] = bpf_program__fd(peek->progs.test_tc_lan);
+	peek_vlan_fd = bpf_program__fd(peek->progs.test_tc_lan_vlan);
 	return 0;
 }
 
@@ -592,6 +649,203 @@ static void test_non_ip(void **state)
 	expect_xdp(XS_LAN, &f, XDP_PASS, NON_IP);
 }
 
+/* 0, 1 and 2 tags: none, 802.1Q, QinQ (802.1ad outside) */
+static const uint16_t *const tag_sets[3] = {
+	NULL,
+	(const uint16_t[]){ ETH_P_8021Q, 0 },
+	(const uint16_t[]){ ETH_P_8021AD, ETH_P_8021Q, 0 },
+};
+
+/* 1003: 198.19.2.10 and 2001:db8:102::/64, CPU 1, TX queue 1, minor 4 */
+static const char *const cust_addr[2] = { "198.19.2.10", "2001:db8:102::9" };
+static const char *const server_addr[2] = { "198.18.0.1", "2001:db8:ff::1" };
+
+/* A frame of 1003 going down (to it) or up, in family k (0: IPv4, 1: IPv6) */
+static void cust_frame(struct frame *f, int k, bool down)
+{
+	if (down)
+		ip_frame(f, NULL, server_addr[k], cust_addr[k]);
+	else
+		ip_frame(f, NULL, cust_addr[k], server_addr[k]);
+}
+
+/*
+ * Both directions of 1003 in f's encapsulation: XDP steers them to CPU 1
+ * (destination on wan, source on lan) and TC puts them into 1:4... that is
+ * xs_classid(1, 4), on lan going down and on wan going up.
+ */
+static void expect_customer(const struct frame *down, const struct frame *up, const int *moved)
+{
+	uint32_t prio, qm;
+
+	expect_xdp(XS_WAN, down, XDP_REDIRECT, moved);
+	expect_xdp(XS_LAN, up, XDP_REDIRECT, moved);
+	run_tc(XS_LAN, down, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 4));
+	assert_int_equal(qm, 1 + 1);
+	run_tc(XS_WAN, up, &prio, &qm);
+	assert_int_equal(prio, xs_classid(1, 4));
+	assert_int_equal(qm, 1 + 1);
+}
+
+/* Passed by XDP on both interfaces, and in TC the default class of CPU 0's tree. */
+static void expect_passed(const struct frame *f, const int *moved)
+{
+	uint32_t prio, qm;
+
+	expect_xdp(XS_WAN, f, XDP_PASS, moved);
+	expect_xdp(XS_LAN, f, XDP_PASS, moved);
+	run_tc(XS_LAN, f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR));
+	run_tc(XS_WAN, f, &prio, &qm);
+	assert_int_equal(prio, xs_classid(0, XS_DEFAULT_MINOR));
+}
+
+static void test_pppoe(void **state)
+{
+	struct frame down, up;
+	int t, k;
+
+	for (t = 0; t < 3; t++)
+		for (k = 0; k < 2; k++) {
+			cust_frame(&down, k, true);
+			cust_frame(&up, k, false);
+			pppoe_frame(&down, tag_sets[t], k ? 0x0057 : 0x0021);
+			pppoe_frame(&up, tag_sets[t], k ? 0x0057 : 0x0021);
+			expect_customer(&down, &up, PPPOE_REDIRECT);
+		}
+}
+
+static void test_mpls(void **state)
+{
+	struct frame down, up;
+	unsigned int labels;
+	int t, k;
+
+	for (labels = 1; labels <= 3; labels++)
+		for (t = 0; t < 3; t++)
+			for (k = 0; k < 2; k++) {
+				cust_frame(&down, k, true);
+				cust_frame(&up, k, false);
+				mpls_frame(&down, tag_sets[t], labels);
+				mpls_frame(&up, tag_sets[t], labels);
+				expect_customer(&down, &up, MPLS_REDIRECT);
+			}
+	/* the deepest stack followed, and multicast MPLS */
+	cust_frame(&down, 0, true);
+	cust_frame(&up, 0, false);
+	mpls_frame(&down, tag_sets[2], 5);
+	mpls_frame(&up, tag_sets[2], 5);
+	expect_customer(&down, &up, MPLS_REDIRECT);
+	cust_frame(&down, 1, true);
+	cust_frame(&up, 1, false);
+	mpls_frame(&down, NULL, 2);
+	mpls_frame(&up, NULL, 2);
+	put16(down.b + 12, ETH_P_MPLS_MC);
+	put16(up.b + 12, ETH_P_MPLS_MC);
+	expect_customer(&down, &up, MPLS_REDIRECT);
+}
+
+/*
+ * What carries no IP the parser reads passes and is never taken for the
+ * customer whose packet it may hold: PPPoE discovery, the PPP control
+ * protocols, a bad PPPoE header, an MPLS stack past 5 labels, an MPLS
+ * payload that is not IP (a pseudowire control word).
+ */
+static void test_encap_passed(void **state)
+{
+	static const uint16_t control[] = { PPP_LCP, PPP_IPCP, PPP_IPV6CP, 0x0021 + 2 };
+	static const uint8_t cw_stack[8] = { 0x03, 0xe8, 0x01, 0x40 }; /* label 1000, BOS; CW 0 */
+	struct frame f, inner;
+	size_t i;
+	int t;
+
+	for (t = 0; t < 3; t++) {
+		/* discovery (PADI, ...): the same header, another ethertype */
+		cust_frame(&f, 0, true);
+		pppoe_frame(&f, tag_sets[t], 0x0021);
+		put16(f.b + 12 + 4 * t, ETH_P_PPP_DISC);
+		expect_passed(&f, NON_IP);
+		for (i = 0; i < sizeof(control) / sizeof(control[0]); i++) {
+			cust_frame(&f, i % 2, true);
+			pppoe_frame(&f, tag_sets[t], control[i]);
+			expect_passed(&f, PPPOE_NON_IP);
+		}
+		/* version/type not 0x11, code not 0 (a discovery code in a session) */
+		cust_frame(&f, 0, true);
+		pppoe_frame(&f, tag_sets[t], 0x0021);
+		f.b[14 + 4 * t] = 0x21;
+		expect_passed(&f, (const int[]){ XS_XDP_PPPOE, XS_XDP_MALFORMED, -1 });
+		f.b[14 + 4 * t] = 0x11;
+		f.b[15 + 4 * t] = 0x09; /* PADI */
+		expect_passed(&f, (const int[]){ XS_XDP_PPPOE, XS_XDP_MALFORMED, -1 });
+
+		/* 6 and 8 labels: past the deepest stack followed */
+		cust_frame(&f, 0, true);
+		mpls_frame(&f, tag_sets[t], 6);
+		expect_passed(&f, MPLS_GAVE_UP);
+		cust_frame(&f, 1, true);
+		mpls_frame(&f, tag_sets[t], 8);
+		expect_passed(&f, MPLS_GAVE_UP);
+		/* no bottom of stack in the first 5 labels */
+		cust_frame(&f, 0, true);
+		mpls_frame(&f, tag_sets[t], 5);
+		f.b[14 + 4 * t + 4 * 4 + 2] &= ~0x01;
+		expect_passed(&f, MPLS_GAVE_UP);
+		/* a pseudowire control word (first nibble 0) before the packet */
+		cust_frame(&f, 0, true);
+		encap_frame(&f, tag_sets[t], ETH_P_MPLS_UC, cw_stack, sizeof(cw_stack));
+		expect_passed(&f, MPLS_GAVE_UP);
+		/* an Ethernet pseudowire without one: the inner MAC, not IP */
+		cust_frame(&inner, 1, true);
+		inner.b[0] = 0x12; /* first nibble 1 */
+		memset(&f, 0, sizeof(f));
+		memcpy(f.b + 14, inner.b, inner.len);
+		f.len = 14 + inner.len;
+		encap_frame(&f, tag_sets[t], ETH_P_MPLS_UC, cw_stack, 4);
+		expect_passed(&f, MPLS_GAVE_UP);
+	}
+}
+
+/*
+ * Encapsulated frames cut at every length short of the whole IP header:
+ * never redirected, counted as malformed (and as PPPoE or MPLS once the
+ * ethertype is in); the whole IP header is enough to steer.
+ */
+static void test_encap_truncated(void **state)
+{
+	const size_t iplen[2] = { 20, 40 }, encap_len[2] = { 8, 3 * 4 };
+	struct frame f, whole;
+	size_t len, l3;
+	int e, t, k, stat;
+
+	for (e = 0; e < 2; e++)
+		for (t = 0; t < 3; t++)
+			for (k = 0; k < 2; k++) {
+				cust_frame(&whole, k, true);
+				if (e == 0)
+					pppoe_frame(&whole, tag_sets[t], k ? 0x0057 : 0x0021);
+				else
+					mpls_frame(&whole, tag_sets[t], 3);
+				stat = e == 0 ? XS_XDP_PPPOE : XS_XDP_MPLS;
+				l3 = 14 + 4 * t + encap_len[e];
+				for (len = ETH_HLEN; len < l3 + iplen[k]; len++) {
+					f = whole;
+					f.len = len;
+					if (len < 14 + 4 * (size_t)t)
+						expect_xdp(XS_WAN, &f, XDP_PASS, MALFORMED);
+					else
+						expect_xdp(XS_WAN, &f, XDP_PASS,
+							   (const int[]){ stat, XS_XDP_MALFORMED,
+									  -1 });
+				}
+				f = whole;
+				f.len = l3 + iplen[k];
+				expect_xdp(XS_WAN, &f, XDP_REDIRECT,
+					   (const int[]){ stat, XS_XDP_HIT, XS_XDP_REDIRECT, -1 });
+			}
+}
+
 /* ---- TC ----------------------------------------------------------------- */
 
 static void test_tc_customer(void **state)
@@ -677,6 +931,33 @@ static void test_tc_unknown(void **state)
 	after = stats_now();
 	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_DEFAULT), 1);
 	assert_int_equal(TC_DELTA(after, before, XS_WAN, XS_TC_DEFAULT), 2);
+}
+
+/*
+ * A VLAN tag in skb metadata (as a hardware-accelerated tag is) is not in
+ * the frame the TC program reads: PPPoE and MPLS frames with one tag
+ * there, and none, one or two in the frame, still find their customer.
+ */
+static void test_tc_vlan_metadata(void **state)
+{
+	struct __sk_buff ctx;
+	struct frame f;
+	int t, e;
+
+	for (e = 0; e < 3; e++)
+		for (t = 0; t < 3; t++) {
+			cust_frame(&f, t % 2, true);
+			if (e == 0)
+				pppoe_frame(&f, tag_sets[t], t % 2 ? 0x0057 : 0x0021);
+			else if (e == 1)
+				mpls_frame(&f, tag_sets[t], 2);
+			else
+				ip_frame(&f, tag_sets[t], server_addr[t % 2], cust_addr[t % 2]);
+			assert_int_equal(tc_run(peek_vlan_fd, &f, &ctx), TC_ACT_OK);
+			assert_int_equal(ctx.cb[1], 0x10000 | 200); /* the pushed tag */
+			assert_int_equal(ctx.priority, xs_classid(1, 4));
+			assert_int_equal(ctx.cb[0], 1 + 1);
+		}
 }
 
 /* ---- passive TCP monitor ------------------------------------------------ */
@@ -809,6 +1090,56 @@ static void test_rtt_ipv6(void **state)
 	m = monitor_of(CUST_CID);
 	assert_int_equal(m.rtt_samples[XS_LAN], 1);
 	assert_in_range(bucket_of(&m, XS_LAN), 0, 12);
+}
+
+/* The segment in a PPPoE session behind QinQ, or under 3 MPLS labels */
+static void seg_encap(int dir, const struct tcp_seg *t, bool mpls)
+{
+	static const uint16_t qinq[] = { ETH_P_8021AD, ETH_P_8021Q, 0 };
+	struct __sk_buff ctx;
+	struct frame f;
+
+	tcp_frame(&f, t);
+	if (mpls)
+		mpls_frame(&f, qinq, 3);
+	else
+		pppoe_frame(&f, qinq, strchr(t->src, ':') ? 0x0057 : 0x0021);
+	assert_int_equal(tc_run(tc_fd[dir], &f, &ctx), TC_ACT_OK);
+	assert_int_equal(ctx.priority, CUST_CID);
+}
+
+/* TCP with timestamps in PPPoE and MPLS: samples as for a plain frame */
+static void test_rtt_encap(void **state)
+{
+	struct tcp_seg down = { SERVER, CUST, 5201, 40000, 1000, 500, TCP_ACK | TCP_PSH,
+				100,	true, 1000, 5 };
+	struct tcp_seg up = { CUST, SERVER, 40000, 5201, 500, 1100, TCP_ACK, 0, true, 6, 1000 };
+	struct tcp_seg down6 = { SERVER6, CUST6, 443, 50000, 1, 1, TCP_ACK, 100, true, 77, 3 };
+	struct tcp_seg up6 = { CUST6, SERVER6, 50000, 443, 1, 101, TCP_ACK, 0, true, 4, 77 };
+	struct xs_monitor m;
+	int mpls;
+
+	for (mpls = 0; mpls < 2; mpls++) {
+		monitor_fresh();
+		seg_encap(XS_LAN, &down, mpls);
+		sleep_ms(5);
+		seg_encap(XS_WAN, &up, mpls);
+		m = monitor_of(CUST_CID);
+		assert_int_equal(m.rtt_samples[XS_LAN], 1);
+		assert_int_equal(m.rtt_samples[XS_WAN], 0);
+		assert_in_range(bucket_of(&m, XS_LAN), 12, 17); /* 5 ms is in bucket 12 */
+		/* the same data again: a retransmit */
+		seg_encap(XS_LAN, &down, mpls);
+		m = monitor_of(CUST_CID);
+		assert_int_equal(m.retransmits[XS_LAN], 1);
+
+		monitor_fresh();
+		seg_encap(XS_LAN, &down6, mpls);
+		seg_encap(XS_WAN, &up6, mpls);
+		m = monitor_of(CUST_CID);
+		assert_int_equal(m.rtt_samples[XS_LAN], 1);
+		assert_in_range(bucket_of(&m, XS_LAN), 0, 12);
+	}
 }
 
 /*
@@ -1596,12 +1927,18 @@ int main(void)
 		cmocka_unit_test_setup(test_unknown_pass, setup),
 		cmocka_unit_test_setup(test_redirect_fail, setup),
 		cmocka_unit_test_setup(test_non_ip, setup),
+		cmocka_unit_test_setup(test_pppoe, setup),
+		cmocka_unit_test_setup(test_mpls, setup),
+		cmocka_unit_test_setup(test_encap_passed, setup),
+		cmocka_unit_test_setup(test_encap_truncated, setup),
 		cmocka_unit_test_setup(test_tc_customer, setup),
 		cmocka_unit_test_setup(test_mapped_in_ipv6, setup),
 		cmocka_unit_test_setup(test_tc_queue_mapping, setup),
 		cmocka_unit_test_setup(test_tc_unknown, setup),
+		cmocka_unit_test_setup(test_tc_vlan_metadata, setup),
 		cmocka_unit_test_setup(test_rtt_lan_and_wan, setup),
 		cmocka_unit_test_setup(test_rtt_ipv6, setup),
+		cmocka_unit_test_setup(test_rtt_encap, setup),
 		cmocka_unit_test_setup(test_rtt_none, setup),
 		cmocka_unit_test_setup(test_rtt_off, setup),
 		cmocka_unit_test_setup(test_retransmits, setup),
