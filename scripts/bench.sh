@@ -161,7 +161,8 @@ done
 			continue
 		fi
 		if [ "${rc[$n]}" -eq 0 ]; then r=ok; else r="**failed** (exit ${rc[$n]})"; fi
-		echo "| [$n](#$n) | $r | ${secs[$n]} s |"
+		if [ "$reuse" = 1 ]; then t="(an earlier run)"; else t="${secs[$n]} s"; fi
+		echo "| [$n](#$n) | $r | $t |"
 	done
 	for n in "${order[@]}"; do
 		echo
