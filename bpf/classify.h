@@ -216,7 +216,8 @@ static __always_inline __u32 xs_scale(__u32 h, __u32 n)
 
 /* the parser's outcomes map onto the counters by an offset */
 _Static_assert(XS_XC_GAVE_UP - XS_XC_NON_IP == XS_PARSE_GAVE_UP - XS_PARSE_NON_IP &&
-		       XS_XC_MALFORMED - XS_XC_NON_IP == XS_PARSE_MALFORMED - XS_PARSE_NON_IP,
+		       XS_XC_MALFORMED - XS_XC_NON_IP == XS_PARSE_MALFORMED - XS_PARSE_NON_IP &&
+		       XS_XC_TRIE - XS_XC_NON_IP == XS_PARSE_OUTCOMES - XS_PARSE_NON_IP,
 	       "enum xs_xdp_count follows enum xs_parse");
 
 static __always_inline int xs_xdp(struct xdp_md *ctx, const int dir, const int mode)
@@ -294,14 +295,13 @@ static __always_inline int xs_tc(struct __sk_buff *skb, const int dir, const int
 
 	/*
 	 * Headers of a forwarded skb are linear; pull them when they are not,
-	 * with a TCP header for the monitor.
+	 * with the longest TCP header where the monitor may find it.
 	 */
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	if (data + XS_PARSE_MAX + XS_TCP_MAX > data_end && skb->len > data_end - data) {
-		bpf_skb_pull_data(skb, skb->len < XS_PARSE_MAX + XS_TCP_MAX
-					       ? skb->len
-					       : XS_PARSE_MAX + XS_TCP_MAX);
+	if (data + XS_L4_MAX + XS_TCP_MAX > data_end && skb->len > data_end - data) {
+		bpf_skb_pull_data(skb, skb->len < XS_L4_MAX + XS_TCP_MAX ? skb->len
+									 : XS_L4_MAX + XS_TCP_MAX);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}

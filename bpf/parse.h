@@ -51,6 +51,7 @@ enum xs_parse {
 	XS_PARSE_NON_IP,
 	XS_PARSE_MALFORMED, /* the frame ends inside a header, or one is invalid */
 	XS_PARSE_GAVE_UP, /* an MPLS stack too deep, or not IP under it */
+	XS_PARSE_OUTCOMES,
 };
 
 /* What carried the IP packet (or the frame the parser gave up on). */
@@ -89,6 +90,31 @@ static __always_inline int xs_is_vlan(__be16 proto)
 }
 
 /*
+ * Under MPLS nothing says what the payload is, and an Ethernet pseudowire
+ * without a control word starts with a MAC address, whose first nibble
+ * may be 4. So a 4 is IPv4 only with a header of 20 bytes (no options)
+ * whose checksum holds: one in 65536 such MAC headers passes. A frame cut
+ * inside the header is malformed, as anywhere else.
+ */
+static __always_inline int xs_ip4_checked(void *l3, void *data_end)
+{
+	const __u16 *w = l3;
+	__u32 sum = 0;
+	int i;
+
+	if ((void *)(w + 10) > data_end)
+		return XS_PARSE_MALFORMED;
+	if (*(__u8 *)l3 != 0x45)
+		return XS_PARSE_GAVE_UP;
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff ? XS_PARSE_IP4 : XS_PARSE_GAVE_UP;
+}
+
+/*
  * A PPPoE session or MPLS frame whose payload starts at *l3: on IPv4 or
  * IPv6 (XS_PARSE_IP4/6) *l3 moves to the IP header. The encapsulation
  * goes to *encap whatever the outcome. The label walk is unrolled: the
@@ -103,7 +129,9 @@ static __always_inline int xs_parse_encap(void **l3, void *data_end, __be16 prot
 			*encap = XS_ENCAP_PPPOE;
 		if ((void *)(pppoe + 1) > data_end)
 			return XS_PARSE_MALFORMED;
-		if (pppoe->ver_type != XS_PPPOE_VER_TYPE || pppoe->code)
+		/* the length counts the PPP protocol and its payload */
+		if (pppoe->ver_type != XS_PPPOE_VER_TYPE || pppoe->code ||
+		    bpf_ntohs(pppoe->length) < 2)
 			return XS_PARSE_MALFORMED;
 		*l3 = pppoe + 1;
 		if (pppoe->ppp_proto == bpf_htons(XS_PPP_IP))
@@ -133,7 +161,7 @@ static __always_inline int xs_parse_encap(void **l3, void *data_end, __be16 prot
 			return XS_PARSE_MALFORMED;
 		*l3 = payload;
 		if (*payload >> 4 == 4)
-			return XS_PARSE_IP4;
+			return xs_ip4_checked(payload, data_end);
 		if (*payload >> 4 == 6)
 			return XS_PARSE_IP6;
 		return XS_PARSE_GAVE_UP;

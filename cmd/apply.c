@@ -392,6 +392,11 @@ static int plan_and_diff(struct run *r, bool dry_run)
 		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
 		if (err)
 			return err;
+		err = tree_not_bridge(&r->live[dir]);
+		if (err) {
+			r->refused = true;
+			return err;
+		}
 	}
 	err = read_prev(r, dry_run);
 	if (err)

@@ -243,6 +243,8 @@ static int check_trees(const struct xs_config *cfg, const struct plan *plan)
 		if (!err)
 			err = tree_read(ts, config_ifname(cfg, dir), &live);
 		if (!err)
+			err = tree_not_bridge(&live);
+		if (!err)
 			err = tree_diff(&live, &want, &diff);
 		tree_diff_free(&diff);
 		tree_free(&live);

@@ -103,6 +103,7 @@ struct tree {
 
 	/* live only */
 	int ifindex;
+	bool bridge; /* the interface is a bridge device (tree_not_bridge) */
 	unsigned int dev_txqs; /* TX queues the device has in use */
 	unsigned int dev_max_txqs; /* it can have (num_tx_queues); 0: as dev_txqs */
 	unsigned int mtu;
@@ -191,6 +192,14 @@ int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out);
  * qdiscs and its HTB classes. -ENODEV when the interface does not exist.
  */
 int tree_read(struct tc_sock *ts, const char *ifname, struct tree *out);
+
+/*
+ * -EINVAL, reported, when live is a bridge device: XDP and TC there see
+ * only what the box itself sends and receives, not the frames the bridge
+ * forwards between its ports, so its customers would go unshaped. The
+ * ports are the interfaces to name.
+ */
+int tree_not_bridge(const struct tree *live);
 
 /*
  * What it takes to turn live into want. Pure. Parents are created before

@@ -651,6 +651,7 @@ static int read_link(struct tc_sock *ts, const char *ifname, struct tree *t)
 		return -ENODEV;
 	}
 	t->ifindex = rtnl_link_get_ifindex(link);
+	t->bridge = rtnl_link_get_type(link) && !strcmp(rtnl_link_get_type(link), "bridge");
 	t->mtu = rtnl_link_get_mtu(link);
 	t->dev_txqs = rtnl_link_get_num_tx_queues(link);
 	t->dev_max_txqs = t->dev_txqs;
@@ -659,6 +660,17 @@ static int read_link(struct tc_sock *ts, const char *ifname, struct tree *t)
 	if (active && active < t->dev_txqs)
 		t->dev_txqs = active;
 	return 0;
+}
+
+int tree_not_bridge(const struct tree *live)
+{
+	if (!live->bridge)
+		return 0;
+	pr_err("%s: a bridge device: XDP and TC on it do not see the frames it forwards "
+	       "between its ports, so no customer would be shaped; name its ports in "
+	       "[interfaces] (wan: the one toward the internet, lan: toward the customers)\n",
+	       live->ifname);
+	return -EINVAL;
 }
 
 int tree_tx_queues(struct tc_sock *ts, const char *ifname, unsigned int *n)

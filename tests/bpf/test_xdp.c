@@ -159,6 +159,20 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
+/* The IPv4 header checksum of the 20-byte header at ip, as senders set it. */
+static void ip4_checksum(uint8_t *ip)
+{
+	uint32_t sum = 0;
+	int i;
+
+	ip[10] = ip[11] = 0;
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(ip + 10, (uint16_t)~sum);
+}
+
 /* Ethernet, the VLAN tags (TPIDs, outermost first, 0-terminated), IP, UDP. */
 static void ip_frame(struct frame *f, const uint16_t *tags, const char *src, const char *dst)
 {
@@ -191,6 +205,7 @@ static void ip_frame(struct frame *f, const uint16_t *tags, const char *src, con
 		p[9] = 17;
 		assert_int_equal(inet_pton(AF_INET, src, p + 12), 1);
 		assert_int_equal(inet_pton(AF_INET, dst, p + 16), 1);
+		ip4_checksum(p);
 		p += 20;
 	}
 	put16(p, 40000);
@@ -248,6 +263,7 @@ static void tcp_frame(struct frame *f, const struct tcp_seg *t)
 		p[9] = 6;
 		assert_int_equal(inet_pton(AF_INET, t->src, p + 12), 1);
 		assert_int_equal(inet_pton(AF_INET, t->dst, p + 16), 1);
+		ip4_checksum(p);
 		p += 20;
 	}
 	put16(p, t->sport);
@@ -758,7 +774,7 @@ static void test_encap_passed(void **state)
 	static const uint8_t cw_stack[8] = { 0x03, 0xe8, 0x01, 0x40 }; /* label 1000, BOS; CW 0 */
 	struct frame f, inner;
 	size_t i;
-	int t;
+	int t, k;
 
 	for (t = 0; t < 3; t++) {
 		/* discovery (PADI, ...): the same header, another ethertype */
@@ -804,6 +820,21 @@ static void test_encap_passed(void **state)
 		f.len = 14 + inner.len;
 		encap_frame(&f, tag_sets[t], ETH_P_MPLS_UC, cw_stack, 4);
 		expect_passed(&f, MPLS_GAVE_UP);
+		/*
+		 * ... and an inner MAC that begins as IPv4 would (0x45): the
+		 * "header" checksum does not hold, so it is not read as IP
+		 * whatever the bytes in the place of its addresses
+		 */
+		for (k = 0; k < 2; k++) {
+			cust_frame(&inner, k, true);
+			inner.b[0] = 0x45;
+			inner.b[1] = (uint8_t)(0x10 + k);
+			memset(&f, 0, sizeof(f));
+			memcpy(f.b + 14, inner.b, inner.len);
+			f.len = 14 + inner.len;
+			encap_frame(&f, tag_sets[t], ETH_P_MPLS_UC, cw_stack, 4);
+			expect_passed(&f, MPLS_GAVE_UP);
+		}
 	}
 }
 

