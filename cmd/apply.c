@@ -762,7 +762,6 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 {
 	double t0 = now();
 	struct run r = { .force = force, .lock = -1 };
-	unsigned int flows;
 	bool moved;
 	int err;
 
@@ -803,7 +802,7 @@ static int run(const char *config, const char *what, bool attach, bool dry_run, 
 		if (!err)
 			err = remember_roots(&r);
 	} else if (!err) {
-		err = steer_flows_check(r.steer, &r.cfg, r.list.n, &flows);
+		err = steer_flows_check(r.steer, &r.cfg, r.list.n);
 	}
 	if (!err)
 		err = reconcile(&r, what, dry_run, t0);

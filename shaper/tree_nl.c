@@ -930,16 +930,18 @@ static int send_one(struct tc_batch *b, struct nl_msg *msg, int type, uint32_t h
  * left to the root's deletion, which takes everything, so failures here
  * are not reported.
  */
-static void retire_trees(struct tc_sock *ts, const char *ifname)
+static void retire_trees(struct tc_sock *ts, const struct tree *link)
 {
-	struct tree live = {};
+	struct tree live = { .ifindex = link->ifindex };
 	struct tc_batch b;
 	struct nl_msg *msg;
 	uint32_t *order = NULL;
 	size_t i, n = 0;
 
-	if (tree_read(ts, ifname, &live) || tree_teardown_order(&live, &order, &n) ||
-	    batch_open(&b, ts, ifname)) {
+	/* the qdiscs only: the classes do not matter, and dumping them costs */
+	snprintf(live.ifname, sizeof(live.ifname), "%s", link->ifname);
+	if (read_qdiscs(ts, &live) || tree_teardown_order(&live, &order, &n) ||
+	    batch_open(&b, ts, live.ifname)) {
 		free(order);
 		tree_free(&live);
 		return;
@@ -972,7 +974,7 @@ int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)
 		return err;
 	if (!root.ours)
 		return 0; /* not started, or someone else's root by now: leave it */
-	retire_trees(ts, ifname);
+	retire_trees(ts, &t);
 	err = batch_open(&b, ts, ifname);
 	if (err)
 		return err;

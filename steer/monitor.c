@@ -221,23 +221,23 @@ uint64_t steer_flows_bytes(unsigned int flows_per_cpu, unsigned int possible_cpu
 	return entry * flows_per_cpu * possible_cpus;
 }
 
-int steer_flows_check(struct steer *steer, const struct xs_config *cfg, size_t ncustomers,
-		      unsigned int *have)
+int steer_flows_check(struct steer *steer, const struct xs_config *cfg, size_t ncustomers)
 {
-	unsigned int want = steer_flows_per_cpu(cfg, ncustomers);
+	unsigned int want = steer_flows_per_cpu(cfg, ncustomers), have;
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	int err;
 
-	*have = 0;
 	if (bpf_obj_get_info_by_fd(steer->fd[MAP_FLOWS], &info, &len)) {
-		pr_err("xs_flows: cannot read the map: %s\n", strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("xs_flows: cannot read the map: %s\n", strerror(-err));
+		return err;
 	}
-	*have = info.max_entries / (steer->possible_cpus ? steer->possible_cpus : 1);
-	if (*have == want || (!cfg->monitor_flows && *have > want))
+	have = info.max_entries / (steer->possible_cpus ? steer->possible_cpus : 1);
+	if (have == want || (!cfg->monitor_flows && have > want))
 		return 0;
 	pr_warn("[monitor] flows: the running flow table holds %u flows per CPU, %s wants %u; "
 		"'xshaper start' resizes it (shaping goes on, pending RTT samples are lost)\n",
-		*have, cfg->monitor_flows ? "the config" : "this list", want);
+		have, cfg->monitor_flows ? "the config" : "this list", want);
 	return 0;
 }

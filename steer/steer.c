@@ -165,7 +165,8 @@ static int pin_path(char *buf, size_t len, const char *dir, enum steer_map m)
 /*
  * A pinned map that differs from what this build would create (another
  * xshaper version, or another machine size) cannot be reused; say so
- * instead of letting the load fail with a bare -EINVAL.
+ * instead of letting the load fail with a bare -EINVAL. 1: the flow table,
+ * of another size, for the caller to replace.
  */
 static int check_pinned(struct bpf_map *map, const char *path, unsigned int flows_cpus)
 {
@@ -187,22 +188,12 @@ static int check_pinned(struct bpf_map *map, const char *path, unsigned int flow
 	    info.max_entries == bpf_map__max_entries(map) &&
 	    info.map_flags == bpf_map__map_flags(map))
 		return 0;
-	/*
-	 * The flow table holds only pending samples: a new one replaces it.
-	 * Until the TC programs are replaced they keep the old one; should
-	 * start fail before that, they still run on it, unpinned.
-	 */
+	/* the flow table holds only pending samples: a new one may replace it */
 	if (!strcmp(bpf_map__name(map), steer_map_names[MAP_FLOWS])) {
-		if (unlink(path)) {
-			err = -errno;
-			pr_err("%s: cannot replace the pinned flow table: %s\n", path,
-			       strerror(-err));
-			return err;
-		}
 		pr_info("monitor: the flow table goes from %u to %u flows per CPU\n",
 			info.max_entries / (flows_cpus ? flows_cpus : 1),
 			bpf_map__max_entries(map) / (flows_cpus ? flows_cpus : 1));
-		return 0;
+		return 1;
 	}
 	pr_err("%s: the pinned map does not match this xshaper (pinned by another version "
 	       "or for another number of CPUs); run 'xshaper stop' and start again\n",
@@ -245,6 +236,7 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 		     unsigned int flows_per_cpu, const char *dir)
 {
 	unsigned int slots = table_slots_pinned(dir, table_slots(chunks));
+	bool replace_flows = false;
 	char path[PATH_MAX];
 	struct xshaper *skel;
 	int err, m;
@@ -280,10 +272,25 @@ static int skel_load(struct steer *steer, unsigned int max_prefixes, unsigned in
 		err = pin_path(path, sizeof(path), dir, m);
 		if (!err)
 			err = check_pinned(skel_map(skel, m), path, steer->possible_cpus);
+		if (err == 1) {
+			replace_flows = true;
+			err = 0;
+		}
 		if (!err)
 			err = bpf_map__set_pin_path(skel_map(skel, m), path);
 		if (err)
 			goto fail;
+	}
+	/*
+	 * Only once every other pin is known to fit: until the TC programs are
+	 * replaced they keep the old table; should start fail before that,
+	 * they run on it unpinned, as open_maps knows.
+	 */
+	if (replace_flows && !pin_path(path, sizeof(path), dir, MAP_FLOWS) && unlink(path) &&
+	    errno != ENOENT) {
+		err = -errno;
+		pr_err("%s: cannot replace the pinned flow table: %s\n", path, strerror(-err));
+		goto fail;
 	}
 	err = xshaper__load(skel);
 	if (err) {

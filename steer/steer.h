@@ -354,12 +354,11 @@ unsigned int steer_flows_per_cpu(const struct xs_config *cfg, size_t ncustomers)
 uint64_t steer_flows_bytes(unsigned int flows_per_cpu, unsigned int possible_cpus);
 
 /*
- * The running flow table's flows per CPU in *have; warns when it is not
- * what cfg and a list of ncustomers want (auto: smaller than that), since
- * only start resizes it. 0, or a negative errno.
+ * Warn when the running flow table is not what cfg and a list of
+ * ncustomers want (auto: smaller than that), since only start resizes it.
+ * 0, or a negative errno.
  */
-int steer_flows_check(struct steer *steer, const struct xs_config *cfg, size_t ncustomers,
-		      unsigned int *have);
+int steer_flows_check(struct steer *steer, const struct xs_config *cfg, size_t ncustomers);
 
 /* What is attached to the interface of each role of cfg; works whether started or not. */
 int steer_query(const struct xs_config *cfg, struct steer_iface ifs[XS_DIRS]);
