@@ -8,8 +8,11 @@
 #                TCP download and upload, IPv4 and IPv6: goodput against plan
 #   packet rate  trafgen, 64-byte UDP frames to random customers of a list
 #                of BENCH_PPS_CUSTOMERS (1000) with 1 Gbit/s plans, so that no
-#                plan limits: what the box forwards, and on which CPUs; also
-#                with no shaper at all, for reference
+#                plan limits: what the box forwards, and on which CPUs, from
+#                one generator and from two (trafgen -P 2); also with no
+#                shaper at all and with "xdp-pass" (xshaper's parser and
+#                XDP_PASS, bpf/bench_parse.bpf.c, on the interfaces xshaper
+#                attaches to, no TC, no qdisc), for reference
 # Writes build/bench/shaping.md (a section of docs/BENCHMARKS.md), its rows
 # as build/bench/shaping-*.tsv and, with gnuplot, docs/bench-shaping.png.
 # A shaper that does not start is reported in its column; the script then
@@ -44,7 +47,7 @@ suffix=b$(printf '%x' $$ | tail -c 5)
 failed=()
 
 # shellcheck disable=SC2016 # expanded at exit
-backend_cleanup_on_exit 'tp_servers_stop; rm -rf "$work"'
+backend_cleanup_on_exit 'pass_stop; tp_servers_stop; rm -rf "$work"'
 
 [ "$(id -u)" -eq 0 ] || {
 	echo "bench-shaping: needs root" >&2
@@ -55,14 +58,49 @@ testbed_up "$suffix" || exit 1
 tp_box_gro || exit 1
 "$TP_PYTHON" "$TOP/scripts/customers.py" generate "$PPS_CUSTOMERS" --v6 >"$work/pps.csv" || exit 1
 
+# The packet-rate reference for the cost of an XDP program on veth: the
+# parser xshaper runs, then XDP_PASS, in the mode xshaper's INI asks for
+# (native), on wan and lan; nothing else changes.
+PASS_OBJ=$TOP/build/bench_parse.bpf.o
+PASS_RUNNING=""
+
+pass_start() {
+	local dev
+	PASS_RUNNING=1
+	for dev in wan lan; do
+		ip -n "$TB_BOX" link set dev "$dev" xdpdrv obj "$PASS_OBJ" sec xdp || return 1
+	done
+}
+
+pass_stop() {
+	local dev
+	[ -n "$PASS_RUNNING" ] || return 0
+	for dev in wan lan; do
+		ip -n "$TB_BOX" link set dev "$dev" xdpdrv off 2>/dev/null
+	done
+	PASS_RUNNING=""
+}
+
+# stop whichever start() started
+stop() {
+	pass_stop
+	backend_stop
+}
+
 # start BACKEND CSV WHAT: SHAPER=BACKEND for the customers of CSV
 start() {
+	if [ "$1" = xdp-pass ]; then
+		pass_start 2>"$work/start.err" && return 0
+		failed+=("$1 ($3): did not start: $(head -c 200 "$work/start.err" | tr '\n' ' ')")
+		pass_stop
+		return 1
+	fi
 	SHAPER=$1
 	backend_start "$suffix" "$2" 2>"$work/start.err" && return 0
 	echo "bench-shaping: SHAPER=$1 did not start:" >&2
 	cat "$work/start.err" >&2
 	failed+=("$1 ($3): did not start: $(head -c 200 "$work/start.err" | tr '\n' ' ')")
-	backend_stop
+	stop
 	return 1
 }
 
@@ -85,18 +123,24 @@ done
 # Rounds interleave the shapers, so that a neighbour's burst of load falls
 # on all of them rather than on one; the best round counts: on a shared
 # machine the least disturbed one is the nearest to what the path can do.
+# Each round runs every shaper with one generator, then with two.
+PPS_SHAPERS="none xdp-pass $BACKENDS"
+[ -e "$PASS_OBJ" ] || PPS_SHAPERS="none $BACKENDS" failed+=("xdp-pass: $PASS_OBJ missing; run make")
 declare -A broken=()
 for ((round = 1; round <= PPS_ROUNDS; round++)); do
-	for b in none $BACKENDS; do
-		[ -z "${broken[$b]:-}" ] || continue
-		echo "== $b: packet rate, $PPS_CUSTOMERS customers, round $round of $PPS_ROUNDS"
-		tp_customers_load "$work/pps.csv" || exit 1
-		if start "$b" "$work/pps.csv" "packet rate"; then
-			tp_pps "$pps" "$b" "$PPS_SECONDS" || failed+=("$b (packet rate): trafgen")
-			backend_stop
-		else
-			broken[$b]=1
-		fi
+	for gens in 1 2; do
+		for b in $PPS_SHAPERS; do
+			[ -z "${broken[$b]:-}" ] || continue
+			echo "== $b: packet rate, $PPS_CUSTOMERS customers, $gens generator(s), round $round of $PPS_ROUNDS"
+			tp_customers_load "$work/pps.csv" || exit 1
+			if start "$b" "$work/pps.csv" "packet rate"; then
+				TP_PPS_GENERATORS=$gens tp_pps "$pps" "$b" "$PPS_SECONDS" ||
+					failed+=("$b (packet rate, $gens generators): trafgen")
+				stop
+			else
+				broken[$b]=1
+			fi
+		done
 	done
 done
 [ -s "$pps" ] && tp_pps_table "$pps"
@@ -144,21 +188,24 @@ accuracy_table() {
 }
 
 pps_table() {
-	"$TP_PYTHON" - "$pps" none $BACKENDS <<-'EOF'
+	"$TP_PYTHON" - "$pps" $PPS_SHAPERS <<-'EOF'
 		import csv, sys
 		rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-		print("| shaper | forwarded pps (best round) | all rounds | offered pps | box drops "
-		      "| CPU share of receive work | NET_RX softirqs |")
-		print("|---|---:|---|---:|---:|---|---|")
-		for b in sys.argv[2:]:
-		    r = sorted((x for x in rows if x["tag"] == b), key=lambda x: int(x["forwarded_pps"]))
-		    if not r:
-		        print(f"| {b} | did not run | | | | | |")
-		        continue
-		    m = r[-1]
-		    span = ", ".join(x["forwarded_pps"] for x in rows if x["tag"] == b)
-		    print(f"| {b} | **{m['forwarded_pps']}** | {span} | {m['offered_pps']} | {m['box_drops']} "
-		          f"| {m['cpu_share']} | {m['net_rx']} |")
+		names = {"xdp-pass": "XDP pass"}
+		print("| generators | shaper | forwarded pps (best round) | all rounds | offered pps "
+		      "| box drops | CPU share of receive work | NET_RX softirqs |")
+		print("|---:|---|---:|---|---:|---:|---|---|")
+		for g in ("1", "2"):
+		    for b in sys.argv[2:]:
+		        mine = [x for x in rows if x["tag"] == b and x.get("generators", "1") == g]
+		        name = names.get(b, b)
+		        if not mine:
+		            print(f"| {g} | {name} | did not run | | | | | |")
+		            continue
+		        m = max(mine, key=lambda x: int(x["forwarded_pps"]))
+		        span = ", ".join(x["forwarded_pps"] for x in mine)
+		        print(f"| {g} | {name} | **{m['forwarded_pps']}** | {span} | {m['offered_pps']} "
+		              f"| {m['box_drops']} | {m['cpu_share']} | {m['net_rx']} |")
 	EOF
 }
 
@@ -236,14 +283,18 @@ plot() {
 	fi
 	echo "### Packet rate"
 	echo
-	echo "trafgen (one process, CPU 0) sends 64-byte UDP frames to the IPv4 addresses of"
-	echo "$PPS_CUSTOMERS customers with 1 Gbit/s plans, picked at random, for ${PPS_SECONDS} s after 1 s of"
-	echo "warm-up, $PPS_ROUNDS round(s) with the shapers taking turns; the best round is shown (the"
-	echo "machine is shared: the least disturbed round is the nearest to what the path can do)."
-	echo "Forwarded = frames that reached the customers' side. Offered = what trafgen got into"
-	echo "the link: it shares CPU 0 with the forwarding it causes, so a costlier path also"
-	echo "offers less. CPU share: packets each CPU took through the receive path"
-	echo "(/proc/net/softnet_stat), i.e. where the work landed. none: no shaper at all."
+	echo "trafgen sends 64-byte UDP frames to the IPv4 addresses of $PPS_CUSTOMERS customers"
+	echo "with 1 Gbit/s plans, picked at random, for ${PPS_SECONDS} s after 1 s of warm-up: one"
+	echo "generator (one process, CPU 0) or two (trafgen -P 2, CPUs 0 and 1). $PPS_ROUNDS round(s),"
+	echo "each running every shaper with one generator and then with two; the best round is"
+	echo "shown (the machine is shared: the least disturbed round is the nearest to what the"
+	echo "path can do). Forwarded = frames that reached the customers' side. Offered = what"
+	echo "trafgen got into the link: it shares its CPUs with the forwarding it causes, so a"
+	echo "costlier path also offers less. CPU share: packets each CPU took through the"
+	echo "receive path (/proc/net/softnet_stat), i.e. where the work landed. none: no shaper"
+	echo "at all. XDP pass: xshaper's parser and XDP_PASS (bpf/bench_parse.bpf.c) on wan and"
+	echo "lan in native mode, as xshaper attaches its own, no TC program, no qdisc change:"
+	echo "what any XDP program costs on this path before xshaper does anything of its own."
 	echo
 	if [ -s "$pps" ]; then pps_table; else echo "_no results_"; fi
 	echo

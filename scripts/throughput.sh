@@ -49,9 +49,10 @@
 #   tag id name dir proto family plan_bps sent_bps goodput_bps pct lost_pct status
 # sent_bps is what the sender put out (UDP: the offered load).
 # Packet-rate rows go to their own file:
-#   tag seconds frames offered_pps forwarded_pps box_drops cpu_share net_rx
+#   tag seconds frames offered_pps forwarded_pps box_drops cpu_share net_rx generators
 # frames: how many destinations trafgen picked from; box_drops: qdisc and
-# interface drops in the box during the measurement.
+# interface drops in the box during the measurement; generators: trafgen
+# processes (TP_PPS_GENERATORS, 1 or 2: trafgen -P, one per CPU from 0).
 #
 # Settings: TP_DURATION (5) measured seconds after TP_OMIT (1) of warm-up;
 # TP_PORT_BASE (5300); TP_NICE (0) niceness of the iperf3 processes, for a
@@ -60,7 +61,7 @@
 # As a command, on a testbed that is up with a shaper started:
 #   scripts/throughput.sh [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both]
 #                         [-f 4|6|both] SUFFIX CUSTOMERS.csv
-#   scripts/throughput.sh pps [-t S] [-o OUT] SUFFIX CUSTOMERS.csv
+#   scripts/throughput.sh pps [-t S] [-g GENERATORS] [-o OUT] SUFFIX CUSTOMERS.csv
 
 TP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TP_PORT_BASE=${TP_PORT_BASE:-5300}
@@ -73,7 +74,8 @@ TP_PYTHON=${XS_PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || ech
 TP_LOG=${TP_LOG:-}
 TP_SERVERS=()
 TP_HEADER=$'tag\tid\tname\tdir\tproto\tfamily\tplan_bps\tsent_bps\tgoodput_bps\tpct\tlost_pct\tstatus'
-TP_PPS_HEADER=$'tag\tseconds\tframes\toffered_pps\tforwarded_pps\tbox_drops\tcpu_share\tnet_rx'
+TP_PPS_HEADER=$'tag\tseconds\tframes\toffered_pps\tforwarded_pps\tbox_drops\tcpu_share\tnet_rx\tgenerators'
+TP_PPS_GENERATORS=${TP_PPS_GENERATORS:-1}
 
 # shellcheck source=scripts/testbed.sh
 . "$TP_DIR/testbed.sh"
@@ -301,7 +303,14 @@ tp_pps_sample() {
 # (IPv4) for SECONDS + 1 from when its first frames go out (at most 5 s
 # after it was started); the first second is warm-up.
 tp_pps() {
-	local out=$1 tag=$2 secs=$3 tmp mac i pid s0 s1 rc o0 tries sp
+	local out=$1 tag=$2 secs=$3 gens=$TP_PPS_GENERATORS tmp mac i pid s0 s1 rc o0 tries sp
+	case $gens in
+	1 | 2) ;;
+	*)
+		echo "throughput: TP_PPS_GENERATORS=$gens: want 1 or 2" >&2
+		return 1
+		;;
+	esac
 	[ -s "$out" ] || echo "$TP_PPS_HEADER" >"$out"
 	tmp=$(mktemp -d) || return 1
 	mac=$(testbed_next_hop_mac)
@@ -329,10 +338,11 @@ tp_pps() {
 		rm -rf "$tmp"
 		return 1
 	fi
-	# one trafgen process (pinned to CPU 0), no change to socket memory
+	# trafgen forks GENS processes, pinned to CPUs 0 (and 1); no change
+	# to socket memory
 	o0=$(tp_offered)
 	ip netns exec "$TB_INET" timeout -s INT $((secs + 8)) \
-		trafgen -o i0 -i "$tmp/frames.cfg" -P 1 --rand --no-sock-mem --notouch-irq \
+		trafgen -o i0 -i "$tmp/frames.cfg" -P "$gens" --rand --no-sock-mem --notouch-irq \
 		--no-cpu-stats >"$tmp/trafgen.log" 2>&1 &
 	pid=$!
 	for ((tries = 0; tries < 50; tries++)); do
@@ -352,9 +362,9 @@ tp_pps() {
 	s1=$(tp_pps_sample)
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
-	"$TP_PYTHON" - "$tag" "$(grep -c '^{' "$tmp/frames.cfg")" "$s0" "$s1" <<-'EOF' >>"$out"
+	"$TP_PYTHON" - "$tag" "$(grep -c '^{' "$tmp/frames.cfg")" "$s0" "$s1" "$gens" <<-'EOF' >>"$out"
 		import sys
-		tag, frames, a, b = sys.argv[1:]
+		tag, frames, a, b, gens = sys.argv[1:]
 		a, b = (dict(kv.split("=", 1) for kv in s.split()) for s in (a, b))
 		mid = lambda s: (float(s["t0"]) + float(s["t1"])) / 2
 		dt = mid(b) - mid(a)
@@ -370,7 +380,7 @@ tp_pps() {
 		share = ",".join(f"cpu{c}={100 * v / total:.0f}%" for c, v in soft.items())
 		net_rx = ",".join(f"cpu{c}={v / dt:.0f}/s" for c, v in per_cpu("net_rx", 10).items())
 		print("\t".join([tag, f"{dt:.2f}", frames, f"{d['offered'] / dt:.0f}",
-		                 f"{d['forwarded'] / dt:.0f}", str(d["drops"]), share, net_rx]))
+		                 f"{d['forwarded'] / dt:.0f}", str(d["drops"]), share, net_rx, gens]))
 	EOF
 	rc=$?
 	[ "$rc" -eq 0 ] || tail -5 "$tmp/trafgen.log" >&2
@@ -380,8 +390,8 @@ tp_pps() {
 
 tp_pps_table() {
 	awk -F'\t' 'NR == 1 { next }
-		!head++ { printf "%-10s %12s %12s %10s  %s\n", "tag", "offered pps", "forwarded", "drops", "cpu share (softnet) / NET_RX" }
-		{ printf "%-10s %12s %12s %10s  %s  %s\n", $1, $4, $5, $6, $7, $8 }' "$1"
+		!head++ { printf "%-10s %4s %12s %12s %10s  %s\n", "tag", "gens", "offered pps", "forwarded", "drops", "cpu share (softnet) / NET_RX" }
+		{ printf "%-10s %4s %12s %12s %10s  %s  %s\n", $1, $9, $4, $5, $6, $7, $8 }' "$1"
 }
 
 tp_main() {
@@ -391,9 +401,10 @@ tp_main() {
 		mode=pps
 		shift
 	fi
-	while getopts "t:o:d:p:f:" opt; do
+	while getopts "t:o:d:p:f:g:" opt; do
 		case $opt in
 		t) t=$OPTARG ;;
+		g) TP_PPS_GENERATORS=$OPTARG ;;
 		o) out=$OPTARG ;;
 		d) [ "$OPTARG" = both ] || dirs=$OPTARG ;;
 		p) [ "$OPTARG" = both ] || protos=$OPTARG ;;
@@ -405,7 +416,7 @@ tp_main() {
 	if [ $# -ne 2 ]; then
 		cat >&2 <<-EOF
 			usage: $0 [-t S] [-o OUT] [-d down|up|both] [-p tcp|udp|both] [-f 4|6|both] SUFFIX CUSTOMERS.csv
-			       $0 pps [-t S] [-o OUT] SUFFIX CUSTOMERS.csv
+			       $0 pps [-t S] [-g 1|2] [-o OUT] SUFFIX CUSTOMERS.csv
 			on the testbed of scripts/testbed.sh up SUFFIX, with a shaper started
 		EOF
 		return 1
