@@ -145,6 +145,30 @@ for ((round = 1; round <= PPS_ROUNDS; round++)); do
 done
 [ -s "$pps" ] && tp_pps_table "$pps"
 
+# Where xshaper's cycles go: perf record -a -g through a flood from one
+# generator (PPS_PROFILE=0 skips it). The whole machine is sampled, so
+# whatever else runs on it is in the total too.
+PERF_CMD="perf record -a -g -- sleep $PPS_SECONDS"
+profile() {
+	command -v perf >/dev/null || return 1
+	tp_customers_load "$work/pps.csv" || return 1
+	start xshaper "$work/pps.csv" profile || return 1
+	local flood
+	TP_PPS_GENERATORS=1 tp_pps "$work/profile.tsv" xshaper $((PPS_SECONDS + 2)) &
+	flood=$!
+	sleep 2
+	perf record -a -g -o "$work/perf.data" -- sleep "$PPS_SECONDS" >"$work/perf.log" 2>&1
+	wait "$flood"
+	stop
+	perf report -i "$work/perf.data" --children --sort sym --stdio -g none \
+		>"$work/perf.txt" 2>>"$work/perf.log" && [ -s "$work/perf.txt" ]
+}
+profiled=0
+if [ "${PPS_PROFILE:-1}" = 1 ]; then
+	echo "== xshaper: perf profile of a flood, 1 generator"
+	if profile; then profiled=1; else failed+=("xshaper (profile): perf: $(tail -2 "$work/perf.log" | tr '\n' ' ')"); fi
+fi
+
 # --- the section ---------------------------------------------------------
 
 # per customer, direction and family: plan, then Mbit/s and % per backend
@@ -207,6 +231,52 @@ pps_table() {
 		        print(f"| {g} | {name} | **{m['forwarded_pps']}** | {span} | {m['offered_pps']} "
 		              f"| {m['box_drops']} | {m['cpu_share']} | {m['net_rx']} |")
 	EOF
+}
+
+# The stages of the path from the profile: cycles under each symbol
+# (children included) as a share of all the machine's samples.
+profile_table() {
+	"$TP_PYTHON" - "$work/perf.txt" <<-'EOF'
+		import re, sys
+		stages = [
+		    ("packet_sendmsg", "generator's send, with the receive work its softirq does on CPU 0"),
+		    ("veth_poll", "veth NAPI on the box's wan (CPU 0)"),
+		    ("veth_xdp_rcv_skb", "veth XDP receive: the copy and the XDP program"),
+		    ("skb_pp_cow_data", "veth's copy of the frame into a buffer with XDP headroom"),
+		    ("_xs_xdp_wan", "xshaper's XDP program (bpf_prog_*_xs_xdp_wan)"),
+		    ("__cpu_map_flush", "cpumap flush at the end of the poll"),
+		    ("try_to_wake_up", "waking the cpumap kthread"),
+		    ("cpu_map_kthread_run", "cpumap kthread (CPU 1): skb, stack, TC, HTB"),
+		    ("ip_route_input_slow", "routing lookup"),
+		    ("tcf_classify", "TC egress, with xshaper's TC program"),
+		    ("_xs_tc_lan", "xshaper's TC program (bpf_prog_*_xs_tc_lan)"),
+		    ("htb_enqueue", "HTB enqueue"),
+		    ("htb_dequeue", "HTB dequeue"),
+		    ("__qdisc_run", "qdisc run (dequeue and transmit)"),
+		]
+		got = {}
+		for line in open(sys.argv[1]):
+		    m = re.match(r"\s*([\d.]+)%\s+([\d.]+)%\s+\[.\]\s+(\S+)", line)
+		    if not m:
+		        continue
+		    for key, _ in stages:
+		        if m[3] == key or (key.startswith("_xs_") and m[3].endswith(key)):
+		            a = got.setdefault(key, [0.0, 0.0])
+		            a[0] += float(m[1])
+		            a[1] += float(m[2])
+		print("| symbol | what | cycles with callees | self |")
+		print("|---|---|---:|---:|")
+		for key, what in stages:
+		    c, s = got.get(key, (0.0, 0.0))
+		    print(f"| `{key.lstrip('_') if key.startswith('_xs_') else key}` | {what} | {c:.1f} % | {s:.1f} % |")
+	EOF
+	echo
+	echo "The ten kernel symbols with the most cycles of their own:"
+	echo
+	echo "| symbol | self |"
+	echo "|---|---:|"
+	awk '$1 ~ /%$/ && $3 == "[k]" { printf "| `%s` | %s |\n", $4, $2 }' "$work/perf.txt" |
+		sort -t'|' -k3 -rn | head -10
 }
 
 plot() {
@@ -301,10 +371,36 @@ plot() {
 	echo "Reading this on veth: XDP wants 256 bytes of headroom in front of a frame, and"
 	echo "frames a veth peer sends have less, so the kernel copies every frame into a"
 	echo "new buffer before the XDP program runs (a NIC driver's XDP runs on its receive"
-	echo "buffers with no such copy); the redirected half then crosses the cpumap to CPU 1,"
-	echo "which the generator does not share. On two CPUs, one of them running the"
-	echo "generator, that copy and hop cost more than the per-CPU trees save; the row shows"
-	echo "the price of the path here, not what it scales to on a NIC with many queues."
+	echo "buffers with no such copy): that copy is the gap between none and XDP pass, and"
+	echo "no XDP program avoids it here. What lies between XDP pass and xshaper is the"
+	echo "cpumap hop (the flush wakes the kthread of the other CPU, which builds an skb"
+	echo "and runs the stack there), the TC program and HTB; the classic shaper pays HTB"
+	echo "and its u32 filters without the hop. With one generator, the redirected half"
+	echo "crosses to CPU 1, which the generator does not use; with two, both CPUs"
+	echo "generate as well as forward, and the hop lands on a busy CPU."
+	echo
+	echo "#### Where xshaper's cycles go"
+	echo
+	if [ "$profiled" = 1 ]; then
+		echo "One more flood with xshaper and one generator, profiled with"
+		echo "\`$PERF_CMD\` and \`perf report --children --sort sym\` (kernel"
+		echo "symbols from /proc/kallsyms); shares of all samples of the machine"
+		echo "($(awk '/^# Samples:/ { print $3; exit }' "$work/perf.txt") of them; other work on the shared machine included, other"
+		echo "xshaper instances' programs too, as they have the same names):"
+		echo
+		profile_table
+		echo
+		echo "xshaper's own code is its two programs: the XDP program and the TC program"
+		echo "on lan together are the rows \`xs_xdp_wan\` and \`xs_tc_lan\`. Everything"
+		echo "else in the path is the kernel's: the veth copy, the cpumap's wake-up and skb"
+		echo "build, routing, HTB. The TC program parses the frame again and looks the"
+		echo "customer up again, work the XDP program did; handing the classid over in XDP"
+		echo "metadata would save at most that row, and the kernel promises that metadata"
+		echo "to TC ingress only, not past the forwarding path to TC egress (a GRO merge"
+		echo "or a reallocated head drops it), so the second lookup stays."
+	else
+		echo "_not profiled_"
+	fi
 	bench_list "Did not run:" ${failed[@]+"${failed[@]}"}
 } >"$md"
 
