@@ -395,9 +395,9 @@ plot() {
 		echo "else in the path is the kernel's: the veth copy, the cpumap's wake-up and skb"
 		echo "build, routing, HTB. The TC program parses the frame again and looks the"
 		echo "customer up again, work the XDP program did; handing the classid over in XDP"
-		echo "metadata would save at most that row, and the kernel promises that metadata"
-		echo "to TC ingress only, not past the forwarding path to TC egress (a GRO merge"
-		echo "or a reallocated head drops it), so the second lookup stays."
+		echo "metadata would save at most that row, and the kernel carries that metadata"
+		echo "to TC ingress (samples/bpf/xdp2skb_meta_kern.c); nothing promises it past"
+		echo "the forwarding path to TC egress, so the second lookup stays."
 	else
 		echo "_not profiled_"
 	fi
