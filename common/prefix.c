@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,12 +120,30 @@ const char *prefix_format(const struct prefix *p, char *buf, size_t len)
 	return buf;
 }
 
+/* Eight address bytes as one number that orders as memcmp orders them. */
+static uint64_t addr_word(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/*
+ * The order of memcmp over the address, then the length, in two word
+ * comparisons inline: a reload sorts and searches 200k prefixes with it,
+ * and a call to memcmp for 16 bytes was most of the cost.
+ */
 int prefix_cmp(const struct prefix *a, const struct prefix *b)
 {
-	int r = memcmp(a->addr, b->addr, sizeof(a->addr));
+	uint64_t x = addr_word(a->addr), y = addr_word(b->addr);
 
-	if (r)
-		return r;
+	if (x == y) {
+		x = addr_word(a->addr + 8);
+		y = addr_word(b->addr + 8);
+	}
+	if (x != y)
+		return x < y ? -1 : 1;
 	return (int)a->len - (int)b->len;
 }
 

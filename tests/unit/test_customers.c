@@ -451,6 +451,65 @@ static void test_id_order(void **state)
 	assert_null(customers_find(&list, "c"));
 }
 
+/* customer_id_cmp as it was before its one-pass form: the order to keep */
+static bool ref_all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static int ref_id_cmp(const char *a, const char *b)
+{
+	bool da = ref_all_digits(a), db = ref_all_digits(b);
+	size_t za, zb, la, lb;
+	int r;
+
+	if (da != db)
+		return da ? -1 : 1;
+	if (!da) {
+		r = strcmp(a, b);
+		return r < 0 ? -1 : r > 0;
+	}
+	za = strspn(a, "0");
+	zb = strspn(b, "0");
+	la = strlen(a + za);
+	lb = strlen(b + zb);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	r = memcmp(a + za, b + zb, la);
+	if (r)
+		return r < 0 ? -1 : 1;
+	return za < zb ? -1 : za > zb;
+}
+
+/* Ids where a one-pass comparison could go wrong: the same result for every pair */
+static void test_id_order_one_pass(void **state)
+{
+	static const char *const ids[] = {
+		"0", "00", "000", "1", "01", "001", "9", "09", "10", "010", "0010", "19",
+		"91", "100", "099", "0099", "12345", "12354", "012345", "9999", "10000",
+		"0a", "00a", "0x", "1a", "01a", "10a", "9a", "a0", "a", "A", "a1", "a10",
+		"a9", "1.0", "1 0", "-1", "+1", "1-", "12a3", "123a", "1234a", "5", "5 ",
+		"55", "5a5", "\xc3\xa9", "1\xc3\xa9", "0\xc3\xa9", "\xc3\xa9" "1", "~", "/", ":",
+		"99999999999999999999999999", "100000000000000000000000000",
+		"0099999999999999999999999999", "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+	};
+	size_t n = sizeof(ids) / sizeof(ids[0]), i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			int r = customer_id_cmp(ids[i], ids[j]), want = ref_id_cmp(ids[i], ids[j]);
+
+			if (r != want)
+				fail_msg("customer_id_cmp(\"%s\", \"%s\") = %d, was %d", ids[i],
+					 ids[j], r, want);
+		}
+}
+
 static void test_duplicate_ids_name_both_lines(void **state)
 {
 	assert_int_equal(parse(HEADER "5,a,198.18.0.1,1,2,1,2\n"
@@ -1537,6 +1596,7 @@ int main(void)
 		T(test_bad_ids),
 		T(test_id_check),
 		T(test_id_order),
+		T(test_id_order_one_pass),
 		T(test_duplicate_ids_name_both_lines),
 		T(test_equal_prefixes_are_errors),
 		T(test_nested_prefixes_warn),

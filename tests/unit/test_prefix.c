@@ -172,6 +172,35 @@ static void test_longest_text(void **state)
 	assert_string_equal(buf, "::ffff:255.255.255.255/95");
 }
 
+/* prefix_cmp orders as memcmp over the address, then the length, whatever byte differs */
+static void test_cmp_byte_order(void **state)
+{
+	static const uint8_t bytes[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff };
+	size_t pos, i, j, n = sizeof(bytes);
+
+	for (pos = 0; pos < 16; pos++)
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++) {
+				struct prefix a = { .len = 64 }, b = { .len = 128 };
+				int want, got;
+
+				memset(a.addr, 0x80, sizeof(a.addr));
+				memset(b.addr, 0x80, sizeof(b.addr));
+				a.addr[pos] = bytes[i];
+				b.addr[pos] = bytes[j];
+				/* a difference after pos must not count */
+				if (pos < 15)
+					a.addr[pos + 1] = 0xff, b.addr[pos + 1] = 0x00;
+				want = memcmp(a.addr, b.addr, sizeof(a.addr));
+				if (!want)
+					want = -1; /* 64 before 128 */
+				got = prefix_cmp(&a, &b);
+				if ((want < 0) != (got < 0) || !got)
+					fail_msg("byte %zu: %02x vs %02x: %d, want sign of %d", pos,
+						 bytes[i], bytes[j], got, want);
+			}
+}
+
 /* Sorted: by network, then containing before contained; the trie's bits, or the families'. */
 static void test_cmp_covers_contains(void **state)
 {
@@ -280,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_parse_reason),
 		cmocka_unit_test(test_mask_and_family),
 		cmocka_unit_test(test_longest_text),
+		cmocka_unit_test(test_cmp_byte_order),
 		cmocka_unit_test(test_cmp_covers_contains),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_key),
