@@ -298,6 +298,78 @@ static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 	return 0;
 }
 
+static bool classid_in(uint32_t classid, const uint32_t *v, size_t n)
+{
+	return bsearch(&classid, v, n, sizeof(*v), classid_cmp) != NULL;
+}
+
+/*
+ * The classes of the live trees past the default class that every
+ * interface has under one parent, with their counters, for the spares and
+ * the baselines of plan_build. Free: no placement of prev holds it and no
+ * prefix of the maps points at it. After read_prev.
+ */
+static int live_classes(const struct run *r, struct plan_live_class **out, size_t *n)
+{
+	const struct tree *first = NULL;
+	uint32_t *held, *steered;
+	struct plan_live_class *v;
+	size_t i, k = 0, nheld = 0, nsteered = 0;
+	enum xs_dir dir;
+	int err = 0, j;
+
+	for_each_role(j, dir)
+		if (!first)
+			first = &r->live[dir];
+	v = calloc(first->nclasses + 1, sizeof(*v));
+	held = malloc((r->prev.n + 1) * sizeof(*held));
+	steered = malloc((r->maps.n + 1) * sizeof(*steered));
+	if (!v || !held || !steered) {
+		free(v);
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < r->prev.n; i++)
+		held[nheld++] = xs_classid(r->prev.v[i].txq, r->prev.v[i].minor);
+	qsort(held, nheld, sizeof(*held), classid_cmp);
+	for (i = 0; i < r->maps.n; i++)
+		steered[nsteered++] = r->maps.v[i].customer.classid;
+	qsort(steered, nsteered, sizeof(*steered), classid_cmp);
+	for (i = 0; i < first->nclasses; i++) {
+		const struct tree_class *c = &first->classes[i];
+		struct plan_live_class *l = &v[k];
+
+		if (xs_handle_minor(c->classid) < XS_FIRST_MINOR)
+			continue;
+		memset(l, 0, sizeof(*l));
+		l->classid = c->classid;
+		l->parent = c->parent;
+		l->leaf = true;
+		for_each_role(j, dir) {
+			struct tree_class key = { .classid = c->classid };
+			const struct tree_class *lc =
+				bsearch(&key, r->live[dir].classes, r->live[dir].nclasses,
+					sizeof(key), tree_classid_cmp);
+
+			if (!lc || lc->parent != c->parent)
+				break;
+			l->leaf &= !lc->level;
+			memcpy(l->counters[dir], lc->counters, sizeof(l->counters[dir]));
+		}
+		if (j < XS_DIRS)
+			continue; /* not on every interface alike */
+		l->free = !classid_in(c->classid, held, nheld) &&
+			  !classid_in(c->classid, steered, nsteered);
+		k++;
+	}
+	*out = v;
+	*n = k;
+out:
+	free(held);
+	free(steered);
+	return err;
+}
+
 /*
  * The classids the maps steer to that no customer placement of prev
  * (made from those maps) holds: r->unlisted. Before tree_forget_misplaced.
@@ -377,6 +449,8 @@ static int read_prev(struct run *r, bool dry_run)
  */
 static int plan_and_diff(struct run *r, bool dry_run)
 {
+	struct plan_live_class *lv = NULL;
+	struct plan_live live = {};
 	uint32_t *busy = NULL;
 	size_t nbusy = 0;
 	enum xs_dir dir;
@@ -404,8 +478,15 @@ static int plan_and_diff(struct run *r, bool dry_run)
 	err = live_classids(r, &busy, &nbusy);
 	if (err)
 		return err;
-	err = plan_build(&r->cfg, &r->net, &r->list, &r->prev, busy, nbusy, &r->plan);
+	err = live_classes(r, &lv, &live.n);
+	if (err) {
+		free(busy);
+		return err;
+	}
+	live.v = lv;
+	err = plan_build(&r->cfg, &r->net, &r->list, &r->prev, busy, nbusy, &live, &r->plan);
 	free(busy);
+	free(lv);
 	if (err)
 		goto refused;
 	for_each_role(i, dir) {
@@ -528,7 +609,7 @@ static size_t tree_repairs(const struct run *r, const struct tree_diff *d)
 			n += j < r->prev.n;
 			break;
 		case TREE_OP_CLASS_CREATE:
-			if (rebuilt[txq])
+			if (rebuilt[txq] || op->cls.kind == TREE_SPARE)
 				break;
 			if (op->cls.cls == PLAN_NONE) {
 				n++; /* root or default class */
@@ -616,6 +697,11 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 		save_summary(r, &s, now() - t0);
 	}
 	report(what, &s, now() - t0, dry_run);
+	if ((r->plan.reused || r->plan.spares_made) &&
+	    (log_get_level() >= LOG_LEVEL_INFO || dry_run))
+		printf("%s: spare classes: %zu given to customers, %zu made; %zu spare now "
+		       "([shaping] spare_classes)\n",
+		       what, r->plan.reused, r->plan.spares_made, r->plan.nspares);
 	return 0;
 }
 

@@ -285,7 +285,7 @@ int cmd_check(const char *config, int argc, char **argv)
 		pr_warn("queues_per_cpu = auto: cannot read the TX queues of %s and %s (%s); "
 			"planning with one tree a CPU\n",
 			cfg.wan, cfg.lan, strerror(-err));
-	err = plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan);
+	err = plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan);
 	if (err)
 		goto out;
 	err = check_trees(&cfg, &plan);

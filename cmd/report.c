@@ -815,6 +815,40 @@ static int pick_customers(struct stats_view *v)
 	return 0;
 }
 
+static uint64_t less(uint64_t v, uint64_t base)
+{
+	return v > base ? v - base : 0;
+}
+
+/*
+ * A customer given a class another one had (a spare, conf/plan.h) counts
+ * from its baseline: it is shown what its class counted since. A class
+ * that counts less than the baseline was made again, and counts from zero
+ * itself.
+ */
+static void subtract_baselines(struct stats_view *v)
+{
+	size_t i;
+	int dir;
+
+	for (i = 0; i < v->n; i++) {
+		const struct placement *pl = v->customers[i];
+
+		for (dir = 0; dir < XS_DIRS; dir++) {
+			const uint64_t *base = pl->base[dir];
+			struct class_stats *s =
+				stats_find_class(&v->is[dir], xs_classid(pl->txq, pl->minor));
+
+			if (!s || s->bytes < base[PLAN_BYTES] || s->packets < base[PLAN_PACKETS])
+				continue;
+			s->bytes -= base[PLAN_BYTES];
+			s->packets -= base[PLAN_PACKETS];
+			s->drops = less(s->drops, base[PLAN_DROPS]);
+			s->overlimits = less(s->overlimits, base[PLAN_OVERLIMITS]);
+		}
+	}
+}
+
 int stats_view_read(const struct xs_config *cfg, unsigned int interval, bool quiet,
 		    struct stats_view *v)
 {
@@ -839,6 +873,8 @@ int stats_view_read(const struct xs_config *cfg, unsigned int interval, bool qui
 		err = steer_read_monitor(steer, &v->mon_then, &v->nmon_then);
 	if (!err)
 		err = read_stats(cfg, interval, v->is);
+	if (!err)
+		subtract_baselines(v);
 	if (!err)
 		err = steer_read_monitor(steer, &v->mon_now, &v->nmon_now);
 	steer_close(steer);

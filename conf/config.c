@@ -165,6 +165,18 @@ unsigned int config_txqs(const struct xs_config *cfg)
 	return cfg->ncpus * cfg->queues_per_cpu;
 }
 
+unsigned int config_spares(const struct xs_config *cfg, size_t ncustomers)
+{
+	uint64_t n;
+
+	if (!ncustomers)
+		return 0;
+	if (!cfg->spare_classes_percent)
+		return cfg->spare_classes;
+	n = ((uint64_t)ncustomers * cfg->spare_classes + 99) / 100;
+	return n > XS_MINORS_PER_TREE ? XS_MINORS_PER_TREE : (unsigned int)n;
+}
+
 unsigned int config_txq_cpu_index(const struct xs_config *cfg, unsigned int txq)
 {
 	return txq / cfg->queues_per_cpu;
@@ -394,6 +406,8 @@ void config_defaults(struct xs_config *cfg)
 	cfg->lookup_chunks = XS_TBL_DEFAULT_CHUNKS;
 	cfg->max_removed = 10;
 	cfg->max_removed_percent = true;
+	cfg->spare_classes = 2;
+	cfg->spare_classes_percent = true;
 	cfg->customers_format = CUSTOMERS_AUTO;
 	cfg->network_file[0] = '\0'; /* no hierarchy: every customer under the root class */
 	cfg->monitor_rtt = true;
@@ -699,24 +713,36 @@ static int key_network_file(struct load_ctx *ctx, const char *val, char *why)
 	return parse_input_path(ctx, val, ctx->cfg->network_file, why);
 }
 
-/* "10%" (of the live customers) or a count; 0 turns the guard off */
-static int key_max_removed(struct load_ctx *ctx, const char *val, char *why)
+/* "N%" or a count N, each at most max (a share: at most 100) */
+static int parse_count_or_share(const char *val, unsigned int max, unsigned int *v, bool *percent,
+				char *why)
 {
 	size_t n = strlen(val);
-	bool percent = n && val[n - 1] == '%';
 	char num[32];
 
+	*percent = n && val[n - 1] == '%';
 	if (n >= sizeof(num)) {
 		snprintf(why, WHY_LEN, "too long");
 		return -EINVAL;
 	}
 	memcpy(num, val, n + 1);
-	if (percent)
+	if (*percent)
 		num[n - 1] = '\0';
-	if (parse_uint(num, 0, percent ? 100 : UINT_MAX, &ctx->cfg->max_removed, why))
-		return -EINVAL;
-	ctx->cfg->max_removed_percent = percent;
-	return 0;
+	return parse_uint(num, 0, *percent ? 100 : max, v, why) ? -EINVAL : 0;
+}
+
+/* "10%" (of the live customers) or a count; 0 turns the guard off */
+static int key_max_removed(struct load_ctx *ctx, const char *val, char *why)
+{
+	return parse_count_or_share(val, UINT_MAX, &ctx->cfg->max_removed,
+				    &ctx->cfg->max_removed_percent, why);
+}
+
+/* "2%" (of the customers under each parent class) or a count per parent */
+static int key_spare_classes(struct load_ctx *ctx, const char *val, char *why)
+{
+	return parse_count_or_share(val, XS_MINORS_PER_TREE, &ctx->cfg->spare_classes,
+				    &ctx->cfg->spare_classes_percent, why);
 }
 
 static int key_bpffs(struct load_ctx *ctx, const char *val, char *why)
@@ -812,6 +838,10 @@ static const struct ini_key ini_keys[] = {
 	  "0 for the interface capacity, or a rate from default_rate up to the smaller capacity",
 	  key_default_ceil },
 	{ "shaping", "unknown", NULL, key_unknown },
+	{ "shaping", "spare_classes",
+	  "a share of the customers under each parent class such as 2%, a count per parent, "
+	  "or 0 for none",
+	  key_spare_classes },
 	{ "customers", "file", "a path; a relative one starts at the directory of the INI file",
 	  key_customers_file },
 	{ "customers", "max_removed",

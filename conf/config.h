@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bpf/xshaper.h"
@@ -53,6 +54,13 @@ struct xs_config {
 	uint64_t default_rate;
 	uint64_t default_ceil; /* 0: the capacity of the interface */
 	enum xs_unknown unknown;
+	/*
+	 * Classes kept in each HTB tree for customers to come, under every
+	 * parent class that has customers (config_spares): a count, or with
+	 * spare_classes_percent a share of its customers, rounded up; 0: none.
+	 */
+	unsigned int spare_classes;
+	bool spare_classes_percent;
 
 	/* [customers] */
 	char customers_file[PATH_MAX];
@@ -109,6 +117,13 @@ void config_resolve_queues(struct xs_config *cfg, unsigned int txqs);
 
 /* Number of TX queues the trees use: ncpus * queues_per_cpu. */
 unsigned int config_txqs(const struct xs_config *cfg);
+
+/*
+ * The spare classes a parent class with ncustomers customers below it
+ * keeps ([shaping] spare_classes): a share rounded up, or the count; none
+ * under a parent without customers.
+ */
+unsigned int config_spares(const struct xs_config *cfg, size_t ncustomers);
 
 /*
  * Who owns which TX queue: CPU i of cfg->cpus (its index, not its number)

@@ -22,9 +22,17 @@
  * included, or, under another parent, a class HTB cannot move. Those are
  * given out again only when a tree has no other minor left, and freely by
  * the next run, once the class is gone.
+ *
+ * Spares. Making or deleting an HTB class costs the kernel a walk of
+ * every filter block of the system (tree.h), so a class a customer left
+ * stays, a spare under its parent, and the next run gives it to a new
+ * customer with one in-place change: only once no placement holds it and
+ * no prefix points at it (plan_live_class.free), so the change never
+ * reaches the packets of the customer who had it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +123,12 @@ void plan_free(struct plan *plan)
 {
 	free(plan->classes);
 	free(plan->node_class);
+	free(plan->spares);
 	plan->classes = NULL;
 	plan->node_class = NULL;
-	plan->n = plan->nnodes = 0;
+	plan->spares = NULL;
+	plan->n = plan->nnodes = plan->nspares = 0;
+	plan->reused = plan->spares_made = 0;
 }
 
 /* One bit per minor of one tree. */
@@ -141,8 +152,13 @@ struct builder {
 	uint32_t *top; /* per class: its top-level class */
 	uint64_t *load; /* per top-level class */
 	uint8_t *kept; /* per class: kept its minor */
+	const struct placement **kept_pl; /* per class: the placement it kept */
 	uint32_t *heap; /* txq numbers, min-heap by (load, txq) */
 	uint32_t nheap;
+	const struct plan_live *live; /* never NULL: an empty one */
+	uint32_t *free_v; /* indices of live's free leaves, by (parent, classid) */
+	size_t nfree;
+	uint8_t *free_used; /* per entry of free_v */
 };
 
 static bool bit_test(const uint64_t *w, uint32_t i)
@@ -192,6 +208,78 @@ static bool claim(struct builder *b, uint32_t txq, uint32_t minor, uint32_t k)
 	b->out->classes[k].minor = minor;
 	b->kept[k] = 1;
 	return true;
+}
+
+static int live_cmp(const void *key, const void *elem)
+{
+	uint32_t classid = *(const uint32_t *)key;
+	const struct plan_live_class *l = elem;
+
+	return classid < l->classid ? -1 : classid > l->classid;
+}
+
+static const struct plan_live_class *live_find(const struct plan_live *live, uint32_t classid)
+{
+	return live->n ? bsearch(&classid, live->v, live->n, sizeof(*live->v), live_cmp) : NULL;
+}
+
+/* The free leaves by parent class, then classid: each parent's in one run. */
+static int free_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct plan_live_class *v = ctx;
+	const struct plan_live_class *a = &v[*(const uint32_t *)x], *b = &v[*(const uint32_t *)y];
+
+	if (a->parent != b->parent)
+		return a->parent < b->parent ? -1 : 1;
+	return a->classid < b->classid ? -1 : a->classid > b->classid;
+}
+
+/* The classid of the class k hangs from, once its parent is placed. */
+static uint32_t parent_classid(const struct plan *p, const struct plan_class *c)
+{
+	const struct plan_class *up;
+
+	if (c->parent == PLAN_NONE)
+		return xs_classid(c->txq, XS_ROOT_MINOR);
+	up = &p->classes[c->parent];
+	return xs_classid(up->txq, up->minor);
+}
+
+/*
+ * A free spare of the kernel for class k (a customer): under the parent
+ * it hangs from, which must be the class that was there before (the root
+ * class, or a node that kept its minor). Taken: the minor is k's.
+ */
+static bool take_spare(struct builder *b, uint32_t k)
+{
+	struct plan_class *c = &b->out->classes[k];
+	struct txq_state *t = &b->txqs[c->txq];
+	uint32_t parent;
+	size_t lo = 0, hi = b->nfree, i;
+
+	if (c->kind != PLAN_CUSTOMER || (c->parent != PLAN_NONE && !b->kept[c->parent]))
+		return false;
+	parent = parent_classid(b->out, c);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->live->v[b->free_v[mid]].parent < parent)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < b->nfree && b->live->v[b->free_v[i]].parent == parent; i++) {
+		uint32_t minor = xs_handle_minor(b->live->v[b->free_v[i]].classid);
+
+		if (b->free_used[i] || bit_test(t->taken, minor))
+			continue;
+		b->free_used[i] = 1;
+		bit_set(t->taken, minor);
+		t->count++;
+		c->minor = minor;
+		return true;
+	}
+	return false;
 }
 
 /* The lowest minor nobody takes or avoids; failing that, the lowest nobody takes. */
@@ -375,7 +463,8 @@ static int place(struct builder *b)
 		}
 		c->txq = pl->txq;
 		b->txqs[c->txq].load = sat_add(b->txqs[c->txq].load, b->load[k]);
-		claim(b, c->txq, pl->minor, k);
+		if (claim(b, c->txq, pl->minor, k))
+			b->kept_pl[k] = pl;
 	}
 	qsort_r(order, norder, sizeof(*order), place_cmp, b);
 	for (txq = 0; txq < b->ntxqs; txq++)
@@ -398,8 +487,8 @@ static int place(struct builder *b)
 			continue;
 		c->txq = p->classes[c->parent].txq;
 		pl = kept_place(b, k);
-		if (pl && pl->txq == c->txq)
-			claim(b, c->txq, pl->minor, k);
+		if (pl && pl->txq == c->txq && claim(b, c->txq, pl->minor, k))
+			b->kept_pl[k] = pl;
 	}
 	for (k = 0; k < p->n; k++) {
 		struct plan_class *c = &p->classes[k];
@@ -414,6 +503,11 @@ static int place(struct builder *b)
 		c->cpu = config_txq_cpu(b->cfg, c->txq);
 		if (b->kept[k])
 			continue;
+		if (take_spare(b, k)) {
+			c->reused = true;
+			p->reused++;
+			continue;
+		}
 		c->minor = take_minor(&b->txqs[c->txq]);
 		if (c->minor <= XS_MAX_MINOR)
 			continue;
@@ -426,6 +520,149 @@ static int place(struct builder *b)
 		err = -ENOSPC;
 	}
 	free(order);
+	return err;
+}
+
+/*
+ * Where the customers start counting: from their class's counters when
+ * they were given it, kept while the class lives on and counts on.
+ */
+static void set_baselines(struct builder *b)
+{
+	struct plan *p = b->out;
+	size_t k;
+	int dir;
+
+	for (k = p->nnodes; k < p->n; k++) {
+		struct plan_class *c = &p->classes[k];
+		const struct placement *pl = b->kept_pl[k];
+		const struct plan_live_class *lc;
+
+		if (!c->reused && !pl)
+			continue;
+		lc = live_find(b->live, xs_classid(c->txq, c->minor));
+		if (!lc)
+			continue; /* made anew: from zero */
+		if (c->reused) {
+			memcpy(c->base, lc->counters, sizeof(c->base));
+			continue;
+		}
+		for (dir = 0; dir < XS_DIRS; dir++)
+			if (lc->counters[dir][PLAN_BYTES] < pl->base[dir][PLAN_BYTES] ||
+			    lc->counters[dir][PLAN_PACKETS] < pl->base[dir][PLAN_PACKETS])
+				break;
+		if (dir == XS_DIRS)
+			memcpy(c->base, pl->base, sizeof(c->base));
+	}
+}
+
+static int node_classid_cmp(const void *x, const void *y)
+{
+	const uint32_t *a = x, *b = y;
+
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+static int spare_cmp(const void *x, const void *y)
+{
+	const struct plan_spare *a = x, *b = y;
+	uint32_t i = xs_classid(a->txq, a->minor), j = xs_classid(b->txq, b->minor);
+
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * The spares of every parent class with customers: the live leaves nobody
+ * has now (by classid), up to config_spares(), then new ones. A parent is
+ * a tree's root class (slot txq) or a node (slot ntxqs + its index).
+ */
+static int keep_spares(struct builder *b)
+{
+	struct plan *p = b->out;
+	size_t nslots = b->ntxqs + p->nnodes, i, k, nnodes = 0, cap = 0;
+	uint32_t *want = calloc(nslots + 1, sizeof(*want));
+	uint32_t *have = calloc(nslots + 1, sizeof(*have));
+	uint32_t (*nodes)[2] = calloc(p->nnodes + 1, sizeof(*nodes));
+	int err = 0;
+
+	if (!want || !have || !nodes) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (k = p->nnodes; k < p->n; k++) {
+		const struct plan_class *c = &p->classes[k];
+
+		want[c->parent == PLAN_NONE ? c->txq : b->ntxqs + c->parent]++;
+	}
+	for (i = 0; i < nslots; i++) {
+		want[i] = config_spares(b->cfg, want[i]);
+		cap += want[i];
+	}
+	if (!cap)
+		goto out;
+	p->spares = calloc(cap, sizeof(*p->spares));
+	if (!p->spares) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the nodes whose live class is theirs still: only those have live spares */
+	for (k = 0; k < p->nnodes; k++) {
+		if (!b->kept[k])
+			continue;
+		nodes[nnodes][0] = xs_classid(p->classes[k].txq, p->classes[k].minor);
+		nodes[nnodes++][1] = (uint32_t)k;
+	}
+	qsort(nodes, nnodes, sizeof(*nodes), node_classid_cmp);
+	for (i = 0; i < b->live->n; i++) {
+		const struct plan_live_class *lc = &b->live->v[i];
+		uint32_t txq = xs_classid_txq(lc->classid), minor = xs_handle_minor(lc->classid);
+		uint32_t key[2] = { lc->parent }, (*nd)[2], slot;
+
+		if (!lc->leaf || minor < XS_FIRST_MINOR || txq >= b->ntxqs ||
+		    bit_test(b->txqs[txq].taken, minor) || 
+		    xs_handle_major(lc->parent) != xs_handle_major(lc->classid))
+			continue;
+		if (xs_handle_minor(lc->parent) == XS_ROOT_MINOR) {
+			slot = txq;
+		} else {
+			nd = bsearch(key, nodes, nnodes, sizeof(*nodes), node_classid_cmp);
+			if (!nd)
+				continue;
+			slot = b->ntxqs + (*nd)[1];
+		}
+		if (have[slot] >= want[slot])
+			continue;
+		have[slot]++;
+		bit_set(b->txqs[txq].taken, minor);
+		p->spares[p->nspares++] = (struct plan_spare){
+			.txq = txq,
+			.minor = minor,
+			.parent = slot < b->ntxqs ? PLAN_NONE : (uint32_t)(slot - b->ntxqs),
+			.live = true,
+		};
+	}
+	for (i = 0; i < nslots; i++) {
+		uint32_t txq = i < b->ntxqs ? (uint32_t)i : p->classes[i - b->ntxqs].txq;
+
+		while (have[i] < want[i]) {
+			uint32_t minor = take_minor(&b->txqs[txq]);
+
+			if (minor > XS_MAX_MINOR)
+				break; /* a full tree has no room for spares: customers go first */
+			have[i]++;
+			p->spares_made++;
+			p->spares[p->nspares++] = (struct plan_spare){
+				.txq = txq,
+				.minor = minor,
+				.parent = i < b->ntxqs ? PLAN_NONE : (uint32_t)(i - b->ntxqs),
+			};
+		}
+	}
+	qsort(p->spares, p->nspares, sizeof(*p->spares), spare_cmp);
+out:
+	free(want);
+	free(have);
+	free(nodes);
 	return err;
 }
 
@@ -473,8 +710,10 @@ static int check_list_order(const struct customer_list *list)
 
 int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const struct customer_list *list, const struct placements *prev,
-	       const uint32_t *busy, size_t nbusy, struct plan *out)
+	       const uint32_t *busy, size_t nbusy, const struct plan_live *live,
+	       struct plan *out)
 {
+	static const struct plan_live no_live;
 	struct builder b = { .cfg = cfg, .out = out, .prev = prev };
 	size_t i;
 	uint32_t t;
@@ -493,10 +732,23 @@ int plan_build(const struct xs_config *cfg, const struct network *net,
 	b.top = calloc(out->n + 1, sizeof(*b.top));
 	b.load = calloc(out->n + 1, sizeof(*b.load));
 	b.kept = calloc(out->n + 1, 1);
-	if (!b.txqs || !b.heap || !b.top || !b.load || !b.kept) {
+	b.kept_pl = calloc(out->n + 1, sizeof(*b.kept_pl));
+	b.live = live ? live : &no_live;
+	b.free_v = calloc(b.live->n + 1, sizeof(*b.free_v));
+	b.free_used = calloc(b.live->n + 1, 1);
+	if (!b.txqs || !b.heap || !b.top || !b.load || !b.kept || !b.kept_pl || !b.free_v ||
+	    !b.free_used) {
 		err = -ENOMEM;
 		goto out;
 	}
+	for (i = 0; i < b.live->n; i++) {
+		const struct plan_live_class *lc = &b.live->v[i];
+
+		if (lc->free && lc->leaf && xs_handle_minor(lc->classid) >= XS_FIRST_MINOR &&
+		    xs_classid_txq(lc->classid) < config_txqs(cfg))
+			b.free_v[b.nfree++] = (uint32_t)i;
+	}
+	qsort_r(b.free_v, b.nfree, sizeof(*b.free_v), free_cmp, (void *)b.live->v);
 	for (t = 0; t < b.ntxqs; t++) {
 		b.txqs[t].next = b.txqs[t].next_any = XS_FIRST_MINOR;
 		b.txqs[t].biggest = PLAN_NONE;
@@ -510,6 +762,10 @@ int plan_build(const struct xs_config *cfg, const struct network *net,
 			bit_set(b.txqs[t].avoid, xs_handle_minor(busy[i]));
 	}
 	err = place(&b);
+	if (!err) {
+		set_baselines(&b);
+		err = keep_spares(&b);
+	}
 	if (!err)
 		warn_overbooked(out);
 out:
@@ -520,6 +776,9 @@ out:
 	free(b.top);
 	free(b.load);
 	free(b.kept);
+	free(b.kept_pl);
+	free(b.free_v);
+	free(b.free_used);
 	if (err)
 		plan_free(out);
 	return err;
@@ -534,8 +793,11 @@ out:
  *   node 0 3 0 Site%20A -
  *   node 0 4 0 AP1 Site%20A
  *   customer 0 5 0 1001 AP1 Alice
+ *   customer 0 6 0 1002 AP1 Bob 0:1200,10,0,0:980,9,1,0
  *
- * kind, txq, minor, cpu, id, parent, name. Nodes come parent-first.
+ * kind, txq, minor, cpu, id, parent, name and, for a customer with a
+ * baseline (plan_class.base), its counters per link (enum xs_dir order):
+ * bytes, packets, drops, overlimits. Nodes come parent-first.
  */
 static void put_field(FILE *f, const char *s)
 {
@@ -551,6 +813,20 @@ static void put_field(FILE *f, const char *s)
 		else
 			fprintf(f, "%%%02X", *p);
 	}
+}
+
+static void put_base(FILE *f, const uint64_t base[XS_DIRS][PLAN_COUNTERS])
+{
+	static const uint64_t zero[XS_DIRS][PLAN_COUNTERS];
+	int dir, i;
+
+	if (!memcmp(base, zero, sizeof(zero)))
+		return;
+	fputc(' ', f);
+	for (dir = 0; dir < XS_DIRS; dir++)
+		for (i = 0; i < PLAN_COUNTERS; i++)
+			fprintf(f, "%" PRIu64 "%s", base[dir][i],
+				i + 1 < PLAN_COUNTERS ? "," : dir + 1 < XS_DIRS ? ":" : "");
 }
 
 int plan_save(const struct plan *plan, const char *path)
@@ -583,6 +859,7 @@ int plan_save(const struct plan *plan, const char *path)
 				     : plan_class_id(plan, &plan->classes[c->parent]));
 		fputc(' ', f);
 		put_field(f, c->kind == PLAN_CUSTOMER ? plan->list->v[c->ref].name : NULL);
+		put_base(f, c->base);
 		fputc('\n', f);
 	}
 	if (fflush(f) || ferror(f) || fsync(fileno(f)))
@@ -655,6 +932,33 @@ static char *next_field(char **p)
 	return s;
 }
 
+/* A baseline field (put_base) into base; whether it was one. */
+static bool base_field(const char *s, uint64_t base[XS_DIRS][PLAN_COUNTERS])
+{
+	int dir, i;
+
+	for (dir = 0; dir < XS_DIRS; dir++) {
+		for (i = 0; i < PLAN_COUNTERS; i++) {
+			uint64_t n = 0;
+			int digits = 0;
+
+			for (; *s >= '0' && *s <= '9' && digits < 20; s++, digits++) {
+				if (n > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+					return false;
+				n = n * 10 + (uint64_t)(*s - '0');
+			}
+			if (!digits)
+				return false;
+			base[dir][i] = n;
+			if (*s != (i + 1 < PLAN_COUNTERS ? ',' : dir + 1 < XS_DIRS ? ':' : '\0'))
+				return false;
+			if (*s)
+				s++;
+		}
+	}
+	return true;
+}
+
 /* A decimal field of at most 10 digits into *v; whether it was one. */
 static bool uint_field(const char *s, unsigned int *v)
 {
@@ -693,7 +997,7 @@ int plan_load(const char *path, struct placements *out)
 		goto bad;
 	}
 	while ((len = getline(&line, &linecap, f)) >= 0) {
-		char *kind, *id, *parent, *name, *rest = line;
+		char *kind, *id, *parent, *name, *base, *rest = line;
 		unsigned int txq, minor, cpu;
 		struct placement *pl;
 
@@ -714,6 +1018,7 @@ int plan_load(const char *path, struct placements *out)
 		id = next_field(&rest);
 		parent = next_field(&rest);
 		name = next_field(&rest);
+		base = next_field(&rest);
 		if (!kind || !id || !parent || !name || !*id || !*parent || !*name || rest) {
 			err = -EINVAL;
 			goto bad;
@@ -745,6 +1050,8 @@ int plan_load(const char *path, struct placements *out)
 		if (!err)
 			err = get_field(name, &pl->name);
 		if (!err && !pl->id)
+			err = -EINVAL;
+		if (!err && base && (pl->kind != PLAN_CUSTOMER || !base_field(base, pl->base)))
 			err = -EINVAL;
 		if (!err && !pl->name)
 			pl->name = strdup("");

@@ -35,6 +35,19 @@ enum plan_kind {
 	PLAN_CUSTOMER,
 };
 
+/*
+ * The counters of a class the reports show, by link: a customer given a
+ * class another customer had starts from what the class had counted then
+ * (its baseline), so that nobody is shown someone else's bytes.
+ */
+enum plan_counter {
+	PLAN_BYTES,
+	PLAN_PACKETS,
+	PLAN_DROPS,
+	PLAN_OVERLIMITS,
+	PLAN_COUNTERS,
+};
+
 struct plan_link {
 	const char *ifname;
 	uint64_t capacity; /* bit/s */
@@ -50,6 +63,23 @@ struct plan_class {
 	uint32_t minor; /* XS_FIRST_MINOR..XS_MAX_MINOR */
 	uint32_t depth; /* nodes above it */
 	uint64_t rate[XS_DIRS], ceil[XS_DIRS]; /* bit/s, as shaped on each link */
+	/* a customer: its class's counters when it got the class (0: made for it) */
+	uint64_t base[XS_DIRS][PLAN_COUNTERS];
+	bool reused; /* a customer given a spare class this run (changed in place) */
+};
+
+/*
+ * A spare class: an HTB leaf in a tree, under a parent class, that no
+ * customer has and no prefix points at, kept for a customer to come so
+ * that a reload changes a class in place instead of making one (each class
+ * made or deleted costs the kernel a walk of every filter block: see
+ * tree.h). Its rates are whatever it has; one made for the pool gets the
+ * default class's.
+ */
+struct plan_spare {
+	uint32_t txq, minor;
+	uint32_t parent; /* index in classes of its parent node; PLAN_NONE: the root class */
+	bool live; /* in the kernel already (a class a customer left, or a spare kept) */
 };
 
 struct plan {
@@ -61,6 +91,10 @@ struct plan {
 	struct plan_class *classes;
 	size_t n, nnodes;
 	uint32_t *node_class; /* per net->v: its class, PLAN_NONE for a virtual node */
+	struct plan_spare *spares; /* by classid */
+	size_t nspares;
+	size_t reused; /* customers given a spare class */
+	size_t spares_made; /* spares that are not in the kernel yet */
 };
 
 static inline const struct plan_class *plan_customer(const struct plan *p, size_t i)
@@ -81,6 +115,27 @@ struct placement {
 	char *parent; /* its parent node's name; NULL: the root class */
 	char *name; /* customer name ("" for nodes) */
 	uint32_t cpu, txq, minor;
+	uint64_t base[XS_DIRS][PLAN_COUNTERS]; /* a customer's: plan_class.base */
+};
+
+/*
+ * An HTB class in the kernel past the default class, as plan_build weighs
+ * it for the spares and the baselines.
+ */
+struct plan_live_class {
+	uint32_t classid, parent;
+	bool leaf; /* no children (HTB level 0) on every link that has it */
+	/*
+	 * no placement of prev holds it and no prefix points at it: it may be
+	 * given to a customer now, changed in place before any prefix does
+	 */
+	bool free;
+	uint64_t counters[XS_DIRS][PLAN_COUNTERS];
+};
+
+struct plan_live {
+	const struct plan_live_class *v; /* sorted by classid */
+	size_t n;
 };
 
 struct placements {
@@ -103,6 +158,16 @@ struct placements {
  * tree that no placement of prev holds and no class of busy (sorted
  * classids) occupies; only when there is no such minor one of those.
  *
+ * Spares (live may be NULL: nothing is in the kernel): a new customer, or
+ * one that moves, takes the lowest free class of live under its parent in
+ * its tree, if there is one, before a new minor; its baseline is that
+ * class's counters. Every parent class with customers keeps
+ * config_spares() spares: live leaves that nobody has now (the classes of
+ * customers that left or moved, then spares kept), lowest classid first,
+ * then new ones at new minors; the live leaves past that are deleted. A
+ * kept customer keeps its baseline unless its class counts less than it
+ * (the class was made again).
+ *
  * Node rates: rate = ceil = cap. Warns when children's rates add up to
  * more than their node's cap. Returns 0, -EINVAL (cfg breaks
  * config_check_txqs), -ENOSPC (a tree needs more minors than it has,
@@ -110,7 +175,8 @@ struct placements {
  */
 int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const struct customer_list *list, const struct placements *prev,
-	       const uint32_t *busy, size_t nbusy, struct plan *out);
+	       const uint32_t *busy, size_t nbusy, const struct plan_live *live,
+	       struct plan *out);
 void plan_free(struct plan *plan);
 
 /*

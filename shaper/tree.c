@@ -238,7 +238,7 @@ int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out)
 		       RATE_MIN);
 		return -EINVAL;
 	}
-	c = calloc(2 * (size_t)ntxq + plan->n, sizeof(*c));
+	c = calloc(2 * (size_t)ntxq + plan->n + plan->nspares, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
@@ -274,6 +274,22 @@ int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out)
 			  pc->ceil[dir], (uint32_t)i,
 			  pc->kind == PLAN_NODE ? TREE_NODE : TREE_CUSTOMER, 1 + pc->depth);
 	}
+	for (i = 0; i < plan->nspares; i++) {
+		const struct plan_spare *sp = &plan->spares[i];
+		const struct plan_class *up = sp->parent == PLAN_NONE ? NULL : &plan->classes[sp->parent];
+
+		if (sp->txq >= ntxq || sp->minor < XS_FIRST_MINOR || sp->minor > XS_MAX_MINOR ||
+		    (up && (up->kind != PLAN_NODE || up->txq != sp->txq))) {
+			pr_err("%s: spare class %u:%u out of place\n", ifname, sp->txq + 1,
+			       sp->minor);
+			err = -EINVAL;
+			continue;
+		}
+		class_set(&c[n++], xs_classid(sp->txq, sp->minor),
+			  up ? xs_classid(up->txq, up->minor) : xs_classid(sp->txq, XS_ROOT_MINOR),
+			  cfg->default_rate, def_ceil, PLAN_NONE, TREE_SPARE,
+			  up ? 2 + up->depth : 1);
+	}
 	out->nclasses = n;
 	qsort(c, n, sizeof(*c), tree_classid_cmp);
 	/* root and default classes cannot collide: plan minors start at XS_FIRST_MINOR */
@@ -283,8 +299,12 @@ int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out)
 		if (c[i].classid != c[i - 1].classid)
 			continue;
 		pr_err("%s: %s and %s share classid %s\n", ifname,
-		       class_name(plan, &plan->classes[c[i - 1].cls], a, sizeof(a)),
-		       class_name(plan, &plan->classes[c[i].cls], b, sizeof(b)),
+		       c[i - 1].cls == PLAN_NONE
+			       ? "a spare class"
+			       : class_name(plan, &plan->classes[c[i - 1].cls], a, sizeof(a)),
+		       c[i].cls == PLAN_NONE
+			       ? "a spare class"
+			       : class_name(plan, &plan->classes[c[i].cls], b, sizeof(b)),
 		       handle_text(c[i].classid, id, sizeof(id)));
 		err = -EINVAL;
 	}
@@ -478,6 +498,8 @@ static void count_class(struct tree_counts *k, const struct tree_class *c, enum 
 		(*customers[f])++;
 	else if (c->kind == TREE_NODE)
 		(*nodes[f])++;
+	else if (c->kind == TREE_SPARE)
+		*(f == FATE_ADDED ? &k->spares_added : &k->spares_kept) += 1;
 }
 
 /*
@@ -563,7 +585,8 @@ struct diff_state {
 /* Classes with a leaf qdisc: the root and the nodes are inner classes. */
 static bool has_leaf(const struct tree_class *want)
 {
-	return want->kind == TREE_DEFAULT || want->kind == TREE_CUSTOMER;
+	return want->kind == TREE_DEFAULT || want->kind == TREE_CUSTOMER ||
+	       want->kind == TREE_SPARE;
 }
 
 /* The leaf a desired class needs after it was created just now. */
@@ -683,6 +706,14 @@ static int diff_kept_class(struct diff_state *s, const struct tree_class *c, str
 		if (err)
 			return err;
 		count_class(&s->out->counts, c, FATE_ADDED);
+		return 0;
+	}
+	/* a live spare stays as it is: nothing is steered to it, any rates do */
+	if (c->kind == TREE_SPARE && !lc->level) {
+		err = leaf_for_kept(s, &s->changed, lc, c);
+		if (err < 0)
+			return err;
+		count_class(&s->out->counts, c, FATE_UNCHANGED);
 		return 0;
 	}
 	/*

@@ -68,13 +68,14 @@ struct tree_class {
 	uint32_t prio;
 	uint32_t leaf; /* live: leaf qdisc handle, 0 = HTB's own pfifo (or none: inner) */
 	uint32_t level; /* live: 0 a leaf; inner: TC_HTB_MAXDEPTH - 1 - depth (the root: 7) */
-	uint32_t cls; /* desired: its class in the plan; PLAN_NONE: root or default */
+	uint32_t cls; /* desired: its class in the plan; PLAN_NONE: root, default or spare */
 	uint8_t kind; /* desired: enum tree_class_kind */
 	/*
 	 * desired: classes above it in its tree (the root class: 0); in a
 	 * TREE_OP_CLASS_DELETE, the live class's depth in the live tree
 	 */
 	uint8_t depth;
+	uint64_t counters[PLAN_COUNTERS]; /* live: what the kernel counted (TCA_STATS2) */
 };
 
 enum tree_class_kind {
@@ -82,6 +83,11 @@ enum tree_class_kind {
 	TREE_DEFAULT,
 	TREE_NODE, /* inner: no leaf qdisc of its own */
 	TREE_CUSTOMER,
+	/*
+	 * a leaf kept for a customer to come (struct plan_spare): any rates
+	 * do, so a live one is never changed; a new one gets the default's
+	 */
+	TREE_SPARE,
 };
 
 /* A visible qdisc of the device (live trees only). */
@@ -137,6 +143,7 @@ struct tree_op {
  */
 struct tree_counts {
 	size_t added, changed, removed, unchanged;
+	size_t spares_added, spares_kept; /* spares (removed counts those that go) */
 	size_t nodes_added, nodes_changed, nodes_unchanged;
 };
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <linux/ethtool.h>
+#include <linux/gen_stats.h>
 #include <linux/sockios.h>
 
 #include <linux/netlink.h>
@@ -557,6 +558,29 @@ static int parse_qdisc(struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* What the class counted: the baseline of a customer given it (plan.h). */
+static void parse_class_stats(struct nlattr *stats2, struct tree_class *c)
+{
+	struct nlattr *st[TCA_STATS_MAX + 1];
+
+	if (nla_parse_nested(st, TCA_STATS_MAX, stats2, NULL) < 0)
+		return;
+	if (st[TCA_STATS_BASIC] && nla_len(st[TCA_STATS_BASIC]) >= (int)sizeof(struct gnet_stats_basic)) {
+		const struct gnet_stats_basic *b = nla_data(st[TCA_STATS_BASIC]);
+
+		c->counters[PLAN_BYTES] = b->bytes;
+		c->counters[PLAN_PACKETS] = b->packets;
+	}
+	if (st[TCA_STATS_PKT64] && nla_len(st[TCA_STATS_PKT64]) >= (int)sizeof(uint64_t))
+		c->counters[PLAN_PACKETS] = nla_get_u64(st[TCA_STATS_PKT64]);
+	if (st[TCA_STATS_QUEUE] && nla_len(st[TCA_STATS_QUEUE]) >= (int)sizeof(struct gnet_stats_queue)) {
+		const struct gnet_stats_queue *q = nla_data(st[TCA_STATS_QUEUE]);
+
+		c->counters[PLAN_DROPS] = q->drops;
+		c->counters[PLAN_OVERLIMITS] = q->overlimits;
+	}
+}
+
 static int parse_class(struct nlmsghdr *nlh, void *arg)
 {
 	struct dump_state *d = arg;
@@ -596,6 +620,8 @@ static int parse_class(struct nlmsghdr *nlh, void *arg)
 	c->quantum = o->quantum;
 	c->prio = o->prio;
 	c->level = o->level;
+	if (tb[TCA_STATS2])
+		parse_class_stats(tb[TCA_STATS2], c);
 	return 0;
 }
 

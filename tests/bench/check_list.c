@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	t1 = now();
-	err = plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan);
+	err = plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan);
 	if (err)
 		goto out;
 	t2 = now();
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	t3 = now();
-	err = plan_build(&cfg, &net, &list, &prev, NULL, 0, &again);
+	err = plan_build(&cfg, &net, &list, &prev, NULL, 0, NULL, &again);
 	if (err)
 		goto out;
 	t4 = now();

@@ -1863,7 +1863,7 @@ static void test_snapshot_placements(void **state)
 	/* as plan_build's prev: every customer stays where it is */
 	build(base, 3, &list, &plan);
 	plan_free(&plan);
-	assert_int_equal(plan_build(&cfg, NULL, &list, &pl, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &pl, NULL, 0, NULL, &plan), 0);
 	assert_int_equal(plan_customer(&plan, 0)->cpu, 1);
 	assert_int_equal(plan_customer(&plan, 0)->txq, 1);
 	assert_int_equal(plan_customer(&plan, 0)->minor, 3);

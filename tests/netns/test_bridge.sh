@@ -391,7 +391,7 @@ wf_settled "after the reloads"
 
 # ---- crash repair: reloads a -> b killed after their N-th change
 killed=0
-for n in 1 3 6 9 12; do
+for n in 1 2 3 4 5; do
 	list_b
 	XSHAPER_TEST_KILL_AFTER=$n xs -q reload >/dev/null 2>&1
 	rc=$?
@@ -407,7 +407,7 @@ for n in 1 3 6 9 12; do
 	list_a
 	xs -q reload || fail "back to list a after the kill after $n"
 done
-check "at least 4 of the 5 runs were killed mid-way ($killed)" [ "$killed" -ge 4 ]
+check "at least 3 of the 5 runs were killed mid-way ($killed)" [ "$killed" -ge 3 ]
 
 # ---- stop: the bridge forwards, unshaped, and nothing is left behind
 check "stop" xs stop

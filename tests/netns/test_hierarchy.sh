@@ -33,6 +33,9 @@ TP_DURATION=5
 TP_OMIT=1
 TP_LOG=$WF_DIR/iperf3.log
 WF_NETWORK=network.json
+# the moves below are made before broken without a pool to take from;
+# test_spares.sh has the pool
+WF_SPARES=0
 NET=$WF_DIR/network.json
 declare -A ADDR=([a1]=198.19.1.1 [a2]=198.19.1.2 [b1]=198.19.1.3 [s1]=198.19.1.4
 	[m1]=198.19.1.5 [r1]=198.19.1.6)

@@ -29,6 +29,7 @@ queues_per_cpu = 2
 wan_capacity = 1gbit
 lan_capacity = 1gbit
 leaf_qdisc = pfifo
+spare_classes = ${WF_SPARES:-2%}
 [customers]
 file = ${WF_LIST:-customers.csv}
 ; the workflow tests churn lists of a few customers; test_repair.sh tests the guard
@@ -95,13 +96,25 @@ wf_settled() {
 	esac
 	lan=$(wf_classes lan | wc -l)
 	wan=$(wf_classes wan | wc -l)
-	check_eq "$what: lan has one class per customer" "$n" "$lan"
-	check_eq "$what: wan has one class per customer" "$n" "$wan"
+	check_eq "$what: lan has one class per customer and the spares" "$n + $(wf_spares)" "$n + $((lan - n))"
+	check_eq "$what: wan has one class per customer and the spares" "$n + $(wf_spares)" "$n + $((wan - n))"
 	missing=$(xs stats --json --interval 0 | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
 	check_eq "$what: every customer has its classes" 0 "$missing"
+}
+
+# wf_spares: the spare classes the pool should hold: WF_SPARES under each
+# tree that has customers; for 2 %, the default, one while a tree has at
+# most 50 customers
+wf_spares() {
+	local per=${WF_SPARES:-2%}
+	[ "$per" = 2% ] && per=1
+	xs stats --json --interval 0 | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(int(sys.argv[1]) * len({c["txq"] for c in s["customers"]}))' "$per"
 }
 
 # wf_dangling: how many prefixes of the trie point at a class that is

@@ -178,7 +178,7 @@ static void test_defaults_plan(void **state)
 	/* a ceil up to the default capacity is accepted */
 	assert_int_equal(customers_parse("list", csv, sizeof(csv) - 1, &f->cfg, NULL, &list), 0);
 	assert_int_equal(list.n, 2);
-	assert_int_equal(plan_build(&f->cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&f->cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_int_equal(plan.n, 2);
 	for (i = 0; i < plan.n; i++) {
 		assert_true(plan.classes[i].txq < config_txqs(&f->cfg));

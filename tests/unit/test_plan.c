@@ -188,7 +188,7 @@ static void test_places_everyone_validly(void **state)
 	rng_state = 1;
 	make_cfg(&cfg, 3, 2);
 	make_list(&list, 5000, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_int_equal(plan.n, 5000);
 	assert_int_equal(plan.nnodes, 0);
 	assert_valid(&cfg, &plan);
@@ -219,7 +219,7 @@ static void test_largest_first_least_loaded_lowest_minor(void **state)
 	 * 40 -> txq 0 (both empty, lowest txq), 30 -> txq 1, 20 -> txq 1
 	 * (30 < 40), 10 -> txq 0 (40 < 50).
 	 */
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_int_equal(cust(&plan, 2)->txq, 0);
 	assert_int_equal(cust(&plan, 4)->txq, 1);
 	assert_int_equal(cust(&plan, 3)->txq, 1);
@@ -250,8 +250,8 @@ static void test_deterministic(void **state)
 		list.v[i].down_ceil = 100 * MBIT;
 		list.v[i].up_ceil = 0;
 	}
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &a), 0);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &b), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &a), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &b), 0);
 	assert_int_equal(a.n, b.n);
 	assert_memory_equal(a.classes, b.classes, a.n * sizeof(a.classes[0]));
 	plan_free(&a);
@@ -271,7 +271,7 @@ static void test_stable_across_reload(void **state)
 	rng_state = 42;
 	make_cfg(&cfg, 4, 2);
 	make_list(&before, 10000, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &before, NULL, NULL, 0, &p1), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &before, NULL, NULL, 0, NULL, &p1), 0);
 	to_prev(&p1, &prev);
 	assert_int_equal(prev.n, 10000);
 
@@ -291,7 +291,7 @@ static void test_stable_across_reload(void **state)
 		after.v[after.n++].id = id_of(2 * i * 97 + 2);
 	}
 	sort_list(&after);
-	assert_int_equal(plan_build(&cfg, NULL, &after, &prev, NULL, 0, &p2), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &after, &prev, NULL, 0, NULL, &p2), 0);
 	assert_valid(&cfg, &p2);
 	for (i = 0; i < after.n; i++) {
 		const struct plan_class *now = plan_customer(&p2, i);
@@ -323,7 +323,7 @@ static void test_balanced(void **state)
 	rng_state = 2024;
 	make_cfg(&cfg, 4, 2);
 	make_list(&list, 10000, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	for (i = 0; i < plan.n; i++) {
 		const struct plan_class *c = &plan.classes[i];
 
@@ -362,14 +362,14 @@ static void test_lowest_free_minor(void **state)
 	rng_state = 3;
 	make_cfg(&cfg, 1, 1);
 	make_list(&old, 4, 1); /* 1, 3, 5, 7: minors 3, 4, 5, 6 */
-	assert_int_equal(plan_build(&cfg, NULL, &old, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &old, NULL, NULL, 0, NULL, &p0), 0);
 	assert_int_equal(cust(&p0, 7)->minor, 6);
 	to_prev(&p0, &prev);
 	make_list(&list, 5, 1); /* 1, 3, 5, 7, 9 */
 	free(list.v[1].id);
 	list.v[1].id = id_of(11); /* 3 leaves, 11 comes */
 	sort_list(&list);
-	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, busy, 1, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, busy, 1, NULL, &plan), 0);
 	assert_valid(&cfg, &plan);
 	assert_int_equal(cust(&plan, 1)->minor, 3);
 	assert_int_equal(cust(&plan, 5)->minor, 5);
@@ -396,14 +396,14 @@ static void test_full_tree_reuses_a_left_minor(void **state)
 	rng_state = 11;
 	make_cfg(&cfg, 1, 1);
 	make_list(&list, n, 1); /* ids 1, 3, 5, ... */
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &p0), 0);
 	to_prev(&p0, &prev);
 	plan_free(&p0);
 	/* customer 1 leaves, 1000001 comes */
 	free(list.v[0].id);
 	list.v[0].id = id_of(1000001);
 	sort_list(&list);
-	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, NULL, &plan), 0);
 	assert_valid(&cfg, &plan);
 	assert_int_equal(cust(&plan, 1000001)->minor, XS_FIRST_MINOR);
 	assert_int_equal(cust(&plan, 3)->minor, XS_FIRST_MINOR + 1);
@@ -424,13 +424,13 @@ static void test_displaced_when_cpu_or_queue_goes(void **state)
 	rng_state = 11;
 	make_cfg(&cfg, 4, 2);
 	make_list(&list, 2000, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &p1), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &p1), 0);
 	to_prev(&p1, &prev);
 
 	/* CPU 2 leaves: CPUs 0, 1, 3 remain, and CPU 3 is now index 2 */
 	cfg.cpus[2] = 3;
 	cfg.ncpus = 3;
-	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &p2), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, NULL, &p2), 0);
 	assert_valid(&cfg, &p2);
 	for (i = 0; i < p2.n; i++) {
 		const struct plan_class *a = &p1.classes[i], *b = &p2.classes[i];
@@ -452,7 +452,7 @@ static void test_displaced_when_cpu_or_queue_goes(void **state)
 	 * customers are placed again.
 	 */
 	make_cfg(&cfg, 4, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &p2), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, NULL, &p2), 0);
 	assert_valid(&cfg, &p2);
 	for (i = 0; i < p2.n; i++) {
 		const struct plan_class *a = &p1.classes[i], *b = &p2.classes[i];
@@ -527,13 +527,13 @@ static void test_too_many_customers(void **state)
 	make_cfg(&cfg, 1, 1);
 	make_list(&list, XS_MINORS_PER_TREE, 1);
 	/* exactly full: every minor 3..65535 used once */
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_valid(&cfg, &plan);
 	plan_free(&plan);
 	customers_free(&list);
 
 	make_list(&list, XS_MINORS_PER_TREE + 1, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -ENOSPC);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), -ENOSPC);
 	assert_null(plan.classes);
 	assert_int_equal(plan.n, 0);
 	assert_int_equal(capture_count(LOG_LEVEL_ERR), 1);
@@ -552,7 +552,7 @@ static void test_edge_cases(void **state)
 
 	capture_begin();
 	make_cfg(&cfg, 2, 1);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_int_equal(plan.n, 0);
 	assert_null(cust(&plan, 1));
 	plan_free(&plan);
@@ -561,21 +561,21 @@ static void test_edge_cases(void **state)
 	make_list(&list, 3, 1);
 	free(list.v[2].id);
 	list.v[2].id = strdup(list.v[1].id);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -EINVAL);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), -EINVAL);
 	assert_int_equal(capture_matching(LOG_LEVEL_ERR, "customer id 3 appears twice"), 1);
 	free(list.v[2].id);
 	list.v[2].id = strdup("5");
 
 	cfg.ncpus = 0;
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -EINVAL);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), -EINVAL);
 	make_cfg(&cfg, 2, 0);
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), -EINVAL);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), -EINVAL);
 
 	/* ceils near the top of uint64 saturate instead of wrapping */
 	make_cfg(&cfg, 2, 1);
 	list.v[0].down_ceil = list.v[0].up_ceil = UINT64_MAX;
 	list.v[1].down_ceil = list.v[1].up_ceil = UINT64_MAX;
-	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_valid(&cfg, &plan);
 	assert_int_not_equal(cust(&plan, 1)->txq, cust(&plan, 3)->txq);
 	plan_free(&plan);
@@ -628,7 +628,7 @@ static void test_nested_classes(void **state)
 	make_cfg(&cfg, 2, 2);
 	make_net(&net, NNODES, names, parents, caps);
 	make_tree_list(&list, &net, 50);
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_valid(&cfg, &plan);
 	/* the virtual node has no class; its children are top-level */
 	assert_int_equal(plan.nnodes, NNODES - 1);
@@ -679,7 +679,7 @@ static void test_overbooked_node_warns(void **state)
 		list.v[i].up_rate = 1 * MBIT;
 		list.v[i].up_ceil = 10 * MBIT;
 	}
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_int_equal(capture_matching(LOG_LEVEL_WARN, "network.json:7:3: node 'AP_S1'",
 					  "download", "45mbit", "30mbit"),
 			 1);
@@ -719,7 +719,7 @@ static void test_nodes_balance(void **state)
 		list.v[i].up_ceil = 0;
 		list.v[i].down_rate = list.v[i].up_rate = 0;
 	}
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan), 0);
 	assert_valid(&cfg, &plan);
 	/* loads: a-d 100 x 1 = 100 mbit each (below their 1000 + 1000 cap); e-h 200 cap */
 	for (i = 0; i < plan.nnodes; i++)
@@ -750,7 +750,7 @@ static void test_moves_get_new_minors(void **state)
 	make_cfg(&cfg, 2, 1);
 	make_net(&net, NNODES, names, parents, caps);
 	make_tree_list(&list, &net, 50);
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p1), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &p1), 0);
 	to_prev(&p1, &prev);
 
 	/* AP_N1 re-capped to 20; Tower moves under Site_S; customer 2 moves to AP_S1 */
@@ -760,7 +760,7 @@ static void test_moves_get_new_minors(void **state)
 	parents2[2] = -1; /* Tower: first top-level, so it can stay before AP_T1 */
 	make_net(&net2, NNODES, names, parents2, caps2);
 	list.v[1].node = 5;
-	assert_int_equal(plan_build(&cfg, &net2, &list, &prev, NULL, 0, &p2), 0);
+	assert_int_equal(plan_build(&cfg, &net2, &list, &prev, NULL, 0, NULL, &p2), 0);
 	assert_valid(&cfg, &p2);
 	/* the re-capped AP keeps its class; only its rates differ */
 	assert_int_equal(node_of(&p2, "AP_N1")->minor, node_of(&p1, "AP_N1")->minor);
@@ -828,7 +828,7 @@ static void test_hierarchy_stable_under_churn(void **state)
 	make_list(&list, CUSTOMERS, 1);
 	for (i = 0; i < list.n; i++)
 		list.v[i].node = (int)(1 + (i / APS % SITES) * (APS + 1) + i % APS);
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p1), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &p1), 0);
 	to_prev(&p1, &prev);
 
 	/* two APs leave (1 %), their customers go to the next AP; 100 customers leave, 100 come */
@@ -850,7 +850,7 @@ static void test_hierarchy_stable_under_churn(void **state)
 		}
 	}
 	sort_list(&list2);
-	assert_int_equal(plan_build(&cfg, &net2, &list2, &prev, NULL, 0, &p2), 0);
+	assert_int_equal(plan_build(&cfg, &net2, &list2, &prev, NULL, 0, NULL, &p2), 0);
 	assert_valid(&cfg, &p2);
 	for (i = 0; i < p2.n; i++) {
 		const struct plan_class *c = &p2.classes[i];
@@ -895,7 +895,7 @@ static void test_tree_full_names_the_node(void **state)
 	make_list(&list, XS_MINORS_PER_TREE, 1); /* + the node: one too many for its tree */
 	for (i = 0; i < list.n; i++)
 		list.v[i].node = 0;
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), -ENOSPC);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan), -ENOSPC);
 	assert_int_equal(
 		capture_matching(LOG_LEVEL_ERR, "no class minor left", "'Huge_Site'", "virtual"),
 		1);
@@ -926,7 +926,7 @@ static void test_placements_round_trip(void **state)
 	list.v[1].name = strdup("Z\xc3\xbc rich, \"x\"");
 	list.v[1].node = 1;
 	sort_list(&list);
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan), 0);
 	to_prev(&plan, &prev);
 	assert_int_equal(prev.n, 4);
 	pl = placements_find(&prev, PLAN_NODE, "AP 1%");
@@ -974,12 +974,12 @@ static void test_placements_long_name(void **state)
 	list.v[0].node = list.v[1].node = 0;
 	free(list.v[1].name);
 	list.v[1].name = strdup(name);
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &plan), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &plan), 0);
 	to_prev(&plan, &prev);
 	assert_int_equal(prev.n, 3);
 	assert_string_equal(placements_find(&prev, PLAN_CUSTOMER, "3")->name, name);
 	/* and the next run keeps every class where it was */
-	assert_int_equal(plan_build(&cfg, &net, &list, &prev, NULL, 0, &again), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, &prev, NULL, 0, NULL, &again), 0);
 	for (i = 0; i < plan.n; i++)
 		assert_int_equal(again.classes[i].minor, plan.classes[i].minor);
 	plan_free(&again);
@@ -1064,7 +1064,7 @@ static void test_full_tree_move_keeps_the_tree(void **state)
 	make_list(&list, n, 1);
 	for (i = 0; i < n; i++)
 		list.v[i].node = (int)(i % 2);
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &p0), 0);
 	to_prev(&p0, &prev);
 	live_of(&p0, &live);
 	busy = malloc(live.nclasses * sizeof(*busy));
@@ -1076,7 +1076,7 @@ static void test_full_tree_move_keeps_the_tree(void **state)
 
 	/* customer 1 moves from A to B */
 	list.v[0].node = 1;
-	err = plan_build(&cfg, &net, &list, &prev, busy, nbusy, &p1);
+	err = plan_build(&cfg, &net, &list, &prev, busy, nbusy, NULL, &p1);
 	if (err == 0) {
 		assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
 		assert_int_equal(tree_diff(&live, &want, &d), 0);
@@ -1137,7 +1137,7 @@ static void test_no_placements_customer_leaves_node(void **state)
 		assert_int_equal(prefix_parse(text, &list.v[i].prefixes[0]), 0);
 		list.v[i].nprefixes = 1;
 	}
-	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, &p0), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &p0), 0);
 	assert_int_equal(steer_wanted(&p0, &snap.v, &snap.n), 0);
 	live_of(&p0, &live);
 	busy = malloc(live.nclasses * sizeof(*busy));
@@ -1151,7 +1151,7 @@ static void test_no_placements_customer_leaves_node(void **state)
 	list.v[0].node = NETWORK_NONE;
 	assert_int_equal(steer_snapshot_placements(&snap, &list, &prev), 0);
 	tree_forget_misplaced(&live, &prev); /* as read_prev does */
-	assert_int_equal(plan_build(&cfg, &net, &list, &prev, busy, nbusy, &p1), 0);
+	assert_int_equal(plan_build(&cfg, &net, &list, &prev, busy, nbusy, NULL, &p1), 0);
 	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	for (i = 0; i < d.ncreate; i++)
@@ -1166,6 +1166,294 @@ static void test_no_placements_customer_leaves_node(void **state)
 	placements_free(&prev);
 	customers_free(&list);
 	network_free(&net);
+}
+
+/* The classes of a live tree (live_of) as plan_build weighs them; free unless held or steered. */
+static void plan_live_of(const struct tree *live, const struct placements *prev,
+			 const uint32_t *steered, size_t nsteered, struct plan_live_class **v,
+			 struct plan_live *out)
+{
+	size_t i, j, n = 0;
+
+	*v = calloc(live->nclasses + 1, sizeof(**v));
+	assert_non_null(*v);
+	for (i = 0; i < live->nclasses; i++) {
+		const struct tree_class *c = &live->classes[i];
+		struct plan_live_class *l = &(*v)[n];
+
+		if (xs_handle_minor(c->classid) < XS_FIRST_MINOR)
+			continue;
+		l->classid = c->classid;
+		l->parent = c->parent;
+		l->leaf = !c->level;
+		l->free = true;
+		for (j = 0; prev && j < prev->n; j++)
+			if (xs_classid(prev->v[j].txq, prev->v[j].minor) == c->classid)
+				l->free = false;
+		for (j = 0; j < nsteered; j++)
+			if (steered[j] == c->classid)
+				l->free = false;
+		n++;
+	}
+	out->v = *v;
+	out->n = n;
+}
+
+static size_t count_ops(const struct tree_diff *d, enum tree_op_type type)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->ncreate; i++)
+		n += d->create[i].type == type;
+	for (i = 0; i < d->ndelete; i++)
+		n += d->delete[i].type == type;
+	return n;
+}
+
+/* spare_classes = 2: a tree with customers keeps two classes nobody has, made at start */
+static void test_spares_made_at_start(void **state)
+{
+	struct customer_list list;
+	struct xs_config cfg;
+	struct plan plan;
+	struct tree want;
+
+	(void)state;
+	make_cfg(&cfg, 1, 2);
+	cfg.spare_classes = 2;
+	cfg.spare_classes_percent = false;
+	make_list(&list, 1, 1); /* one tree has a customer, the other none */
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
+	assert_int_equal(plan.nspares, 2);
+	assert_int_equal(plan.spares_made, 2);
+	assert_int_equal(plan.spares[0].txq, cust(&plan, 1)->txq);
+	assert_int_equal(plan.spares[0].minor, 4);
+	assert_int_equal(plan.spares[1].minor, 5);
+	assert_int_equal(tree_desired(&plan, XS_LAN, &want), 0);
+	assert_int_equal(want.nclasses, 2 * 2 + 1 + 2); /* roots and defaults, 1001, spares */
+	tree_free(&want);
+	plan_free(&plan);
+	/* a share: 2 % of 120 customers is 2.4, rounded up */
+	customers_free(&list);
+	make_cfg(&cfg, 1, 1);
+	make_list(&list, 120, 1);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
+	assert_int_equal(plan.nspares, 3);
+	plan_free(&plan);
+	cfg.spare_classes = 0;
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &plan), 0);
+	assert_int_equal(plan.nspares, 0);
+	plan_free(&plan);
+	customers_free(&list);
+}
+
+/*
+ * 1% churn: a customer leaves and one comes. The new one takes a spare
+ * (one in-place change, its baseline the spare's counters), the class left
+ * behind becomes a spare, and nothing is made or deleted.
+ */
+static void test_churn_reuses_spares(void **state)
+{
+	struct customer_list old, list;
+	struct plan_live_class *lv;
+	struct plan_live pl_live;
+	struct placements prev;
+	struct xs_config cfg;
+	struct plan p0, p1;
+	struct tree live, want;
+	struct tree_diff d;
+	size_t i;
+
+	(void)state;
+	make_cfg(&cfg, 1, 1);
+	cfg.spare_classes = 2;
+	cfg.spare_classes_percent = false;
+	rng_state = 5;
+	make_list(&old, 4, 1); /* 1, 3, 5, 7: minors 3..6, spares 7, 8 */
+	assert_int_equal(plan_build(&cfg, NULL, &old, NULL, NULL, 0, NULL, &p0), 0);
+	assert_int_equal(p0.spares[0].minor, 7);
+	to_prev(&p0, &prev);
+	live_of(&p0, &live);
+	plan_live_of(&live, &prev, NULL, 0, &lv, &pl_live);
+	for (i = 0; i < pl_live.n; i++)
+		if (xs_handle_minor(lv[i].classid) == 7) {
+			lv[i].counters[XS_LAN][PLAN_BYTES] = 123456;
+			lv[i].counters[XS_LAN][PLAN_PACKETS] = 100;
+			lv[i].counters[XS_WAN][PLAN_DROPS] = 3;
+		}
+	rng_state = 5;
+	make_list(&list, 4, 1);
+	free(list.v[1].id);
+	list.v[1].id = id_of(11); /* 3 leaves, 11 comes */
+	sort_list(&list);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
+	assert_valid(&cfg, &p1);
+	assert_int_equal(cust(&p1, 11)->minor, 7);
+	assert_true(cust(&p1, 11)->reused);
+	assert_int_equal(p1.reused, 1);
+	assert_int_equal(cust(&p1, 11)->base[XS_LAN][PLAN_BYTES], 123456);
+	assert_int_equal(cust(&p1, 11)->base[XS_LAN][PLAN_PACKETS], 100);
+	assert_int_equal(cust(&p1, 11)->base[XS_WAN][PLAN_DROPS], 3);
+	assert_int_equal(cust(&p1, 1)->base[XS_LAN][PLAN_BYTES], 0);
+	/* the spares now: 3's class (4) and 8, both in the kernel */
+	assert_int_equal(p1.nspares, 2);
+	assert_int_equal(p1.spares_made, 0);
+	assert_int_equal(p1.spares[0].minor, 4);
+	assert_true(p1.spares[0].live);
+	assert_int_equal(p1.spares[1].minor, 8);
+	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_CREATE), 0);
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_DELETE), 0);
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_CHANGE), 1);
+	for (i = 0; d.create[i].type != TREE_OP_CLASS_CHANGE; i++)
+		;
+	assert_int_equal(d.create[i].cls.classid, xs_classid(0, 7));
+	assert_int_equal(d.counts.spares_kept, 2);
+	tree_diff_free(&d);
+	tree_free(&want);
+	plan_free(&p1);
+
+	/* a spare something still points at (a prefix in the maps) is not given out */
+	{
+		uint32_t steered[] = { xs_classid(0, 7) };
+
+		free(lv);
+		plan_live_of(&live, &prev, steered, 1, &lv, &pl_live);
+		assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1),
+				 0);
+		assert_int_equal(cust(&p1, 11)->minor, 8);
+		assert_int_equal(cust(&p1, 11)->base[XS_LAN][PLAN_BYTES], 0);
+		plan_free(&p1);
+	}
+	/* nor is one a placement holds (a customer of the last run, leaving now) */
+	{
+		struct placements pv = prev;
+		size_t k;
+
+		free(lv);
+		plan_live_of(&live, &prev, NULL, 0, &lv, &pl_live);
+		for (k = 0; k < pl_live.n; k++)
+			if (xs_handle_minor(lv[k].classid) == 7 || xs_handle_minor(lv[k].classid) == 8)
+				lv[k].free = false;
+		assert_int_equal(plan_build(&cfg, NULL, &list, &pv, NULL, 0, &pl_live, &p1), 0);
+		assert_false(cust(&p1, 11)->reused);
+		assert_int_equal(p1.reused, 0);
+		plan_free(&p1);
+	}
+	free(lv);
+	tree_free(&live);
+	placements_free(&prev);
+	plan_free(&p0);
+	customers_free(&old);
+	customers_free(&list);
+}
+
+/* More classes left than the pool keeps: the rest are deleted; a pool short of spares refills. */
+static void test_spares_trimmed_and_refilled(void **state)
+{
+	struct customer_list old, list;
+	struct plan_live_class *lv;
+	struct plan_live pl_live;
+	struct placements prev;
+	struct xs_config cfg;
+	struct plan p0, p1;
+	struct tree live, want;
+	struct tree_diff d;
+
+	(void)state;
+	make_cfg(&cfg, 1, 1);
+	cfg.spare_classes = 1;
+	cfg.spare_classes_percent = false;
+	rng_state = 5;
+	make_list(&old, 4, 1); /* minors 3..6, spare 7 */
+	assert_int_equal(plan_build(&cfg, NULL, &old, NULL, NULL, 0, NULL, &p0), 0);
+	to_prev(&p0, &prev);
+	live_of(&p0, &live);
+	plan_live_of(&live, &prev, NULL, 0, &lv, &pl_live);
+	rng_state = 5;
+	make_list(&list, 2, 1); /* 5 and 7 leave */
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
+	assert_int_equal(p1.nspares, 1);
+	assert_int_equal(p1.spares[0].minor, 5); /* the lowest that nobody has */
+	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_DELETE), 2); /* 6 and 7 */
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_CREATE), 0);
+	tree_diff_free(&d);
+	tree_free(&want);
+	plan_free(&p1);
+	/* three come and take 7, then new minors: the pool is made again */
+	customers_free(&list);
+	rng_state = 5;
+	make_list(&list, 7, 1);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
+	assert_int_equal(p1.reused, 1);
+	assert_int_equal(p1.nspares, 1);
+	assert_int_equal(p1.spares_made, 1);
+	assert_false(p1.spares[0].live);
+	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
+	assert_int_equal(tree_diff(&live, &want, &d), 0);
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_CREATE), 3); /* two customers, a spare */
+	tree_diff_free(&d);
+	tree_free(&want);
+	plan_free(&p1);
+	free(lv);
+	tree_free(&live);
+	placements_free(&prev);
+	plan_free(&p0);
+	customers_free(&old);
+	customers_free(&list);
+}
+
+/* The baseline goes through the placements file, and a kept class that counted less loses it. */
+static void test_baseline_round_trip(void **state)
+{
+	struct customer_list list;
+	struct plan_live_class *lv;
+	struct plan_live pl_live;
+	struct placements prev;
+	struct xs_config cfg;
+	struct plan p0, p1;
+	struct tree live;
+	const struct placement *pl;
+	size_t i;
+
+	(void)state;
+	make_cfg(&cfg, 1, 1);
+	make_list(&list, 2, 1);
+	assert_int_equal(plan_build(&cfg, NULL, &list, NULL, NULL, 0, NULL, &p0), 0);
+	p0.classes[p0.nnodes].base[XS_LAN][PLAN_BYTES] = 18446744073709551615ULL;
+	p0.classes[p0.nnodes].base[XS_LAN][PLAN_PACKETS] = 7;
+	p0.classes[p0.nnodes].base[XS_WAN][PLAN_OVERLIMITS] = 9;
+	to_prev(&p0, &prev);
+	pl = placements_find(&prev, PLAN_CUSTOMER, "1");
+	assert_non_null(pl);
+	assert_true(pl->base[XS_LAN][PLAN_BYTES] == 18446744073709551615ULL);
+	assert_int_equal(pl->base[XS_LAN][PLAN_PACKETS], 7);
+	assert_int_equal(pl->base[XS_WAN][PLAN_OVERLIMITS], 9);
+	pl = placements_find(&prev, PLAN_CUSTOMER, "3");
+	assert_int_equal(pl->base[XS_LAN][PLAN_BYTES], 0);
+	/* kept: the class counts less than the baseline, so it was made again */
+	live_of(&p0, &live);
+	plan_live_of(&live, &prev, NULL, 0, &lv, &pl_live);
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
+	assert_int_equal(cust(&p1, 1)->base[XS_LAN][PLAN_BYTES], 0);
+	plan_free(&p1);
+	/* and counting past it, the class keeps it */
+	for (i = 0; i < pl_live.n; i++) {
+		lv[i].counters[XS_LAN][PLAN_BYTES] = 18446744073709551615ULL;
+		lv[i].counters[XS_LAN][PLAN_PACKETS] = 8;
+	}
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
+	assert_int_equal(cust(&p1, 1)->base[XS_LAN][PLAN_PACKETS], 7);
+	assert_int_equal(cust(&p1, 1)->base[XS_WAN][PLAN_OVERLIMITS], 9);
+	plan_free(&p1);
+	free(lv);
+	tree_free(&live);
+	placements_free(&prev);
+	plan_free(&p0);
+	customers_free(&list);
 }
 
 int main(void)
@@ -1192,6 +1480,10 @@ int main(void)
 		cmocka_unit_test(test_placements_long_name),
 		cmocka_unit_test(test_full_tree_move_keeps_the_tree),
 		cmocka_unit_test(test_no_placements_customer_leaves_node),
+		cmocka_unit_test(test_spares_made_at_start),
+		cmocka_unit_test(test_churn_reuses_spares),
+		cmocka_unit_test(test_spares_trimmed_and_refilled),
+		cmocka_unit_test(test_baseline_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
