@@ -78,9 +78,11 @@ analysis() {
 		  flow_indr_dev_setup_offload looks for it first in one global list of every
 		  block on the machine (find_indir_dev): each create walks all the classes of
 		  both interfaces. That is the floor of a start and of every class a reload
-		  creates; a NIC whose driver has ndo_setup_tc does not take that path. Churn
-		  that changes classes in place instead of creating them is the way past it
-		  (not done yet).
+		  creates; a NIC whose driver has ndo_setup_tc does not take that path. A
+		  churn reload gets past it with the spare classes ([shaping] spare_classes,
+		  2 % by default): new customers take classes that exist, with one in-place
+		  change each, and the classes of those who left stay as spares, so the
+		  churn row makes no class at all.
 		- **stop** retires the trees newest first. Deleting the two roots instead
 		  walks past every newer class for each class (the tree benchmark's last
 		  two rows), and deleting lan, the interface built first, before wan, as
@@ -119,6 +121,8 @@ for n in $SIZES; do
 	tail -1 "$work/out"
 	sed -n 's/^reload: \([0-9]*\) added, \([0-9]*\) removed, \([0-9]*\) changed.*/\1 \2 \3/p' \
 		"$work/out" >"$work/churn.$n"
+	sed -n 's/^reload: spare classes: \([0-9]*\) given to customers, \([0-9]*\) made.*/\1 \2/p' \
+		"$work/out" >"$work/spares.$n"
 	timed stop stop || failures+=("$n: stop: $(tail -1 "$work/out")")
 	left=$(ip netns exec "$TB_BOX" tc class show dev lan | grep -c htb)
 	[ "$left" -eq 0 ] || failures+=("$n: stop left $left classes on lan")
@@ -141,10 +145,13 @@ done
 	for n in $SIZES; do
 		[ -s "$work/rows.$n" ] || continue
 		read -r a r c <"$work/churn.$n" 2>/dev/null || a=? r=? c=?
-		awk -v n="$n" -v a="$a" -v r="$r" -v c="$c" '{
+		read -r sg sm <"$work/spares.$n" 2>/dev/null || sg=0 sm=0
+		awk -v n="$n" -v a="$a" -v r="$r" -v c="$c" -v sg="$sg" -v sm="$sm" '{
 			step = $1
 			if (step == "noop") step = "reload, nothing to do"
-			if (step == "churn") step = "reload, 1 % churn (" a " new, " r " gone, " c " changed)"
+			if (step == "churn")
+				step = "reload, 1 % churn (" a " new, " r " gone, " c " changed; " \
+					sg " into spare classes, " sm " classes made)"
 			k = ($3 + $4 > 0) ? sprintf("%.0f %%", 100 * $4 / ($3 + $4)) : "-"
 			printf "| %s | %s | %.2f | %s | %.1f |\n", n, step, $2, k, $5 / 1024
 		}' "$work/rows.$n"
