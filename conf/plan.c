@@ -573,8 +573,12 @@ static int spare_cmp(const void *x, const void *y)
 
 /*
  * The spares of every parent class with customers: the live leaves nobody
- * has now (by classid), up to config_spares(), then new ones. A parent is
- * a tree's root class (slot txq) or a node (slot ntxqs + its index).
+ * has now (by classid), up to twice config_spares(); when that leaves
+ * fewer than half of it, new ones up to config_spares(). The slack both
+ * ways is what lets a churn reload make and delete nothing: the classes
+ * customers take and leave balance only over the whole list, not in each
+ * tree. A parent is a tree's root class (slot txq) or a node (slot ntxqs
+ * + its index).
  */
 static int keep_spares(struct builder *b)
 {
@@ -596,7 +600,7 @@ static int keep_spares(struct builder *b)
 	}
 	for (i = 0; i < nslots; i++) {
 		want[i] = config_spares(b->cfg, want[i]);
-		cap += want[i];
+		cap += 2 * want[i];
 	}
 	if (!cap)
 		goto out;
@@ -630,7 +634,7 @@ static int keep_spares(struct builder *b)
 				continue;
 			slot = b->ntxqs + (*nd)[1];
 		}
-		if (have[slot] >= want[slot])
+		if (have[slot] >= 2 * want[slot])
 			continue;
 		have[slot]++;
 		bit_set(b->txqs[txq].taken, minor);
@@ -644,6 +648,8 @@ static int keep_spares(struct builder *b)
 	for (i = 0; i < nslots; i++) {
 		uint32_t txq = i < b->ntxqs ? (uint32_t)i : p->classes[i - b->ntxqs].txq;
 
+		if (2 * have[i] >= want[i])
+			continue; /* at least half the pool: nothing is made */
 		while (have[i] < want[i]) {
 			uint32_t minor = take_minor(&b->txqs[txq]);
 

@@ -161,10 +161,11 @@ struct placements {
  * Spares (live may be NULL: nothing is in the kernel): a new customer, or
  * one that moves, takes the lowest free class of live under its parent in
  * its tree, if there is one, before a new minor; its baseline is that
- * class's counters. Every parent class with customers keeps
+ * class's counters. Every parent class with customers keeps up to twice
  * config_spares() spares: live leaves that nobody has now (the classes of
- * customers that left or moved, then spares kept), lowest classid first,
- * then new ones at new minors; the live leaves past that are deleted. A
+ * customers that left or moved, then spares kept), lowest classid first;
+ * the live leaves past that are deleted. Below half of config_spares(),
+ * new ones at new minors make it whole. A
  * kept customer keeps its baseline unless its class counts less than it
  * (the class was made again).
  *

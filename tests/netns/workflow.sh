@@ -96,8 +96,8 @@ wf_settled() {
 	esac
 	lan=$(wf_classes lan | wc -l)
 	wan=$(wf_classes wan | wc -l)
-	check_eq "$what: lan has one class per customer and the spares" "$n + $(wf_spares)" "$n + $((lan - n))"
-	check_eq "$what: wan has one class per customer and the spares" "$n + $(wf_spares)" "$n + $((wan - n))"
+	check_eq "$what: lan has one class per customer and the spare pool" ok "$(wf_pool lan)"
+	check_eq "$what: wan has as many classes as lan" "$lan" "$wan"
 	missing=$(xs stats --json --interval 0 | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
@@ -105,16 +105,29 @@ print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
 	check_eq "$what: every customer has its classes" 0 "$missing"
 }
 
-# wf_spares: the spare classes the pool should hold: WF_SPARES under each
-# tree that has customers; for 2 %, the default, one while a tree has at
-# most 50 customers
-wf_spares() {
+# wf_pool DEV: "ok" when the classes of DEV that no customer has are a
+# spare pool as [shaping] spare_classes keeps it (WF_SPARES, default 2 %:
+# one a tree while a tree has at most 50 customers): in each tree with
+# customers from half of it to twice it, none in a tree without; else
+# what is wrong
+wf_pool() {
 	local per=${WF_SPARES:-2%}
 	[ "$per" = 2% ] && per=1
+	wf_classes "$1" | awk '{ print $1 }' >"$WF_DIR/pool.classes"
 	xs stats --json --interval 0 | python3 -c '
 import json, sys
+per = int(sys.argv[1])
+have = open(sys.argv[2]).read().split()
 s = json.load(sys.stdin)
-print(int(sys.argv[1]) * len({c["txq"] for c in s["customers"]}))' "$per"
+mine = {c["down"]["classid"] for c in s["customers"] if c["down"]}
+trees = {c["down"]["classid"].split(":")[0] for c in s["customers"] if c["down"]}
+spares = {}
+for c in have:
+    if c not in mine:
+        spares[c.split(":")[0]] = spares.get(c.split(":")[0], 0) + 1
+bad = [t + ":" + str(spares.get(t, 0)) for t in sorted(trees | set(spares))
+       if not ((per + 1) // 2 <= spares.get(t, 0) <= 2 * per if t in trees else spares.get(t, 0) == 0)]
+print("ok" if not bad else "spares per tree out of bounds: " + " ".join(bad))' "$per" "$WF_DIR/pool.classes"
 }
 
 # wf_dangling: how many prefixes of the trie point at a class that is

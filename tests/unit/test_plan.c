@@ -1349,7 +1349,10 @@ static void test_churn_reuses_spares(void **state)
 	customers_free(&list);
 }
 
-/* More classes left than the pool keeps: the rest are deleted; a pool short of spares refills. */
+/*
+ * More classes left than twice the pool: the rest are deleted; a pool
+ * below half refills.
+ */
 static void test_spares_trimmed_and_refilled(void **state)
 {
 	struct customer_list old, list;
@@ -1374,11 +1377,12 @@ static void test_spares_trimmed_and_refilled(void **state)
 	rng_state = 5;
 	make_list(&list, 2, 1); /* 5 and 7 leave */
 	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
-	assert_int_equal(p1.nspares, 1);
+	assert_int_equal(p1.nspares, 2); /* up to twice the pool */
 	assert_int_equal(p1.spares[0].minor, 5); /* the lowest that nobody has */
+	assert_int_equal(p1.spares[1].minor, 6);
 	assert_int_equal(tree_desired(&p1, XS_LAN, &want), 0);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	assert_int_equal(count_ops(&d, TREE_OP_CLASS_DELETE), 2); /* 6 and 7 */
+	assert_int_equal(count_ops(&d, TREE_OP_CLASS_DELETE), 1); /* 7 */
 	assert_int_equal(count_ops(&d, TREE_OP_CLASS_CREATE), 0);
 	tree_diff_free(&d);
 	tree_free(&want);
