@@ -563,8 +563,8 @@ static int apply(struct run *r)
 		goto out;
 	progressive = b.classes >= PROGRESSIVE_MIN_CLASSES && b.ntrees > 1;
 	for_each_role(i, dir) {
-		err = tree_apply_ops(r->ts, &r->diff[dir], b.ops[dir], b.nhead[dir],
-				     build_progress, &b);
+		err = tree_apply_ops(r->ts, &r->diff[dir], b.ops[dir], b.nhead[dir], build_progress,
+				     &b);
 		if (err)
 			goto out;
 	}
