@@ -503,9 +503,132 @@ refused:
 	return err;
 }
 
+/*
+ * Phase 1 a tree at a time. Each HTB tree (TX queue) of both interfaces
+ * is independent of the others, so its ops can go in a row, in the diff's
+ * order: first the mq root and every tree's head (its HTB, root and
+ * default class: what unknown traffic lands in), then each tree's other
+ * classes, after which its customers are steered at once (steer_sync_done)
+ * instead of after the last tree: at 100k customers the last of 16 trees
+ * comes up minutes after the first (docs/BENCHMARKS.md). Only a build of
+ * PROGRESSIVE_MIN_CLASSES or more pays for the partial syncs.
+ */
+#define PROGRESSIVE_MIN_CLASSES 2000
+
+struct build {
+	struct tree_op *ops[XS_DIRS]; /* by role: the diff's create[] in build order */
+	size_t nhead[XS_DIRS]; /* the first nhead of ops: the root and the heads */
+	size_t first[XS_DIRS][XS_MAX_TXQS + 1], end[XS_DIRS][XS_MAX_TXQS + 1]; /* a tree's tail */
+	uint32_t order[XS_MAX_TXQS + 1]; /* trees with a tail, as the diff builds them */
+	unsigned int ntrees, trees_done;
+	size_t requests, sent, classes;
+};
+
+/* The tree of an op (XS_MAX_TXQS: the mq root), and whether it is of a tree's head. */
+static uint32_t op_tree(const struct tree_op *op, bool *head)
+{
+	switch (op->type) {
+	case TREE_OP_ROOT:
+		*head = true;
+		return XS_MAX_TXQS;
+	case TREE_OP_HTB:
+	case TREE_OP_HTB_RESET:
+	case TREE_OP_HTB_REMOVE:
+		*head = true;
+		return xs_classid_txq(op->handle);
+	case TREE_OP_CLASS_DELETE: /* its class is the live one, kind unknown */
+		*head = false;
+		return xs_classid_txq(op->cls.classid);
+	default:
+		*head = op->cls.kind == TREE_ROOT || op->cls.kind == TREE_DEFAULT;
+		return xs_classid_txq(op->cls.classid);
+	}
+}
+
+static void build_free(struct build *b)
+{
+	int dir;
+
+	for (dir = 0; dir < XS_DIRS; dir++)
+		free(b->ops[dir]);
+}
+
+/*
+ * Sort phase 1 of both roles into b: a tree's head is the ops before its
+ * first other one, so every tree keeps its own order, parents first.
+ */
+static int build_order(const struct run *r, struct build *b)
+{
+	bool seen[XS_MAX_TXQS + 1] = {}, head;
+	enum xs_dir dir;
+	int i;
+
+	memset(b, 0, sizeof(*b));
+	for_each_role(i, dir) {
+		const struct tree_diff *d = &r->diff[dir];
+		bool tail[XS_MAX_TXQS + 1] = {};
+		size_t count[XS_MAX_TXQS + 1] = {}, at, k, n = 0;
+		uint32_t t;
+		uint8_t *in_head = calloc(d->ncreate + 1, 1);
+
+		b->ops[dir] = malloc((d->ncreate + 1) * sizeof(struct tree_op));
+		if (!in_head || !b->ops[dir]) {
+			free(in_head);
+			return -ENOMEM;
+		}
+		for (k = 0; k < d->ncreate; k++) {
+			t = op_tree(&d->create[k], &head);
+			if (t > XS_MAX_TXQS)
+				t = XS_MAX_TXQS; /* not ours to judge: with the root */
+			if (head && !tail[t]) {
+				in_head[k] = 1;
+				b->ops[dir][n++] = d->create[k];
+				continue;
+			}
+			tail[t] = true;
+			count[t]++;
+			b->classes += d->create[k].type == TREE_OP_CLASS_CREATE;
+			if (!seen[t]) {
+				seen[t] = true;
+				b->order[b->ntrees++] = t;
+			}
+		}
+		b->nhead[dir] = n;
+		b->requests += d->ncreate;
+		for (at = n, k = 0; k < b->ntrees; k++) {
+			b->first[dir][b->order[k]] = at;
+			at += count[b->order[k]];
+			b->end[dir][b->order[k]] = b->first[dir][b->order[k]];
+		}
+		for (k = 0; k < d->ncreate; k++) {
+			if (in_head[k])
+				continue;
+			t = op_tree(&d->create[k], &head);
+			if (t > XS_MAX_TXQS)
+				t = XS_MAX_TXQS;
+			b->ops[dir][b->end[dir][t]++] = d->create[k];
+		}
+		free(in_head);
+	}
+	return 0;
+}
+
+static void build_progress(void *arg, size_t requests)
+{
+	struct build *b = arg;
+
+	b->sent += requests;
+	log_progress("building trees: %u/%u, tc requests %zu/%zu", b->trees_done, b->ntrees,
+		     b->sent, b->requests);
+}
+
 static int apply(struct run *r)
 {
+	bool done[XS_MAX_TXQS + 1] = {}, progressive;
+	struct build b;
 	enum xs_dir dir;
+	unsigned int k;
+	uint32_t t;
 	int err, i;
 
 	/*
@@ -516,24 +639,56 @@ static int apply(struct run *r)
 	err = plan_save(&r->plan, r->plan_path);
 	if (err)
 		return err;
+	err = build_order(r, &b);
+	if (err)
+		goto out;
+	progressive = b.classes >= PROGRESSIVE_MIN_CLASSES && b.ntrees > 1;
 	for_each_role(i, dir) {
-		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_CREATE);
+		err = tree_apply_ops(r->ts, &r->diff[dir], b.ops[dir], b.nhead[dir], build_progress,
+				     &b);
 		if (err)
-			return err;
+			goto out;
 	}
+	/* before any prefix points at a new CPU */
 	err = steer_set_cpus(r->steer, &r->cfg);
 	if (err)
-		return err;
+		goto out;
+	/* the trees with nothing to build are done: their customers' classes all exist */
+	for (t = 0; t < XS_MAX_TXQS; t++)
+		done[t] = true;
+	for (k = 0; k < b.ntrees; k++)
+		done[b.order[k]] = false;
+	for (k = 0; k < b.ntrees; k++) {
+		t = b.order[k];
+		for_each_role(i, dir) {
+			err = tree_apply_ops(r->ts, &r->diff[dir], b.ops[dir] + b.first[dir][t],
+					     b.end[dir][t] - b.first[dir][t], build_progress, &b);
+			if (err)
+				goto out;
+		}
+		done[t] = true;
+		b.trees_done++;
+		build_progress(&b, 0);
+		if (progressive && t < XS_MAX_TXQS && k + 1 < b.ntrees) {
+			err = steer_sync_done(r->steer, &r->maps, &r->plan, done);
+			if (err)
+				goto out;
+		}
+	}
+	log_progress_end();
 	/* it logs its counts itself */
 	err = steer_sync(r->steer, &r->maps, &r->plan, NULL);
 	if (err)
-		return err;
+		goto out;
 	for_each_role(i, dir) {
 		err = tree_apply(r->ts, &r->diff[dir], TREE_PHASE_DELETE);
 		if (err)
-			return err;
+			goto out;
 	}
-	return 0;
+out:
+	log_progress_end();
+	build_free(&b);
+	return err;
 }
 
 /* What a run did, for syslog. */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/text.h"
@@ -13,6 +15,15 @@
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static log_sink_fn current_sink;
+
+/* The progress line: how wide it is on the terminal (0: not drawn), when it was drawn. */
+static struct {
+	size_t width;
+	double drawn;
+	bool stale; /* a message cleared it: draw at the next call */
+} progress;
+
+static void progress_clear(void);
 
 void log_set_level(enum log_level level)
 {
@@ -71,6 +82,7 @@ static void emit(enum log_level level, const char *raw, size_t len, bool cut)
 		current_sink(level, msg);
 		return;
 	}
+	progress_clear();
 	fprintf(stderr, "xshaper: %s%s", level == LOG_LEVEL_WARN ? "warning: " : "", msg);
 }
 
@@ -140,4 +152,53 @@ void log_shown_flush(const struct log_shown *s, const char *file, enum log_level
 		       s->first, s->last);
 	else
 		xs_log(level, "%s: %u more %s not shown\n", file, s->more, what);
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Blank the line in place: spaces rather than an escape, for any terminal. */
+static void progress_clear(void)
+{
+	if (!progress.width)
+		return;
+	fprintf(stderr, "\r%*s\r", (int)progress.width, "");
+	fflush(stderr);
+	progress.width = 0;
+	progress.stale = true;
+}
+
+void log_progress(const char *fmt, ...)
+{
+	char line[160];
+	double t = monotonic();
+	va_list ap;
+	size_t len;
+
+	if (current_level < LOG_LEVEL_INFO || !isatty(STDERR_FILENO))
+		return;
+	if (progress.width && !progress.stale && t - progress.drawn < 1.0 / LOG_PROGRESS_HZ)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	len = strlen(line);
+	/* a shorter line than the last leaves none of it behind */
+	fprintf(stderr, "\r%s%*s", line, progress.width > len ? (int)(progress.width - len) : 0,
+		"");
+	fflush(stderr);
+	progress.width = len > progress.width ? len : progress.width;
+	progress.drawn = t;
+	progress.stale = false;
+}
+
+void log_progress_end(void)
+{
+	progress_clear();
+	progress.stale = false;
 }

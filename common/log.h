@@ -54,6 +54,19 @@ bool log_shown_take(struct log_shown *s, unsigned int line);
 void log_shown_flush(const struct log_shown *s, const char *file, enum log_level level,
 		     const char *what);
 
+/*
+ * A progress line for a long run at a terminal, on stderr, redrawn in place
+ * ("\rbuilding trees: 5/16, classes 31250/200000"): drawn at the first call,
+ * then at most LOG_PROGRESS_HZ times a second. Nothing at all when stderr
+ * is not a terminal (cron, a pipe, a file) or the level is below
+ * LOG_LEVEL_INFO (-q). A message logged meanwhile clears the line first;
+ * the next call draws it again. log_progress_end clears it for good (the
+ * summary line follows), and does nothing when none was drawn.
+ */
+#define LOG_PROGRESS_HZ 4
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_progress_end(void);
+
 #define pr_err(...)   xs_log(LOG_LEVEL_ERR, __VA_ARGS__)
 #define pr_warn(...)  xs_log(LOG_LEVEL_WARN, __VA_ARGS__)
 #define pr_info(...)  xs_log(LOG_LEVEL_INFO, __VA_ARGS__)

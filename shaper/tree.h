@@ -228,6 +228,16 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase phase);
 
 /*
+ * The same for ops[0..n) of diff, any part of a phase in its order (a
+ * tree at a time): with progress, it is told after each batch how many
+ * requests it held, and batches are kept small enough for that to be
+ * seen (the kernel answers a batch when all of it is done).
+ */
+typedef void (*tree_progress_fn)(void *arg, size_t requests);
+int tree_apply_ops(struct tc_sock *ts, const struct tree_diff *diff, const struct tree_op *ops,
+		   size_t n, tree_progress_fn progress, void *arg);
+
+/*
  * Whether a live tree is what the last run left for its placements: TX
  * queues enough for cfg, xshaper's mq root, every tree intact with its
  * root and default class, every customer's and node's class, under its

@@ -94,6 +94,9 @@ struct tc_batch {
 	const char *leaf_kind; /* TREE_OP_LEAF_CREATE: the kind of the leaves */
 	const char *root_kind; /* REQ_ROOT_RESTORE: the kind put back */
 	bool quiet; /* probing: errors are expected, not reported */
+	size_t reqs_max; /* requests a batch holds at most; 0: what the socket takes */
+	tree_progress_fn progress; /* after each batch: its requests */
+	void *progress_arg;
 	unsigned int nerrors;
 	char *buf;
 	size_t len;
@@ -376,6 +379,8 @@ static int tc_flush(struct tc_batch *b)
 	}
 	for (acked = 0; acked < n; acked++)
 		crashpoint();
+	if (b->progress)
+		b->progress(b->progress_arg, n);
 	return first_err;
 }
 
@@ -396,7 +401,8 @@ static int tc_queue(struct tc_batch *b, struct nl_msg *msg, int type, uint32_t h
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	if (b->len + len > ts->batch_cap || b->nreqs == ts->reqs_cap) {
+	if (b->len + len > ts->batch_cap || b->nreqs == ts->reqs_cap ||
+	    (b->reqs_max && b->nreqs == b->reqs_max)) {
 		err = tc_flush(b);
 		if (err) {
 			nlmsg_free(msg);
@@ -866,11 +872,25 @@ static int op_msg(struct apply_ctx *a, const struct tree_op *op, struct nl_msg *
 	return -EINVAL;
 }
 
+/*
+ * Batches of a progressive apply: a class costs the kernel milliseconds
+ * at scale (tree.h), and the kernel answers a batch only when it has done
+ * all of it, so a smaller batch is what lets progress be seen.
+ */
+#define PROGRESS_BATCH 256
+
 int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase phase)
 {
-	const struct tree_op *ops = phase == TREE_PHASE_CREATE ? diff->create : diff->delete;
-	size_t i, n = phase == TREE_PHASE_CREATE ? diff->ncreate : diff->ndelete;
+	if (phase == TREE_PHASE_CREATE)
+		return tree_apply_ops(ts, diff, diff->create, diff->ncreate, NULL, NULL);
+	return tree_apply_ops(ts, diff, diff->delete, diff->ndelete, NULL, NULL);
+}
+
+int tree_apply_ops(struct tc_sock *ts, const struct tree_diff *diff, const struct tree_op *ops,
+		   size_t n, tree_progress_fn progress, void *arg)
+{
 	struct apply_ctx a = { .diff = diff };
+	size_t i;
 	int err = 0;
 
 	if (!n)
@@ -878,6 +898,11 @@ int tree_apply(struct tc_sock *ts, const struct tree_diff *diff, enum tree_phase
 	err = batch_open(&a.b, ts, diff->ifname);
 	if (err)
 		return err;
+	if (progress) {
+		a.b.progress = progress;
+		a.b.progress_arg = arg;
+		a.b.reqs_max = PROGRESS_BATCH;
+	}
 	a.b.leaf_kind = leaf_qdisc_name(diff->leaf);
 	a.cls = rtnl_class_alloc();
 	a.htb = rtnl_qdisc_alloc();

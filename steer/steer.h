@@ -196,6 +196,17 @@ int steer_snapshot_placements(const struct steer_snapshot *snap, const struct cu
 int steer_wanted(const struct plan *plan, struct steer_prefix **out, size_t *n);
 
 /*
+ * Part of a sync, while trees are still being built: write the prefixes
+ * of the customers whose TX queue's tree is done (txq_done, by txq) and
+ * leave every other entry as it is (nothing is deleted, no cpumap entry
+ * removed). live is what the maps hold and is kept so (read again when it
+ * is of maps a start replaced), for the next call and for the steer_sync
+ * that must end the run. Quiet: the full sync reports.
+ */
+int steer_sync_done(struct steer *steer, struct steer_snapshot *live, const struct plan *plan,
+		    const bool *txq_done);
+
+/*
  * Make the prefix maps exactly steer_wanted(plan). New and changed
  * entries are written first (a changed entry is overwritten in place,
  * never deleted and re-added), entries no longer wanted are deleted last,

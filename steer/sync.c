@@ -421,7 +421,7 @@ static void table_changed(void *arg)
 }
 
 static int table_write(struct steer *steer, const struct steer_prefix *want, size_t nwant,
-		       struct steer_counts *counts)
+		       struct steer_counts *counts, bool partial)
 {
 	struct table_hooks hooks = { .grace = grace, .changed = table_changed };
 	struct table_counts tc;
@@ -445,7 +445,7 @@ static int table_write(struct steer *steer, const struct steer_prefix *want, siz
 	pr_debug("xs_table: %zu of %zu chunks in use, %zu new, %zu released, %zu entries "
 		 "written\n",
 		 tc.chunks, tc.capacity, tc.created, tc.released, tc.writes);
-	if (tc.fallbacks)
+	if (tc.fallbacks && !partial) /* the full sync that follows says it */
 		pr_warn("xs_table: its %zu chunks ([system] lookup_memory = %zuK) are all in use; "
 			"%zu entries ask the LPM trie instead, which is slower. Raise "
 			"lookup_memory (it applies after 'xshaper stop' and 'start')\n",
@@ -492,7 +492,7 @@ int steer_sync(struct steer *steer, const struct steer_snapshot *live, const str
 
 	err = trie_apply(fd, put, nput, false);
 	if (!err)
-		err = table_write(steer, want, nwant, &c);
+		err = table_write(steer, want, nwant, &c, false);
 	if (!err)
 		err = trie_apply(fd, del, ndel, true);
 	if (!err)
@@ -510,6 +510,73 @@ out:
 	free(want);
 	free(put);
 	free(del);
+	return err;
+}
+
+int steer_sync_done(struct steer *steer, struct steer_snapshot *live, const struct plan *plan,
+		    const bool *txq_done)
+{
+	struct steer_prefix *want = NULL, *put = NULL, *now = NULL;
+	size_t nwant, nput = 0, n = 0, i = 0, j = 0;
+	__u32 max_entries = 0, id;
+	struct steer_counts c = {};
+	int err, cmp;
+
+	err = steer_wanted(plan, &want, &nwant);
+	if (err)
+		return err;
+	id = trie_id(steer, &max_entries);
+	/* a snapshot of the maps a start replaced says nothing about these */
+	if (!id || live->map_id != id) {
+		steer_snapshot_free(live);
+		err = steer_snapshot_read(steer, live);
+		if (err)
+			goto out;
+	}
+	put = malloc((nwant + 1) * sizeof(*put));
+	now = malloc((nwant + live->n + 1) * sizeof(*now));
+	if (!put || !now) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* what the maps hold, with the prefixes of the customers of done trees as wanted */
+	while (i < nwant || j < live->n) {
+		cmp = i == nwant ? 1 : j == live->n ? -1 : steer_prefix_cmp(&want[i], &live->v[j]);
+		if (cmp <= 0 && txq_done[want[i].customer.txq]) {
+			if (cmp < 0 || memcmp(&want[i].customer, &live->v[j].customer,
+					      sizeof(want[i].customer)))
+				put[nput++] = want[i];
+			now[n++] = want[i];
+		} else if (cmp >= 0) {
+			now[n++] = live->v[j];
+		}
+		if (cmp <= 0)
+			i++;
+		if (cmp >= 0)
+			j++;
+	}
+	if (!nput)
+		goto out;
+	if (id && n > max_entries) {
+		pr_debug("prefixes: %zu old and new together exceed the %u the trie holds; the "
+			 "customers wait for the full sync\n",
+			 n, max_entries);
+		goto out;
+	}
+	err = trie_apply(steer->fd[MAP_PREFIXES], put, nput, false);
+	if (!err)
+		err = table_write(steer, now, n, &c, true);
+	if (err)
+		goto out;
+	pr_debug("prefixes: %zu written as their trees came up\n", nput);
+	free(live->v);
+	live->v = now;
+	live->n = n;
+	now = NULL;
+out:
+	free(want);
+	free(put);
+	free(now);
 	return err;
 }
 
