@@ -639,6 +639,13 @@ static int apply(struct run *r)
 	err = plan_save(&r->plan, r->plan_path);
 	if (err)
 		return err;
+	/* a reused class: nothing points at it (plan.h), so its record stays gone */
+	for (k = 0; k < r->plan.n; k++) {
+		const struct plan_class *c = &r->plan.classes[k];
+
+		if (c->reused && (err = steer_monitor_forget(r->steer, xs_classid(c->txq, c->minor))))
+			return err;
+	}
 	err = build_order(r, &b);
 	if (err)
 		goto out;

@@ -190,6 +190,17 @@ int steer_monitor_prune(struct steer *steer, const struct steer_prefix *want, si
 	return 0;
 }
 
+int steer_monitor_forget(struct steer *steer, uint32_t classid)
+{
+	int fd = steer->fd[MAP_MONITOR];
+
+	if (fd < 0 || !bpf_map_delete_elem(fd, &classid) || errno == ENOENT)
+		return 0;
+	pr_err("xs_monitor: removing the record of class %x:%x failed: %s\n",
+	       xs_handle_major(classid), xs_handle_minor(classid), strerror(errno));
+	return -errno;
+}
+
 /* ---- the flow table's size ---------------------------------------------- */
 
 unsigned int steer_flows_per_cpu(const struct xs_config *cfg, size_t ncustomers)

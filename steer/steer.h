@@ -332,6 +332,13 @@ int steer_read_monitor(struct steer *steer, struct steer_monitor **out, size_t *
  */
 int steer_monitor_prune(struct steer *steer, const struct steer_prefix *want, size_t n);
 
+/*
+ * Forget classid's monitor record: a spare class given to a new customer
+ * (conf/plan.h) starts from zero even if the last packets of the one who
+ * had it were counted after its record was pruned. 0 when there is none.
+ */
+int steer_monitor_forget(struct steer *steer, uint32_t classid);
+
 /* The record of classid in v (sorted, as steer_read_monitor makes it), or NULL. */
 const struct steer_monitor *steer_monitor_find(const struct steer_monitor *v, size_t n,
 					       uint32_t classid);

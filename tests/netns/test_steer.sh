@@ -226,8 +226,13 @@ check_eq "stats --json: the listed customers, all on CPU 0" "1001 0,$mover 0" \
 import json, sys
 print(",".join("%d %d" % (int(c["id"]), c["cpu"]) for c in sorted(json.load(sys.stdin)["customers"], key=lambda c: int(c["id"]))))')"
 customer_traffic "$mover moved" "$(addr_of "$mover")"
-check_eq "removed customer $leaver: its class ${CLS[$leaver]} is gone" "" \
-	"$(box tc class show dev lan classid "${CLS[$leaver]}")"
+# its class stays as a spare ([shaping] spare_classes) or goes: either way nothing points at it
+check_eq "removed customer $leaver: no prefix points at its class ${CLS[$leaver]}" 0 \
+	"$(bpftool -j map dump pinned "$WF_BPFFS/xs_prefixes" | python3 -c '
+import json, sys
+maj, mnr = (int(x, 16) for x in sys.argv[1].split(":"))
+print(sum(e["formatted"]["value"]["classid"] == (maj << 16 | mnr) for e in json.load(sys.stdin)))' \
+		"${CLS[$leaver]}")"
 check_eq "lookup of a removed customer" "$(addr_of "$leaver"): no customer (unknown = shape)" \
 	"$(xs lookup "$(addr_of "$leaver")")"
 d0=$(default_pkts lan)

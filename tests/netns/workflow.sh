@@ -106,28 +106,35 @@ print(sum(1 for c in s["customers"] if c["down"] is None or c["up"] is None))')
 }
 
 # wf_pool DEV: "ok" when the classes of DEV that no customer has are a
-# spare pool as [shaping] spare_classes keeps it (WF_SPARES, default 2 %:
-# one a tree while a tree has at most 50 customers): in each tree with
+# spare pool as [shaping] spare_classes keeps it (WF_SPARES, a count or,
+# by default, 2 % of a tree's customers rounded up): in each tree with
 # customers from half of it to twice it, none in a tree without; else
 # what is wrong
 wf_pool() {
-	local per=${WF_SPARES:-2%}
-	[ "$per" = 2% ] && per=1
 	wf_classes "$1" | awk '{ print $1 }' >"$WF_DIR/pool.classes"
 	xs stats --json --interval 0 | python3 -c '
 import json, sys
-per = int(sys.argv[1])
+per = sys.argv[1]
 have = open(sys.argv[2]).read().split()
 s = json.load(sys.stdin)
-mine = {c["down"]["classid"] for c in s["customers"] if c["down"]}
-trees = {c["down"]["classid"].split(":")[0] for c in s["customers"] if c["down"]}
+mine, trees = set(), {}
+for c in s["customers"]:
+    if c["down"]:
+        mine.add(c["down"]["classid"])
+        t = c["down"]["classid"].split(":")[0]
+        trees[t] = trees.get(t, 0) + 1
+def want(t):
+    if t not in trees:
+        return 0
+    return -(-trees[t] * int(per[:-1]) // 100) if per.endswith("%") else int(per)
 spares = {}
 for c in have:
     if c not in mine:
         spares[c.split(":")[0]] = spares.get(c.split(":")[0], 0) + 1
-bad = [t + ":" + str(spares.get(t, 0)) for t in sorted(trees | set(spares))
-       if not ((per + 1) // 2 <= spares.get(t, 0) <= 2 * per if t in trees else spares.get(t, 0) == 0)]
-print("ok" if not bad else "spares per tree out of bounds: " + " ".join(bad))' "$per" "$WF_DIR/pool.classes"
+bad = [t + ":" + str(spares.get(t, 0)) for t in sorted(set(trees) | set(spares))
+       if not ((want(t) + 1) // 2 <= spares.get(t, 0) <= 2 * want(t))]
+print("ok" if not bad else "spares per tree out of bounds: " + " ".join(bad))' \
+		"${WF_SPARES:-2%}" "$WF_DIR/pool.classes"
 }
 
 # wf_dangling: how many prefixes of the trie point at a class that is
