@@ -52,6 +52,7 @@ struct run {
 	 * run removes (the maps name no customers)
 	 */
 	size_t unlisted;
+	bool prev_from_maps; /* no placements file: prev is what the maps tell */
 	char plan_path[PATH_MAX]; /* where this run keeps its placements */
 	struct steer *steer;
 	struct tc_sock *ts;
@@ -351,14 +352,15 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 				bsearch(&key, r->live[dir].classes, r->live[dir].nclasses,
 					sizeof(key), tree_classid_cmp);
 
-			if (!lc || lc->parent != c->parent)
-				break;
+			if (!lc || lc->parent != c->parent) {
+				l->leaf = false; /* not on every interface alike: no spare */
+				continue;
+			}
+			l->on[dir] = true;
 			l->leaf &= !lc->level;
 			memcpy(l->counters[dir], lc->counters, sizeof(l->counters[dir]));
 		}
-		if (j < XS_DIRS)
-			continue; /* not on every interface alike */
-		l->free = !classid_in(c->classid, held, nheld) &&
+		l->free = l->leaf && !classid_in(c->classid, held, nheld) &&
 			  !classid_in(c->classid, steered, nsteered);
 		k++;
 	}
@@ -428,6 +430,7 @@ static int read_prev(struct run *r, bool dry_run)
 		err = steer_snapshot_placements(&r->maps, &r->list, &r->prev);
 		if (err)
 			return err;
+		r->prev_from_maps = r->maps.n > 0;
 		err = count_unlisted(r);
 		if (err)
 			return err;
@@ -439,6 +442,39 @@ static int read_prev(struct run *r, bool dry_run)
 		r->nprev += r->prev.v[i].kind == PLAN_CUSTOMER;
 	r->nprev += r->unlisted;
 	return 0;
+}
+
+/*
+ * A customer's class that the diff makes on a link (a tree rebuilt, a
+ * class replaced) counts from zero there, whatever the plan took over.
+ * Without a placements file the baselines are lost: a kept customer then
+ * counts from now, which is less than it had but never another's bytes.
+ */
+static void forget_made_baselines(struct run *r, enum xs_dir dir)
+{
+	const struct tree_diff *d = &r->diff[dir];
+	size_t i;
+
+	if (r->prev_from_maps) {
+		for (i = r->plan.nnodes; i < r->plan.n; i++) {
+			struct plan_class *c = &r->plan.classes[i];
+			struct tree_class key = { .classid = xs_classid(c->txq, c->minor) };
+			const struct tree_class *lc =
+				bsearch(&key, r->live[dir].classes, r->live[dir].nclasses,
+					sizeof(key), tree_classid_cmp);
+
+			if (lc && !c->reused)
+				memcpy(c->base[dir], lc->counters, sizeof(c->base[dir]));
+		}
+	}
+	for (i = 0; i < d->ncreate; i++) {
+		const struct tree_op *op = &d->create[i];
+
+		if (op->type == TREE_OP_CLASS_CREATE && op->cls.kind == TREE_CUSTOMER &&
+		    op->cls.cls < r->plan.n)
+			memset(r->plan.classes[op->cls.cls].base[dir], 0,
+			       sizeof(r->plan.classes[op->cls.cls].base[dir]));
+	}
 }
 
 /*
@@ -496,6 +532,7 @@ static int plan_and_diff(struct run *r, bool dry_run)
 		err = tree_diff(&r->live[dir], &r->want[dir], &r->diff[dir]);
 		if (err)
 			goto refused;
+		forget_made_baselines(r, dir);
 	}
 	return 0;
 refused:
@@ -643,7 +680,8 @@ static int apply(struct run *r)
 	for (k = 0; k < r->plan.n; k++) {
 		const struct plan_class *c = &r->plan.classes[k];
 
-		if (c->reused && (err = steer_monitor_forget(r->steer, xs_classid(c->txq, c->minor))))
+		if (c->reused &&
+		    (err = steer_monitor_forget(r->steer, xs_classid(c->txq, c->minor))))
 			return err;
 	}
 	err = build_order(r, &b);
@@ -1162,6 +1200,13 @@ int cmd_stop(const char *config, int argc, char **argv)
 	if (tc_sock_open(&r.ts))
 		goto out;
 	err = 0;
+	{
+		const char *links[XS_DIRS];
+
+		for (i = 0; i < XS_DIRS; i++)
+			links[i] = config_ifname(&r.cfg, shaping_order[i]);
+		tree_retire(r.ts, links, XS_DIRS);
+	}
 	/* the reverse of the order runs build them in: see tree_teardown_order */
 	for (i = XS_DIRS; i-- > 0;) {
 		const char *prev;

@@ -823,8 +823,8 @@ static uint64_t less(uint64_t v, uint64_t base)
 /*
  * A customer given a class another one had (a spare, conf/plan.h) counts
  * from its baseline: it is shown what its class counted since. A class
- * that counts less than the baseline was made again, and counts from zero
- * itself.
+ * that counts fewer bytes than the baseline was made again, and counts
+ * from zero itself.
  */
 static void subtract_baselines(struct stats_view *v)
 {
@@ -839,10 +839,11 @@ static void subtract_baselines(struct stats_view *v)
 			struct class_stats *s =
 				stats_find_class(&v->is[dir], xs_classid(pl->txq, pl->minor));
 
-			if (!s || s->bytes < base[PLAN_BYTES] || s->packets < base[PLAN_PACKETS])
+			if (!s || s->bytes < base[PLAN_BYTES])
 				continue;
 			s->bytes -= base[PLAN_BYTES];
-			s->packets -= base[PLAN_PACKETS];
+			/* libnl's packet count has 32 bits, and so has the baseline's */
+			s->packets = (uint32_t)(s->packets - base[PLAN_PACKETS]);
 			s->drops = less(s->drops, base[PLAN_DROPS]);
 			s->overlimits = less(s->overlimits, base[PLAN_OVERLIMITS]);
 		}

@@ -303,6 +303,22 @@ static uint32_t take_minor(struct txq_state *t)
 	return m;
 }
 
+/* The lowest minor nobody takes or avoids, or none: what a spare may have. */
+static uint32_t take_fresh_minor(struct txq_state *t)
+{
+	uint32_t m;
+
+	for (m = t->next; m <= XS_MAX_MINOR; m++)
+		if (!bit_test(t->taken, m) && !bit_test(t->avoid, m))
+			break;
+	t->next = m;
+	if (m <= XS_MAX_MINOR) {
+		bit_set(t->taken, m);
+		t->count++;
+	}
+	return m;
+}
+
 /* The previous placement of class k when it may keep it: same parent, same tree. */
 static const struct placement *kept_place(struct builder *b, uint32_t k)
 {
@@ -543,16 +559,15 @@ static void set_baselines(struct builder *b)
 		lc = live_find(b->live, xs_classid(c->txq, c->minor));
 		if (!lc)
 			continue; /* made anew: from zero */
-		if (c->reused) {
-			memcpy(c->base, lc->counters, sizeof(c->base));
-			continue;
+		/* link by link: a class made again on one counts from zero there */
+		for (dir = 0; dir < XS_DIRS; dir++) {
+			if (!lc->on[dir])
+				continue;
+			if (c->reused)
+				memcpy(c->base[dir], lc->counters[dir], sizeof(c->base[dir]));
+			else if (lc->counters[dir][PLAN_BYTES] >= pl->base[dir][PLAN_BYTES])
+				memcpy(c->base[dir], pl->base[dir], sizeof(c->base[dir]));
 		}
-		for (dir = 0; dir < XS_DIRS; dir++)
-			if (lc->counters[dir][PLAN_BYTES] < pl->base[dir][PLAN_BYTES] ||
-			    lc->counters[dir][PLAN_PACKETS] < pl->base[dir][PLAN_PACKETS])
-				break;
-		if (dir == XS_DIRS)
-			memcpy(c->base, pl->base, sizeof(c->base));
 	}
 }
 
@@ -586,7 +601,7 @@ static int keep_spares(struct builder *b)
 	size_t nslots = b->ntxqs + p->nnodes, i, k, nnodes = 0, cap = 0;
 	uint32_t *want = calloc(nslots + 1, sizeof(*want));
 	uint32_t *have = calloc(nslots + 1, sizeof(*have));
-	uint32_t (*nodes)[2] = calloc(p->nnodes + 1, sizeof(*nodes));
+	uint32_t(*nodes)[2] = calloc(p->nnodes + 1, sizeof(*nodes));
 	int err = 0;
 
 	if (!want || !have || !nodes) {
@@ -623,7 +638,7 @@ static int keep_spares(struct builder *b)
 		uint32_t key[2] = { lc->parent }, (*nd)[2], slot;
 
 		if (!lc->leaf || minor < XS_FIRST_MINOR || txq >= b->ntxqs ||
-		    bit_test(b->txqs[txq].taken, minor) || 
+		    bit_test(b->txqs[txq].taken, minor) ||
 		    xs_handle_major(lc->parent) != xs_handle_major(lc->classid))
 			continue;
 		if (xs_handle_minor(lc->parent) == XS_ROOT_MINOR) {
@@ -651,10 +666,11 @@ static int keep_spares(struct builder *b)
 		if (2 * have[i] >= want[i])
 			continue; /* at least half the pool: nothing is made */
 		while (have[i] < want[i]) {
-			uint32_t minor = take_minor(&b->txqs[txq]);
+			uint32_t minor = take_fresh_minor(&b->txqs[txq]);
 
+			/* a tree short of minors no class holds has no room for spares */
 			if (minor > XS_MAX_MINOR)
-				break; /* a full tree has no room for spares: customers go first */
+				break;
 			have[i]++;
 			p->spares_made++;
 			p->spares[p->nspares++] = (struct plan_spare){
@@ -716,8 +732,7 @@ static int check_list_order(const struct customer_list *list)
 
 int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const struct customer_list *list, const struct placements *prev,
-	       const uint32_t *busy, size_t nbusy, const struct plan_live *live,
-	       struct plan *out)
+	       const uint32_t *busy, size_t nbusy, const struct plan_live *live, struct plan *out)
 {
 	static const struct plan_live no_live;
 	struct builder b = { .cfg = cfg, .out = out, .prev = prev };
@@ -832,7 +847,9 @@ static void put_base(FILE *f, const uint64_t base[XS_DIRS][PLAN_COUNTERS])
 	for (dir = 0; dir < XS_DIRS; dir++)
 		for (i = 0; i < PLAN_COUNTERS; i++)
 			fprintf(f, "%" PRIu64 "%s", base[dir][i],
-				i + 1 < PLAN_COUNTERS ? "," : dir + 1 < XS_DIRS ? ":" : "");
+				i + 1 < PLAN_COUNTERS ? ","
+				: dir + 1 < XS_DIRS   ? ":"
+						      : "");
 }
 
 int plan_save(const struct plan *plan, const char *path)

@@ -123,8 +123,9 @@ struct placement {
  * it for the spares and the baselines.
  */
 struct plan_live_class {
-	uint32_t classid, parent;
-	bool leaf; /* no children (HTB level 0) on every link that has it */
+	uint32_t classid, parent; /* parent: on the first link (shaping_order) that has it */
+	bool on[XS_DIRS]; /* the link has it, under that parent (counters: only then) */
+	bool leaf; /* on both links, alike, and without children (HTB level 0) */
 	/*
 	 * no placement of prev holds it and no prefix points at it: it may be
 	 * given to a customer now, changed in place before any prefix does
@@ -176,8 +177,7 @@ struct placements {
  */
 int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const struct customer_list *list, const struct placements *prev,
-	       const uint32_t *busy, size_t nbusy, const struct plan_live *live,
-	       struct plan *out);
+	       const uint32_t *busy, size_t nbusy, const struct plan_live *live, struct plan *out);
 void plan_free(struct plan *plan);
 
 /*

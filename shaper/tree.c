@@ -276,7 +276,8 @@ int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out)
 	}
 	for (i = 0; i < plan->nspares; i++) {
 		const struct plan_spare *sp = &plan->spares[i];
-		const struct plan_class *up = sp->parent == PLAN_NONE ? NULL : &plan->classes[sp->parent];
+		const struct plan_class *up =
+			sp->parent == PLAN_NONE ? NULL : &plan->classes[sp->parent];
 
 		if (sp->txq >= ntxq || sp->minor < XS_FIRST_MINOR || sp->minor > XS_MAX_MINOR ||
 		    (up && (up->kind != PLAN_NODE || up->txq != sp->txq))) {
@@ -582,11 +583,16 @@ struct diff_state {
 	struct tree_diff *out;
 };
 
-/* Classes with a leaf qdisc: the root and the nodes are inner classes. */
+/*
+ * Classes with a leaf qdisc: the root and the nodes are inner classes. A
+ * spare is made with HTB's own pfifo and keeps whatever leaf it has: a
+ * leaf handle each would count against TREE_LEAF_MAJORS, and the customer
+ * who gets it gets its leaf then, in phase 1 (a qdisc create walks no
+ * filter block list).
+ */
 static bool has_leaf(const struct tree_class *want)
 {
-	return want->kind == TREE_DEFAULT || want->kind == TREE_CUSTOMER ||
-	       want->kind == TREE_SPARE;
+	return want->kind == TREE_DEFAULT || want->kind == TREE_CUSTOMER;
 }
 
 /* The leaf a desired class needs after it was created just now. */

@@ -287,6 +287,16 @@ int tree_read_root(struct tc_sock *ts, const char *ifname, struct tree_root *out
 int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind);
 
 /*
+ * Replace the HTB trees of xshaper's roots on ifnames (in the order a run
+ * builds them: shaping_order) by pfifo_fast, tree by tree newest first,
+ * and in each tree the interface built last first: a run builds a tree on
+ * both interfaces before the next (cmd/apply.c), so this keeps every walk
+ * of the kernel's filter block list short (tree_teardown_order). Failures
+ * are left for tree_stop, which retires what is left and deletes the root.
+ */
+void tree_retire(struct tc_sock *ts, const char *const *ifnames, size_t nlinks);
+
+/*
  * The mq classes holding live's HTB trees, in the order tree_stop retires
  * them (each replaced by pfifo_fast, then the root deleted) and a reload
  * that lowers queues_per_cpu removes them: the reverse of the order a

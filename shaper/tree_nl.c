@@ -571,15 +571,20 @@ static void parse_class_stats(struct nlattr *stats2, struct tree_class *c)
 
 	if (nla_parse_nested(st, TCA_STATS_MAX, stats2, NULL) < 0)
 		return;
-	if (st[TCA_STATS_BASIC] && nla_len(st[TCA_STATS_BASIC]) >= (int)sizeof(struct gnet_stats_basic)) {
+	if (st[TCA_STATS_BASIC] &&
+	    nla_len(st[TCA_STATS_BASIC]) >= (int)sizeof(struct gnet_stats_basic)) {
 		const struct gnet_stats_basic *b = nla_data(st[TCA_STATS_BASIC]);
 
 		c->counters[PLAN_BYTES] = b->bytes;
 		c->counters[PLAN_PACKETS] = b->packets;
 	}
-	if (st[TCA_STATS_PKT64] && nla_len(st[TCA_STATS_PKT64]) >= (int)sizeof(uint64_t))
-		c->counters[PLAN_PACKETS] = nla_get_u64(st[TCA_STATS_PKT64]);
-	if (st[TCA_STATS_QUEUE] && nla_len(st[TCA_STATS_QUEUE]) >= (int)sizeof(struct gnet_stats_queue)) {
+	/*
+	 * packets as 32 bits, TCA_STATS_PKT64 left alone: the reports read them
+	 * through libnl, which knows only the 32-bit count, and a baseline must
+	 * be in the units it is subtracted from (modulo 2^32)
+	 */
+	if (st[TCA_STATS_QUEUE] &&
+	    nla_len(st[TCA_STATS_QUEUE]) >= (int)sizeof(struct gnet_stats_queue)) {
 		const struct gnet_stats_queue *q = nla_data(st[TCA_STATS_QUEUE]);
 
 		c->counters[PLAN_DROPS] = q->drops;
@@ -992,30 +997,52 @@ static int send_one(struct tc_batch *b, struct nl_msg *msg, int type, uint32_t h
  */
 static void retire_trees(struct tc_sock *ts, const struct tree *link)
 {
-	struct tree live = { .ifindex = link->ifindex };
-	struct tc_batch b;
-	struct nl_msg *msg;
-	uint32_t *order = NULL;
-	size_t i, n = 0;
+	const char *ifname = link->ifname;
 
+	tree_retire(ts, &ifname, 1);
+}
+
+void tree_retire(struct tc_sock *ts, const char *const *ifnames, size_t nlinks)
+{
+	struct tree live[XS_DIRS] = {};
+	struct tc_batch b[XS_DIRS];
+	uint32_t *order[XS_DIRS] = {};
+	bool opened[XS_DIRS] = {};
+	size_t i, n[XS_DIRS] = {}, most = 0, k;
+	struct tree_root root;
+	struct nl_msg *msg;
+
+	if (nlinks > XS_DIRS)
+		nlinks = XS_DIRS;
 	/* the qdiscs only: the classes do not matter, and dumping them costs */
-	snprintf(live.ifname, sizeof(live.ifname), "%s", link->ifname);
-	if (read_qdiscs(ts, &live) || tree_teardown_order(&live, &order, &n) ||
-	    batch_open(&b, ts, live.ifname)) {
-		free(order);
-		tree_free(&live);
-		return;
+	for (k = 0; k < nlinks; k++) {
+		snprintf(live[k].ifname, sizeof(live[k].ifname), "%s", ifnames[k]);
+		if (read_link(ts, ifnames[k], &live[k]) || tree_read_root(ts, ifnames[k], &root) ||
+		    !root.ours || read_qdiscs(ts, &live[k]) ||
+		    tree_teardown_order(&live[k], &order[k], &n[k]) ||
+		    batch_open(&b[k], ts, live[k].ifname)) {
+			n[k] = 0;
+			continue;
+		}
+		opened[k] = true;
+		b[k].quiet = true;
+		if (n[k] > most)
+			most = n[k];
 	}
-	b.quiet = true;
-	for (i = 0; i < n; i++)
-		if (qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, live.ifindex, 0, order[i],
-			      "pfifo_fast", &msg) ||
-		    tc_queue(&b, msg, TREE_OP_HTB_REMOVE, 0, order[i]))
-			break;
-	tc_flush(&b);
-	batch_close(&b);
-	free(order);
-	tree_free(&live);
+	/* tree by tree, newest first; in a tree, the interface built last first */
+	for (i = 0; i < most; i++)
+		for (k = nlinks; k-- > 0;)
+			if (i < n[k] &&
+			    !qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, live[k].ifindex,
+				       0, order[k][i], "pfifo_fast", &msg) &&
+			    !tc_queue(&b[k], msg, TREE_OP_HTB_REMOVE, 0, order[k][i]))
+				tc_flush(&b[k]);
+	for (k = 0; k < nlinks; k++) {
+		if (opened[k])
+			batch_close(&b[k]);
+		free(order[k]);
+		tree_free(&live[k]);
+	}
 }
 
 int tree_stop(struct tc_sock *ts, const char *ifname, const char *prev_kind)

@@ -1186,6 +1186,7 @@ static void plan_live_of(const struct tree *live, const struct placements *prev,
 		l->classid = c->classid;
 		l->parent = c->parent;
 		l->leaf = !c->level;
+		l->on[XS_LAN] = l->on[XS_WAN] = true;
 		l->free = true;
 		for (j = 0; prev && j < prev->n; j++)
 			if (xs_classid(prev->v[j].txq, prev->v[j].minor) == c->classid)
@@ -1320,8 +1321,7 @@ static void test_churn_reuses_spares(void **state)
 
 		free(lv);
 		plan_live_of(&live, &prev, steered, 1, &lv, &pl_live);
-		assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1),
-				 0);
+		assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
 		assert_int_equal(cust(&p1, 11)->minor, 8);
 		assert_int_equal(cust(&p1, 11)->base[XS_LAN][PLAN_BYTES], 0);
 		plan_free(&p1);
@@ -1334,7 +1334,8 @@ static void test_churn_reuses_spares(void **state)
 		free(lv);
 		plan_live_of(&live, &prev, NULL, 0, &lv, &pl_live);
 		for (k = 0; k < pl_live.n; k++)
-			if (xs_handle_minor(lv[k].classid) == 7 || xs_handle_minor(lv[k].classid) == 8)
+			if (xs_handle_minor(lv[k].classid) == 7 ||
+			    xs_handle_minor(lv[k].classid) == 8)
 				lv[k].free = false;
 		assert_int_equal(plan_build(&cfg, NULL, &list, &pv, NULL, 0, &pl_live, &p1), 0);
 		assert_false(cust(&p1, 11)->reused);
@@ -1452,6 +1453,13 @@ static void test_baseline_round_trip(void **state)
 	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
 	assert_int_equal(cust(&p1, 1)->base[XS_LAN][PLAN_PACKETS], 7);
 	assert_int_equal(cust(&p1, 1)->base[XS_WAN][PLAN_OVERLIMITS], 9);
+	plan_free(&p1);
+	/* link by link: made again on wan (gone there now), lan keeps its baseline */
+	for (i = 0; i < pl_live.n; i++)
+		lv[i].on[XS_WAN] = false;
+	assert_int_equal(plan_build(&cfg, NULL, &list, &prev, NULL, 0, &pl_live, &p1), 0);
+	assert_int_equal(cust(&p1, 1)->base[XS_LAN][PLAN_PACKETS], 7);
+	assert_int_equal(cust(&p1, 1)->base[XS_WAN][PLAN_OVERLIMITS], 0);
 	plan_free(&p1);
 	free(lv);
 	tree_free(&live);
