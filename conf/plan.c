@@ -282,8 +282,11 @@ static bool take_spare(struct builder *b, uint32_t k)
 	return false;
 }
 
-/* The lowest minor nobody takes or avoids; failing that, the lowest nobody takes. */
-static uint32_t take_minor(struct txq_state *t)
+/*
+ * The lowest minor nobody takes or avoids; failing that, with any, the
+ * lowest nobody takes (a spare never gets an avoided one: a live class).
+ */
+static uint32_t take_minor(struct txq_state *t, bool any)
 {
 	uint32_t m;
 
@@ -291,27 +294,11 @@ static uint32_t take_minor(struct txq_state *t)
 		if (!bit_test(t->taken, m) && !bit_test(t->avoid, m))
 			break;
 	t->next = m;
-	if (m > XS_MAX_MINOR) {
+	if (m > XS_MAX_MINOR && any) {
 		for (m = t->next_any; m <= XS_MAX_MINOR && bit_test(t->taken, m); m++)
 			;
 		t->next_any = m;
 	}
-	if (m <= XS_MAX_MINOR) {
-		bit_set(t->taken, m);
-		t->count++;
-	}
-	return m;
-}
-
-/* The lowest minor nobody takes or avoids, or none: what a spare may have. */
-static uint32_t take_fresh_minor(struct txq_state *t)
-{
-	uint32_t m;
-
-	for (m = t->next; m <= XS_MAX_MINOR; m++)
-		if (!bit_test(t->taken, m) && !bit_test(t->avoid, m))
-			break;
-	t->next = m;
 	if (m <= XS_MAX_MINOR) {
 		bit_set(t->taken, m);
 		t->count++;
@@ -524,7 +511,7 @@ static int place(struct builder *b)
 			p->reused++;
 			continue;
 		}
-		c->minor = take_minor(&b->txqs[c->txq]);
+		c->minor = take_minor(&b->txqs[c->txq], true);
 		if (c->minor <= XS_MAX_MINOR)
 			continue;
 		pr_err("the HTB tree of TX queue %u has no class minor left for %s '%s': a "
@@ -666,7 +653,7 @@ static int keep_spares(struct builder *b)
 		if (2 * have[i] >= want[i])
 			continue; /* at least half the pool: nothing is made */
 		while (have[i] < want[i]) {
-			uint32_t minor = take_fresh_minor(&b->txqs[txq]);
+			uint32_t minor = take_minor(&b->txqs[txq], false);
 
 			/* a tree short of minors no class holds has no room for spares */
 			if (minor > XS_MAX_MINOR)
