@@ -227,6 +227,40 @@ static int classid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The classids the placements of p hold, sorted; *n of them. NULL: out of memory. */
+static uint32_t *placed_classids(const struct placements *p, size_t *n)
+{
+	uint32_t *v = malloc((p->n + 1) * sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < p->n; i++)
+		v[i] = xs_classid(p->v[i].txq, p->v[i].minor);
+	qsort(v, p->n, sizeof(*v), classid_cmp);
+	*n = p->n;
+	return v;
+}
+
+/* The classids the prefixes of a snapshot point at, sorted (one per prefix). */
+static uint32_t *steered_classids(const struct steer_snapshot *snap)
+{
+	uint32_t *v = malloc((snap->n + 1) * sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < snap->n; i++)
+		v[i] = snap->v[i].customer.classid;
+	qsort(v, snap->n, sizeof(*v), classid_cmp);
+	return v;
+}
+
+static bool classid_in(uint32_t classid, const uint32_t *v, size_t n)
+{
+	return bsearch(&classid, v, n, sizeof(*v), classid_cmp) != NULL;
+}
+
 /*
  * Flag the customers (by plan index) that stay where they were but whose
  * prefixes in the live maps are not exactly their listed ones.
@@ -237,12 +271,9 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 	uint32_t *classids;
 	size_t i, j;
 
-	classids = malloc((live->n + 1) * sizeof(*classids));
+	classids = steered_classids(live);
 	if (!classids)
 		return -ENOMEM;
-	for (i = 0; i < live->n; i++)
-		classids[i] = live->v[i].customer.classid;
-	qsort(classids, live->n, sizeof(*classids), classid_cmp);
 	for (i = 0; i < r->list.n; i++) {
 		const struct customer *c = &r->list.v[i];
 		const struct plan_class *pc = plan_customer(&r->plan, i);
@@ -299,11 +330,6 @@ static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 	return 0;
 }
 
-static bool classid_in(uint32_t classid, const uint32_t *v, size_t n)
-{
-	return bsearch(&classid, v, n, sizeof(*v), classid_cmp) != NULL;
-}
-
 /*
  * The classes of the live trees past the default class that every
  * interface has under one parent, with their counters, for the spares and
@@ -315,7 +341,7 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 	const struct tree *first = NULL;
 	uint32_t *held, *steered;
 	struct plan_live_class *v;
-	size_t i, k = 0, nheld = 0, nsteered = 0;
+	size_t i, k = 0, nheld = 0;
 	enum xs_dir dir;
 	int err = 0, j;
 
@@ -323,19 +349,13 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 		if (!first)
 			first = &r->live[dir];
 	v = calloc(first->nclasses + 1, sizeof(*v));
-	held = malloc((r->prev.n + 1) * sizeof(*held));
-	steered = malloc((r->maps.n + 1) * sizeof(*steered));
+	held = placed_classids(&r->prev, &nheld);
+	steered = steered_classids(&r->maps);
 	if (!v || !held || !steered) {
 		free(v);
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < r->prev.n; i++)
-		held[nheld++] = xs_classid(r->prev.v[i].txq, r->prev.v[i].minor);
-	qsort(held, nheld, sizeof(*held), classid_cmp);
-	for (i = 0; i < r->maps.n; i++)
-		steered[nsteered++] = r->maps.v[i].customer.classid;
-	qsort(steered, nsteered, sizeof(*steered), classid_cmp);
 	for (i = 0; i < first->nclasses; i++) {
 		const struct tree_class *c = &first->classes[i];
 		struct plan_live_class *l = &v[k];
@@ -361,7 +381,7 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 			memcpy(l->counters[dir], lc->counters, sizeof(l->counters[dir]));
 		}
 		l->free = l->leaf && !classid_in(c->classid, held, nheld) &&
-			  !classid_in(c->classid, steered, nsteered);
+			  !classid_in(c->classid, steered, r->maps.n);
 		k++;
 	}
 	*out = v;
@@ -381,21 +401,17 @@ static int count_unlisted(struct run *r)
 	uint32_t *held, *seen;
 	size_t i, nheld = 0, nseen = 0;
 
-	held = malloc((r->prev.n + 1) * sizeof(*held));
+	held = placed_classids(&r->prev, &nheld);
 	seen = malloc((r->maps.n + 1) * sizeof(*seen));
 	if (!held || !seen) {
 		free(held);
 		free(seen);
 		return -ENOMEM;
 	}
-	for (i = 0; i < r->prev.n; i++)
-		held[nheld++] = xs_classid(r->prev.v[i].txq, r->prev.v[i].minor);
-	qsort(held, nheld, sizeof(*held), classid_cmp);
 	for (i = 0; i < r->maps.n; i++) {
 		uint32_t classid = r->maps.v[i].customer.classid;
 
-		if (xs_handle_minor(classid) >= XS_FIRST_MINOR &&
-		    !bsearch(&classid, held, nheld, sizeof(*held), classid_cmp))
+		if (xs_handle_minor(classid) >= XS_FIRST_MINOR && !classid_in(classid, held, nheld))
 			seen[nseen++] = classid;
 	}
 	qsort(seen, nseen, sizeof(*seen), classid_cmp);
@@ -870,6 +886,7 @@ static int check_removed(struct run *r, const char *what, bool dry_run)
 static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 {
 	struct summary s;
+	size_t made;
 	uint8_t *changed;
 	int err = -ENOMEM, dir;
 
@@ -897,11 +914,14 @@ static int reconcile(struct run *r, const char *what, bool dry_run, double t0)
 		save_summary(r, &s, now() - t0);
 	}
 	report(what, &s, now() - t0, dry_run);
-	if ((r->plan.reused || r->plan.spares_made) &&
-	    (log_get_level() >= LOG_LEVEL_INFO || dry_run))
+	/* made: what the diffs make, the spares of a tree rebuilt included */
+	made = r->diff[XS_LAN].counts.spares_added > r->diff[XS_WAN].counts.spares_added
+		       ? r->diff[XS_LAN].counts.spares_added
+		       : r->diff[XS_WAN].counts.spares_added;
+	if ((r->plan.reused || made) && (log_get_level() >= LOG_LEVEL_INFO || dry_run))
 		printf("%s: spare classes: %zu given to customers, %zu made; %zu spare now "
 		       "([shaping] spare_classes)\n",
-		       what, r->plan.reused, r->plan.spares_made, r->plan.nspares);
+		       what, r->plan.reused, made, r->plan.nspares);
 	return 0;
 }
 

@@ -70,10 +70,10 @@ timed() {
 analysis() {
 	cat <<-'EOF'
 
-		Where the time goes (perf record -g of the commands at 20k and 50k, taken while
-		developing; not part of this run):
+		Where the time goes (perf record -g of the commands at 20k, 50k and 100k, taken
+		while developing; not part of this run):
 
-		- **start and churn** are the kernel's (95-100 %): every new HTB class binds a
+		- **start** is the kernel's (95-100 %): every new HTB class binds a
 		  filter block, and on a device without ndo_setup_tc (veth here, virtio_net)
 		  flow_indr_dev_setup_offload looks for it first in one global list of every
 		  block on the machine (find_indir_dev): each create walks all the classes of
