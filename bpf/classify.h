@@ -150,10 +150,12 @@ static __always_inline __u32 xs_find_table(const __u32 *addr, int v4, __u32 *cpu
 	}
 	if (e >= XS_TBL_CHILD)
 		return XS_TBL_TRIE;
-	/* a customer's classid names its TX queue */
+	if (e == XS_TBL_MISS || e == XS_TBL_TRIE)
+		return e;
+	/* a customer's entry names its TX queue */
 	h = (const struct xs_tbl_head *)t;
-	*cpu = h->txq_cpu[xs_classid_txq(e) & (XS_MAX_TXQS - 1)];
-	return e;
+	*cpu = h->txq_cpu[xs_tbl_txq(e) & (XS_MAX_TXQS - 1)];
+	return xs_tbl_classid(e);
 }
 
 #ifdef XS_FIND_LRU_IMPL

@@ -6,12 +6,13 @@
  * Tree layout on each shaped interface (download on lan, upload on wan):
  *
  *   mq  XS_MQ_MAJOR:           root, one class per TX queue
- *   htb (txq + 1):             under mq class XS_MQ_MAJOR:(txq + 1)
- *     class (txq + 1):1        root class, rate = ceil = interface capacity
- *     class (txq + 1):2        default class (unknown addresses)
- *     class (txq + 1):minor    one per customer, minor >= XS_FIRST_MINOR
+ *   htb M:                     under mq class XS_MQ_MAJOR:(txq + 1)
+ *     class M:1                root class, rate = ceil = interface capacity
+ *     class M:2                default class (unknown addresses)
+ *     class M:minor            one per customer, minor >= XS_FIRST_MINOR
  *
- * txq is 0-based here; skb->queue_mapping takes txq + 1.
+ * M = xs_htb_major(txq). txq is 0-based here; skb->queue_mapping takes
+ * txq + 1.
  */
 #ifndef XSHAPER_BPF_SHARED_H
 #define XSHAPER_BPF_SHARED_H
@@ -48,19 +49,50 @@ static inline __u32 xs_handle_minor(__u32 handle)
 	return handle & 0xffff;
 }
 
-/* The class minor of the tree of TX queue txq (0-based): (txq + 1):minor. */
+/*
+ * The HTB majors. The kernel finds a qdisc by its handle in a 16-bucket
+ * hash of the device's qdiscs, hash_32(handle, 4): the top 4 bits of
+ * handle * 0x61C88647, which for major:0 are the top 4 bits of the low 16
+ * bits of major * XS_MAJOR_MUL. Every class request, and each 32 kB of a
+ * class dump, walks its HTB's bucket until it meets the HTB, and a bucket
+ * lists the newest first. HTB's own pfifo leaves (handle 0) all fall in
+ * bucket 0 and explicit leaves anywhere, so with majors txq + 1 the dump
+ * of a tree whose HTB shared a bucket with leaves walked every leaf of the
+ * device created after it for each 32 kB (0.75 s of system time per
+ * interface at 100k customers). So the HTB of TX queue txq gets the major
+ * whose product is XS_HTB_PRODUCT + txq: the 4096 possible HTBs fill
+ * bucket 1, leaves take every other major (shaper/tree.h), and the
+ * inverse is one multiply. XS_MAJOR_INV is XS_MAJOR_MUL's inverse modulo
+ * 2^16. (If a kernel hashed otherwise, only speed would change.)
+ */
+#define XS_MAJOR_MUL	0x8647U
+#define XS_MAJOR_INV	0x4377U
+#define XS_HTB_PRODUCT	0x1000U /* bucket 1 starts here */
+
+static inline __u32 xs_htb_major(__u32 txq)
+{
+	return ((txq + XS_HTB_PRODUCT) * XS_MAJOR_INV) & 0xffff;
+}
+
+/* The TX queue whose HTB has major; XS_MAX_TXQS or more for any other. */
+static inline __u32 xs_major_txq(__u32 major)
+{
+	return (((major * XS_MAJOR_MUL) & 0xffff) - XS_HTB_PRODUCT) & 0xffff;
+}
+
+/* The class minor of the tree of TX queue txq (0-based). */
 static inline __u32 xs_classid(__u32 txq, __u32 minor)
 {
-	return xs_handle(txq + 1, minor);
+	return xs_handle(xs_htb_major(txq), minor);
 }
 
 /* The TX queue whose tree holds classid (or whose HTB has that handle). */
 static inline __u32 xs_classid_txq(__u32 classid)
 {
-	return xs_handle_major(classid) - 1;
+	return xs_major_txq(xs_handle_major(classid));
 }
 
-/* The handle of the HTB of TX queue txq: (txq + 1): */
+/* The handle of the HTB of TX queue txq: M:0 */
 static inline __u32 xs_htb_handle(__u32 txq)
 {
 	return xs_classid(txq, 0);
@@ -113,10 +145,11 @@ struct xs_cpu_queues {
  *   slots   65544..65799  IPv6 root (all but ::ffff:0:0/96): each /16
  *   slots   65800..       chunks: an entry for each value of the next byte
  *
- * An entry is a classid (the customer's class, and with its major the TX
- * queue), XS_TBL_MISS, XS_TBL_TRIE (the pool of chunks ran out: ask the
- * LPM trie) or XS_TBL_CHILD | the byte offset of a chunk (look at the
- * next byte there). IPv4 takes at most 2 steps, IPv6 at most 15.
+ * An entry is a customer's class, (txq + 1) << 16 | minor (xs_tbl_entry:
+ * a classid's major can have the top bit), XS_TBL_MISS, XS_TBL_TRIE (the
+ * pool of chunks ran out: ask the LPM trie) or XS_TBL_CHILD | the byte
+ * offset of a chunk (look at the next byte there). IPv4 takes at most 2
+ * steps, IPv6 at most 15.
  */
 #define XS_TBL_SLOT_ENTRIES 256
 #define XS_TBL_V4_ROOT	    8U
@@ -129,6 +162,22 @@ struct xs_cpu_queues {
 #define XS_TBL_CHILD	    0x80000000U
 #define XS_TBL_SLOT_SHIFT   10 /* log2 of the bytes of a slot */
 #define XS_TBL_OFFSET_MASK  0x7ffffc00U
+/* A class's table entry, below XS_TBL_TRIE, and back; txq < XS_MAX_TXQS. */
+static inline __u32 xs_tbl_entry(__u32 classid)
+{
+	return xs_handle(xs_classid_txq(classid) + 1, xs_handle_minor(classid));
+}
+
+static inline __u32 xs_tbl_txq(__u32 entry)
+{
+	return xs_handle_major(entry) - 1;
+}
+
+static inline __u32 xs_tbl_classid(__u32 entry)
+{
+	return xs_classid(xs_tbl_txq(entry), xs_handle_minor(entry));
+}
+
 /* default pool: 32768 chunks, 32 MiB ([system] lookup_memory) */
 #define XS_TBL_DEFAULT_CHUNKS 32768U
 /* offsets must fit the entry */

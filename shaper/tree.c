@@ -146,6 +146,8 @@ static void class_set(struct tree_class *c, uint32_t classid, uint32_t parent, u
 
 /* struct tree_class and the stats of cmd/report.c begin with it */
 _Static_assert(offsetof(struct tree_class, classid) == 0, "classid first");
+_Static_assert(((XS_MQ_MAJOR * XS_MAJOR_MUL) & 0xffff) >> 12 != XS_HTB_PRODUCT >> 12,
+	       "the mq major is no HTB major");
 
 int tree_classid_cmp(const void *a, const void *b)
 {
@@ -281,8 +283,8 @@ int tree_desired(const struct plan *plan, enum xs_dir dir, struct tree *out)
 
 		if (sp->txq >= ntxq || sp->minor < XS_FIRST_MINOR || sp->minor > XS_MAX_MINOR ||
 		    (up && (up->kind != PLAN_NODE || up->txq != sp->txq))) {
-			pr_err("%s: spare class %u:%u out of place\n", ifname, sp->txq + 1,
-			       sp->minor);
+			pr_err("%s: spare class %u of TX queue %u out of place\n", ifname,
+			       sp->minor, sp->txq);
 			err = -EINVAL;
 			continue;
 		}
@@ -391,19 +393,6 @@ static bool root_is_ours(const struct tree *live)
 	return false;
 }
 
-/*
- * The bucket of the kernel's device-wide qdisc hash (16 buckets,
- * hash_32(handle, 4)) a handle falls in. HTB's own pfifo leaves all have
- * handle 0, so they pile up in bucket 0, and every class request on an HTB
- * whose handle shares bucket 0 (majors 2, 21, 42, 63, ...) walks all of
- * them to find its qdisc. Building those trees first, while bucket 0 holds
- * only their own leaves, cuts that walk to a third at two trees.
- */
-static unsigned int qdisc_hash_bucket(uint32_t handle)
-{
-	return (uint32_t)(handle * 0x61C88647U) >> 28;
-}
-
 struct op_list {
 	struct tree_op *v;
 	size_t n, cap;
@@ -470,7 +459,7 @@ static bool handle_used(const struct handles *h, uint32_t major)
 static int handle_alloc(struct handles *h, const char *ifname, uint32_t *handle)
 {
 	for (; h->next <= TREE_LEAF_MAJOR_LAST; h->next++) {
-		if (h->next == XS_MQ_MAJOR || handle_used(h, h->next))
+		if (!tree_leaf_major(h->next) || handle_used(h, h->next))
 			continue;
 		handle_mark(h, h->next);
 		*handle = xs_handle(h->next, 0);
@@ -1002,25 +991,16 @@ struct tree_range {
 static int cmp_range_build_order(const void *a, const void *b)
 {
 	const struct tree_range *x = a, *y = b;
-	unsigned int bx = qdisc_hash_bucket(xs_htb_handle(x->txq)) != 0;
-	unsigned int by = qdisc_hash_bucket(xs_htb_handle(y->txq)) != 0;
 
-	if (bx != by)
-		return bx < by ? -1 : 1;
 	return x->txq < y->txq ? -1 : x->txq > y->txq;
 }
 
 /* ---- teardown ----------------------------------------------------------- */
 
-/* A tree's place in the order a build makes them: cmp_range_build_order's. */
-static unsigned int build_rank(unsigned int txq)
-{
-	return (qdisc_hash_bucket(xs_htb_handle(txq)) != 0) * XS_MAX_TXQS + txq;
-}
-
+/* The order a build makes trees in (cmp_range_build_order's), reversed. */
 static int cmp_rank_desc(const void *a, const void *b)
 {
-	unsigned int x = build_rank(*(const uint32_t *)a), y = build_rank(*(const uint32_t *)b);
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x > y ? -1 : x < y;
 }

@@ -22,7 +22,8 @@
  * device-wide qdisc hash lookups that creating a qdisc costs). Such a leaf
  * has handle 0 and is only listed by "tc qdisc show invisible".
  * Any other leaf kind gets an explicit handle: the lowest major free on the
- * device in TREE_LEAF_MAJOR_FIRST..0xfffe, skipping the mq major 0x7fff.
+ * device in 1..0xfffe that is neither the mq major 0x7fff nor one of the
+ * 4096 HTB majors (bpf/xshaper.h: those share no hash bucket with a leaf).
  * Handles live through reloads (a kept leaf keeps its handle). So with
  * fq_codel or sfq an interface holds at most TREE_LEAF_MAJORS leaves:
  * customers + TX queues (one default class each) <= 61,437. The kernel's
@@ -42,10 +43,17 @@
 #include "conf/customers.h"
 #include "conf/plan.h"
 
-/* Leaf handle majors: above every possible HTB major (txq + 1 <= XS_MAX_TXQS). */
-#define TREE_LEAF_MAJOR_FIRST (XS_MAX_TXQS + 1)
+/* Leaf handle majors: 1..0xfffe but the HTB majors and the mq's. */
+#define TREE_LEAF_MAJOR_FIRST 1U
 #define TREE_LEAF_MAJOR_LAST  0xfffeU
-#define TREE_LEAF_MAJORS      (TREE_LEAF_MAJOR_LAST - TREE_LEAF_MAJOR_FIRST + 1 - 1)
+#define TREE_LEAF_MAJORS      (TREE_LEAF_MAJOR_LAST - TREE_LEAF_MAJOR_FIRST + 1 - XS_MAX_TXQS - 1)
+
+/* A leaf may have handle major:0 */
+static inline bool tree_leaf_major(uint32_t major)
+{
+	return major >= TREE_LEAF_MAJOR_FIRST && major <= TREE_LEAF_MAJOR_LAST &&
+	       major != XS_MQ_MAJOR && xs_major_txq(major) >= XS_MAX_TXQS;
+}
 
 /*
  * HTB's rate to quantum divisor, the kernel's default: every HTB is created
@@ -119,8 +127,8 @@ struct tree {
 
 enum tree_op_type {
 	TREE_OP_ROOT, /* mq XS_MQ_MAJOR: as the root qdisc */
-	TREE_OP_HTB, /* htb (txq+1): under mq class XS_MQ_MAJOR:(txq+1) */
-	TREE_OP_HTB_RESET, /* delete a broken htb (txq+1): before TREE_OP_HTB */
+	TREE_OP_HTB, /* htb xs_htb_major(txq): under mq class XS_MQ_MAJOR:(txq+1) */
+	TREE_OP_HTB_RESET, /* delete what holds an HTB's handle: before TREE_OP_HTB */
 	TREE_OP_CLASS_CREATE, /* RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL */
 	TREE_OP_CLASS_CHANGE, /* RTM_NEWTCLASS in place: counters are kept */
 	TREE_OP_LEAF_CREATE, /* RTM_NEWQDISC on a class, replacing its leaf */

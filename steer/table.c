@@ -14,7 +14,7 @@
  * prefixes longer than /24, one per byte boundary an IPv6 prefix crosses
  * past its first 16 bits.
  *
- * Each entry holds the answer for all its addresses: the classid of the
+ * Each entry holds the answer for all its addresses: the class (xs_tbl_entry) of the
  * longest prefix that covers the whole entry, or a pointer to a chunk for
  * the next byte when longer prefixes split it (their parent's answer is
  * copied into the chunk's other entries). The lookup is therefore a walk
@@ -50,7 +50,7 @@ struct tin {
 	uint8_t a[16]; /* the bits the table indexes, from bit 0 */
 	uint32_t len; /* prefix length within the table */
 	uint32_t rank; /* length in the full address: the longer wins */
-	uint32_t classid;
+	uint32_t entry; /* xs_tbl_entry of the classid */
 };
 
 enum { SLOT_FREE, SLOT_LINKED, SLOT_KEPT };
@@ -108,7 +108,7 @@ static void paint(uint32_t *want, unsigned int start, unsigned int end, unsigned
 		cnt = (size_t)1 << (end - v[j].len);
 		lo = bits_at(v[j].a, start, end - start) & ~(cnt - 1);
 		for (i = lo; i < lo + cnt; i++)
-			want[i] = v[j].classid;
+			want[i] = v[j].entry;
 	}
 }
 
@@ -355,13 +355,13 @@ static int split(const struct steer_prefix *v, size_t n, struct tin **v4, size_t
 			if (prefix_covers_v4(&p)) {
 				/* all of IPv4, below every IPv4 prefix */
 				t->rank = p.len;
-				t->classid = v[i].customer.classid;
+				t->entry = xs_tbl_entry(v[i].customer.classid);
 				t = &(*v4)[(*n4)++];
 				memset(t, 0, sizeof(*t));
 			}
 		}
 		t->rank = p.len;
-		t->classid = v[i].customer.classid;
+		t->entry = xs_tbl_entry(v[i].customer.classid);
 	}
 	return 0;
 }
@@ -461,7 +461,9 @@ uint32_t table_find(const struct xs_tbl_slot *mem, size_t nslots, const uint8_t 
 			return XS_TBL_TRIE;
 		e = mem[slot].e[a[i]];
 	}
-	return e & XS_TBL_CHILD ? XS_TBL_TRIE : e;
+	if (e & XS_TBL_CHILD)
+		return XS_TBL_TRIE;
+	return e == XS_TBL_MISS || e == XS_TBL_TRIE ? e : xs_tbl_classid(e);
 }
 
 static size_t count_trie(const struct build *b, const uint32_t *e, size_t width)

@@ -916,7 +916,7 @@ static void test_mapped_in_ipv6(void **state)
 	assert_int_equal(TC_DELTA(after, before, XS_LAN, XS_TC_TRIE), 0);
 }
 
-/* queue_mapping is the TX queue + 1, and the classid's major the same */
+/* queue_mapping is the TX queue + 1, and the classid's major that TX queue's */
 static void test_tc_queue_mapping(void **state)
 {
 	uint32_t prio, qm;
@@ -925,7 +925,7 @@ static void test_tc_queue_mapping(void **state)
 	ip_frame(&f, NULL, "198.18.0.1", "198.19.2.10"); /* 1003: txq 1 */
 	run_tc(XS_LAN, &f, &prio, &qm);
 	assert_int_equal(qm, 1 + 1);
-	assert_int_equal(prio >> 16, qm);
+	assert_int_equal(xs_classid_txq(prio) + 1, qm);
 	ip_frame(&f, NULL, "198.19.1.77", "198.18.0.1"); /* 1002: txq 0 */
 	run_tc(XS_WAN, &f, &prio, &qm);
 	assert_int_equal(qm, 0 + 1);
@@ -1600,7 +1600,7 @@ static void test_sync_repairs_table(void **state)
 	size_t size;
 
 	t = table_map(&size);
-	*v4_root(t, 198, 19, 1) = xs_classid(1, 99); /* a wrong class */
+	*v4_root(t, 198, 19, 1) = xs_tbl_entry(xs_classid(1, 99)); /* a wrong class */
 	*v4_root(t, 198, 19, 2) = XS_TBL_CHILD | XS_TBL_OFFSET_MASK; /* past the end */
 	t[XS_TBL_V6_ROOT * XS_TBL_SLOT_ENTRIES + 0x2001] = XS_TBL_MISS; /* lost */
 
@@ -1776,7 +1776,7 @@ static void test_lookup(void **state)
 	assert_int_equal(m.customer.txq, 0);
 	assert_int_equal(m.customer.classid, xs_classid(0, 3));
 	assert_string_equal(m.prefix_text, "198.19.1.77/32");
-	assert_string_equal(m.classid_text, "1:3");
+	assert_string_equal(m.classid_text, "7000:3");
 
 	assert_int_equal(steer_lookup(steer, " 198.19.1.5", &m), 0);
 	assert_true(m.known);
@@ -1787,7 +1787,7 @@ static void test_lookup(void **state)
 	assert_int_equal(m.minor, 3);
 	assert_string_equal(m.prefix_text, "198.19.1.0/24");
 	assert_string_equal(m.address_text, "198.19.1.5");
-	assert_string_equal(m.classid_text, "2:3");
+	assert_string_equal(m.classid_text, "b377:3");
 
 	assert_int_equal(steer_lookup(steer, "2001:DB8:101:0:0::1", &m), 0);
 	assert_true(m.known);

@@ -92,7 +92,7 @@ static size_t random_list_from(struct steer_prefix *v, size_t n, size_t max)
 		}
 		prefix_mask(&p->prefix);
 		p->customer.classid =
-			(uint32_t)((rng() % 4 + 1) << 16 | (rng() % 1000 + XS_FIRST_MINOR));
+			xs_classid((uint32_t)(rng() % 4), (uint32_t)(rng() % 1000 + XS_FIRST_MINOR));
 		for (i = 0, j = 0; i < n; i++)
 			j |= !prefix_cmp(&v[i].prefix, &p->prefix);
 		if (!j)

@@ -53,6 +53,20 @@ struct spec {
 
 #define SPECS_MAX 16
 
+/* classid minor of TX queue txq's tree */
+#define CL(txq, minor) xs_classid(txq, minor)
+
+/* The k-th (0-based) leaf handle the diff gives out on an empty device. */
+static uint32_t nth_leaf(unsigned int k)
+{
+	uint32_t major;
+
+	for (major = TREE_LEAF_MAJOR_FIRST; major <= TREE_LEAF_MAJOR_LAST; major++)
+		if (tree_leaf_major(major) && k-- == 0)
+			return major << 16;
+	return 0;
+}
+
 /* A plan and everything it points to. */
 struct test_plan {
 	struct xs_config cfg;
@@ -220,7 +234,7 @@ static void live_from(const struct tree *want, struct tree *live)
 	for (i = 0; i < want->ntxq; i++) {
 		struct tree_qdisc *q = &live->qdiscs[i];
 
-		q->handle = (uint32_t)(i + 1) << 16;
+		q->handle = xs_htb_handle((uint32_t)i);
 		q->parent = XS_MQ_MAJOR << 16 | (uint32_t)(i + 1);
 		q->defcls = XS_DEFAULT_MINOR;
 		snprintf(q->kind, sizeof(q->kind), "htb");
@@ -292,12 +306,12 @@ static size_t class_ops(const struct tree_op *ops, size_t n, enum tree_op_type t
 			assert_int_equal(got_[i_], want_[i_]);                                     \
 	} while (0)
 
-static bool htb_rebuilt(const struct tree_diff *d, uint32_t major)
+static bool htb_rebuilt(const struct tree_diff *d, uint32_t txq)
 {
 	size_t i;
 
 	for (i = 0; i < d->ncreate; i++)
-		if (d->create[i].type == TREE_OP_HTB && d->create[i].handle == major << 16)
+		if (d->create[i].type == TREE_OP_HTB && d->create[i].handle == xs_htb_handle(txq))
 			return true;
 	return false;
 }
@@ -316,7 +330,7 @@ static void assert_parents_first(const struct tree_diff *d, const struct tree *l
 		for (j = 0; j < i; j++)
 			found |= d->create[j].type == TREE_OP_CLASS_CREATE &&
 				 d->create[j].cls.classid == op->parent;
-		if (!found && !htb_rebuilt(d, op->parent >> 16))
+		if (!found && !htb_rebuilt(d, xs_classid_txq(op->parent)))
 			found = class_of(live, op->parent) != NULL;
 		assert_true(found);
 	}
@@ -507,23 +521,23 @@ static void test_desired(void **state)
 	assert_string_equal(t.ifname, "lan0");
 	assert_int_equal(t.ntxq, 2);
 	assert_int_equal(t.nclasses, 7);
-	/* sorted by classid: 1:1 1:2 1:3 1:4 2:1 2:2 2:3 */
+	/* sorted by classid: 7000:1 7000:2 7000:3 7000:4 b377:1 b377:2 b377:3 */
 	c = t.classes;
-	assert_int_equal(c[0].classid, 0x10001);
-	assert_int_equal(c[0].parent, 0x10000);
+	assert_int_equal(c[0].classid, CL(0, 0x1));
+	assert_int_equal(c[0].parent, CL(0, 0x0));
 	assert_int_equal(c[0].rate, 125000000);
 	assert_int_equal(c[0].ceil, 125000000);
 	assert_int_equal(c[0].kind, TREE_ROOT);
 	assert_int_equal(c[0].depth, 0);
 	assert_int_equal(c[0].cls, PLAN_NONE);
-	assert_int_equal(c[1].classid, 0x10002);
-	assert_int_equal(c[1].parent, 0x10001);
+	assert_int_equal(c[1].classid, CL(0, 0x2));
+	assert_int_equal(c[1].parent, CL(0, 0x1));
 	assert_int_equal(c[1].rate, 250000);
 	assert_int_equal(c[1].ceil, 125000000); /* default_ceil 0: the capacity */
 	assert_int_equal(c[1].kind, TREE_DEFAULT);
 	assert_int_equal(c[1].depth, 1);
-	assert_int_equal(c[2].classid, 0x10003);
-	assert_int_equal(c[2].parent, 0x10001);
+	assert_int_equal(c[2].classid, CL(0, 0x3));
+	assert_int_equal(c[2].parent, CL(0, 0x1));
 	assert_int_equal(c[2].cls, 0); /* 1001 */
 	assert_int_equal(c[2].kind, TREE_CUSTOMER);
 	assert_int_equal(c[2].depth, 1);
@@ -531,9 +545,9 @@ static void test_desired(void **state)
 	assert_int_equal(c[2].ceil, 6250000);
 	assert_int_equal(c[2].quantum, 125000);
 	assert_int_equal(c[2].buffer, tree_ticks(c[2].burst, c[2].rate));
-	assert_int_equal(c[3].classid, 0x10004);
+	assert_int_equal(c[3].classid, CL(0, 0x4));
 	assert_int_equal(c[3].cls, 2); /* 1003 */
-	assert_int_equal(c[6].classid, 0x20003);
+	assert_int_equal(c[6].classid, CL(1, 0x3));
 	assert_int_equal(c[6].cls, 1); /* 1002 */
 	tree_free(&t);
 
@@ -570,37 +584,37 @@ static void test_desired_nested(void **state)
 	config(&cfg);
 	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, 4), XS_LAN, &t), 0);
 	assert_int_equal(t.nclasses, 4 + 4);
-	c = class_of(&t, 0x10003);
+	c = class_of(&t, CL(0, 0x3));
 	assert_non_null(c);
-	assert_int_equal(c->parent, 0x10001);
+	assert_int_equal(c->parent, CL(0, 0x1));
 	assert_int_equal(c->kind, TREE_NODE);
 	assert_int_equal(c->depth, 1);
 	assert_int_equal(c->cls, 0);
 	assert_int_equal(c->rate, 50000000); /* the cap, rate = ceil */
 	assert_int_equal(c->ceil, 50000000);
-	c = class_of(&t, 0x10004);
+	c = class_of(&t, CL(0, 0x4));
 	assert_non_null(c);
-	assert_int_equal(c->parent, 0x10003);
+	assert_int_equal(c->parent, CL(0, 0x3));
 	assert_int_equal(c->kind, TREE_NODE);
 	assert_int_equal(c->depth, 2);
 	assert_int_equal(c->rate, 12500000);
-	c = class_of(&t, 0x10005);
+	c = class_of(&t, CL(0, 0x5));
 	assert_non_null(c);
-	assert_int_equal(c->parent, 0x10004);
+	assert_int_equal(c->parent, CL(0, 0x4));
 	assert_int_equal(c->kind, TREE_CUSTOMER);
 	assert_int_equal(c->depth, 3);
 	assert_int_equal(c->cls, 2);
 	assert_int_equal(c->rate, 1250000);
-	c = class_of(&t, 0x20003);
+	c = class_of(&t, CL(1, 0x3));
 	assert_non_null(c);
-	assert_int_equal(c->parent, 0x20001);
+	assert_int_equal(c->parent, CL(1, 0x1));
 	assert_int_equal(c->depth, 1);
 	tree_free(&t);
 
 	/* the wan: the nodes' upload caps */
 	assert_int_equal(tree_desired(&tp.plan, XS_WAN, &t), 0);
-	assert_int_equal(class_of(&t, 0x10004)->rate, 6250000);
-	assert_int_equal(class_of(&t, 0x10005)->ceil, 2500000);
+	assert_int_equal(class_of(&t, CL(0, 0x4))->rate, 6250000);
+	assert_int_equal(class_of(&t, CL(0, 0x5))->ceil, 2500000);
 	tree_free(&t);
 }
 
@@ -619,10 +633,10 @@ static void test_desired_errors(void **state)
 	assert_non_null(strstr(last_err, "customer 1002: txq 2 minor 3 out of range"));
 
 	memcpy(v, flat, sizeof(flat));
-	v[1].txq = 0; /* 1:3 twice */
+	v[1].txq = 0; /* 7000:3 twice */
 	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, NFLAT), XS_LAN, &t), -EINVAL);
-	assert_non_null(strstr(last_err, "customer 1001 and customer 1002 share classid 1:3") ||
-			strstr(last_err, "customer 1002 and customer 1001 share classid 1:3"));
+	assert_non_null(strstr(last_err, "customer 1001 and customer 1002 share classid 7000:3") ||
+			strstr(last_err, "customer 1002 and customer 1001 share classid 7000:3"));
 	assert_null(t.classes);
 
 	/* a node and its parent in two trees (its customers with it) */
@@ -658,7 +672,7 @@ static void test_desired_errors(void **state)
 	/* six will do */
 	v[6] = (struct spec)CUST("1001", 5, 0, 10, M, M, M, M);
 	assert_int_equal(tree_desired(plan_make(&tp, &cfg, v, 7), XS_LAN, &t), 0);
-	assert_int_equal(class_of(&t, 0x1000a)->depth, 7);
+	assert_int_equal(class_of(&t, CL(0, 0xa))->depth, 7);
 	tree_free(&t);
 }
 
@@ -677,23 +691,23 @@ static void test_diff_from_scratch(void **state)
 	/* mq, 2 htb, 4 root and default classes, 3 customers; pfifo needs no leaf */
 	assert_int_equal(d.ncreate, 1 + 2 + 4 + 3);
 	assert_int_equal(d.create[0].type, TREE_OP_ROOT);
-	/* htb 2: shares the qdisc hash bucket of HTB's own leaves: built first */
+	/* the trees in TX queue order */
 	assert_int_equal(d.create[1].type, TREE_OP_HTB);
-	assert_int_equal(d.create[1].handle, 0x20000);
-	assert_int_equal(d.create[1].parent, 0x7fff0002);
+	assert_int_equal(d.create[1].handle, CL(0, 0x0));
+	assert_int_equal(d.create[1].parent, 0x7fff0001);
 	assert_int_equal(d.create[2].type, TREE_OP_CLASS_CREATE);
-	assert_int_equal(d.create[2].cls.classid, 0x20001);
+	assert_int_equal(d.create[2].cls.classid, CL(0, 0x1));
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_LEAF_CREATE), 0);
 	tree_diff_free(&d);
 
-	/* fq_codel: one leaf per customer and default class, handles from 0x1001 */
+	/* fq_codel: one leaf per customer and default class, the lowest leaf handles first */
 	want.leaf = LEAF_FQ_CODEL;
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_LEAF_CREATE), 5);
-	assert_int_equal(d.create[3].type, TREE_OP_CLASS_CREATE); /* 2:2 */
+	assert_int_equal(d.create[3].type, TREE_OP_CLASS_CREATE); /* 7000:2 */
 	assert_int_equal(d.create[4].type, TREE_OP_LEAF_CREATE);
-	assert_int_equal(d.create[4].handle, 0x10010000);
-	assert_int_equal(d.create[4].parent, 0x20002);
+	assert_int_equal(d.create[4].handle, nth_leaf(0));
+	assert_int_equal(d.create[4].parent, CL(0, 0x2));
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
@@ -711,8 +725,8 @@ static void test_diff_nested_from_scratch(void **state)
 	want_of(&cfg, nested, NNESTED, &want);
 	live_empty(&live, 4);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x20001, 0x20002, 0x10001,
-			 0x10002, 0x10009, 0x10005, 0x10007, 0x10003, 0x10004);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, CL(0, 0x1), CL(0, 0x2), CL(0, 0x9),
+			 CL(0, 0x5), CL(0, 0x7), CL(0, 0x3), CL(0, 0x4), CL(1, 0x1), CL(1, 0x2));
 	assert_parents_first(&d, &live);
 	assert_int_equal(d.counts.added, 3);
 	assert_int_equal(d.counts.nodes_added, 2);
@@ -725,7 +739,7 @@ static void test_diff_nested_from_scratch(void **state)
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_LEAF_CREATE), 2 + 3);
 	for (i = 0; i < d.ncreate; i++)
 		if (d.create[i].type == TREE_OP_LEAF_CREATE)
-			assert_true(d.create[i].parent != 0x10009 && d.create[i].parent != 0x10007);
+			assert_true(d.create[i].parent != CL(0, 0x9) && d.create[i].parent != CL(0, 0x7));
 	tree_diff_free(&d);
 	want.leaf = LEAF_PFIFO;
 	tree_free(&live);
@@ -735,13 +749,13 @@ static void test_diff_nested_from_scratch(void **state)
 	live_from(&bare, &live);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 0);
-	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x10009, 0x10005, 0x10007,
-			 0x10003, 0x10004);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, CL(0, 0x9), CL(0, 0x5), CL(0, 0x7),
+			 CL(0, 0x3), CL(0, 0x4));
 	assert_int_equal(d.ncreate, 5);
 	assert_parents_first(&d, &live);
-	assert_int_equal(d.create[0].parent, 0x10001);
-	assert_int_equal(d.create[2].parent, 0x10009);
-	assert_int_equal(d.create[3].parent, 0x10007);
+	assert_int_equal(d.create[0].parent, CL(0, 0x1));
+	assert_int_equal(d.create[2].parent, CL(0, 0x9));
+	assert_int_equal(d.create[3].parent, CL(0, 0x7));
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&bare);
@@ -778,14 +792,14 @@ static void test_diff_nested_nothing_to_do(void **state)
 	config(&cfg);
 	want_of(&cfg, nested, NNESTED, &want);
 	live_from(&want, &live);
-	assert_int_equal(live_class(&live, 0x10001)->level, 7);
-	assert_int_equal(live_class(&live, 0x10009)->level, 6);
-	assert_int_equal(live_class(&live, 0x10007)->level, 5);
-	assert_int_equal(live_class(&live, 0x10003)->level, 0);
+	assert_int_equal(live_class(&live, CL(0, 0x1))->level, 7);
+	assert_int_equal(live_class(&live, CL(0, 0x9))->level, 6);
+	assert_int_equal(live_class(&live, CL(0, 0x7))->level, 5);
+	assert_int_equal(live_class(&live, CL(0, 0x3))->level, 0);
 	/* the quanta the nodes were created with, at caps since changed */
-	live_class(&live, 0x10009)->quantum = 1514;
-	live_class(&live, 0x10007)->quantum = 99999;
-	live_class(&live, 0x10007)->prio = 3;
+	live_class(&live, CL(0, 0x9))->quantum = 1514;
+	live_class(&live, CL(0, 0x7))->quantum = 99999;
+	live_class(&live, CL(0, 0x7))->prio = 3;
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 0);
 	assert_int_equal(d.ndelete, 0);
@@ -797,22 +811,22 @@ static void test_diff_nested_nothing_to_do(void **state)
 
 	/* nor with fq_codel, whose leaves the nodes do not have */
 	want.leaf = LEAF_FQ_CODEL;
-	live_class(&live, 0x10002)->leaf = 0x10010000;
-	live_class(&live, 0x10003)->leaf = 0x10020000;
-	live_class(&live, 0x10004)->leaf = 0x10030000;
-	live_class(&live, 0x10005)->leaf = 0x10040000;
-	live_class(&live, 0x20002)->leaf = 0x10050000;
+	live_class(&live, CL(0, 0x2))->leaf = nth_leaf(0);
+	live_class(&live, CL(0, 0x3))->leaf = nth_leaf(1);
+	live_class(&live, CL(0, 0x4))->leaf = nth_leaf(2);
+	live_class(&live, CL(0, 0x5))->leaf = nth_leaf(3);
+	live_class(&live, CL(1, 0x2))->leaf = nth_leaf(4);
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 5) * sizeof(*live.qdiscs));
 	live.qdiscs[live.nqdiscs++] =
-		(struct tree_qdisc){ .handle = 0x10010000, .parent = 0x10002, .kind = "fq_codel" };
+		(struct tree_qdisc){ .handle = nth_leaf(0), .parent = CL(0, 0x2), .kind = "fq_codel" };
 	live.qdiscs[live.nqdiscs++] =
-		(struct tree_qdisc){ .handle = 0x10020000, .parent = 0x10003, .kind = "fq_codel" };
+		(struct tree_qdisc){ .handle = nth_leaf(1), .parent = CL(0, 0x3), .kind = "fq_codel" };
 	live.qdiscs[live.nqdiscs++] =
-		(struct tree_qdisc){ .handle = 0x10030000, .parent = 0x10004, .kind = "fq_codel" };
+		(struct tree_qdisc){ .handle = nth_leaf(2), .parent = CL(0, 0x4), .kind = "fq_codel" };
 	live.qdiscs[live.nqdiscs++] =
-		(struct tree_qdisc){ .handle = 0x10040000, .parent = 0x10005, .kind = "fq_codel" };
+		(struct tree_qdisc){ .handle = nth_leaf(3), .parent = CL(0, 0x5), .kind = "fq_codel" };
 	live.qdiscs[live.nqdiscs++] =
-		(struct tree_qdisc){ .handle = 0x10050000, .parent = 0x20002, .kind = "fq_codel" };
+		(struct tree_qdisc){ .handle = nth_leaf(4), .parent = CL(1, 0x2), .kind = "fq_codel" };
 	sort_qdiscs(&live);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 0);
@@ -841,8 +855,8 @@ static void test_diff_node_cap_change(void **state)
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 1);
 	assert_int_equal(d.create[0].type, TREE_OP_CLASS_CHANGE);
-	assert_int_equal(d.create[0].cls.classid, 0x10007);
-	assert_int_equal(d.create[0].parent, 0x10009);
+	assert_int_equal(d.create[0].cls.classid, CL(0, 0x7));
+	assert_int_equal(d.create[0].parent, CL(0, 0x9));
 	assert_int_equal(d.create[0].cls.rate, 12 * M / 8);
 	assert_int_equal(d.ndelete, 0);
 	assert_int_equal(d.counts.nodes_changed, 1);
@@ -852,8 +866,8 @@ static void test_diff_node_cap_change(void **state)
 	/* the kernel takes the rates, keeps the quantum of the inner class */
 	apply_changes(&d, &live);
 	tree_diff_free(&d);
-	assert_int_not_equal(live_class(&live, 0x10007)->quantum,
-			     class_of(&want, 0x10007)->quantum);
+	assert_int_not_equal(live_class(&live, CL(0, 0x7))->quantum,
+			     class_of(&want, CL(0, 0x7))->quantum);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate + d.ndelete, 0);
 	tree_diff_free(&d);
@@ -890,12 +904,12 @@ static void test_diff_customer_moved(void **state)
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 1);
 	assert_int_equal(d.create[0].type, TREE_OP_CLASS_CREATE);
-	assert_int_equal(d.create[0].cls.classid, 0x10008);
-	assert_int_equal(d.create[0].parent, 0x10005);
+	assert_int_equal(d.create[0].cls.classid, CL(0, 0x8));
+	assert_int_equal(d.create[0].parent, CL(0, 0x5));
 	assert_int_equal(d.ndelete, 1);
 	assert_int_equal(d.delete[0].type, TREE_OP_CLASS_DELETE);
-	assert_int_equal(d.delete[0].cls.classid, 0x10006);
-	assert_int_equal(d.delete[0].parent, 0x10004);
+	assert_int_equal(d.delete[0].cls.classid, CL(0, 0x6));
+	assert_int_equal(d.delete[0].parent, CL(0, 0x4));
 	assert_int_equal(d.counts.added, 1);
 	assert_int_equal(d.counts.removed, 1);
 	assert_int_equal(d.counts.unchanged, 1);
@@ -934,12 +948,12 @@ static void test_diff_node_moved(void **state)
 	v[4].minor = 9;
 	want_of(&cfg, v, 5, &want);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x1000a, 0x10008, 0x10009);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, CL(0, 0xa), CL(0, 0x8), CL(0, 0x9));
 	assert_int_equal(d.ncreate, 3);
-	assert_int_equal(d.create[0].parent, 0x10004);
-	assert_int_equal(d.create[1].parent, 0x1000a);
+	assert_int_equal(d.create[0].parent, CL(0, 0x4));
+	assert_int_equal(d.create[1].parent, CL(0, 0xa));
 	assert_parents_first(&d, &live);
-	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, 0x10006, 0x10007, 0x10005);
+	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, CL(0, 0x6), CL(0, 0x7), CL(0, 0x5));
 	assert_int_equal(d.ndelete, 3);
 	assert_children_first(&d, &live);
 	assert_int_equal(d.counts.added, 2);
@@ -972,8 +986,8 @@ static void test_diff_subtree_deleted(void **state)
 	want_of(&cfg, &before[4], 1, &want);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 0);
-	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, 0x10005, 0x10006, 0x10004,
-			 0x10003);
+	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, CL(0, 0x5), CL(0, 0x6), CL(0, 0x4),
+			 CL(0, 0x3));
 	assert_int_equal(d.ndelete, 4);
 	assert_children_first(&d, &live);
 	assert_int_equal(d.counts.removed, 4);
@@ -999,18 +1013,18 @@ static void test_diff_wrong_parent(void **state)
 	 * customer its own old minor): that one class is made again, deleted
 	 * first in phase 1 and created under its parent; the tree stays.
 	 */
-	live_class(&live, 0x10007)->parent = 0x10004; /* 1002 under AP1 */
+	live_class(&live, CL(0, 0x7))->parent = CL(0, 0x4); /* 1002 under AP1 */
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	assert_false(htb_rebuilt(&d, 1));
+	assert_false(htb_rebuilt(&d, 0));
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 0);
-	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_DELETE, 0x10007);
-	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x10007);
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_DELETE, CL(0, 0x7));
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, CL(0, 0x7));
 	for (i = 0; i < d.ncreate; i++) {
 		if (d.create[i].type == TREE_OP_CLASS_DELETE)
 			del = i;
 		if (d.create[i].type == TREE_OP_CLASS_CREATE) {
 			add = i;
-			assert_int_equal(d.create[i].parent, 0x10005);
+			assert_int_equal(d.create[i].parent, CL(0, 0x5));
 		}
 	}
 	assert_true(del < add);
@@ -1020,36 +1034,36 @@ static void test_diff_wrong_parent(void **state)
 	tree_diff_free(&d);
 
 	/* a node (an inner class) under another parent: the tree is rebuilt */
-	live_class(&live, 0x10007)->parent = 0x10005;
-	live_class(&live, 0x10005)->parent = 0x10004; /* AP2 under AP1 */
+	live_class(&live, CL(0, 0x7))->parent = CL(0, 0x5);
+	live_class(&live, CL(0, 0x5))->parent = CL(0, 0x4); /* AP2 under AP1 */
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 1);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 1);
-	assert_true(htb_rebuilt(&d, 1));
-	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, 0x10001, 0x10002, 0x10003,
-			 0x10004, 0x10005, 0x10006, 0x10007);
+	assert_true(htb_rebuilt(&d, 0));
+	assert_class_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE, CL(0, 0x1), CL(0, 0x2), CL(0, 0x3),
+			 CL(0, 0x4), CL(0, 0x5), CL(0, 0x6), CL(0, 0x7));
 	assert_parents_first(&d, &live);
 	assert_int_equal(d.ndelete, 0); /* the reset takes the old classes */
 	assert_int_equal(d.counts.added, 2);
 	assert_int_equal(d.counts.nodes_added, 3);
 	tree_diff_free(&d);
-	live_class(&live, 0x10005)->parent = 0x10003;
+	live_class(&live, CL(0, 0x5))->parent = CL(0, 0x3);
 
 	/* a parent that is not there */
-	live_class(&live, 0x10007)->parent = 0x10005;
-	live_class(&live, 0x10006)->parent = 0x10020;
+	live_class(&live, CL(0, 0x7))->parent = CL(0, 0x5);
+	live_class(&live, CL(0, 0x6))->parent = CL(0, 0x20);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	assert_true(htb_rebuilt(&d, 1));
-	assert_false(htb_rebuilt(&d, 2));
+	assert_true(htb_rebuilt(&d, 0));
+	assert_false(htb_rebuilt(&d, 1));
 	tree_diff_free(&d);
 
 	/* a class of no plan under a customer is not wrong, only not wanted */
-	live_class(&live, 0x10006)->parent = 0x10004;
-	live_add(&live, 0x10030, 0x10006);
+	live_class(&live, CL(0, 0x6))->parent = CL(0, 0x4);
+	live_add(&live, CL(0, 0x30), CL(0, 0x6));
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	assert_false(htb_rebuilt(&d, 1));
+	assert_false(htb_rebuilt(&d, 0));
 	assert_int_equal(d.ncreate, 0);
-	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, 0x10030);
+	assert_class_ops(d.delete, d.ndelete, TREE_OP_CLASS_DELETE, CL(0, 0x30));
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
@@ -1078,7 +1092,7 @@ static void test_diff_leaf_again(void **state)
 
 		if (c->level)
 			continue;
-		c->leaf = (0x1001 + (uint32_t)n++) << 16;
+		c->leaf = nth_leaf(n++);
 		live.qdiscs[live.nqdiscs++] = (struct tree_qdisc){ .handle = c->leaf,
 								   .parent = c->classid,
 								   .kind = "fq_codel" };
@@ -1088,20 +1102,20 @@ static void test_diff_leaf_again(void **state)
 	assert_int_equal(d.ncreate + d.ndelete, 0);
 	tree_diff_free(&d);
 
-	/* 1:4 (1003) gets a child, loses its leaf; the kernel keeps its old quantum */
-	live_add(&live, 0x10030, 0x10004);
-	live_class(&live, 0x10004)->quantum = 4000;
+	/* 7000:4 (1003) gets a child, loses its leaf; the kernel keeps its old quantum */
+	live_add(&live, CL(0, 0x30), CL(0, 0x4));
+	live_class(&live, CL(0, 0x4))->quantum = 4000;
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 0);
 	assert_int_equal(d.ndelete, 3);
 	assert_int_equal(d.delete[0].type, TREE_OP_CLASS_DELETE);
-	assert_int_equal(d.delete[0].cls.classid, 0x10030);
+	assert_int_equal(d.delete[0].cls.classid, CL(0, 0x30));
 	assert_int_equal(d.delete[1].type, TREE_OP_CLASS_CHANGE);
-	assert_int_equal(d.delete[1].cls.classid, 0x10004);
-	assert_int_equal(d.delete[1].cls.quantum, class_of(&want, 0x10004)->quantum);
+	assert_int_equal(d.delete[1].cls.classid, CL(0, 0x4));
+	assert_int_equal(d.delete[1].cls.quantum, class_of(&want, CL(0, 0x4))->quantum);
 	assert_int_equal(d.delete[2].type, TREE_OP_LEAF_CREATE);
-	assert_int_equal(d.delete[2].parent, 0x10004);
-	assert_int_equal(d.delete[2].handle, (0x1001 + (uint32_t)n) << 16);
+	assert_int_equal(d.delete[2].parent, CL(0, 0x4));
+	assert_int_equal(d.delete[2].handle, nth_leaf(n));
 	assert_int_equal(d.counts.changed, 1);
 	assert_int_equal(d.counts.removed, 1);
 	tree_diff_free(&d);
@@ -1119,14 +1133,14 @@ static void test_diff_changes(void **state)
 	config(&cfg);
 	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
-	live.classes[2].rate /= 2; /* 1:3 */
-	live.classes[3].buffer++; /* 1:4 */
-	live.classes[1].quantum--; /* 1:2, the default class */
-	/* a customer that is gone: 2:9, appended in classid order */
+	live.classes[2].rate /= 2; /* 7000:3 */
+	live.classes[3].buffer++; /* 7000:4 */
+	live.classes[1].quantum--; /* 7000:2, the default class */
+	/* a customer that is gone: b377:9, appended in classid order */
 	live.classes = realloc(live.classes, (live.nclasses + 1) * sizeof(*live.classes));
 	extra = &live.classes[live.nclasses++];
 	*extra = live.classes[live.nclasses - 2];
-	extra->classid = 0x20009;
+	extra->classid = CL(1, 0x9);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 3);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_CLASS_CHANGE), 3);
@@ -1135,7 +1149,7 @@ static void test_diff_changes(void **state)
 	assert_int_equal(d.counts.removed, 1);
 	assert_int_equal(d.ndelete, 1);
 	assert_int_equal(d.delete[0].type, TREE_OP_CLASS_DELETE);
-	assert_int_equal(d.delete[0].cls.classid, 0x20009);
+	assert_int_equal(d.delete[0].cls.classid, CL(1, 0x9));
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
@@ -1150,28 +1164,30 @@ static void test_diff_leaf_kind(void **state)
 	config(&cfg);
 	want_of(&cfg, flat, NFLAT, &want);
 	live_from(&want, &live);
-	/* 1:3 has a bfifo 9000: someone put there */
+	/* 7000:3 has a bfifo 9000: someone put there */
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 1) * sizeof(*live.qdiscs));
 	live.qdiscs[live.nqdiscs++] =
-		(struct tree_qdisc){ .handle = 0x90000000, .parent = 0x10003, .kind = "bfifo" };
+		(struct tree_qdisc){ .handle = 0x90000000, .parent = CL(0, 0x3), .kind = "bfifo" };
 	live.classes[2].leaf = 0x90000000;
 	sort_qdiscs(&live);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(d.ncreate, 1);
 	assert_int_equal(d.create[0].type, TREE_OP_LEAF_DELETE);
 	assert_int_equal(d.create[0].handle, 0x90000000);
-	assert_int_equal(d.create[0].parent, 0x10003);
+	assert_int_equal(d.create[0].parent, CL(0, 0x3));
 	assert_int_equal(d.counts.changed, 1);
 	tree_diff_free(&d);
 
 	/* sfq wanted: every leaf is replaced, with handles free on the device */
 	want.leaf = LEAF_SFQ;
-	live.qdiscs[live.nqdiscs - 1].handle = 0x10010000; /* take 1001: */
-	live.classes[2].leaf = 0x10010000;
+	for (size_t i = 0; i < live.nqdiscs; i++)
+		if (live.qdiscs[i].handle == 0x90000000)
+			live.qdiscs[i].handle = nth_leaf(0); /* take the first leaf handle */
+	live.classes[2].leaf = nth_leaf(0);
 	sort_qdiscs(&live);
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_LEAF_CREATE), 5);
-	assert_int_equal(d.create[0].handle, 0x10020000);
+	assert_int_equal(d.create[0].handle, nth_leaf(1));
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
@@ -1193,10 +1209,10 @@ static void test_diff_broken_and_retired_trees(void **state)
 	want_of(&cfg, flat, NFLAT, &want);
 	/* htb 1: lost its default class setting */
 	for (i = 0; i < live.nqdiscs; i++)
-		if (live.qdiscs[i].handle == 0x10000)
+		if (live.qdiscs[i].handle == CL(0, 0x0))
 			live.qdiscs[i].defcls = 9;
 	assert_int_equal(tree_diff(&live, &want, &d), 0);
-	/* tree 1 rebuilt: reset, htb, 1:1 1:2 1:3 1:4 */
+	/* tree 1 rebuilt: reset, htb, 7000:1 7000:2 7000:3 7000:4 */
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB_RESET), 1);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_HTB), 1);
 	assert_int_equal(count_ops(d.create, d.ncreate, TREE_OP_CLASS_CREATE), 4);
@@ -1208,6 +1224,47 @@ static void test_diff_broken_and_retired_trees(void **state)
 	tree_diff_free(&d);
 	tree_free(&live);
 	tree_free(&want);
+}
+
+/* The kernel's bucket of a qdisc handle: hash_32(handle, 4) of its 16-bucket qdisc_hash. */
+static unsigned int kernel_bucket(uint32_t handle)
+{
+	return (uint32_t)(handle * 0x61C88647U) >> 28;
+}
+
+/*
+ * Every TX queue has an HTB major of its own, all of them in one bucket of
+ * the kernel's qdisc hash, one no leaf handle and not HTB's own pfifo
+ * leaves (handle 0) fall in; the inverse finds the TX queue back.
+ */
+static void test_classid_layout(void **state)
+{
+	static uint8_t seen[0x10000];
+	uint32_t txq, major, leaves = 0;
+
+	(void)state;
+	for (txq = 0; txq < XS_MAX_TXQS; txq++) {
+		major = xs_htb_major(txq);
+		assert_true(major != 0 && major != 0xffff && major != XS_MQ_MAJOR);
+		assert_false(seen[major]);
+		seen[major] = 1;
+		assert_int_equal(xs_major_txq(major), txq);
+		assert_int_equal(xs_classid_txq(xs_classid(txq, 77)), txq);
+		assert_int_equal(kernel_bucket(xs_htb_handle(txq)), 1);
+		assert_false(tree_leaf_major(major));
+	}
+	assert_int_not_equal(kernel_bucket(0), 1);
+	for (major = 0; major <= 0xffff; major++) {
+		if (!tree_leaf_major(major))
+			continue;
+		leaves++;
+		assert_false(seen[major]);
+		assert_true(xs_major_txq(major) >= XS_MAX_TXQS);
+		assert_int_not_equal(kernel_bucket(major << 16), 1);
+	}
+	assert_int_equal(leaves, TREE_LEAF_MAJORS);
+	assert_int_equal(TREE_LEAF_MAJORS, 61437);
+	assert_int_equal(xs_htb_handle(0), 0x70000000);
 }
 
 /*
@@ -1237,8 +1294,9 @@ static void test_teardown_order(void **state)
 		if (d.create[i].type == TREE_OP_HTB)
 			built[nbuilt++] = d.create[i].parent;
 	assert_int_equal(nbuilt, 4);
-	/* the build does not go in TX queue order: htb 2: is in hash bucket 0 */
-	assert_int_equal(built[0], 0x7fff0002);
+	/* the build goes in TX queue order */
+	for (i = 0; i < nbuilt; i++)
+		assert_int_equal(built[i], xs_mq_class((uint32_t)i));
 	live_from(&want, &live);
 	assert_int_equal(tree_teardown_order(&live, &order, &n), 0);
 	assert_int_equal(n, 4);
@@ -1306,10 +1364,10 @@ static void test_diff_errors(void **state)
 	live_from(&want, &live);
 	live.qdiscs = realloc(live.qdiscs, (live.nqdiscs + 0x10000) * sizeof(*live.qdiscs));
 	for (major = TREE_LEAF_MAJOR_FIRST; major <= TREE_LEAF_MAJOR_LAST; major++) {
-		if (major == XS_MQ_MAJOR)
+		if (!tree_leaf_major(major))
 			continue;
 		live.qdiscs[live.nqdiscs + n++] = (struct tree_qdisc){ .handle = major << 16,
-								       .parent = 0x70000,
+								       .parent = CL(6, 0x0),
 								       .kind = "fq_codel" };
 	}
 	assert_int_equal(n, TREE_LEAF_MAJORS);
@@ -1393,28 +1451,28 @@ static void test_verify(void **state)
 	tree_verify(&live, &cfg, &placed, &p);
 	assert_int_equal(p.n, 0);
 
-	live_remove(&live, 0x10003);
-	live_remove(&live, 0x10006);
-	live_class(&live, 0x10004)->parent = 0x10009;
-	live_class(&live, 0x20003)->parent = 0x20002;
+	live_remove(&live, CL(0, 0x3));
+	live_remove(&live, CL(0, 0x6));
+	live_class(&live, CL(0, 0x4))->parent = CL(0, 0x9);
+	live_class(&live, CL(1, 0x3))->parent = CL(1, 0x2);
 	tree_verify(&live, &cfg, &placed, &p);
 	assert_int_equal(p.n, 4);
 	assert_int_equal(p.repairable, 4);
-	assert_true(has_problem(&p, "lan0: class 1:3 of customer 1001 is missing: its packets "
+	assert_true(has_problem(&p, "lan0: class 7000:3 of customer 1001 is missing: its packets "
 				    "fall into the default class"));
-	assert_true(has_problem(&p, "lan0: class 1:6 of node 'AP2' is missing: "));
-	assert_true(has_problem(&p, "lan0: class 1:4 of customer 1002 is under 1:9, not under "
-				    "class 1:7 of node 'AP'"));
-	assert_true(has_problem(&p, "lan0: class 2:3 of customer 1004 is under 2:2, not under the "
-				    "root class 2:1"));
+	assert_true(has_problem(&p, "lan0: class 7000:6 of node 'AP2' is missing: "));
+	assert_true(has_problem(&p, "lan0: class 7000:4 of customer 1002 is under 7000:9, not under "
+				    "class 7000:7 of node 'AP'"));
+	assert_true(has_problem(&p, "lan0: class b377:3 of customer 1004 is under b377:2, not under the "
+				    "root class b377:1"));
 
 	/* a class under a class that is not there: its tree is broken */
 	memset(&p, 0, sizeof(p));
-	live_class(&live, 0x10005)->parent = 0x10020;
+	live_class(&live, CL(0, 0x5))->parent = CL(0, 0x20);
 	tree_verify(&live, &cfg, &placed, &p);
 	assert_true(has_problem(&p, "lan0: the HTB tree of TX queue 0 is missing or broken"));
-	assert_true(has_problem(&p, "lan0: class 1:5 of customer 1003 is under 1:20, not under "
-				    "class 1:9 of node 'S'"));
+	assert_true(has_problem(&p, "lan0: class 7000:5 of customer 1003 is under 7000:20, not under "
+				    "class 7000:9 of node 'S'"));
 	assert_false(has_problem(&p, "TX queue 1"));
 	tree_free(&live);
 	tree_free(&want);
@@ -1424,6 +1482,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_classid_layout),
 		cmocka_unit_test(test_teardown_order),
 		cmocka_unit_test(test_quantum),
 		cmocka_unit_test(test_desired),
