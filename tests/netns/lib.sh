@@ -134,6 +134,14 @@ wait_listen() {
 	return 1
 }
 
+# htb_major TXQ: the major of TX queue TXQ's HTB, in hex as tc prints it
+# (bpf/xshaper.h, xs_htb_major); H0 and H1 for the first two
+htb_major() {
+	printf '%x' $(((($1 + 0x1000) * 0x4377) & 0xffff))
+}
+H0=$(htb_major 0)
+H1=$(htb_major 1)
+
 # htb_classes NS DEV: every HTB class of DEV in namespace NS, one line each,
 #   classid parent rate ceil bytes packets
 # sorted by classid; parent "root" for a tree's root class. (iproute2 6.1

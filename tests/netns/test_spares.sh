@@ -63,12 +63,12 @@ quiet() {
 list 1 2 3 4
 check "start with four customers and two spares" xs -q start
 wf_settled "after start"
-check_eq "the spares are 1:7 and 1:8, no prefix on them" "1:7 1:8" \
-	"$(wf_classes lan | awk '{ print $1 }' | grep -vxE '1:[3-6]' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the spares are ${H0}:7 and ${H0}:8, no prefix on them" "${H0}:7 ${H0}:8" \
+	"$(wf_classes lan | awk '{ print $1 }' | grep -vxE "${H0}:[3-6]" | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- the counters of a reused class: customer 4 sends, leaves; 9 comes and gets its class
 c4=$(wf_classid 198.19.1.4)
-check_eq "customer 4 is in 1:6" 1:6 "$c4"
+check_eq "customer 4 is in ${H0}:6" ${H0}:6 "$c4"
 check "traffic to customer 4" quiet ip netns exec "$TB_INET" ping -q -c 20 -i 0.01 -s 1000 -W 2 198.19.1.4
 b4=$(class_bytes "$c4" lan)
 check "customer 4's class counted its traffic ($b4 bytes)" [ "$b4" -gt 20000 ]
@@ -77,8 +77,8 @@ out=$(xs reload 2>&1)
 check_eq "4 leaves: its class stays as a spare" "$b4" "$(class_bytes "$c4" lan)"
 check_eq "4 leaves: nothing points at its class" none "$(wf_lookup 198.19.1.4)"
 check_eq "4 leaves: nothing made or deleted, three spares now (up to twice the pool)" \
-	"1:6 1:7 1:8" \
-	"$(wf_classes lan | awk '{ print $1 }' | grep -vxE '1:[3-5]' | tr '\n' ' ' | sed 's/ $//')"
+	"${H0}:6 ${H0}:7 ${H0}:8" \
+	"$(wf_classes lan | awk '{ print $1 }' | grep -vxE "${H0}:[3-5]" | tr '\n' ' ' | sed 's/ $//')"
 wf_settled "after 4 left"
 list 1 2 3 9
 out=$(xs reload 2>&1)

@@ -90,10 +90,11 @@ send() {
 	local dst
 	[ "$1" = lan0 ] && dst=198.18.0.2 || dst=198.18.1.2
 	nsrun "$BOX" taskset -c "$2" python3 -c '
-import socket, sys
+import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 major, minor = (int(x, 16) for x in sys.argv[1].split(":"))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, major << 16 | minor)
+# a u32: majors reach 0xffff
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, struct.pack("I", major << 16 | minor))
 for i in range(int(sys.argv[2])):
     s.sendto(b"x" * 1000, (sys.argv[3], 9))
 ' "$3" "$4" "$dst"
