@@ -904,6 +904,21 @@ static void verify_placement(const struct tree *live, const struct placements *p
 			    live->ifname, id, name, at, want);
 }
 
+/* xshaper 0.1.0 gave the HTB of TX queue txq the major txq + 1. */
+static bool holds_old_layout(const struct tree *live, unsigned int txq)
+{
+	size_t i;
+
+	for (i = 0; i < live->nqdiscs; i++) {
+		const struct tree_qdisc *q = &live->qdiscs[i];
+
+		if (q->parent == xs_mq_class(txq))
+			return q->handle == xs_handle(txq + 1, 0) && !strcmp(q->kind, "htb") &&
+			       xs_htb_major(txq) != txq + 1;
+	}
+	return false;
+}
+
 void tree_verify(const struct tree *live, const struct xs_config *cfg,
 		 const struct placements *placed, struct problems *p)
 {
@@ -923,9 +938,16 @@ void tree_verify(const struct tree *live, const struct xs_config *cfg,
 	}
 	for (txq = 0; txq < ntxq; txq++) {
 		q = find_qdisc(live, xs_htb_handle(txq));
-		if (!q || q->parent != xs_mq_class(txq) || !tree_intact(live, q, txq, NULL) ||
-		    !find_class(live, xs_classid(txq, XS_ROOT_MINOR)) ||
-		    !find_class(live, xs_classid(txq, XS_DEFAULT_MINOR)))
+		if (q && q->parent == xs_mq_class(txq) && tree_intact(live, q, txq, NULL) &&
+		    find_class(live, xs_classid(txq, XS_ROOT_MINOR)) &&
+		    find_class(live, xs_classid(txq, XS_DEFAULT_MINOR)))
+			continue;
+		if (holds_old_layout(live, txq))
+			problem_add(p, true,
+				    "%s: the HTB tree of TX queue %u has xshaper 0.1.0's classids "
+				    "(htb %x:, now %x:)",
+				    live->ifname, txq, txq + 1, xs_htb_major(txq));
+		else
 			problem_add(p, true, "%s: the HTB tree of TX queue %u is missing or broken",
 				    live->ifname, txq);
 	}

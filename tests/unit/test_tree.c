@@ -1441,6 +1441,7 @@ static void test_verify(void **state)
 	struct placement pv[7];
 	struct placements placed;
 	struct problems p = { 0 };
+	size_t i;
 	struct xs_config cfg;
 	struct tree want, live;
 
@@ -1474,6 +1475,15 @@ static void test_verify(void **state)
 	assert_true(has_problem(&p, "lan0: class 7000:5 of customer 1003 is under 7000:20, not under "
 				    "class 7000:9 of node 'S'"));
 	assert_false(has_problem(&p, "TX queue 1"));
+
+	/* xshaper 0.1.0's tree of TX queue 1: htb 2: */
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < live.nqdiscs; i++)
+		if (live.qdiscs[i].handle == xs_htb_handle(1))
+			live.qdiscs[i].handle = 0x20000;
+	tree_verify(&live, &cfg, &placed, &p);
+	assert_true(has_problem(&p, "lan0: the HTB tree of TX queue 1 has xshaper 0.1.0's "
+				    "classids (htb 2:, now b377:)"));
 	tree_free(&live);
 	tree_free(&want);
 }
