@@ -362,7 +362,11 @@ struct xs_stats {
  * Small state kept across runs in a pinned array map (one element) that no
  * program reads. steer_state_get/put read and write it.
  */
-#define XS_STATE_VERSION  1
+/*
+ * The programs start attached: 2 for these, 1 for xshaper 0.1.0's (HTB
+ * majors txq + 1, classids in the table), which reload replaces.
+ */
+#define XS_STATE_VERSION  2
 #define XS_QDISC_KIND_LEN 16
 
 /* flags */

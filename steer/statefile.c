@@ -39,6 +39,7 @@
 #include "steer/internal.h"
 
 #define STATE_MAGIC    "xshaper-state"
+#define STATE_FILE_VERSION 1 /* the format of the file, not XS_STATE_VERSION */
 #define STATE_MAX_SIZE (4U << 20) /* XS_MAX_TXQS queues on two interfaces fit */
 
 int statefile_path(const char *bpffs, char *buf, size_t len)
@@ -110,7 +111,7 @@ static int write_all(FILE *f, const struct statefile *sf)
 	int dir;
 
 	fprintf(f, "%s %d\nbpffs %s\nmap_id %u\nflags %u\nstarted %llu\n", STATE_MAGIC,
-		XS_STATE_VERSION, sf->bpffs, sf->map_id, st->flags,
+		STATE_FILE_VERSION, sf->bpffs, sf->map_id, st->flags,
 		(unsigned long long)st->started);
 	for (dir = 0; dir < XS_DIRS; dir++)
 		fprintf(f, "%s %s %s\n", role_name(dir), field(STEER_STATE_IF(st, dir)),
@@ -190,7 +191,7 @@ static int parse_line(struct statefile *sf, const char *line)
 	int version;
 
 	if (sscanf(line, STATE_MAGIC " %d", &version) == 1)
-		return version == XS_STATE_VERSION ? 0 : -EINVAL;
+		return version == STATE_FILE_VERSION ? 0 : -EINVAL;
 	if (!strncmp(line, "bpffs ", 6)) {
 		/* the rest of the line: a path may hold spaces */
 		size_t n = strcspn(line + 6, "\n");

@@ -1584,10 +1584,19 @@ int steer_verify(struct steer *steer, const struct xs_config *cfg, struct proble
 	struct xs_xps_masks masks;
 	struct xs_settings s;
 	struct tc_attached tc;
+	struct xs_state st;
 	int dir, ifindex, txq, err;
 	unsigned int i;
 
 	steer_log_setup();
+	err = steer_state_get(steer, &st);
+	if (err)
+		return err;
+	if (st.version && st.version < XS_STATE_VERSION)
+		problem_add(p, true,
+			    "%s: the programs attached are xshaper 0.1.0's: they would put this "
+			    "version's customers into the default class",
+			    steer->bpffs);
 	if (steer_unpinned(steer, names, sizeof(names)))
 		problem_add(p, true,
 			    "%s: pins missing (%s) while the programs run: no command finds those "
