@@ -152,7 +152,7 @@ struct summary {
 /* The previous placement of class c, and whether it is where c is now. */
 static const struct placement *prev_of(const struct run *r, const struct plan_class *c, bool *same)
 {
-	const struct placement *p = placements_find(&r->prev, c->kind, plan_class_id(&r->plan, c));
+	const struct placement *p = r->plan.placed[c - r->plan.classes];
 
 	*same = p && p->txq == c->txq && p->minor == c->minor && p->cpu == c->cpu;
 	return p;
@@ -207,9 +207,7 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 		const struct placement *p = &r->prev.v[i];
 		bool node = p->kind == PLAN_NODE;
 
-		if (node ? network_find(&r->net, p->id) != NETWORK_NONE &&
-				    !r->net.v[network_find(&r->net, p->id)].virtual
-			 : plan_find_customer(&r->plan, p->id) != NULL)
+		if (r->plan.prev_listed[i])
 			continue;
 		s->nodes |= node;
 		*(node ? &s->nodes_removed : &s->removed) += 1;
@@ -853,8 +851,7 @@ static int check_removed(struct run *r, const char *what, bool dry_run)
 
 	removed = r->unlisted;
 	for (i = 0; i < r->prev.n; i++)
-		removed += r->prev.v[i].kind == PLAN_CUSTOMER &&
-			   !plan_find_customer(&r->plan, r->prev.v[i].id);
+		removed += r->prev.v[i].kind == PLAN_CUSTOMER && !r->plan.prev_listed[i];
 	if (!cfg->max_removed || !removed)
 		return 0;
 	if (cfg->max_removed_percent ? removed * 100 <= (size_t)cfg->max_removed * r->nprev
