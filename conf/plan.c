@@ -1053,7 +1053,7 @@ static bool uint_field(const char *s, unsigned int *v)
 int plan_load(const char *path, struct placements *out)
 {
 	char *line = NULL;
-	size_t linecap = 0;
+	size_t linecap = 0, i;
 	ssize_t len;
 	unsigned int lineno = 1;
 	size_t cap = 0;
@@ -1141,7 +1141,10 @@ int plan_load(const char *path, struct placements *out)
 	}
 	free(line);
 	fclose(f);
-	if (out->n)
+	/* plan_save writes the customers in id order: sorted but for the nodes, if any */
+	for (i = 1; i < out->n && placement_cmp(&out->v[i - 1], &out->v[i]) <= 0; i++)
+		;
+	if (i < out->n)
 		qsort(out->v, out->n, sizeof(*out->v), placement_cmp);
 	return 0;
 bad:
