@@ -44,6 +44,7 @@ struct run {
 	struct customer_list list;
 	struct plan plan;
 	struct steer_snapshot maps; /* the prefix maps before the run, read once */
+	uint32_t *steered; /* the classids its prefixes point at, sorted (one per prefix) */
 	struct placements prev; /* where the last run placed everything: plan_build's prev */
 	size_t nprev; /* customers in prev */
 	/*
@@ -97,6 +98,7 @@ static void run_free(struct run *r)
 	tc_sock_close(r->ts);
 	steer_close(r->steer);
 	steer_snapshot_free(&r->maps);
+	free(r->steered);
 	placements_free(&r->prev);
 	plan_free(&r->plan);
 	customers_free(&r->list);
@@ -152,7 +154,7 @@ struct summary {
 /* The previous placement of class c, and whether it is where c is now. */
 static const struct placement *prev_of(const struct run *r, const struct plan_class *c, bool *same)
 {
-	const struct placement *p = placements_find(&r->prev, c->kind, plan_class_id(&r->plan, c));
+	const struct placement *p = r->plan.placed[c - r->plan.classes];
 
 	*same = p && p->txq == c->txq && p->minor == c->minor && p->cpu == c->cpu;
 	return p;
@@ -207,9 +209,7 @@ static void summarize(const struct run *r, const uint8_t *changed, bool print, s
 		const struct placement *p = &r->prev.v[i];
 		bool node = p->kind == PLAN_NODE;
 
-		if (node ? network_find(&r->net, p->id) != NETWORK_NONE &&
-				    !r->net.v[network_find(&r->net, p->id)].virtual
-			 : plan_find_customer(&r->plan, p->id) != NULL)
+		if (r->plan.prev_listed[i])
 			continue;
 		s->nodes |= node;
 		*(node ? &s->nodes_removed : &s->removed) += 1;
@@ -268,12 +268,9 @@ static bool classid_in(uint32_t classid, const uint32_t *v, size_t n)
 static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 {
 	const struct steer_snapshot *live = &r->maps;
-	uint32_t *classids;
+	const uint32_t *classids = r->steered;
 	size_t i, j;
 
-	classids = steered_classids(live);
-	if (!classids)
-		return -ENOMEM;
 	for (i = 0; i < r->list.n; i++) {
 		const struct customer *c = &r->list.v[i];
 		const struct plan_class *pc = plan_customer(&r->plan, i);
@@ -301,7 +298,6 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 		if (count != c->nprefixes || j != c->nprefixes)
 			changed[r->plan.nnodes + i] |= CHANGED_PREFIXES;
 	}
-	free(classids);
 	return 0;
 }
 
@@ -339,9 +335,10 @@ static int live_classids(const struct run *r, uint32_t **out, size_t *n)
 static int live_classes(const struct run *r, struct plan_live_class **out, size_t *n)
 {
 	const struct tree *first = NULL;
-	uint32_t *held, *steered;
+	const uint32_t *steered = r->steered;
+	uint32_t *held;
 	struct plan_live_class *v;
-	size_t i, k = 0, nheld = 0;
+	size_t i, k = 0, nheld = 0, at_held = 0, at_steered = 0, at[XS_DIRS] = {};
 	enum xs_dir dir;
 	int err = 0, j;
 
@@ -350,12 +347,12 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 			first = &r->live[dir];
 	v = calloc(first->nclasses + 1, sizeof(*v));
 	held = placed_classids(&r->prev, &nheld);
-	steered = steered_classids(&r->maps);
-	if (!v || !held || !steered) {
+	if (!v || !held) {
 		free(v);
 		err = -ENOMEM;
 		goto out;
 	}
+	/* every array here is sorted by classid: one walk of each, not a look-up per class */
 	for (i = 0; i < first->nclasses; i++) {
 		const struct tree_class *c = &first->classes[i];
 		struct plan_live_class *l = &v[k];
@@ -367,11 +364,14 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 		l->parent = c->parent;
 		l->leaf = true;
 		for_each_role(j, dir) {
-			struct tree_class key = { .classid = c->classid };
-			const struct tree_class *lc =
-				bsearch(&key, r->live[dir].classes, r->live[dir].nclasses,
-					sizeof(key), tree_classid_cmp);
+			const struct tree *t = &r->live[dir];
+			const struct tree_class *lc;
 
+			while (at[dir] < t->nclasses && t->classes[at[dir]].classid < c->classid)
+				at[dir]++;
+			lc = at[dir] < t->nclasses && t->classes[at[dir]].classid == c->classid
+				     ? &t->classes[at[dir]]
+				     : NULL;
 			if (!lc || lc->parent != c->parent) {
 				l->leaf = false; /* not on every interface alike: no spare */
 				continue;
@@ -380,15 +380,18 @@ static int live_classes(const struct run *r, struct plan_live_class **out, size_
 			l->leaf &= !lc->level;
 			memcpy(l->counters[dir], lc->counters, sizeof(l->counters[dir]));
 		}
-		l->free = l->leaf && !classid_in(c->classid, held, nheld) &&
-			  !classid_in(c->classid, steered, r->maps.n);
+		while (at_held < nheld && held[at_held] < c->classid)
+			at_held++;
+		while (at_steered < r->maps.n && steered[at_steered] < c->classid)
+			at_steered++;
+		l->free = l->leaf && !(at_held < nheld && held[at_held] == c->classid) &&
+			  !(at_steered < r->maps.n && steered[at_steered] == c->classid);
 		k++;
 	}
 	*out = v;
 	*n = k;
 out:
 	free(held);
-	free(steered);
 	return err;
 }
 
@@ -514,6 +517,9 @@ static int plan_and_diff(struct run *r, bool dry_run)
 		if (err)
 			return err;
 	}
+	r->steered = steered_classids(&r->maps);
+	if (!r->steered)
+		return -ENOMEM;
 	for_each_role(i, dir) {
 		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
 		if (err)
@@ -853,8 +859,7 @@ static int check_removed(struct run *r, const char *what, bool dry_run)
 
 	removed = r->unlisted;
 	for (i = 0; i < r->prev.n; i++)
-		removed += r->prev.v[i].kind == PLAN_CUSTOMER &&
-			   !plan_find_customer(&r->plan, r->prev.v[i].id);
+		removed += r->prev.v[i].kind == PLAN_CUSTOMER && !r->plan.prev_listed[i];
 	if (!cfg->max_removed || !removed)
 		return 0;
 	if (cfg->max_removed_percent ? removed * 100 <= (size_t)cfg->max_removed * r->nprev

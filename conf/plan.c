@@ -124,9 +124,13 @@ void plan_free(struct plan *plan)
 	free(plan->classes);
 	free(plan->node_class);
 	free(plan->spares);
+	free(plan->placed);
+	free(plan->prev_listed);
 	plan->classes = NULL;
 	plan->node_class = NULL;
 	plan->spares = NULL;
+	plan->placed = NULL;
+	plan->prev_listed = NULL;
 	plan->n = plan->nnodes = plan->nspares = 0;
 	plan->reused = plan->spares_made = 0;
 }
@@ -311,7 +315,7 @@ static const struct placement *kept_place(struct builder *b, uint32_t k)
 {
 	const struct plan *p = b->out;
 	const struct plan_class *c = &p->classes[k];
-	const struct placement *pl = placements_find(b->prev, c->kind, plan_class_id(p, c));
+	const struct placement *pl = p->placed[k];
 
 	/* a tree that changed hands is another CPU's now: its classes are placed again */
 	if (!pl || pl->txq >= b->ntxqs || config_txq_cpu(b->cfg, pl->txq) != pl->cpu)
@@ -717,6 +721,62 @@ static int check_list_order(const struct customer_list *list)
 	return 0;
 }
 
+/* prev->v[k] and its neighbours of the same kind and id (twice only in a file edited by hand). */
+static void mark_listed(const struct placements *prev, size_t k, bool *listed)
+{
+	const struct placement *pl = &prev->v[k];
+	size_t i;
+
+	for (i = k; i < prev->n && !placement_key_cmp(pl->kind, pl->id, &prev->v[i]); i++)
+		listed[i] = true;
+	for (i = k; i-- > 0 && !placement_key_cmp(pl->kind, pl->id, &prev->v[i]);)
+		listed[i] = true;
+}
+
+/*
+ * p->placed and p->prev_listed. The customers of the list and of prev are
+ * both in id order (prev by placement_key_cmp, nodes first), so one walk
+ * of both matches them with about one compare each, where a look-up takes
+ * some 17 (and a run made several per customer). An id prev holds twice
+ * is left to placements_find, whichever of the two it picks. The few
+ * nodes are looked up.
+ */
+static int match_prev(struct plan *p, const struct placements *prev)
+{
+	size_t n = prev ? prev->n : 0, i, j;
+
+	p->placed = calloc(p->n + 1, sizeof(*p->placed));
+	p->prev_listed = calloc(n + 1, sizeof(*p->prev_listed));
+	if (!p->placed || !p->prev_listed)
+		return -ENOMEM;
+	if (!n)
+		return 0;
+	for (i = 0; i < p->nnodes; i++) {
+		p->placed[i] = placements_find(prev, PLAN_NODE, plan_class_id(p, &p->classes[i]));
+		if (p->placed[i])
+			mark_listed(prev, (size_t)(p->placed[i] - prev->v), p->prev_listed);
+	}
+	for (j = 0; j < n && prev->v[j].kind == PLAN_NODE; j++)
+		;
+	for (i = 0; i < p->list->n; i++) {
+		const char *id = p->list->v[i].id;
+		int c = 1;
+
+		for (; j < n && (c = customer_id_cmp(prev->v[j].id, id)) < 0; j++)
+			;
+		if (c)
+			continue;
+		if (j + 1 < n && !strcmp(prev->v[j + 1].id, id))
+			p->placed[p->nnodes + i] = placements_find(prev, PLAN_CUSTOMER, id);
+		else
+			p->placed[p->nnodes + i] = &prev->v[j];
+		mark_listed(prev, j, p->prev_listed);
+		for (; j < n && !strcmp(prev->v[j].id, id); j++)
+			;
+	}
+	return 0;
+}
+
 int plan_build(const struct xs_config *cfg, const struct network *net,
 	       const struct customer_list *list, const struct placements *prev,
 	       const uint32_t *busy, size_t nbusy, const struct plan_live *live, struct plan *out)
@@ -731,6 +791,8 @@ int plan_build(const struct xs_config *cfg, const struct network *net,
 	if (config_check_txqs(cfg) || check_list_order(list))
 		return -EINVAL;
 	err = plan_init(cfg, net, list, out);
+	if (!err)
+		err = match_prev(out, prev);
 	if (err)
 		goto out;
 
@@ -991,7 +1053,7 @@ static bool uint_field(const char *s, unsigned int *v)
 int plan_load(const char *path, struct placements *out)
 {
 	char *line = NULL;
-	size_t linecap = 0;
+	size_t linecap = 0, i;
 	ssize_t len;
 	unsigned int lineno = 1;
 	size_t cap = 0;
@@ -1079,7 +1141,10 @@ int plan_load(const char *path, struct placements *out)
 	}
 	free(line);
 	fclose(f);
-	if (out->n)
+	/* plan_save writes the customers in id order: sorted but for the nodes, if any */
+	for (i = 1; i < out->n && placement_cmp(&out->v[i - 1], &out->v[i]) <= 0; i++)
+		;
+	if (i < out->n)
 		qsort(out->v, out->n, sizeof(*out->v), placement_cmp);
 	return 0;
 bad:

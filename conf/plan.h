@@ -95,6 +95,13 @@ struct plan {
 	size_t nspares;
 	size_t reused; /* customers given a spare class */
 	size_t spares_made; /* spares that are not in the kernel yet */
+	/*
+	 * plan_build's prev matched up once, for the run's many look-ups:
+	 * per class its placement (placements_find's), NULL for none; per
+	 * placement of prev whether a class has its kind and id
+	 */
+	const struct placement **placed;
+	bool *prev_listed;
 };
 
 static inline const struct plan_class *plan_customer(const struct plan *p, size_t i)

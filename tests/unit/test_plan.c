@@ -989,6 +989,93 @@ static void test_placements_long_name(void **state)
 	network_free(&net);
 }
 
+/* prev with its entry k written twice, as a file edited by hand may have it */
+static void duplicate_placement(struct placements *prev, size_t k)
+{
+	struct placement *v = realloc(prev->v, (prev->n + 1) * sizeof(*v)), *pl;
+
+	assert_non_null(v);
+	prev->v = v;
+	memmove(&v[k + 1], &v[k], (prev->n - k) * sizeof(*v));
+	prev->n++;
+	pl = &v[k + 1];
+	pl->id = strdup(pl->id);
+	pl->parent = pl->parent ? strdup(pl->parent) : NULL;
+	pl->name = strdup(pl->name);
+	pl->minor++;
+}
+
+/*
+ * plan.placed and plan.prev_listed, matched in one walk, are what the
+ * look-ups by id give: the placement placements_find picks, and whether a
+ * placement's node or customer is still there; with ids of every kind of
+ * order, gone and new customers, a gone node and ids written twice.
+ */
+static void test_placed_matches_lookups(void **state)
+{
+	static const char *const nm[] = { "Site A", "AP1", "Old" };
+	static const int par[] = { -1, 0, -1 };
+	static const unsigned int cap[] = { 1000, 500, 100 };
+	static const char *const before[] = { "007", "7", "10", "9", "a", "A-2", "b", "x1" };
+	static const char *const after[] = { "7", "10", "0010", "9", "a", "b", "c", "x1" };
+	struct customer_list list, list2;
+	struct network net, net2;
+	struct placements prev;
+	struct xs_config cfg;
+	struct plan p1, p2;
+	size_t i;
+
+	(void)state;
+	make_cfg(&cfg, 2, 1);
+	make_net(&net, 3, nm, par, cap);
+	make_net(&net2, 2, nm, par, cap);
+	make_list(&list, 8, 1);
+	make_list(&list2, 8, 1);
+	for (i = 0; i < 8; i++) {
+		free(list.v[i].id);
+		list.v[i].id = strdup(before[i]);
+		list.v[i].node = i % 3 == 2 ? NETWORK_NONE : (int)(i % 3);
+		free(list2.v[i].id);
+		list2.v[i].id = strdup(after[i]);
+		list2.v[i].node = i % 3 == 2 ? NETWORK_NONE : (int)(i % 2);
+	}
+	sort_list(&list);
+	sort_list(&list2);
+	assert_int_equal(plan_build(&cfg, &net, &list, NULL, NULL, 0, NULL, &p1), 0);
+	to_prev(&p1, &prev);
+	assert_int_equal(prev.n, 11);
+	duplicate_placement(&prev, 0); /* a node */
+	duplicate_placement(&prev, 6); /* a customer */
+	duplicate_placement(&prev, prev.n - 1); /* the last */
+	assert_int_equal(plan_build(&cfg, &net2, &list2, &prev, NULL, 0, NULL, &p2), 0);
+	for (i = 0; i < p2.n; i++) {
+		const struct plan_class *c = &p2.classes[i];
+
+		assert_ptr_equal(p2.placed[i], placements_find(&prev, c->kind, plan_class_id(&p2, c)));
+	}
+	for (i = 0; i < prev.n; i++) {
+		const struct placement *pl = &prev.v[i];
+		int k = -1;
+		bool listed;
+
+		if (pl->kind == PLAN_NODE) {
+			for (k = 0; k < (int)net2.n && strcmp(net2.v[k].name, pl->id); k++)
+				;
+			listed = k < (int)net2.n;
+		} else {
+			listed = customers_find(&list2, pl->id) != NULL;
+		}
+		assert_int_equal(p2.prev_listed[i], listed);
+	}
+	plan_free(&p2);
+	plan_free(&p1);
+	placements_free(&prev);
+	customers_free(&list2);
+	customers_free(&list);
+	network_free(&net2);
+	network_free(&net);
+}
+
 /*
  * What the kernel would hold after a run of plan p on lan: each class as
  * tree_desired made it, the root under TC_H_ROOT, a node with children
@@ -1490,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_tree_full_names_the_node),
 		cmocka_unit_test(test_placements_round_trip),
 		cmocka_unit_test(test_placements_long_name),
+		cmocka_unit_test(test_placed_matches_lookups),
 		cmocka_unit_test(test_full_tree_move_keeps_the_tree),
 		cmocka_unit_test(test_no_placements_customer_leaves_node),
 		cmocka_unit_test(test_spares_made_at_start),
