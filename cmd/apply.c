@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,33 @@ static int mark_prefix_changes(const struct run *r, uint8_t *changed)
 	return 0;
 }
 
+struct tree_reads {
+	struct run *r;
+	int err;
+	bool refused; /* a bridge port: the config asks for what cannot work */
+};
+
+/* Both live trees, r->live[], from the kernel. */
+static void *read_trees(void *arg)
+{
+	struct tree_reads *t = arg;
+	struct run *r = t->r;
+	enum xs_dir dir;
+	int i;
+
+	for_each_role(i, dir) {
+		t->err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
+		if (t->err)
+			break;
+		t->err = tree_not_bridge(&r->live[dir]);
+		if (t->err) {
+			t->refused = true;
+			break;
+		}
+	}
+	return NULL;
+}
+
 /*
  * Everything a run will do, worked out before anything is touched (the maps
  * are only read, and only when they exist). A plan or a tree the config
@@ -433,7 +461,7 @@ static int count_unlisted(struct run *r)
 static int read_prev(struct run *r, bool dry_run)
 {
 	size_t i;
-	int err, dir;
+	int err;
 
 	err = steer_plan_path(&r->cfg, !dry_run, r->plan_path, sizeof(r->plan_path));
 	if (err)
@@ -454,9 +482,6 @@ static int read_prev(struct run *r, bool dry_run)
 		if (err)
 			return err;
 	}
-	/* a class HTB would have to move is placed anew, not its whole tree rebuilt */
-	for (dir = 0; dir < XS_DIRS; dir++)
-		tree_forget_misplaced(&r->live[dir], &r->prev);
 	for (i = 0; i < r->prev.n; i++)
 		r->nprev += r->prev.v[i].kind == PLAN_CUSTOMER;
 	r->nprev += r->unlisted;
@@ -504,35 +529,43 @@ static void forget_made_baselines(struct run *r, enum xs_dir dir)
  */
 static int plan_and_diff(struct run *r, bool dry_run)
 {
+	struct tree_reads trees = {};
 	struct plan_live_class *lv = NULL;
 	struct plan_live live = {};
+	pthread_t reader;
+	bool threaded;
 	uint32_t *busy = NULL;
 	size_t nbusy = 0;
 	enum xs_dir dir;
 	int err, i;
 
+	/*
+	 * The trees and the maps are read side by side: the kernel does most of
+	 * both (at 100k customers 0.4 s of class dumps under the RTNL lock, and
+	 * 0.2 s of map reads and placements that take no lock), so on a second
+	 * CPU they overlap. Nothing else uses r->ts or r->live until the join.
+	 */
+	trees.r = r;
+	threaded = !pthread_create(&reader, NULL, read_trees, &trees);
+	if (!threaded)
+		read_trees(&trees);
 	/* the one read of the maps: the placements, the summary and the sync use it */
-	if (r->steer) {
-		err = steer_snapshot_read(r->steer, &r->maps);
-		if (err)
-			return err;
+	err = r->steer ? steer_snapshot_read(r->steer, &r->maps) : 0;
+	if (!err) {
+		r->steered = steered_classids(&r->maps);
+		err = r->steered ? read_prev(r, dry_run) : -ENOMEM;
 	}
-	r->steered = steered_classids(&r->maps);
-	if (!r->steered)
-		return -ENOMEM;
-	for_each_role(i, dir) {
-		err = tree_read(r->ts, config_ifname(&r->cfg, dir), &r->live[dir]);
-		if (err)
-			return err;
-		err = tree_not_bridge(&r->live[dir]);
-		if (err) {
-			r->refused = true;
-			return err;
-		}
+	if (threaded)
+		pthread_join(reader, NULL);
+	if (!err && trees.err) {
+		err = trees.err;
+		r->refused = trees.refused;
 	}
-	err = read_prev(r, dry_run);
 	if (err)
 		return err;
+	/* a class HTB would have to move is placed anew, not its whole tree rebuilt */
+	for (i = 0; i < XS_DIRS; i++)
+		tree_forget_misplaced(&r->live[i], &r->prev);
 	err = live_classids(r, &busy, &nbusy);
 	if (err)
 		return err;
