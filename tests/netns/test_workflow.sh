@@ -38,7 +38,8 @@ check "status: the lookup table in use, nothing left to the trie" \
 check_eq "lookup v4" 1 "$(wf_lookup 198.19.1.1)"
 check_eq "lookup v6" 1 "$(wf_lookup 2001:db8:100::1)"
 check_eq "lookup unknown" none "$(wf_lookup 198.19.1.30)"
-check_eq "plan rates on lan" "20Mbit" "$(wf_classes lan | awk 'NR == 1 { print $3 }' | head -1 | grep -o 20Mbit || echo missing)"
+check_eq "plan rates on lan: customer 1's class" "10Mbit 20Mbit" \
+	"$(wf_classes lan | awk -v c="$(wf_classid 198.19.1.1)" '$1 == c { print $2, $3 }')"
 
 # A steady UDP flow to customer 1 (well inside its plan) across reloads
 wf_flow_start 198.19.1.1 5301 4M 8 "$WF_DIR/steady.json"
