@@ -32,10 +32,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+CFLAGS += -std=gnu11 -pthread -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wshadow -Wformat=2 -D_GNU_SOURCE -DXS_VERSION='"$(VERSION)"'
 CPPFLAGS += -I. -I$(BUILD) -I/usr/include/iniparser $(PKG_CFLAGS)
-LDLIBS += $(PKG_LIBS) -liniparser -lelf -lz
+LDLIBS += $(PKG_LIBS) -liniparser -lelf -lz -pthread
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \

@@ -162,10 +162,18 @@ struct xs_cpu_queues {
 #define XS_TBL_CHILD	    0x80000000U
 #define XS_TBL_SLOT_SHIFT   10 /* log2 of the bytes of a slot */
 #define XS_TBL_OFFSET_MASK  0x7ffffc00U
-/* A class's table entry, below XS_TBL_TRIE, and back; txq < XS_MAX_TXQS. */
+/*
+ * A class's table entry, below XS_TBL_TRIE, and back. A classid of no HTB
+ * of ours (0.1.0's, in the maps while an upgrade builds the trees) is left
+ * to the trie.
+ */
 static inline __u32 xs_tbl_entry(__u32 classid)
 {
-	return xs_handle(xs_classid_txq(classid) + 1, xs_handle_minor(classid));
+	__u32 txq = xs_classid_txq(classid);
+
+	if (txq >= XS_MAX_TXQS)
+		return XS_TBL_TRIE;
+	return xs_handle(txq + 1, xs_handle_minor(classid));
 }
 
 static inline __u32 xs_tbl_txq(__u32 entry)

@@ -460,7 +460,6 @@ static int count_unlisted(struct run *r)
  */
 static int read_prev(struct run *r, bool dry_run)
 {
-	size_t i;
 	int err;
 
 	err = steer_plan_path(&r->cfg, !dry_run, r->plan_path, sizeof(r->plan_path));
@@ -482,9 +481,6 @@ static int read_prev(struct run *r, bool dry_run)
 		if (err)
 			return err;
 	}
-	for (i = 0; i < r->prev.n; i++)
-		r->nprev += r->prev.v[i].kind == PLAN_CUSTOMER;
-	r->nprev += r->unlisted;
 	return 0;
 }
 
@@ -535,7 +531,7 @@ static int plan_and_diff(struct run *r, bool dry_run)
 	pthread_t reader;
 	bool threaded;
 	uint32_t *busy = NULL;
-	size_t nbusy = 0;
+	size_t nbusy = 0, k;
 	enum xs_dir dir;
 	int err, i;
 
@@ -557,7 +553,8 @@ static int plan_and_diff(struct run *r, bool dry_run)
 	}
 	if (threaded)
 		pthread_join(reader, NULL);
-	if (!err && trees.err) {
+	/* a bridge port refuses the config, whatever else failed */
+	if (trees.err && (trees.refused || !err)) {
 		err = trees.err;
 		r->refused = trees.refused;
 	}
@@ -566,6 +563,9 @@ static int plan_and_diff(struct run *r, bool dry_run)
 	/* a class HTB would have to move is placed anew, not its whole tree rebuilt */
 	for (i = 0; i < XS_DIRS; i++)
 		tree_forget_misplaced(&r->live[i], &r->prev);
+	for (k = 0; k < r->prev.n; k++)
+		r->nprev += r->prev.v[k].kind == PLAN_CUSTOMER;
+	r->nprev += r->unlisted;
 	err = live_classids(r, &busy, &nbusy);
 	if (err)
 		return err;

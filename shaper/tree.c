@@ -1134,7 +1134,9 @@ int tree_diff(const struct tree *live, const struct tree *want, struct tree_diff
 		if (txq < want->ntxq)
 			continue;
 
-		if (!q || q->handle != xs_htb_handle(txq) || strcmp(q->kind, "htb"))
+		/* ours, or 0.1.0's (htb txq + 1:) */
+		if (!q || strcmp(q->kind, "htb") ||
+		    (q->handle != xs_htb_handle(txq) && q->handle != xs_handle(txq + 1, 0)))
 			continue;
 		live_range(live, txq, &lo, &hi);
 		for (i = lo; i < hi; i++)

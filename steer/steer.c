@@ -1186,7 +1186,9 @@ int steer_state_put(struct steer *steer, const struct xs_state *state)
 	__u32 zero = 0;
 	int err;
 
-	s.version = XS_STATE_VERSION;
+	/* an older version's stays until steer_start has replaced its programs */
+	if (!s.version)
+		s.version = XS_STATE_VERSION;
 	if (steer->fd[MAP_STATE] >= 0 &&
 	    bpf_map_update_elem(steer->fd[MAP_STATE], &zero, &s, BPF_EXIST)) {
 		err = -errno;
@@ -1306,6 +1308,8 @@ int steer_start(const struct xs_config *cfg, size_t ncustomers, struct steer **o
 			goto fail_state;
 		crashpoint();
 	}
+	/* this version's programs are attached, TC and XDP on both */
+	state.version = XS_STATE_VERSION;
 	err = steer_state_put(steer, &state);
 	if (err)
 		goto fail;

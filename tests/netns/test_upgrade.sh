@@ -63,6 +63,8 @@ check_eq "the record now says 0.1.0's programs" 1 "$(state_version)"
 old_tree lan
 old_tree wan
 prog0=$(tc_prog)
+check "the TC program has an id ($prog0)" [ -n "$prog0" ]
+check "there is a tree 1 ($H1:) to stay as it is" grep -q "^$H1:" <<<"$(wf_classes lan)"
 
 out=$(xs status 2>&1)
 rc=$?
@@ -84,7 +86,7 @@ out=$(xs reload 2>&1)
 rc=$?
 check_eq "the next reload exits 0" 0 "$rc"
 case $out in
-*"reload: 0 added, 0 removed,"*"repaired"*) pass "reload repaired" ;;
+*"reload: 0 added, 0 removed,"*", "[1-9]*" repaired"*) pass "reload repaired" ;;
 *) fail "reload: $out" ;;
 esac
 check "the programs were replaced" [ "$(tc_prog)" != "$prog0" ]
@@ -103,8 +105,12 @@ check_eq "no prefix points at a missing class" 0 "$(wf_dangling)"
 for i in 1 2 3 4 5 6; do
 	c=$(wf_classid 198.19.1.$i)
 	before=$(box tc -s class show dev lan classid "$c" | awk '$1 == "Sent" { print $2 }')
-	ip netns exec "$TB_INET" ping -q -c 5 -i 0.01 -s 1000 -W 2 198.19.1.$i >/dev/null 2>&1
-	after=$(box tc -s class show dev lan classid "$c" | awk '$1 == "Sent" { print $2 }')
+	# up to three rounds: a first packet may wait for the neighbour's address
+	for k in 1 2 3; do
+		ip netns exec "$TB_INET" ping -q -c 5 -i 0.01 -s 1000 -W 2 198.19.1.$i >/dev/null 2>&1
+		after=$(box tc -s class show dev lan classid "$c" | awk '$1 == "Sent" { print $2 }')
+		[ "$((after - before))" -lt 5000 ] || break
+	done
 	check "customer $i's pings counted in its class $c ($before -> $after bytes)" \
 		[ "$((after - before))" -ge 5000 ]
 done
