@@ -81,7 +81,7 @@ analysis() {
 		  creates; a NIC whose driver has ndo_setup_tc does not take that path.
 		  During a 20k start (2026-12-02), `perf record -a -g -- sleep 15` and
 		  `perf report --no-children --sort sym`: 44.5 % of all samples idle (the
-		  second CPU: the build is one thread, serialised by the RTNL lock), 39.1 %
+		  second CPU: the build is one thread), 39.1 %
 		  in flow_indr_dev_setup_offload, i.e. 70 % of the busy samples, then
 		  mutex_lock 2.5 %, htb_tcf_block 1.9 %; in the last trees of a 100k start,
 		  `perf record -a` put 72 % of all samples there. Since xshaper cannot make
@@ -96,7 +96,7 @@ analysis() {
 		  (wan's, built last, first). Deleting the two roots instead walks past
 		  every newer class for each class (the tree benchmark's last two rows);
 		  retiring one interface's trees after the other's walks past all of the
-		  other's newer blocks (26.4 s at 50k in a run of this day, against the row
+		  other's newer blocks (26.4 s at 50k in a run of 2026-12-02, against the row
 		  above).
 		- **a reload with nothing to do** at 100k took 2.96 s in the first run of
 		  2026-12-02, and perf record -g put 38 % of it in qdisc_match_from_root:
